@@ -1,0 +1,71 @@
+"""The ASGI application: routes, the error table, the request id, OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from mogan import __version__
+from mogan.api import openapi
+from mogan.api.errors import error_response, status_for
+from mogan.api.middleware import RequestIdMiddleware
+from mogan.api.routes import admin, instances, root, types, zones
+from mogan.core.errors import MoganError
+from mogan.services.bundle import Services
+from mogan.services.context import RequestContext
+
+LOG = logging.getLogger(__name__)
+
+_ROUTERS = (instances.router, types.router, zones.router, admin.router)
+
+
+def create_app(services: Services, *, identify: Callable[[Request], RequestContext],
+               public_endpoint: str | None = None) -> ASGIApp:
+    """The API over ``services``; ``identify`` builds the caller's context from a request."""
+    app = FastAPI(title="Mogan", version=__version__, docs_url=None, redoc_url=None)
+    app.state.services = services
+    app.state.identify = identify
+    app.state.public_endpoint = public_endpoint
+    app.include_router(root.router)
+    for router in _ROUTERS:
+        app.include_router(router, prefix="/v1")
+        app.include_router(router, include_in_schema=False)  # bookmark (unversioned) paths
+
+    @app.exception_handler(MoganError)
+    async def mogan_error(_request: Request, exc: MoganError) -> Response:
+        status = status_for(exc)
+        if status >= 500:
+            LOG.error("%s: %s", type(exc).__name__, exc.message)
+        return error_response(status, exc.message,
+                              {"Retry-After": "5"} if status == 503 else None)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = str(exc.detail)
+        if exc.status_code == 404:
+            message = f"The resource {request.url.path} could not be found."
+        elif exc.status_code == 405:
+            message = f"Method {request.method} is not allowed on {request.url.path}."
+        return error_response(exc.status_code, message, dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
+        problems = [f"Invalid value for '{'.'.join(str(p) for p in e['loc'][1:])}': {e['msg']}."
+                    for e in exc.errors()]
+        return error_response(400, " ".join(problems))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, _exc: Exception) -> Response:
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        return error_response(500, "An unexpected error occurred; the request id "
+                                   f"{request_id} identifies it in the service's logs.")
+
+    openapi.install(app)
+    return RequestIdMiddleware(app)

@@ -1,0 +1,108 @@
+"""``/instances``: ../shared/spec/instances-api.rst."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mogan.api import views
+from mogan.api.http import (
+    PATCH_BODY,
+    base_url,
+    call,
+    collection,
+    context,
+    filters,
+    json_body,
+    json_response,
+    model_body,
+    page_request,
+    request_body,
+)
+from mogan.services import schemas
+
+router = APIRouter(tags=["instances"])
+
+_LIST_RESERVED = ("fields", "all_tenants")
+
+
+def _all_tenants(request: Request) -> bool:
+    value = request.query_params.get("all_tenants", "0").lower()
+    return value in ("1", "true", "yes")
+
+
+@router.post("/instances", status_code=201, openapi_extra=request_body("InstanceCreate"),
+             summary="Create an instance")
+async def create_instance(request: Request) -> Response:
+    body = await model_body(request, schemas.InstanceCreate)
+    services = request.app.state.services
+    record = await call(services.instances.create, context(request), body)
+    base = base_url(request)
+    return json_response(views.instance(record, base), 201,
+                         {"Location": f"{base}/v1/instances/{record.instance.uuid}"})
+
+
+async def _list(request: Request, default_fields: tuple[str, ...] | None) -> Response:
+    fields = views.parse_fields(request.query_params.get("fields"), views.INSTANCE_FIELDS)
+    if fields is None:
+        fields = default_fields
+    services = request.app.state.services
+    records, next_marker = await call(
+        services.instances.list, context(request), all_tenants=_all_tenants(request),
+        page=page_request(request), filters=filters(request, _LIST_RESERVED))
+    base = base_url(request)
+    return json_response(collection(request, "instances",
+                                    [views.instance(r, base, fields) for r in records],
+                                    next_marker))
+
+
+@router.get("/instances", summary="List instances")
+async def list_instances(request: Request) -> Response:
+    return await _list(request, views.INSTANCE_LIST_FIELDS)
+
+
+@router.get("/instances/detail", summary="List instances with details")
+async def list_instances_detail(request: Request) -> Response:
+    return await _list(request, None)
+
+
+@router.get("/instances/{instance_ident}", summary="Show an instance")
+async def show_instance(request: Request, instance_ident: str) -> Response:
+    fields = views.parse_fields(request.query_params.get("fields"), views.INSTANCE_FIELDS)
+    record = await call(request.app.state.services.instances.get, context(request),
+                        instance_ident)
+    return json_response(views.instance(record, base_url(request), fields))
+
+
+@router.patch("/instances/{instance_ident}", openapi_extra=PATCH_BODY,
+              summary="Update an instance (JSON Patch)")
+async def update_instance(request: Request, instance_ident: str) -> Response:
+    patch = await json_body(request)
+    record = await call(request.app.state.services.instances.update, context(request),
+                        instance_ident, patch)
+    return json_response(views.instance(record, base_url(request)))
+
+
+@router.delete("/instances/{instance_ident}", status_code=204, summary="Delete an instance")
+async def delete_instance(request: Request, instance_ident: str) -> Response:
+    await call(request.app.state.services.instances.delete, context(request), instance_ident)
+    return Response(status_code=204)
+
+
+@router.get("/instances/{instance_ident}/states", summary="Show an instance's power state")
+async def instance_states(request: Request, instance_ident: str) -> Response:
+    instance = await call(request.app.state.services.instances.get_states, context(request),
+                          instance_ident)
+    return json_response({"power_state": instance.power_state,
+                          "target_power_state": instance.target_power_state})
+
+
+@router.put("/instances/{instance_ident}/states/power", status_code=202,
+            openapi_extra=request_body("PowerRequest"), summary="Change an instance's power")
+async def set_power_state(request: Request, instance_ident: str) -> Response:
+    body = await model_body(request, schemas.PowerRequest)
+    await call(request.app.state.services.instances.set_power_state, context(request),
+               instance_ident, body.target)
+    return Response(status_code=202, headers={
+        "Location": f"{base_url(request)}/v1/instances/{instance_ident}/states"})

@@ -1,0 +1,1 @@
+"""The ``mogan`` console script."""

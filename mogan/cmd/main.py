@@ -1,0 +1,91 @@
+"""``mogan serve | db upgrade | policy sample | states diagram``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from mogan import conf as mogan_conf
+from mogan.cmd import logs
+
+LOG = logging.getLogger("mogan")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mogan", description="Mogan bare-metal compute.")
+    parser.add_argument("--config-file", action="append", default=[], metavar="FILE",
+                        help="INI configuration file (may be given more than once)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the API and an engine in one process")
+    serve.add_argument("--config-file", action="append", default=[], dest="serve_config",
+                       metavar="FILE", help="INI configuration file")
+    serve.add_argument("--demo", action="store_true",
+                       help="on an empty database, enrol a simulated fleet to try Mogan with")
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("--config-file", action="append", default=[], dest="db_config",
+                    metavar="FILE")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply the schema migrations")
+    db_commands.add_parser("version", help="print the schema revision")
+    policy = commands.add_parser("policy", help="authorization rules")
+    policy.add_subparsers(dest="policy_command", required=True).add_parser(
+        "sample", help="print every rule with its default, as a policy.yaml")
+    states = commands.add_parser("states", help="instance states")
+    states.add_subparsers(dest="states_command", required=True).add_parser(
+        "diagram", help="print the transition table as Graphviz dot")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    files = [*args.config_file, *getattr(args, "serve_config", []),
+             *getattr(args, "db_config", [])]
+    if args.command == "policy":
+        return _policy_sample()
+    if args.command == "states":
+        from mogan.core.states import diagram
+
+        print(diagram())
+        return 0
+    conf = mogan_conf.load(files)
+    logs.setup(conf.debug)
+    if args.command == "db":
+        return _db(conf, args.db_command)
+    from mogan.cmd.serve import serve
+
+    return serve(conf, demo=args.demo)
+
+
+def _db(conf: object, command: str) -> int:
+    from mogan.db import migrate
+    from mogan.root import build_database
+
+    db = build_database(conf)  # type: ignore[arg-type]
+    try:
+        if command == "upgrade":
+            migrate.upgrade(db)
+            print(f"Database schema at revision {migrate.current(db)}")
+        else:
+            print(migrate.current(db) or "empty")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _policy_sample() -> int:
+    from mogan.services.policy import list_rules
+
+    for rule in list_rules():
+        description = getattr(rule, "description", "") or ""
+        for line in description.splitlines():
+            print(f"# {line}")
+        for operation in getattr(rule, "operations", []) or []:
+            print(f"# {operation['method']}  {operation['path']}")
+        print(f'#"{rule.name}": "{rule.check_str}"\n')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""IP address arithmetic for the built-in IP allocation. Pure; no I/O."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class Pool:
+    start: IPAddress
+    end: IPAddress
+
+    def __iter__(self) -> Iterator[IPAddress]:
+        current = int(self.start)
+        last = int(self.end)
+        while current <= last:
+            yield ipaddress.ip_address(current)
+            current += 1
+
+
+def default_pool(cidr: str, gateway_ip: str | None) -> Pool:
+    """The whole subnet less the network, broadcast (IPv4) and gateway addresses' edges.
+
+    Like Neutron: the pool runs from the first usable host to the last, and when the gateway
+    sits at one edge of that range the pool starts (or ends) beside it.
+    """
+    network = ipaddress.ip_network(cidr, strict=True)
+    first = int(network.network_address) + 1
+    last = int(network.broadcast_address) - (1 if network.version == 4 else 0)
+    if network.num_addresses <= 2:
+        first, last = int(network.network_address), int(network.broadcast_address)
+    if gateway_ip is not None:
+        gateway = int(ipaddress.ip_address(gateway_ip))
+        if gateway == first:
+            first += 1
+        elif gateway == last:
+            last -= 1
+    return Pool(ipaddress.ip_address(first), ipaddress.ip_address(last))
+
+
+def validate_subnet(
+    cidr: str, gateway_ip: str | None, pools: Sequence[tuple[str, str]]
+) -> list[Pool]:
+    """Check a subnet definition; return its pools. Raises ``ValueError`` saying what is wrong."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"cidr {cidr!r} is not a valid network address: {exc}") from None
+    if gateway_ip is not None:
+        try:
+            gateway = ipaddress.ip_address(gateway_ip)
+        except ValueError:
+            raise ValueError(f"gateway_ip {gateway_ip!r} is not an IP address") from None
+        if gateway not in network:
+            raise ValueError(f"gateway_ip {gateway_ip} is outside {cidr}")
+    if not pools:
+        return [default_pool(cidr, gateway_ip)]
+    result: list[Pool] = []
+    for start_text, end_text in pools:
+        try:
+            start, end = ipaddress.ip_address(start_text), ipaddress.ip_address(end_text)
+        except ValueError:
+            raise ValueError(
+                f"allocation pool {start_text}-{end_text} holds an invalid address"
+            ) from None
+        if start not in network or end not in network:
+            raise ValueError(f"allocation pool {start_text}-{end_text} is outside {cidr}")
+        if int(start) > int(end):
+            raise ValueError(f"allocation pool {start_text}-{end_text} ends before it starts")
+        result.append(Pool(start, end))
+    ordered = sorted(result, key=lambda p: int(p.start))
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        if int(after.start) <= int(before.end):
+            raise ValueError(f"allocation pools {before.start}-{before.end} and "
+                             f"{after.start}-{after.end} overlap")
+    return result
+
+
+def first_free(pools: Iterable[Pool], taken: Iterable[str], gateway_ip: str | None) -> str | None:
+    """The lowest address of ``pools`` that is neither taken nor the gateway, or ``None``."""
+    used = {int(ipaddress.ip_address(a)) for a in taken}
+    if gateway_ip is not None:
+        used.add(int(ipaddress.ip_address(gateway_ip)))
+    for pool in sorted(pools, key=lambda p: int(p.start)):
+        for address in pool:
+            if int(address) not in used:
+                return str(address)
+    return None

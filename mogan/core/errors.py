@@ -1,0 +1,67 @@
+"""One exception root for the whole service.
+
+::
+
+    MoganError
+    ├── InvalidInput          the caller's request is malformed or names unknown things (400)
+    ├── NotAuthorized         the caller may not do this (403)
+    ├── NotFound              the thing does not exist, or the caller may not see it (404)
+    ├── Conflict              the request clashes with the current state (409)
+    ├── ServiceUnavailable    a dependency (the database) is down; try again (503)
+    └── DriverError           hardware or its manager failed (never shown raw to a tenant)
+        ├── NodeUnreachable   the BMC / Ironic could not be reached: worth retrying
+        └── UnsupportedAction the hardware cannot do what was asked: not worth retrying
+
+Foreign errors (SQLAlchemy, drivers' libraries) are translated where they enter; HTTP codes
+exist only at the API edge (``mogan.api.errors``).
+"""
+
+from __future__ import annotations
+
+
+class MoganError(Exception):
+    """Root of every error Mogan raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(MoganError):
+    """The request is malformed or refers to something that does not exist."""
+
+
+class NotAuthorized(MoganError):
+    """Policy forbids the caller this action."""
+
+
+class NotFound(MoganError):
+    """The resource does not exist or is not visible to the caller."""
+
+
+class Conflict(MoganError):
+    """The request is valid but the resource's current state does not allow it."""
+
+
+class ServiceUnavailable(MoganError):
+    """A dependency Mogan needs is unavailable; the request may be retried."""
+
+
+class DriverError(MoganError):
+    """A driver failed. ``retryable`` says whether trying again can help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, node: str | None = None) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class NodeUnreachable(DriverError):
+    """The node's management endpoint did not answer."""
+
+    retryable = True
+
+
+class UnsupportedAction(DriverError):
+    """The hardware does not support the requested action."""

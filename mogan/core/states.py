@@ -1,0 +1,56 @@
+"""Instance statuses, power states and the one table of allowed status transitions.
+
+The state diagram in the docs is generated from ``TRANSITIONS`` (``mogan states diagram``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+BUILDING: Final = "building"
+ACTIVE: Final = "active"
+ERROR: Final = "error"
+DELETING: Final = "deleting"
+
+STATUSES: Final = (BUILDING, ACTIVE, ERROR, DELETING)
+
+#: status -> statuses it may move to. ``deleting`` ends with the row's removal.
+TRANSITIONS: Final[dict[str, frozenset[str]]] = {
+    BUILDING: frozenset({ACTIVE, ERROR, DELETING}),
+    ACTIVE: frozenset({ERROR, DELETING}),
+    ERROR: frozenset({DELETING}),
+    DELETING: frozenset({ERROR}),
+}
+
+#: Statuses from which a delete may start.
+DELETABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if DELETING in targets)
+
+POWER_ON: Final = "power on"
+POWER_OFF: Final = "power off"
+POWER_STATES: Final = (POWER_ON, POWER_OFF)
+
+#: What a tenant may ask for in ``PUT /states/power`` and the state the hardware must be
+#: observed in for the request to count as done.
+POWER_TARGETS: Final[dict[str, str]] = {
+    "on": POWER_ON,
+    "off": POWER_OFF,
+    "soft_off": POWER_OFF,
+    "reboot": POWER_ON,
+    "soft_reboot": POWER_ON,
+}
+
+
+def can_transition(current: str, new: str) -> bool:
+    """True when ``TRANSITIONS`` allows moving from ``current`` to ``new``."""
+    return new in TRANSITIONS.get(current, frozenset())
+
+
+def diagram() -> str:
+    """The transition table as a Graphviz ``dot`` document."""
+    lines = ["digraph instance_states {", '  rankdir="LR";']
+    for source in STATUSES:
+        for target in sorted(TRANSITIONS[source]):
+            lines.append(f'  "{source}" -> "{target}";')
+    lines.append('  "deleting" -> "(gone)";')
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Persistence: the schema (``models``), transactions (``database``) and migrations."""

@@ -1,0 +1,31 @@
+"""The ``fake`` driver's simulated machines, kept in the ``fake_hardware`` table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from mogan.core import states
+from mogan.db.database import Database
+from mogan.db.models import FakeHardware
+from mogan.drivers.fake import SimulatedMachine
+
+
+class DatabaseHardwareStore:
+    """``mogan.drivers.fake.HardwareStore`` over the database: survives restarts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def load(self, node_uuid: str) -> SimulatedMachine:
+        with self._db.read() as session:
+            row = session.get(FakeHardware, node_uuid)
+            if row is None:
+                return SimulatedMachine(power_state=states.POWER_OFF)
+            return SimulatedMachine(
+                power_state=row.power_state, pending_power_state=row.pending_power_state,
+                power_change_at=row.power_change_at, deployed_instance=row.deployed_instance,
+                deployed_image_url=row.deployed_image_url, boot_device=row.boot_device)
+
+    def save(self, node_uuid: str, machine: SimulatedMachine) -> None:
+        with self._db.write() as session:
+            session.merge(FakeHardware(node_uuid=node_uuid, **asdict(machine)))

@@ -1,0 +1,230 @@
+"""The schema. The database is the truth; every state change is a compare-and-set on it.
+
+Timestamps are naive UTC. Rows are keyed by UUID strings so identities are stable across
+databases and visible in the API as they are stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+UUID = String(36)
+
+# Stable constraint names so Alembic can alter them on every backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Timestamps:
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+
+
+class InstanceType(Timestamps, Base):
+    __tablename__ = "instance_types"
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class InstanceTypeExtraSpec(Base):
+    __tablename__ = "instance_type_extra_specs"
+    type_uuid: Mapped[str] = mapped_column(
+        ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class InstanceTypeProject(Base):
+    """A private type's access list: the projects besides admins that may use it."""
+
+    __tablename__ = "instance_type_projects"
+    type_uuid: Mapped[str] = mapped_column(
+        ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class Image(Timestamps, Base):
+    __tablename__ = "images"
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str | None] = mapped_column(String(255))
+    disk_format: Mapped[str] = mapped_column(String(16))
+
+
+class Network(Timestamps, Base):
+    __tablename__ = "networks"
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class Subnet(Base):
+    __tablename__ = "subnets"
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    network_uuid: Mapped[str] = mapped_column(
+        ForeignKey("networks.uuid", ondelete="CASCADE"), index=True)
+    cidr: Mapped[str] = mapped_column(String(64))
+    ip_version: Mapped[int] = mapped_column(Integer)
+    gateway_ip: Mapped[str | None] = mapped_column(String(64))
+    #: ``[{"start": "…", "end": "…"}]``
+    allocation_pools: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Node(Timestamps, Base):
+    __tablename__ = "nodes"
+    __table_args__ = (
+        Index("ix_nodes_schedulable", "availability_zone", "maintenance", "instance_uuid"),
+    )
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    driver: Mapped[str] = mapped_column(String(64))
+    driver_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    resource_class: Mapped[str | None] = mapped_column(String(255))
+    #: ``resource_class`` as Placement names it (``CUSTOM_…``), so SQL can filter on it.
+    resource_class_trait: Mapped[str | None] = mapped_column(String(255), index=True)
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    maintenance_reason: Mapped[str | None] = mapped_column(Text)
+    #: The instance this node serves; unique, and only ever set by a conditional UPDATE.
+    instance_uuid: Mapped[str | None] = mapped_column(UUID, unique=True)
+    power_state: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Nic(Base):
+    __tablename__ = "nics"
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    node_uuid: Mapped[str] = mapped_column(
+        ForeignKey("nodes.uuid", ondelete="CASCADE"), index=True)
+    mac_address: Mapped[str] = mapped_column(String(17), unique=True)
+    port_type: Mapped[str | None] = mapped_column(String(64))
+
+
+class Instance(Timestamps, Base):
+    __tablename__ = "instances"
+    __table_args__ = (Index("ix_instances_project_created", "project_id", "created_at"),)
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    power_state: Mapped[str | None] = mapped_column(String(16))
+    target_power_state: Mapped[str | None] = mapped_column(String(16))
+    instance_type_uuid: Mapped[str] = mapped_column(UUID, index=True)
+    image_uuid: Mapped[str] = mapped_column(UUID, index=True)
+    availability_zone: Mapped[str | None] = mapped_column(String(255), index=True)
+    node_uuid: Mapped[str | None] = mapped_column(UUID)
+    #: Derived from the instance's ports, written with them in one transaction.
+    network_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    launched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class InstanceFault(Base):
+    __tablename__ = "instance_faults"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_uuid: Mapped[str] = mapped_column(
+        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True)
+    code: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Port(Base):
+    """An instance's attachment to a network through one of its node's NICs."""
+
+    __tablename__ = "ports"
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    network_uuid: Mapped[str] = mapped_column(ForeignKey("networks.uuid"), index=True)
+    instance_uuid: Mapped[str] = mapped_column(
+        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True)
+    #: One port per NIC: the unique constraint makes a double allocation impossible.
+    nic_uuid: Mapped[str] = mapped_column(ForeignKey("nics.uuid"), unique=True)
+    mac_address: Mapped[str] = mapped_column(String(17))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FixedIP(Base):
+    __tablename__ = "fixed_ips"
+    __table_args__ = (UniqueConstraint("subnet_uuid", "ip_address",
+                                       name="uq_fixed_ips_subnet_address"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    port_uuid: Mapped[str] = mapped_column(
+        ForeignKey("ports.uuid", ondelete="CASCADE"), index=True)
+    subnet_uuid: Mapped[str] = mapped_column(ForeignKey("subnets.uuid"))
+    ip_address: Mapped[str] = mapped_column(String(64))
+
+
+class Operation(Base):
+    """A unit of long work on an instance, carried out by whichever engine holds its lease.
+
+    ``status`` goes pending → running → succeeded | failed. While running, ``owner`` and
+    ``lease_expires_at`` say who holds it; an expired lease may be taken over by any engine,
+    which resumes at ``step`` with ``state``.
+    """
+
+    __tablename__ = "operations"
+    __table_args__ = (
+        Index("ix_operations_claimable", "status", "lease_expires_at"),
+        Index("ix_operations_instance", "instance_uuid", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_uuid: Mapped[str] = mapped_column(UUID)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    step: Mapped[str] = mapped_column(String(32))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: How many times an engine has claimed this operation (takeovers included).
+    claims: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class FakeHardware(Base):
+    """The simulated machine behind a ``fake`` node: what a BMC would report."""
+
+    __tablename__ = "fake_hardware"
+    node_uuid: Mapped[str] = mapped_column(
+        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True)
+    power_state: Mapped[str] = mapped_column(String(16))
+    pending_power_state: Mapped[str | None] = mapped_column(String(16))
+    power_change_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    deployed_instance: Mapped[str | None] = mapped_column(UUID)
+    deployed_image_url: Mapped[str | None] = mapped_column(Text)
+    boot_device: Mapped[str] = mapped_column(String(16), default="disk")

@@ -1,0 +1,92 @@
+"""The contract every driver honours.
+
+Calls are synchronous and may block (they run in engine worker threads, never in the API).
+Every method is idempotent: repeating a call that already took effect succeeds, so an engine
+that takes over an operation after a crash can simply repeat the step it reached.
+
+Errors: a driver raises only ``mogan.core.errors.DriverError`` subclasses —
+``NodeUnreachable`` when retrying may help, ``UnsupportedAction`` when the hardware cannot do
+it, plain ``DriverError`` otherwise — with a message a person can act on that quotes the
+hardware's own error text and never a secret.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Power actions a driver is asked to perform.
+POWER_ON = "on"
+POWER_OFF = "off"
+SOFT_OFF = "soft_off"
+REBOOT = "reboot"
+SOFT_REBOOT = "soft_reboot"
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """What a driver knows about the node it acts on."""
+
+    uuid: str
+    name: str
+    driver_info: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """Everything a driver needs to put an instance's image on a node."""
+
+    instance_uuid: str
+    instance_name: str
+    image_url: str
+    image_checksum: str | None
+    image_disk_format: str
+    network_info: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PowerInterface(abc.ABC):
+    @abc.abstractmethod
+    def get_power_state(self, node: NodeRef) -> str | None:
+        """The observed power state: ``"power on"``, ``"power off"`` or ``None`` if unknown."""
+
+    @abc.abstractmethod
+    def set_power_state(self, node: NodeRef, action: str) -> None:
+        """Ask the hardware to perform ``action`` (one of the ``POWER_*`` actions above).
+
+        Returns once the request is accepted; the change is confirmed by observing
+        ``get_power_state``, since real hardware takes seconds.
+        """
+
+
+class DeployInterface(abc.ABC):
+    @abc.abstractmethod
+    def deploy(self, node: NodeRef, request: DeployRequest) -> None:
+        """Put the image on the node and boot it; return when the deploy is done.
+
+        Calling it again for the same instance while or after it happened is harmless.
+        """
+
+    @abc.abstractmethod
+    def undeploy(self, node: NodeRef) -> None:
+        """Power the node off and remove what a deploy left (media, boot settings)."""
+
+
+class Driver(abc.ABC):
+    """A hardware type: a name plus the interfaces it provides."""
+
+    name: str
+    power: PowerInterface
+    deploy: DeployInterface
+
+    @abc.abstractmethod
+    def validate(self, node: NodeRef) -> None:
+        """Check driver_info and that the node's management endpoint answers.
+
+        Raises ``DriverError`` saying what is wrong. Used at enrolment.
+        """
+
+    def required_info(self) -> tuple[str, ...]:
+        """driver_info keys a node of this driver must have."""
+        return ()

@@ -1,0 +1,102 @@
+"""What every operation handler shares: its working context and fault recording."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from mogan.core.errors import MoganError
+from mogan.db.database import Database
+from mogan.db.models import Instance, InstanceFault, Node, utcnow
+from mogan.drivers.base import Driver, NodeRef
+from mogan.drivers.registry import DriverRegistry
+from mogan.engine import leases
+from mogan.engine.retry import call_with_retries
+
+T = TypeVar("T")
+
+
+class OperationFailed(MoganError):
+    """The operation cannot complete; ``message`` becomes the instance's fault."""
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    max_attempts: int = 3
+    driver_retries: int = 3
+    driver_retry_interval: float = 1.0
+    power_state_timeout: float = 120.0
+    power_poll_interval: float = 0.5
+
+
+@dataclass
+class Work:
+    """The operation being carried out and what a step may use."""
+
+    operation_id: int
+    instance_uuid: str
+    owner: str
+    state: dict[str, Any]
+    db: Database
+    drivers: DriverRegistry
+    settings: EngineSettings
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def advance(self, session: Session, step: str) -> str:
+        """Record that the next step is ``step`` (in the caller's transaction) and return it."""
+        leases.save_progress(session, self.operation_id, self.owner, step, self.state)
+        return step
+
+    def finish(self, session: Session, status: str = leases.SUCCEEDED) -> None:
+        leases.finish(session, self.operation_id, self.owner, status, self.state)
+
+    def driver_call(self, call: Callable[[], T], what: str) -> T:
+        return call_with_retries(call, retries=self.settings.driver_retries,
+                                 interval=self.settings.driver_retry_interval,
+                                 stopping=self.stopping, what=what)
+
+    def node(self, node_uuid: str) -> tuple[Node, Driver, NodeRef]:
+        with self.db.read() as session:
+            node = session.get(Node, node_uuid)
+        if node is None:
+            raise OperationFailed(f"Node {node_uuid} no longer exists.")
+        return node, self.drivers.get(node.driver), NodeRef(node.uuid, node.name,
+                                                           dict(node.driver_info))
+
+
+def record_fault(session: Session, instance_uuid: str, message: str, code: int = 500) -> None:
+    session.add(InstanceFault(instance_uuid=instance_uuid, code=code, message=message,
+                              created_at=utcnow()))
+
+
+def move_instance(session: Session, instance_uuid: str, expected: str | tuple[str, ...],
+                  **values: Any) -> bool:
+    """Compare-and-set an instance's status (and other columns); False when it had moved on."""
+    allowed = (expected,) if isinstance(expected, str) else expected
+    return bool(session.execute(
+        update(Instance).where(Instance.uuid == instance_uuid, Instance.status.in_(allowed))
+        .values(**values).execution_options(synchronize_session=False)).rowcount)
+
+
+def note_node_error(session: Session, node_uuid: str, message: str | None) -> None:
+    session.execute(update(Node).where(Node.uuid == node_uuid).values(last_error=message)
+                    .execution_options(synchronize_session=False))
+
+
+class Handler:
+    """A step machine: ``step_<name>(work)`` returns the next step name, or None when done."""
+
+    kind: str
+
+    def run_step(self, step: str, work: Work) -> str | None:
+        method: Callable[[Work], str | None] = getattr(self, f"step_{step}")
+        return method(work)
+
+    def fail(self, work: Work, message: str) -> None:
+        """End the operation after an error, leaving the instance in a state a person can act on."""
+        raise NotImplementedError

@@ -1,0 +1,193 @@
+"""Create: schedule (claim a node and wire its ports) → deploy → finish (observe power).
+
+A failed deploy is undone (tear-down, ports freed, node released) and the instance is
+rescheduled on another node, up to ``max_attempts`` nodes; then it goes to ``error`` with a
+fault. If the instance starts being deleted meanwhile, the operation stops and leaves the
+clean-up to the delete operation queued behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from mogan.core import states
+from mogan.core.errors import DriverError
+from mogan.core.placement import NetworkRequest, TypeRequirements
+from mogan.db.models import Image, Instance, Node, utcnow
+from mogan.drivers.base import DeployRequest
+from mogan.engine import leases, ports, scheduler
+from mogan.engine.operations.base import (
+    Handler,
+    OperationFailed,
+    Work,
+    move_instance,
+    note_node_error,
+    record_fault,
+)
+
+LOG = logging.getLogger(__name__)
+
+#: Concurrent schedulers may pick the same free address; the loser retries this many times.
+_ALLOCATION_RETRIES = 5
+
+
+class _NoLongerBuilding(Exception):
+    pass
+
+
+class CreateInstance(Handler):
+    kind = "create"
+
+    def _building(self, work: Work) -> Instance | None:
+        with work.db.read() as session:
+            instance = session.get(Instance, work.instance_uuid)
+        if instance is None or instance.status != states.BUILDING:
+            return None
+        return instance
+
+    def _cancel(self, work: Work) -> None:
+        with work.db.write() as session:
+            work.finish(session, leases.CANCELLED)
+        LOG.info("Create of instance %s stopped: it is no longer building", work.instance_uuid)
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def step_schedule(self, work: Work) -> str | None:
+        if self._building(work) is None:
+            self._cancel(work)
+            return None
+        networks = [NetworkRequest(n["net_id"], n.get("port_type"))
+                    for n in work.state["networks"]]
+        request = scheduler.Request(
+            requirements=TypeRequirements.from_extra_specs(work.state.get("extra_specs", {})),
+            networks=networks, availability_zone=work.state.get("availability_zone"),
+            exclude=work.state.get("tried_nodes", []), drivers=work.drivers.names)
+        for attempt in range(_ALLOCATION_RETRIES):
+            try:
+                return self._claim_and_wire(work, request, networks)
+            except _NoLongerBuilding:
+                self._cancel(work)
+                return None
+            except IntegrityError:
+                LOG.info("Address allocation for %s collided (attempt %d); retrying",
+                         work.instance_uuid, attempt + 1)
+        raise OperationFailed("Could not allocate network addresses: too many concurrent "
+                              "allocations collided.")
+
+    def _claim_and_wire(self, work: Work, request: scheduler.Request,
+                        networks: list[NetworkRequest]) -> str | None:
+        with work.db.write() as session:
+            for candidate in scheduler.candidates(session, request):
+                if not scheduler.claim(session, candidate.node.uuid, work.instance_uuid):
+                    continue
+                try:
+                    network_info = ports.allocate(session, work.instance_uuid, networks,
+                                                  candidate.nic_uuids)
+                except ports.AddressesExhausted as exc:
+                    raise OperationFailed(exc.message) from None
+                if not move_instance(session, work.instance_uuid, states.BUILDING,
+                                     node_uuid=candidate.node.uuid, network_info=network_info,
+                                     availability_zone=candidate.node.availability_zone):
+                    raise _NoLongerBuilding  # rolls the claim back
+
+                work.state["node_uuid"] = candidate.node.uuid
+                LOG.info("Instance %s scheduled on node %s (%s)", work.instance_uuid,
+                         candidate.node.name, candidate.node.uuid)
+                return work.advance(session, "deploy")
+        raise OperationFailed(self._no_node_message(work))
+
+    @staticmethod
+    def _no_node_message(work: Work) -> str:
+        tried = work.state.get("tried_nodes", [])
+        zone = work.state.get("availability_zone")
+        where = f" in availability zone {zone!r}" if zone else ""
+        message = (f"No valid node was found{where}: no free node outside maintenance "
+                   "matches the instance type and the requested networks")
+        if tried:
+            errors = work.state.get("errors", [])
+            message += f" ({len(tried)} node(s) already failed; last error: {errors[-1]})" \
+                if errors else f" ({len(tried)} node(s) already failed)"
+        return message + "."
+
+    def step_deploy(self, work: Work) -> str | None:
+        instance = self._building(work)
+        if instance is None:
+            self._cancel(work)
+            return None
+        node, driver, ref = work.node(work.state["node_uuid"])
+        with work.db.read() as session:
+            image = session.get(Image, instance.image_uuid)
+        if image is None:
+            raise OperationFailed(f"Image {instance.image_uuid} was deleted before the deploy.")
+        request = DeployRequest(
+            instance_uuid=instance.uuid, instance_name=instance.name, image_url=image.url,
+            image_checksum=image.checksum, image_disk_format=image.disk_format,
+            network_info=instance.network_info)
+        try:
+            work.driver_call(lambda: driver.deploy.deploy(ref, request),
+                             f"deploy of instance {instance.uuid} on node {node.name}")
+        except DriverError as exc:
+            return self._reschedule(work, node, exc.message)
+        with work.db.write() as session:
+            note_node_error(session, node.uuid, None)
+            return work.advance(session, "finish")
+
+    def _reschedule(self, work: Work, node: Node, error: str) -> str | None:
+        """Undo a failed deploy on ``node``; go back to scheduling or give up."""
+        LOG.warning("Deploy of instance %s on node %s failed: %s", work.instance_uuid,
+                    node.name, error)
+        _, driver, ref = work.node(node.uuid)
+        dirty = None
+        try:
+            work.driver_call(lambda: driver.deploy.undeploy(ref),
+                             f"clean-up of node {node.name}")
+        except DriverError as exc:
+            dirty = exc.message
+        work.state.setdefault("tried_nodes", []).append(node.uuid)
+        work.state.setdefault("errors", []).append(f"node {node.name}: {error}")
+        attempts = len(work.state["tried_nodes"])
+        with work.db.write() as session:
+            ports.release(session, work.instance_uuid)
+            extra: dict[str, object] = {"last_error": error}
+            if dirty is not None:
+                # The node may still hold the failed deploy: keep it away from tenants.
+                extra.update(maintenance=True, maintenance_reason=(
+                    f"Clean-up after a failed deploy of instance {work.instance_uuid} "
+                    f"failed: {dirty}"))
+            scheduler.release(session, node.uuid, work.instance_uuid, **extra)
+            move_instance(session, work.instance_uuid, states.BUILDING, node_uuid=None,
+                          network_info={})
+            if attempts < work.settings.max_attempts:
+                return work.advance(session, "schedule")
+            work.advance(session, "schedule")  # keep the record of what was tried
+        raise OperationFailed(f"Deploy failed on {attempts} node(s); last error: "
+                              f"node {node.name}: {error}")
+
+    def step_finish(self, work: Work) -> str | None:
+        node, driver, ref = work.node(work.state["node_uuid"])
+        try:
+            power = work.driver_call(lambda: driver.power.get_power_state(ref),
+                                     f"power state of node {node.name}")
+        except DriverError as exc:
+            LOG.warning("Power state of node %s unknown after deploy: %s", node.name,
+                        exc.message)
+            power = None
+        with work.db.write() as session:
+            if not move_instance(session, work.instance_uuid, states.BUILDING,
+                                 status=states.ACTIVE, launched_at=utcnow(), power_state=power):
+                work.finish(session, leases.CANCELLED)
+                return None
+            session.query(Node).filter(Node.uuid == node.uuid).update(
+                {"power_state": power}, synchronize_session=False)
+            work.finish(session)
+        LOG.info("Instance %s is active on node %s", work.instance_uuid, node.name)
+        return None
+
+    def fail(self, work: Work, message: str) -> None:
+        with work.db.write() as session:
+            if move_instance(session, work.instance_uuid, states.BUILDING, status=states.ERROR):
+                record_fault(session, work.instance_uuid, message)
+            work.finish(session, leases.FAILED)
+        LOG.error("Create of instance %s failed: %s", work.instance_uuid, message)

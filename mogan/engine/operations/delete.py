@@ -1,0 +1,76 @@
+"""Delete: tear the node down through its driver → free ports, release the node, forget the
+instance.
+
+A tear-down that keeps failing puts the instance in ``error`` with a fault and leaves the node
+serving it (so it is never handed to another tenant dirty); deleting again retries.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete
+
+from mogan.core import states
+from mogan.core.errors import DriverError
+from mogan.db.models import Instance
+from mogan.engine import leases, ports, scheduler
+from mogan.engine.operations.base import (
+    Handler,
+    OperationFailed,
+    Work,
+    move_instance,
+    note_node_error,
+    record_fault,
+)
+
+LOG = logging.getLogger(__name__)
+
+
+class DeleteInstance(Handler):
+    kind = "delete"
+
+    def step_teardown(self, work: Work) -> str | None:
+        with work.db.read() as session:
+            instance = session.get(Instance, work.instance_uuid)
+        if instance is None:
+            with work.db.write() as session:
+                work.finish(session)
+            return None
+        if instance.node_uuid is not None:
+            node, driver, ref = work.node(instance.node_uuid)
+            try:
+                work.driver_call(lambda: driver.deploy.undeploy(ref),
+                                 f"tear-down of node {node.name}")
+            except DriverError as exc:
+                raise OperationFailed(f"Tear-down of node {node.name} ({node.uuid}) failed: "
+                                      f"{exc.message}") from None
+            work.state["node_uuid"] = node.uuid
+        with work.db.write() as session:
+            return work.advance(session, "release")
+
+    def step_release(self, work: Work) -> str | None:
+        with work.db.write() as session:
+            node_uuid = work.state.get("node_uuid")
+            if node_uuid is not None:
+                scheduler.release(session, node_uuid, work.instance_uuid,
+                                  power_state=states.POWER_OFF, last_error=None)
+            ports.release(session, work.instance_uuid)
+            session.execute(delete(Instance).where(Instance.uuid == work.instance_uuid)
+                            .execution_options(synchronize_session=False))
+            work.finish(session)
+        LOG.info("Instance %s deleted", work.instance_uuid)
+        return None
+
+    def fail(self, work: Work, message: str) -> None:
+        with work.db.write() as session:
+            if move_instance(session, work.instance_uuid, states.DELETING, status=states.ERROR):
+                record_fault(session, work.instance_uuid, message)
+            node_uuid = work.state.get("node_uuid")
+            if node_uuid is None:
+                instance = session.get(Instance, work.instance_uuid)
+                node_uuid = instance.node_uuid if instance else None
+            if node_uuid is not None:
+                note_node_error(session, node_uuid, message)
+            work.finish(session, leases.FAILED)
+        LOG.error("Delete of instance %s failed: %s", work.instance_uuid, message)

@@ -1,0 +1,109 @@
+"""Power: ask the hardware (request) → wait until it is observed in the target (observe).
+
+``target_power_state`` stays set until the hardware is *observed* in the target state; then
+``power_state`` takes the observed value and the target is cleared in one compare-and-set.
+A refusal or a timeout clears the target, keeps the instance active with the last observed
+power state, and records a fault on the instance and ``last_error`` on the node.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy import update
+
+from mogan.core import states
+from mogan.core.errors import DriverError
+from mogan.db.models import Instance, Node
+from mogan.engine import leases
+from mogan.engine.operations.base import (
+    Handler,
+    OperationFailed,
+    Work,
+    note_node_error,
+    record_fault,
+)
+from mogan.engine.retry import Interrupted
+
+LOG = logging.getLogger(__name__)
+
+
+class SetPowerState(Handler):
+    kind = "power"
+
+    def _current(self, work: Work) -> Instance | None:
+        with work.db.read() as session:
+            instance = session.get(Instance, work.instance_uuid)
+        if instance is None or instance.status != states.ACTIVE \
+                or instance.target_power_state != work.state["target"] \
+                or instance.node_uuid is None:
+            return None
+        return instance
+
+    def step_request(self, work: Work) -> str | None:
+        instance = self._current(work)
+        if instance is None or instance.node_uuid is None:
+            with work.db.write() as session:
+                work.finish(session, leases.CANCELLED)
+            return None
+        node, driver, ref = work.node(instance.node_uuid)
+        action = work.state["action"]
+        work.state["node_uuid"] = node.uuid
+        try:
+            work.driver_call(lambda: driver.power.set_power_state(ref, action),
+                             f"power {action} of node {node.name}")
+        except DriverError as exc:
+            raise OperationFailed(f"Power action '{action}' on node {node.name} failed: "
+                                  f"{exc.message}") from None
+        work.state["deadline"] = time.time() + work.settings.power_state_timeout
+        with work.db.write() as session:
+            return work.advance(session, "observe")
+
+    def step_observe(self, work: Work) -> str | None:
+        node, driver, ref = work.node(work.state["node_uuid"])
+        target = work.state["target"]
+        observed: str | None = None
+        while True:
+            try:
+                observed = driver.power.get_power_state(ref)
+            except DriverError as exc:
+                LOG.warning("Reading power state of node %s failed: %s", node.name, exc.message)
+            if observed == target:
+                break
+            if time.time() >= work.state["deadline"]:
+                work.state["observed"] = observed
+                raise OperationFailed(
+                    f"Node {node.name} did not reach '{target}' within "
+                    f"{work.settings.power_state_timeout:.0f}s after power action "
+                    f"'{work.state['action']}' (last observed: {observed or 'unknown'}).")
+            if work.stopping.wait(work.settings.power_poll_interval):
+                raise Interrupted("power observe")
+        with work.db.write() as session:
+            session.execute(update(Instance)
+                            .where(Instance.uuid == work.instance_uuid,
+                                   Instance.target_power_state == target)
+                            .values(power_state=observed, target_power_state=None)
+                            .execution_options(synchronize_session=False))
+            session.execute(update(Node).where(Node.uuid == node.uuid)
+                            .values(power_state=observed, last_error=None)
+                            .execution_options(synchronize_session=False))
+            work.finish(session)
+        LOG.info("Instance %s observed %s", work.instance_uuid, observed)
+        return None
+
+    def fail(self, work: Work, message: str) -> None:
+        values: dict[str, object] = {"target_power_state": None}
+        if "observed" in work.state:
+            values["power_state"] = work.state["observed"]
+        with work.db.write() as session:
+            cleared = session.execute(
+                update(Instance).where(Instance.uuid == work.instance_uuid,
+                                       Instance.target_power_state == work.state["target"])
+                .values(**values).execution_options(synchronize_session=False)).rowcount
+            if cleared:
+                record_fault(session, work.instance_uuid, message)
+            if work.state.get("node_uuid"):
+                note_node_error(session, work.state["node_uuid"], message)
+            work.finish(session, leases.FAILED)
+        LOG.error("Power change of instance %s failed: %s", work.instance_uuid, message)

@@ -1,0 +1,89 @@
+"""Choosing and claiming a node for an instance.
+
+Candidates are filtered in SQL (free, not in maintenance, enabled driver, zone, resource
+class), then by what SQL cannot express portably (capabilities, NIC fit), ranked (the node
+with the fewest NICs that still fits first, to keep bigger nodes for bigger requests), and
+ties shuffled so concurrent schedulers spread out. The claim is one conditional UPDATE, so
+any number of schedulers are safe and a lost claim just moves on to the next candidate.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from mogan.core.placement import (
+    NetworkRequest,
+    TypeRequirements,
+    assign_nics,
+    parse_capabilities,
+)
+from mogan.db.models import Nic, Node
+
+
+@dataclass(frozen=True)
+class Candidate:
+    node: Node
+    #: NIC uuid for each requested network, in request order.
+    nic_uuids: list[str]
+
+
+@dataclass(frozen=True)
+class Request:
+    requirements: TypeRequirements
+    networks: Sequence[NetworkRequest]
+    availability_zone: str | None
+    exclude: Sequence[str]
+    drivers: Sequence[str]
+
+
+def candidates(session: Session, request: Request) -> list[Candidate]:
+    """Fitting free nodes, best first."""
+    query = select(Node).where(Node.instance_uuid.is_(None), Node.maintenance.is_(False),
+                               Node.driver.in_(list(request.drivers)))
+    if request.availability_zone is not None:
+        query = query.where(Node.availability_zone == request.availability_zone)
+    if request.requirements.resource_class_trait is not None:
+        query = query.where(
+            Node.resource_class_trait == request.requirements.resource_class_trait)
+    if request.exclude:
+        query = query.where(Node.uuid.not_in(list(request.exclude)))
+    nodes = [n for n in session.scalars(query)
+             if request.requirements.capabilities_match(
+                 parse_capabilities(n.properties.get("capabilities")))]
+    if not nodes:
+        return []
+    nics: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    for nic in session.scalars(select(Nic).where(Nic.node_uuid.in_([n.uuid for n in nodes]))
+                               .order_by(Nic.mac_address)):
+        nics[nic.node_uuid].append((nic.uuid, nic.port_type))
+    fitting = []
+    for node in nodes:
+        assignment = assign_nics(nics[node.uuid], request.networks)
+        if assignment is not None:
+            fitting.append((len(nics[node.uuid]), random.random(), Candidate(node, assignment)))
+    fitting.sort(key=lambda item: (item[0], item[1]))
+    return [candidate for _, _, candidate in fitting]
+
+
+def claim(session: Session, node_uuid: str, instance_uuid: str) -> bool:
+    """Make the node serve the instance if it is still free; False when someone else won."""
+    return bool(session.execute(
+        update(Node)
+        .where(Node.uuid == node_uuid, Node.instance_uuid.is_(None),
+               Node.maintenance.is_(False))
+        .values(instance_uuid=instance_uuid)
+        .execution_options(synchronize_session=False)).rowcount)
+
+
+def release(session: Session, node_uuid: str, instance_uuid: str, **values: object) -> None:
+    """Free the node if it still serves ``instance_uuid``."""
+    session.execute(update(Node)
+                    .where(Node.uuid == node_uuid, Node.instance_uuid == instance_uuid)
+                    .values(instance_uuid=None, **values)
+                    .execution_options(synchronize_session=False))

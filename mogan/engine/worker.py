@@ -1,0 +1,183 @@
+"""``Engine``: claims operations and runs them in worker threads; runs the periodic jobs.
+
+Threads, not processes or coroutines: drivers (sushy, openstacksdk) are blocking libraries and
+an operation spends its life waiting on hardware. No in-process lock is load-bearing: every
+claim and every state change is a compare-and-set in the database, so any number of engines
+(in this process or others) can run side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid as uuid_module
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from mogan.core.errors import MoganError, ServiceUnavailable
+from mogan.core.logcontext import request_id_var
+from mogan.db.database import Database
+from mogan.db.models import Operation
+from mogan.drivers.registry import DriverRegistry
+from mogan.engine import leases
+from mogan.engine.operations import HANDLERS
+from mogan.engine.operations.base import EngineSettings, Work
+from mogan.engine.power_sync import sync_power_states
+from mogan.engine.retry import Interrupted
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    host: str
+    workers: int = 16
+    lease_timeout: float = 30.0
+    poll_interval: float = 2.0
+    sync_power_state_interval: float = 60.0
+    sync_power_state_workers: int = 8
+    settings: EngineSettings = EngineSettings()
+
+
+class Engine:
+    def __init__(self, db: Database, drivers: DriverRegistry, config: EngineConfig) -> None:
+        self._db = db
+        self._drivers = drivers
+        self._config = config
+        self.id = f"{config.host}:{uuid_module.uuid4().hex[:12]}"
+        self._stopping = threading.Event()
+        self._wakeup = threading.Event()
+        self._slots = threading.Semaphore(config.workers)
+        self._pool = ThreadPoolExecutor(max_workers=config.workers,
+                                        thread_name_prefix="engine-op")
+        self._running: set[int] = set()
+        self._running_guard = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        LOG.info("Engine %s starting with %d workers", self.id, self._config.workers)
+        for target, name in ((self._dispatch_loop, "engine-dispatch"),
+                             (self._heartbeat_loop, "engine-heartbeat"),
+                             (self._power_sync_loop, "engine-power-sync")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming, let running steps end, hand unfinished operations back."""
+        self._stopping.set()
+        self._wakeup.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        LOG.info("Engine %s stopped", self.id)
+
+    def wake(self) -> None:
+        """New work was committed: look for it now rather than at the next poll."""
+        self._wakeup.set()
+
+    # -- claiming ------------------------------------------------------------------------------
+
+    def _dispatch_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                while not self._stopping.is_set() and self._slots.acquire(blocking=False):
+                    operation = leases.claim_next(self._db, self.id, self._config.lease_timeout)
+                    if operation is None:
+                        self._slots.release()
+                        break
+                    with self._running_guard:
+                        self._running.add(operation.id)
+                    self._pool.submit(self._run, operation)
+            except ServiceUnavailable:
+                self._slots.release()
+                LOG.warning("Engine %s paused: database unavailable", self.id)
+            except Exception:
+                self._slots.release()
+                LOG.exception("Engine %s: claiming failed", self.id)
+            self._wakeup.wait(self._config.poll_interval)
+            self._wakeup.clear()
+
+    def _heartbeat_loop(self) -> None:
+        interval = self._config.lease_timeout / 3
+        while not self._stopping.wait(interval):
+            with self._running_guard:
+                ids = set(self._running)
+            try:
+                held = leases.renew(self._db, self.id, ids, self._config.lease_timeout)
+            except Exception as exc:  # the database may be away; leases simply run out
+                LOG.warning("Engine %s: lease renewal failed: %s", self.id, exc)
+                continue
+            for lost in ids - held:
+                LOG.warning("Engine %s lost the lease of operation %d", self.id, lost)
+
+    def _power_sync_loop(self) -> None:
+        interval = self._config.sync_power_state_interval
+        if interval <= 0:
+            return
+        while not self._stopping.wait(interval):
+            try:
+                result = sync_power_states(self._db, self._drivers,
+                                           workers=self._config.sync_power_state_workers)
+                LOG.debug("Power sync: %s", result)
+            except Exception as exc:
+                LOG.warning("Power sync round failed: %s", exc)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _run(self, operation: Operation) -> None:
+        handler = HANDLERS[operation.kind]
+        work = Work(operation_id=operation.id, instance_uuid=operation.instance_uuid,
+                    owner=self.id, state=dict(operation.state or {}), db=self._db,
+                    drivers=self._drivers, settings=self._config.settings,
+                    stopping=self._stopping)
+        step: str | None = operation.step
+        request_id_var.set(work.state.get("request_id") or f"op-{operation.id}")
+        LOG.info("Engine %s runs %s operation %d of instance %s from step %s (claim %d)",
+                 self.id, operation.kind, operation.id, operation.instance_uuid, step,
+                 operation.claims)
+        try:
+            while step is not None:
+                if self._stopping.is_set():
+                    raise Interrupted(step)
+                step = handler.run_step(step, work)
+        except leases.LeaseLost as exc:
+            LOG.warning("Engine %s: %s", self.id, exc)
+        except Interrupted:
+            self._hand_back(operation.id)
+        except ServiceUnavailable:
+            LOG.warning("Operation %d paused: database unavailable; another claim resumes it",
+                        operation.id)
+        except Exception as exc:
+            message = exc.message if isinstance(exc, MoganError) else \
+                f"Unexpected error during {operation.kind} ({step}): {exc}"
+            if not isinstance(exc, MoganError):
+                LOG.exception("Operation %d crashed", operation.id)
+            try:
+                handler.fail(work, message)
+            except leases.LeaseLost as lost:
+                LOG.warning("Engine %s: %s", self.id, lost)
+            except Exception:
+                LOG.exception("Operation %d could not record its failure; it will be retried "
+                              "when its lease runs out", operation.id)
+        finally:
+            with self._running_guard:
+                self._running.discard(operation.id)
+            self._slots.release()
+            self._wakeup.set()
+
+    def _hand_back(self, operation_id: int) -> None:
+        """Return an interrupted operation to the queue so the next engine resumes it at once."""
+        try:
+            with self._db.write() as session:
+                session.execute(update(Operation).where(leases.guard(operation_id, self.id))
+                                .values(status=leases.PENDING, owner=None,
+                                        lease_expires_at=None)
+                                .execution_options(synchronize_session=False))
+        except Exception as exc:
+            LOG.warning("Could not hand operation %d back (%s); its lease will run out",
+                        operation_id, exc)

@@ -1,0 +1,101 @@
+"""The composition root: builds every part of a Mogan process from its configuration.
+
+Nothing else constructs database handles, drivers, engines or services, and nothing connects
+to anything at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from oslo_config import cfg
+from starlette.types import ASGIApp
+
+from mogan import conf as mogan_conf
+from mogan.api.app import create_app
+from mogan.api.identity import NoAuthDefaults, noauth_context
+from mogan.db.database import Database
+from mogan.db.fake_hardware import DatabaseHardwareStore
+from mogan.drivers.base import Driver
+from mogan.drivers.fake import FakeDriver
+from mogan.drivers.registry import DriverRegistry
+from mogan.engine.operations.base import EngineSettings
+from mogan.engine.worker import Engine, EngineConfig
+from mogan.services.bundle import Services
+from mogan.services.images import ImageService
+from mogan.services.instances import InstanceService
+from mogan.services.networks import NetworkService
+from mogan.services.nodes import NodeService
+from mogan.services.policy import Policy
+from mogan.services.types import TypeService
+from mogan.services.zones import ZoneService
+
+
+@dataclass
+class Mogan:
+    conf: cfg.ConfigOpts
+    db: Database
+    drivers: DriverRegistry
+    engine: Engine | None
+    services: Services
+    app: ASGIApp
+
+
+def build_database(conf: cfg.ConfigOpts) -> Database:
+    return Database(mogan_conf.database_url(conf), pool_size=conf.database.max_pool_size,
+                    max_overflow=conf.database.max_overflow)
+
+
+def build_drivers(conf: cfg.ConfigOpts, db: Database) -> DriverRegistry:
+    available = {
+        "fake": lambda: FakeDriver(DatabaseHardwareStore(db),
+                                   deploy_latency=conf.fake.deploy_latency,
+                                   power_latency=conf.fake.power_latency),
+    }
+    unknown = sorted(set(conf.enabled_drivers) - set(available))
+    if unknown:
+        raise ValueError(f"[DEFAULT] enabled_drivers names unknown drivers: {', '.join(unknown)}"
+                         f"; available: {', '.join(sorted(available))}")
+    drivers: dict[str, Driver] = {name: available[name]() for name in conf.enabled_drivers}
+    return DriverRegistry(drivers)
+
+
+def build_engine(conf: cfg.ConfigOpts, db: Database, drivers: DriverRegistry) -> Engine:
+    engine_conf = conf.engine
+    settings = EngineSettings(max_attempts=engine_conf.max_attempts,
+                              driver_retries=engine_conf.driver_retries,
+                              driver_retry_interval=engine_conf.driver_retry_interval,
+                              power_state_timeout=engine_conf.power_state_timeout)
+    return Engine(db, drivers, EngineConfig(
+        host=conf.host, workers=engine_conf.workers, lease_timeout=engine_conf.lease_timeout,
+        poll_interval=engine_conf.poll_interval,
+        sync_power_state_interval=engine_conf.sync_power_state_interval,
+        sync_power_state_workers=engine_conf.sync_power_state_workers, settings=settings))
+
+
+def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
+    """Everything one process needs; the engine is built but not started."""
+    db = build_database(conf)
+    drivers = build_drivers(conf, db)
+    engine = build_engine(conf, db, drivers) if with_engine else None
+    policy = Policy(conf)
+    max_limit = conf.api.max_limit
+
+    def wake() -> None:
+        if engine is not None:
+            engine.wake()
+
+    services = Services(
+        instances=InstanceService(db, policy, wake, max_limit),
+        types=TypeService(db, policy, max_limit),
+        zones=ZoneService(db, policy),
+        nodes=NodeService(db, policy, drivers, max_limit),
+        images=ImageService(db, policy, max_limit),
+        networks=NetworkService(db, policy, max_limit),
+    )
+    defaults = NoAuthDefaults(conf.noauth.default_project_id, conf.noauth.default_user_id,
+                              tuple(conf.noauth.default_roles))
+    app = create_app(services, identify=functools.partial(noauth_context, defaults=defaults),
+                     public_endpoint=conf.api.public_endpoint)
+    return Mogan(conf=conf, db=db, drivers=drivers, engine=engine, services=services, app=app)

@@ -1,0 +1,22 @@
+"""All use cases of one process, as the API sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mogan.services.images import ImageService
+from mogan.services.instances import InstanceService
+from mogan.services.networks import NetworkService
+from mogan.services.nodes import NodeService
+from mogan.services.types import TypeService
+from mogan.services.zones import ZoneService
+
+
+@dataclass(frozen=True)
+class Services:
+    instances: InstanceService
+    types: TypeService
+    zones: ZoneService
+    nodes: NodeService
+    images: ImageService
+    networks: NetworkService

@@ -1,0 +1,24 @@
+"""Who is calling: built by the API edge, passed to every service call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    project_id: str
+    user_id: str
+    roles: tuple[str, ...] = ()
+    request_id: str = ""
+    #: Extra policy credentials (e.g. a token's domain) for oslo.policy rules.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    def policy_credentials(self) -> dict[str, Any]:
+        return {"project_id": self.project_id, "user_id": self.user_id,
+                "roles": list(self.roles), "is_admin": self.is_admin, **self.extra}

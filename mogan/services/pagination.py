@@ -1,0 +1,66 @@
+"""Limit / marker / sort for every collection, shared by all list use cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from mogan.core.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int | None = None
+    marker: str | None = None
+    sort_key: str | None = None
+    sort_dir: str = "asc"
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    #: The marker for the next page, when more items remain.
+    next_marker: str | None
+
+
+def paginate(session: Session, query: Select[Any], model: Any, request: PageRequest, *,
+             sort_keys: Sequence[str], default_sort: str, max_limit: int,
+             marker_visible: Select[Any] | None = None) -> Page:
+    """Run ``query`` (selecting ``model``) for one page.
+
+    Sorting is by ``sort_key`` then ``uuid`` so the order is total and a marker is exact.
+    ``sort_keys`` are the non-null columns a caller may sort by.
+    """
+    sort_key = request.sort_key or default_sort
+    if sort_key not in sort_keys:
+        raise InvalidInput(f"Invalid sort_key '{sort_key}'; choose from {', '.join(sort_keys)}.")
+    if request.sort_dir not in ("asc", "desc"):
+        raise InvalidInput("Invalid sort_dir; choose 'asc' or 'desc'.")
+    limit = max_limit if request.limit is None else request.limit
+    if limit < 1:
+        raise InvalidInput("limit must be a positive integer.")
+    limit = min(limit, max_limit)
+    column: InstrumentedAttribute[Any] = getattr(model, sort_key)
+    tiebreak: InstrumentedAttribute[Any] = model.uuid
+    descending = request.sort_dir == "desc"
+    if request.marker is not None:
+        source = marker_visible if marker_visible is not None else query
+        marker = session.scalars(source.where(model.uuid == request.marker)).first()
+        if marker is None:
+            raise InvalidInput(f"Marker {request.marker} was not found.")
+        value = getattr(marker, sort_key)
+        if descending:
+            query = query.where(or_(column < value, and_(column == value,
+                                                         tiebreak < marker.uuid)))
+        else:
+            query = query.where(or_(column > value, and_(column == value,
+                                                         tiebreak > marker.uuid)))
+    order = (column.desc(), tiebreak.desc()) if descending else (column.asc(), tiebreak.asc())
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_marker=rows[-1].uuid if more and rows else None)

@@ -1,0 +1,219 @@
+"""Input contracts of the use cases, as pydantic models.
+
+The API parses bodies with :func:`parse`; services re-validate patched documents with the same
+models, so a PATCH can never store what a create would refuse. Every model forbids unknown
+keys and never coerces types (``"extra": {"k": 1}`` is refused, not stringified).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuid_module
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from mogan.core.errors import InvalidInput
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid_module.UUID(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid UUID") from None
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or blank")
+    return value
+
+
+_MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+
+
+def _mac(value: str) -> str:
+    normalized = value.lower().replace("-", ":")
+    if not _MAC.match(normalized):
+        raise ValueError(f"{value!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
+    return normalized
+
+
+UUIDStr = Annotated[str, AfterValidator(_uuid)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_not_blank)]
+Description = Annotated[str, StringConstraints(max_length=255)]
+Key255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Value255 = Annotated[str, StringConstraints(max_length=255)]
+OptionalLabel = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+MacAddress = Annotated[str, AfterValidator(_mac)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# -- instances -----------------------------------------------------------------------------
+
+
+class NetworkRequest(Strict):
+    net_id: UUIDStr
+    port_type: OptionalLabel | None = None
+
+
+class InstanceCreate(Strict):
+    name: Name
+    description: Description | None = None
+    instance_type_uuid: UUIDStr
+    image_uuid: UUIDStr
+    availability_zone: OptionalLabel | None = None
+    networks: list[NetworkRequest] = Field(min_length=1)
+    extra: dict[Key255, Value255] = Field(default_factory=dict)
+
+
+class InstanceUpdate(Strict):
+    """The writable part of an instance, as a JSON Patch leaves it."""
+
+    name: Name
+    description: Description | None = None
+    extra: dict[Key255, Value255] = Field(default_factory=dict)
+
+
+class PowerRequest(Strict):
+    target: Literal["on", "off", "reboot", "soft_off", "soft_reboot"]
+
+
+# -- instance types ------------------------------------------------------------------------
+
+
+class TypeCreate(Strict):
+    name: Name
+    description: Description | None = None
+    is_public: bool = True
+    uuid: UUIDStr | None = None
+
+
+class TypeUpdate(Strict):
+    name: Name | None = None
+    description: Description | None = None
+    is_public: bool | None = None
+
+
+class TypeAccess(Strict):
+    tenant_id: Key255
+
+
+ExtraSpecs = dict[Key255, Value255]
+
+
+# -- nodes, images, networks ---------------------------------------------------------------
+
+
+class NicIn(Strict):
+    mac_address: MacAddress
+    port_type: OptionalLabel | None = None
+
+
+class NodeProperties(BaseModel):
+    """Known properties are typed; others are kept as given (as Ironic does)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    cpus: Annotated[int, Field(ge=0)] | None = None
+    memory_mb: Annotated[int, Field(ge=0)] | None = None
+    local_gb: Annotated[int, Field(ge=0)] | None = None
+    cpu_arch: OptionalLabel | None = None
+    capabilities: dict[str, str] | str | None = None
+
+
+class NodeCreate(Strict):
+    name: Name
+    driver: OptionalLabel
+    driver_info: dict[str, Any] = Field(default_factory=dict)
+    properties: NodeProperties = Field(default_factory=NodeProperties)
+    resource_class: OptionalLabel | None = None
+    availability_zone: OptionalLabel | None = None
+    nics: list[NicIn] = Field(default_factory=list)
+
+
+class NodeUpdate(Strict):
+    """The writable part of a node, as a JSON Patch leaves it."""
+
+    name: Name
+    driver_info: dict[str, Any]
+    properties: NodeProperties
+    resource_class: OptionalLabel | None = None
+    availability_zone: OptionalLabel | None = None
+    maintenance: bool
+    maintenance_reason: Annotated[str, StringConstraints(max_length=4096)] | None = None
+
+
+class ImageCreate(Strict):
+    name: Name
+    url: Annotated[str, StringConstraints(min_length=1, max_length=4096),
+                   AfterValidator(_not_blank)]
+    checksum: Annotated[str, StringConstraints(max_length=255)] | None = None
+    disk_format: Literal["raw", "qcow2", "iso"]
+
+
+class ImageUpdate(Strict):
+    name: Name
+    url: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    checksum: Annotated[str, StringConstraints(max_length=255)] | None = None
+    disk_format: Literal["raw", "qcow2", "iso"]
+
+
+class AllocationPool(Strict):
+    start: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    end: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class SubnetIn(Strict):
+    cidr: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    gateway_ip: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    allocation_pools: list[AllocationPool] = Field(default_factory=list)
+
+
+class NetworkCreate(Strict):
+    name: Name
+    subnets: list[SubnetIn] = Field(min_length=1)
+
+
+class NetworkUpdate(Strict):
+    name: Name
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Any, *, what: str = "request body") -> M:
+    """Validate ``data`` against ``model``; ``InvalidInput`` naming the first bad field."""
+    if not isinstance(data, dict):
+        raise InvalidInput(f"The {what} must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """One sentence per problem, each naming the field as a JSON path would."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or "body"
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            problems.append(f"Unknown field '{location}'.")
+        elif kind == "missing":
+            problems.append(f"Field '{location}' is required.")
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"Invalid value for field '{location}': {message}.")
+    return " ".join(problems)
