@@ -42,6 +42,18 @@ def default_pool(cidr: str, gateway_ip: str | None) -> Pool:
     return Pool(ipaddress.ip_address(first), ipaddress.ip_address(last))
 
 
+def default_gateway(cidr: str) -> str | None:
+    """The first host address of ``cidr`` (Neutron's default gateway), or None if it is not
+    a valid network (validation reports that)."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        return None
+    if network.num_addresses <= 2:
+        return None
+    return str(network.network_address + 1)
+
+
 def validate_subnet(
     cidr: str, gateway_ip: str | None, pools: Sequence[tuple[str, str]]
 ) -> list[Pool]:

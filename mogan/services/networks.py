@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
-from mogan.core.addresses import validate_subnet
+from mogan.core.addresses import default_gateway, validate_subnet
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.db.database import Database
 from mogan.db.models import FixedIP, Network, Port, Subnet
@@ -62,8 +62,11 @@ class NetworkService:
         network = Network(uuid=str(uuid_module.uuid4()), name=request.name)
         subnets = []
         for index, subnet in enumerate(request.subnets):
+            gateway = subnet.gateway_ip
+            if "gateway_ip" not in subnet.model_fields_set:
+                gateway = default_gateway(subnet.cidr)  # as Neutron: omitted → first host
             try:
-                pools = validate_subnet(subnet.cidr, subnet.gateway_ip,
+                pools = validate_subnet(subnet.cidr, gateway,
                                         [(p.start, p.end) for p in subnet.allocation_pools])
             except ValueError as exc:
                 raise InvalidInput(f"Invalid value for field 'subnets.{index}': {exc}.") from None
@@ -71,7 +74,7 @@ class NetworkService:
                 uuid=str(uuid_module.uuid4()), network_uuid=network.uuid,
                 cidr=str(ipaddress.ip_network(subnet.cidr)),
                 ip_version=ipaddress.ip_network(subnet.cidr).version,
-                gateway_ip=subnet.gateway_ip,
+                gateway_ip=gateway,
                 allocation_pools=[{"start": str(p.start), "end": str(p.end)} for p in pools]))
         with self._db.write() as session:
             session.add(network)

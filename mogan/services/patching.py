@@ -14,6 +14,21 @@ from mogan.core.errors import InvalidInput
 _OPS = {"add", "remove", "replace", "move", "copy", "test"}
 
 
+def _replace_as_add(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    """``replace`` of a missing key inside a writable object adds it.
+
+    The API's own sample (``instance-update-req.json``) replaces ``/extra/k1`` on an instance
+    that has no ``k1`` and shows it added, as the original Mogan did; clients rely on it.
+    """
+    if operation["op"] != "replace" or operation["path"].count("/") < 2:
+        return operation
+    try:
+        jsonpointer.resolve_pointer(document, operation["path"])
+    except jsonpointer.JsonPointerException:
+        return {**operation, "op": "add"}
+    return operation
+
+
 def apply_patch(document: dict[str, Any], patch: Any, writable: Iterable[str]) -> dict[str, Any]:
     """Apply ``patch`` to a copy of ``document`` and return it.
 
@@ -40,6 +55,7 @@ def apply_patch(document: dict[str, Any], patch: Any, writable: Iterable[str]) -
                                    f"{', '.join(allowed)}.")
         if op in ("add", "replace", "test") and "value" not in operation:
             raise InvalidInput(f"Patch operation {index} ('{op}') needs a 'value'.")
+    patch = [_replace_as_add(document, operation) for operation in patch]
     try:
         return jsonpatch.apply_patch(copy.deepcopy(document), patch)
     except jsonpatch.JsonPatchTestFailed as exc:

@@ -1,0 +1,51 @@
+"""The API tier: the real app and a real engine in this process, over a real database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import httpx
+
+from mogan.root import Mogan
+from tests.harness import Api, ThreadedServer, make_mogan
+
+
+@pytest.fixture
+def mogan_factory(database_url: str, tmp_path: Any) -> Iterator[Any]:
+    started: list[Mogan] = []
+
+    def factory(start_engine: bool = True, **overrides: Any) -> Mogan:
+        mogan = make_mogan(database_url, str(tmp_path), **overrides)
+        if start_engine and mogan.engine is not None:
+            mogan.engine.start()
+        started.append(mogan)
+        return mogan
+
+    yield factory
+    for mogan in started:
+        if mogan.engine is not None:
+            mogan.engine.stop()
+        mogan.db.dispose()
+
+
+@pytest.fixture
+def mogan(mogan_factory: Any) -> Mogan:
+    return mogan_factory()
+
+
+@pytest.fixture
+def api(mogan: Mogan) -> Iterator[Api]:
+    with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url,
+                                                           timeout=30) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def fleet(api: Api) -> dict[str, Any]:
+    """Two nodes per zone, a public type, an image and a network."""
+    nodes = [api.enrol(f"node-{zone}-{i}", zone=zone) for zone in ("az1", "az2")
+             for i in range(2)]
+    return {"nodes": nodes, "type": api.make_type(), "image": api.make_image(),
+            "network": api.make_network()}
