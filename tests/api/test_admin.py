@@ -1,0 +1,158 @@
+"""The admin API: nodes, images, networks; versions; OpenAPI; pagination."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import Api, fault_of, project
+
+
+def test_node_enrolment_masks_secrets_and_shows_state(api: Api):
+    node = api.enrol("n1", driver_info={"ipmi_password": "hunter2", "api_token": "t0k",
+                                        "address": "10.0.0.5"})
+    assert node["driver_info"] == {"ipmi_password": "******", "api_token": "******",
+                                   "address": "10.0.0.5"}
+    for key in ("maintenance", "maintenance_reason", "instance_uuid", "power_state",
+                "last_error", "nics", "links", "created_at", "updated_at"):
+        assert key in node
+    assert [n["port_type"] for n in node["nics"]] == ["1GE", "10GE"]
+    shown = api.admin.get(f"/v1/nodes/{node['uuid']}")
+    assert "hunter2" not in shown.text and "t0k" not in shown.text
+    by_name = api.admin.get("/v1/nodes/n1").json()
+    assert by_name["uuid"] == node["uuid"]
+    # A patch that leaves the masked value in place keeps the real secret.
+    patched = api.admin.patch(f"/v1/nodes/{node['uuid']}", [
+        {"op": "replace", "path": "/driver_info/address", "value": "10.0.0.6"}])
+    assert patched.status_code == 200
+    assert "hunter2" not in patched.text
+
+
+def test_node_validation_and_conflicts(api: Api):
+    api.enrol("n1")
+    cases = [
+        ({"name": "x", "driver": "nonesuch"}, 400, "nonesuch"),
+        ({"name": "x", "driver": "fake", "nics": [{"mac_address": "zz"}]}, 400, "mac_address"),
+        ({"name": "x", "driver": "fake", "driver_info": {"fake_unreachable": True}}, 400,
+         "did not answer"),
+        ({"name": "n1", "driver": "fake"}, 409, "n1"),
+        ({"driver": "fake"}, 400, "name"),
+    ]
+    for body, status, words in cases:
+        response = api.admin.post("/v1/nodes", body)
+        assert response.status_code == status, (body, response.text)
+        assert words in fault_of(response)["faultstring"]
+    assert [n["name"] for n in api.admin.get("/v1/nodes").json()["nodes"]] == ["n1"]
+
+
+def test_node_routes_are_admin_only(api: Api):
+    node = api.enrol("n1")
+    member = api.as_(project("tenant-a"))
+    assert member.get("/v1/nodes").status_code == 403
+    assert member.get(f"/v1/nodes/{node['uuid']}").status_code == 403
+    assert member.post("/v1/nodes", {"name": "x", "driver": "fake"}).status_code == 403
+    assert member.delete(f"/v1/nodes/{node['uuid']}").status_code == 403
+
+
+def test_node_in_use_cannot_be_deleted(api: Api, fleet):
+    created = api.create(fleet["type"], fleet["image"],
+                         [{"net_id": fleet["network"]["uuid"]}]).json()
+    api.wait_status(created["uuid"], "active")
+    (node,) = api.admin.get("/v1/nodes", params={"associated": True}).json()["nodes"]
+    response = api.admin.delete(f"/v1/nodes/{node['uuid']}")
+    assert response.status_code == 409
+    assert created["uuid"] in fault_of(response)["faultstring"]
+    free = api.admin.get("/v1/nodes", params={"associated": False}).json()["nodes"]
+    assert api.admin.delete(f"/v1/nodes/{free[0]['uuid']}").status_code == 204
+
+
+def test_images(api: Api):
+    created = api.admin.post("/v1/images", {"name": "deb", "url": "http://x/deb.iso",
+                                            "checksum": "abc", "disk_format": "iso"})
+    assert created.status_code == 201
+    image = created.json()
+    assert api.get(f"/v1/images/{image['uuid']}").json() == image
+    assert api.admin.post("/v1/images", {"name": "x", "url": "u",
+                                         "disk_format": "vmdk"}).status_code == 400
+    assert api.post("/v1/images", {"name": "x", "url": "u",
+                                   "disk_format": "raw"}).status_code == 403
+    renamed = api.admin.patch(f"/v1/images/{image['uuid']}", [
+        {"op": "replace", "path": "/name", "value": "debian"}])
+    assert renamed.json()["name"] == "debian"
+    assert api.admin.delete(f"/v1/images/{image['uuid']}").status_code == 204
+    assert api.get(f"/v1/images/{image['uuid']}").status_code == 404
+
+
+@pytest.mark.parametrize("subnet, words", [
+    ({"cidr": "10.0.0.0/33"}, "cidr"),
+    ({"cidr": "10.0.0.1/24"}, "cidr"),
+    ({"cidr": "10.0.0.0/24", "gateway_ip": "10.1.0.1"}, "outside"),
+    ({"cidr": "10.0.0.0/24", "allocation_pools": [{"start": "10.0.0.20",
+                                                   "end": "10.0.0.10"}]}, "ends before"),
+    ({"cidr": "10.0.0.0/24", "allocation_pools": [{"start": "10.0.1.2",
+                                                   "end": "10.0.1.9"}]}, "outside"),
+])
+def test_bad_subnets_are_400(api: Api, subnet, words):
+    response = api.admin.post("/v1/networks", {"name": "n", "subnets": [subnet]})
+    assert response.status_code == 400
+    assert words in fault_of(response)["faultstring"]
+    assert api.get("/v1/networks").json()["networks"] == []
+
+
+def test_network_with_pools_and_ipv6(api: Api):
+    network = api.admin.post("/v1/networks", {"name": "dual", "subnets": [
+        {"cidr": "192.168.5.0/24", "gateway_ip": "192.168.5.1",
+         "allocation_pools": [{"start": "192.168.5.100", "end": "192.168.5.101"}]},
+        {"cidr": "2001:db8::/64", "gateway_ip": "2001:db8::1"}]}).json()
+    assert [s["ip_version"] for s in network["subnets"]] == [4, 6]
+    api.enrol("a", nics=["1GE"])
+    api.enrol("b", nics=["1GE"])
+    api.enrol("c", nics=["1GE"])
+    type_, image = api.make_type(), api.make_image()
+    made = [api.create(type_, image, [{"net_id": network["uuid"]}], name=f"i{i}").json()
+            for i in range(3)]
+    final = [api.wait_for(m["uuid"], lambda i: i["status"] in ("active", "error")) for m in made]
+    active = sorted((i for i in final if i["status"] == "active"),
+                    key=lambda i: next(iter(i["network_info"].values()))["fixed_ips"][0][
+                        "ip_address"])
+    assert len(active) == 2
+    addresses = [[ip["ip_address"] for ip in next(iter(i["network_info"].values()))["fixed_ips"]]
+                 for i in active]
+    assert addresses == [["192.168.5.100", "2001:db8::2"], ["192.168.5.101", "2001:db8::3"]]
+    (exhausted,) = [i for i in final if i["status"] == "error"]
+    assert "No free IP address" in exhausted["fault"]["message"]
+    assert api.admin.delete(f"/v1/networks/{network['uuid']}").status_code == 409
+
+
+def test_version_documents(api: Api):
+    root = api.get("/").json()
+    assert root["versions"][0]["id"] == "v1"
+    assert root["versions"][0]["links"][0]["href"].endswith("/v1/")
+    v1 = api.get("/v1").json()
+    assert v1["id"] == "v1" and v1["instances"][0]["href"].endswith("/v1/instances/")
+
+
+def test_openapi_documents_the_admin_api(api: Api):
+    document = api.get("/openapi.json").json()
+    for path in ("/v1/nodes", "/v1/images", "/v1/networks", "/v1/instances",
+                 "/v1/types/{type_uuid}/extraspecs"):
+        assert path in document["paths"]
+    assert "NodeCreate" in document["components"]["schemas"]
+    body = document["paths"]["/v1/instances"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"]["$ref"].endswith("/InstanceCreate")
+
+
+def test_pagination_walks_every_item_once(api: Api):
+    for i in range(7):
+        api.make_image(f"img-{i}")
+    for direction in ("asc", "desc"):
+        seen: list[str] = []
+        url: str | None = f"/v1/images?limit=3&sort_dir={direction}"
+        while url:
+            page = api.get(url).json()
+            seen += [i["name"] for i in page["images"]]
+            url = page.get("next")
+        expected = [f"img-{i}" for i in range(7)]
+        assert seen == (expected if direction == "asc" else expected[::-1])
+    assert api.get("/v1/images?sort_key=url").status_code == 400
+    assert api.get("/v1/images?limit=0").status_code == 400
+    assert api.get("/v1/images?marker=nope").status_code == 400
