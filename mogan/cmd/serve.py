@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 from oslo_config import cfg
@@ -11,6 +14,21 @@ from mogan.db import migrate
 from mogan.root import build
 
 LOG = logging.getLogger("mogan.serve")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which would end the
+    process before the engine hands its unfinished operations back; we only ask it to exit."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def prepare_schema(mogan_db: migrate.Database) -> None:
@@ -45,7 +63,7 @@ def serve(conf: cfg.ConfigOpts, *, demo: bool) -> int:
         print(f"Mogan API: {base}/v1", flush=True)
     assert mogan.engine is not None
     mogan.engine.start()
-    server = uvicorn.Server(uvicorn.Config(
+    server = _Server(uvicorn.Config(
         mogan.app, host=conf.api.host_ip, port=conf.api.port, log_config=None,
         access_log=False, lifespan="off", timeout_graceful_shutdown=5))
     try:

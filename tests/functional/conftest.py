@@ -1,0 +1,33 @@
+"""The functional tier: real ``mogan serve`` processes over HTTP, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.databases import fresh_database
+from tests.functional.process import MoganProcess
+
+
+@pytest.fixture
+def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database: ``mogan serve`` must create the schema itself."""
+    with fresh_database(backend, str(tmp_path)) as url:
+        yield url
+
+
+@pytest.fixture
+def serve(fresh_url: str, tmp_path: Path) -> Iterator[Callable[..., MoganProcess]]:
+    processes: list[MoganProcess] = []
+
+    def start(**kwargs: Any) -> MoganProcess:
+        process = MoganProcess(tmp_path, fresh_url, **kwargs).start()
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        process.kill()

@@ -1,0 +1,109 @@
+"""A real ``mogan`` process, started from its console script with an INI file, as operators do."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def mogan_command() -> list[str]:
+    script = Path(sys.executable).parent / "mogan"
+    if not script.exists():
+        raise RuntimeError(f"the mogan console script is not installed next to {sys.executable}"
+                           "; run 'pip install -e .' first")
+    return [str(script)]
+
+
+def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
+    lines = []
+    for section, options in sections.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {value}" for key, value in options.items()]
+        lines.append("")
+    path.write_text("\n".join(lines))
+    return path
+
+
+class MoganProcess:
+    """``mogan serve`` in its own process group; its output goes to a log file."""
+
+    def __init__(self, workdir: Path, database_url: str, *, port: int | None = None,
+                 args: tuple[str, ...] = (), **sections: dict[str, Any]) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config: dict[str, dict[str, Any]] = {
+            "DEFAULT": {"state_path": workdir / "state", "auth_strategy": "noauth"},
+            "database": {"connection": database_url},
+            "api": {"host_ip": "127.0.0.1", "port": self.port},
+            "engine": {"poll_interval": 0.1, "lease_timeout": 3, "driver_retry_interval": 0.05,
+                       "sync_power_state_interval": 0},
+        }
+        for section, options in sections.items():
+            config.setdefault(section, {}).update(options)
+        self.config = write_config(workdir / "mogan.conf", config)
+        self.args = args
+        self.log_path = workdir / f"mogan-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log_file: Any = None
+
+    def start(self, timeout: float = 30.0) -> MoganProcess:
+        self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in _closed()
+        self.process = subprocess.Popen(
+            [*mogan_command(), "--config-file", str(self.config), "serve", *self.args],
+            stdout=self._log_file, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mogan serve exited with {self.process.returncode}:\n"
+                                   f"{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/v1", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"mogan serve did not answer within {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+    def kill(self) -> None:
+        """kill -9: no clean-up, no goodbye, as a crash or an OOM kill would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        self._closed()
+
+    def _closed(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def stop(self, timeout: float = 20.0) -> int:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+            self._closed()
+            return code
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"mogan serve ignored SIGTERM for {timeout}s:\n{self.log()}"
+                                 ) from None
