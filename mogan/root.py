@@ -43,35 +43,52 @@ class Mogan:
 
 
 def build_database(conf: cfg.ConfigOpts) -> Database:
-    return Database(mogan_conf.database_url(conf), pool_size=conf.database.max_pool_size,
-                    max_overflow=conf.database.max_overflow)
+    return Database(
+        mogan_conf.database_url(conf),
+        pool_size=conf.database.max_pool_size,
+        max_overflow=conf.database.max_overflow,
+    )
 
 
 def build_drivers(conf: cfg.ConfigOpts, db: Database) -> DriverRegistry:
     available = {
-        "fake": lambda: FakeDriver(DatabaseHardwareStore(db),
-                                   deploy_latency=conf.fake.deploy_latency,
-                                   power_latency=conf.fake.power_latency),
+        "fake": lambda: FakeDriver(
+            DatabaseHardwareStore(db),
+            deploy_latency=conf.fake.deploy_latency,
+            power_latency=conf.fake.power_latency,
+        ),
     }
     unknown = sorted(set(conf.enabled_drivers) - set(available))
     if unknown:
-        raise ValueError(f"[DEFAULT] enabled_drivers names unknown drivers: {', '.join(unknown)}"
-                         f"; available: {', '.join(sorted(available))}")
+        raise ValueError(
+            f"[DEFAULT] enabled_drivers names unknown drivers: {', '.join(unknown)}"
+            f"; available: {', '.join(sorted(available))}"
+        )
     drivers: dict[str, Driver] = {name: available[name]() for name in conf.enabled_drivers}
     return DriverRegistry(drivers)
 
 
 def build_engine(conf: cfg.ConfigOpts, db: Database, drivers: DriverRegistry) -> Engine:
     engine_conf = conf.engine
-    settings = EngineSettings(max_attempts=engine_conf.max_attempts,
-                              driver_retries=engine_conf.driver_retries,
-                              driver_retry_interval=engine_conf.driver_retry_interval,
-                              power_state_timeout=engine_conf.power_state_timeout)
-    return Engine(db, drivers, EngineConfig(
-        host=conf.host, workers=engine_conf.workers, lease_timeout=engine_conf.lease_timeout,
-        poll_interval=engine_conf.poll_interval,
-        sync_power_state_interval=engine_conf.sync_power_state_interval,
-        sync_power_state_workers=engine_conf.sync_power_state_workers, settings=settings))
+    settings = EngineSettings(
+        max_attempts=engine_conf.max_attempts,
+        driver_retries=engine_conf.driver_retries,
+        driver_retry_interval=engine_conf.driver_retry_interval,
+        power_state_timeout=engine_conf.power_state_timeout,
+    )
+    return Engine(
+        db,
+        drivers,
+        EngineConfig(
+            host=conf.host,
+            workers=engine_conf.workers,
+            lease_timeout=engine_conf.lease_timeout,
+            poll_interval=engine_conf.poll_interval,
+            sync_power_state_interval=engine_conf.sync_power_state_interval,
+            sync_power_state_workers=engine_conf.sync_power_state_workers,
+            settings=settings,
+        ),
+    )
 
 
 def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
@@ -94,8 +111,14 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         images=ImageService(db, policy, max_limit),
         networks=NetworkService(db, policy, max_limit),
     )
-    defaults = NoAuthDefaults(conf.noauth.default_project_id, conf.noauth.default_user_id,
-                              tuple(conf.noauth.default_roles))
-    app = create_app(services, identify=functools.partial(noauth_context, defaults=defaults),
-                     public_endpoint=conf.api.public_endpoint)
+    defaults = NoAuthDefaults(
+        conf.noauth.default_project_id,
+        conf.noauth.default_user_id,
+        tuple(conf.noauth.default_roles),
+    )
+    app = create_app(
+        services,
+        identify=functools.partial(noauth_context, defaults=defaults),
+        public_endpoint=conf.api.public_endpoint,
+    )
     return Mogan(conf=conf, db=db, drivers=drivers, engine=engine, services=services, app=app)

@@ -11,8 +11,11 @@ from tests.databases import BACKENDS, fresh_database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--backends", default=",".join(BACKENDS),
-                     help="comma-separated database backends to run on (sqlite,postgresql)")
+    parser.addoption(
+        "--backends",
+        default=",".join(BACKENDS),
+        help="comma-separated database backends to run on (sqlite,postgresql)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

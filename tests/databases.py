@@ -13,14 +13,16 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-PG_ADMIN_URL = os.environ.get("MOGAN_TEST_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "MOGAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 BACKENDS = ("sqlite", "postgresql")
 
 
 def _pg_admin() -> sa.Engine:
-    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                            connect_args={"connect_timeout": 5})
+    return sa.create_engine(
+        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
 
 
 @contextmanager
@@ -35,8 +37,10 @@ def fresh_database(backend: str, directory: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f"CREATE DATABASE {name}")
     except sa.exc.OperationalError as exc:
-        raise RuntimeError(f"PostgreSQL at {PG_ADMIN_URL} is needed by these tests and could "
-                           f"not be reached: {exc.orig}") from exc
+        raise RuntimeError(
+            f"PostgreSQL at {PG_ADMIN_URL} is needed by these tests and could "
+            f"not be reached: {exc.orig}"
+        ) from exc
     url = sa.engine.make_url(PG_ADMIN_URL).set(database=name)
     try:
         yield url.render_as_string(hide_password=False)

@@ -29,8 +29,11 @@ FAST_ENGINE = {
 
 
 def make_mogan(database_url: str, state_path: str, **overrides: Any) -> Mogan:
-    settings: dict[str, Any] = {"database.connection": database_url, "state_path": state_path,
-                                **FAST_ENGINE}
+    settings: dict[str, Any] = {
+        "database.connection": database_url,
+        "state_path": state_path,
+        **FAST_ENGINE,
+    }
     settings.update({k.replace("__", "."): v for k, v in overrides.items()})
     return build(mogan_conf.load(overrides=settings))
 
@@ -70,25 +73,46 @@ class Api:
 
     # -- fleet set-up (as the operator) --------------------------------------------------------
 
-    def enrol(self, name: str, *, zone: str = "az1", nics: list[str | None] | None = None,
-              driver_info: dict[str, Any] | None = None,
-              resource_class: str | None = "baremetal", capabilities: Any = None) -> dict:
+    def enrol(
+        self,
+        name: str,
+        *,
+        zone: str = "az1",
+        nics: list[str | None] | None = None,
+        driver_info: dict[str, Any] | None = None,
+        resource_class: str | None = "baremetal",
+        capabilities: Any = None,
+    ) -> dict:
         index = abs(hash(name)) % 0xFFFFFF
         nics = nics if nics is not None else ["1GE", "10GE"]
         body = {
-            "name": name, "driver": "fake", "driver_info": driver_info or {},
-            "properties": {"cpus": 8, "memory_mb": 65536, "local_gb": 500,
-                           **({"capabilities": capabilities} if capabilities else {})},
-            "resource_class": resource_class, "availability_zone": zone,
-            "nics": [{"mac_address": _mac(index, i), "port_type": port_type}
-                     for i, port_type in enumerate(nics)],
+            "name": name,
+            "driver": "fake",
+            "driver_info": driver_info or {},
+            "properties": {
+                "cpus": 8,
+                "memory_mb": 65536,
+                "local_gb": 500,
+                **({"capabilities": capabilities} if capabilities else {}),
+            },
+            "resource_class": resource_class,
+            "availability_zone": zone,
+            "nics": [
+                {"mac_address": _mac(index, i), "port_type": port_type}
+                for i, port_type in enumerate(nics)
+            ],
         }
         response = self.admin.post("/v1/nodes", body)
         assert response.status_code == 201, response.text
         return response.json()
 
-    def make_type(self, name: str = "bm.small", *, extra_specs: dict[str, str] | None = None,
-                  is_public: bool = True) -> dict:
+    def make_type(
+        self,
+        name: str = "bm.small",
+        *,
+        extra_specs: dict[str, str] | None = None,
+        is_public: bool = True,
+    ) -> dict:
         response = self.admin.post("/v1/types", {"name": name, "is_public": is_public})
         assert response.status_code == 201, response.text
         created = response.json()
@@ -98,25 +122,40 @@ class Api:
         return created
 
     def make_image(self, name: str = "ubuntu") -> dict:
-        response = self.admin.post("/v1/images", {"name": name, "url": "http://img/u.qcow2",
-                                                  "disk_format": "qcow2"})
+        response = self.admin.post(
+            "/v1/images", {"name": name, "url": "http://img/u.qcow2", "disk_format": "qcow2"}
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
     def make_network(self, name: str = "net", cidr: str = "10.0.0.0/24", **subnet: Any) -> dict:
-        response = self.admin.post("/v1/networks", {"name": name, "subnets": [
-            {"cidr": cidr, **subnet}]})
+        response = self.admin.post(
+            "/v1/networks", {"name": name, "subnets": [{"cidr": cidr, **subnet}]}
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
-    def create(self, type_: dict, image: dict, networks: list[dict], name: str = "server",
-               **extra: Any) -> httpx.Response:
-        return self.post("/v1/instances", {
-            "name": name, "instance_type_uuid": type_["uuid"], "image_uuid": image["uuid"],
-            "networks": networks, **extra})
+    def create(
+        self, type_: dict, image: dict, networks: list[dict], name: str = "server", **extra: Any
+    ) -> httpx.Response:
+        return self.post(
+            "/v1/instances",
+            {
+                "name": name,
+                "instance_type_uuid": type_["uuid"],
+                "image_uuid": image["uuid"],
+                "networks": networks,
+                **extra,
+            },
+        )
 
-    def wait_for(self, uuid: str, predicate: Callable[[dict], bool], timeout: float = 20.0,
-                 what: str = "condition") -> dict:
+    def wait_for(
+        self,
+        uuid: str,
+        predicate: Callable[[dict], bool],
+        timeout: float = 20.0,
+        what: str = "condition",
+    ) -> dict:
         deadline = time.monotonic() + timeout
         last: Any = None
         while time.monotonic() < deadline:
@@ -140,8 +179,9 @@ class Api:
 
 
 def _mac(index: int, nic: int) -> str:
-    return "52:54:{:02x}:{:02x}:{:02x}:{:02x}".format(
-        (index >> 16) & 0xFF, (index >> 8) & 0xFF, index & 0xFF, nic)
+    return (
+        f"52:54:{(index >> 16) & 0xFF:02x}:{(index >> 8) & 0xFF:02x}:{index & 0xFF:02x}:{nic:02x}"
+    )
 
 
 def fault_of(response: httpx.Response) -> dict:
@@ -170,9 +210,16 @@ class ThreadedServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
-            lifespan="off"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+            )
+        )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def __enter__(self) -> ThreadedServer:

@@ -26,8 +26,12 @@ LOG = logging.getLogger(__name__)
 _ROUTERS = (instances.router, types.router, zones.router, admin.router)
 
 
-def create_app(services: Services, *, identify: Callable[[Request], RequestContext],
-               public_endpoint: str | None = None) -> ASGIApp:
+def create_app(
+    services: Services,
+    *,
+    identify: Callable[[Request], RequestContext],
+    public_endpoint: str | None = None,
+) -> ASGIApp:
     """The API over ``services``; ``identify`` builds the caller's context from a request."""
     app = FastAPI(title="Mogan", version=__version__, docs_url=None, redoc_url=None)
     app.state.services = services
@@ -43,8 +47,7 @@ def create_app(services: Services, *, identify: Callable[[Request], RequestConte
         status = status_for(exc)
         if status >= 500:
             LOG.error("%s: %s", type(exc).__name__, exc.message)
-        return error_response(status, exc.message,
-                              {"Retry-After": "5"} if status == 503 else None)
+        return error_response(status, exc.message, {"Retry-After": "5"} if status == 503 else None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -57,15 +60,20 @@ def create_app(services: Services, *, identify: Callable[[Request], RequestConte
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
-        problems = [f"Invalid value for '{'.'.join(str(p) for p in e['loc'][1:])}': {e['msg']}."
-                    for e in exc.errors()]
+        problems = [
+            f"Invalid value for '{'.'.join(str(p) for p in e['loc'][1:])}': {e['msg']}."
+            for e in exc.errors()
+        ]
         return error_response(400, " ".join(problems))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, _exc: Exception) -> Response:
         request_id = request.scope.get("state", {}).get("request_id", "")
-        return error_response(500, "An unexpected error occurred; the request id "
-                                   f"{request_id} identifies it in the service's logs.")
+        return error_response(
+            500,
+            "An unexpected error occurred; the request id "
+            f"{request_id} identifies it in the service's logs.",
+        )
 
     openapi.install(app)
     return RequestIdMiddleware(app)

@@ -30,12 +30,18 @@ def status_for(exc: errors.MoganError) -> int:
 
 
 def error_body(status: int, message: str) -> bytes:
-    fault = {"faultcode": "Client" if status < 500 else "Server", "faultstring": message,
-             "debuginfo": None}
+    fault = {
+        "faultcode": "Client" if status < 500 else "Server",
+        "faultstring": message,
+        "debuginfo": None,
+    }
     return json.dumps({"error_message": json.dumps(fault)}).encode()
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None
-                   ) -> Response:
-    return Response(error_body(status, message), status_code=status,
-                    media_type="application/json", headers=headers)
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        error_body(status, message),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )

@@ -55,10 +55,13 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None
-                  ) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status,
-                    media_type="application/json", headers=headers)
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -73,22 +76,26 @@ def page_request(request: Request) -> PageRequest:
         try:
             parsed_limit: int | None = int(limit)
         except ValueError:
-            raise InvalidInput(f"Invalid value for 'limit': {limit!r} is not an integer.") \
-                from None
+            raise InvalidInput(f"Invalid value for 'limit': {limit!r} is not an integer.") from None
     else:
         parsed_limit = None
-    return PageRequest(limit=parsed_limit, marker=params.get("marker"),
-                       sort_key=params.get("sort_key"),
-                       sort_dir=params.get("sort_dir", "asc").lower())
+    return PageRequest(
+        limit=parsed_limit,
+        marker=params.get("marker"),
+        sort_key=params.get("sort_key"),
+        sort_dir=params.get("sort_dir", "asc").lower(),
+    )
 
 
 def filters(request: Request, reserved: tuple[str, ...]) -> dict[str, str]:
-    return {k: v for k, v in request.query_params.items()
-            if k not in reserved and k not in PAGE_PARAMS}
+    return {
+        k: v for k, v in request.query_params.items() if k not in reserved and k not in PAGE_PARAMS
+    }
 
 
-def collection(request: Request, key: str, items: list[Any], next_marker: str | None
-               ) -> dict[str, Any]:
+def collection(
+    request: Request, key: str, items: list[Any], next_marker: str | None
+) -> dict[str, Any]:
     """``{key: items}`` plus a ``next`` link when more items remain (as Ironic does)."""
     body: dict[str, Any] = {key: items}
     if next_marker is not None:
@@ -100,10 +107,22 @@ def collection(request: Request, key: str, items: list[Any], next_marker: str | 
 
 def request_body(schema_name: str, content_type: str = "application/json") -> dict[str, Any]:
     """``openapi_extra`` documenting a body parsed by hand (see ``openapi.py``)."""
-    return {"requestBody": {"required": True, "content": {
-        content_type: {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {content_type: {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+        }
+    }
 
 
-PATCH_BODY = {"requestBody": {"required": True, "content": {
-    "application/json-patch+json": {"schema": {"type": "array", "items": {"type": "object"}}},
-    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}
+PATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json-patch+json": {
+                "schema": {"type": "array", "items": {"type": "object"}}
+            },
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        },
+    }
+}

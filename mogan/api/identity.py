@@ -23,7 +23,6 @@ def noauth_context(request: Request, defaults: NoAuthDefaults) -> RequestContext
     request_id = request.scope.get("state", {}).get("request_id", "")
     project = headers.get("x-project-id")
     if not project:
-        return RequestContext(defaults.project_id, defaults.user_id, defaults.roles,
-                              request_id)
+        return RequestContext(defaults.project_id, defaults.user_id, defaults.roles, request_id)
     roles = tuple(r.strip().lower() for r in headers.get("x-roles", "").split(",") if r.strip())
     return RequestContext(project, headers.get("x-user-id", ""), roles, request_id)

@@ -45,14 +45,29 @@ class RequestIdMiddleware:
         except Exception:
             logging.getLogger(__name__).exception("Unhandled error")
             if status_holder["status"] is None:
-                body = error_body(500, "An unexpected error occurred; the request id "
-                                       f"{request_id} identifies it in the service's logs.")
-                await send_with_id({"type": "http.response.start", "status": 500,
-                                    "headers": [(b"content-type", b"application/json"),
-                                                (b"content-length", str(len(body)).encode())]})
+                body = error_body(
+                    500,
+                    "An unexpected error occurred; the request id "
+                    f"{request_id} identifies it in the service's logs.",
+                )
+                await send_with_id(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send_with_id({"type": "http.response.body", "body": body})
         finally:
-            LOG.info('%s "%s %s" %s %.1fms', scope.get("client", ("-",))[0], scope["method"],
-                     scope["path"] + (("?" + scope["query_string"].decode())
-                                      if scope.get("query_string") else ""),
-                     status_holder["status"], (time.perf_counter() - started) * 1000)
+            LOG.info(
+                '%s "%s %s" %s %.1fms',
+                scope.get("client", ("-",))[0],
+                scope["method"],
+                scope["path"]
+                + (("?" + scope["query_string"].decode()) if scope.get("query_string") else ""),
+                status_holder["status"],
+                (time.perf_counter() - started) * 1000,
+            )

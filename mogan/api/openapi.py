@@ -17,8 +17,14 @@ from mogan import __version__
 from mogan.services import schemas
 
 _BODY_MODELS: list[Any] = [
-    schemas.InstanceCreate, schemas.PowerRequest, schemas.TypeCreate, schemas.TypeUpdate,
-    schemas.TypeAccess, schemas.NodeCreate, schemas.ImageCreate, schemas.NetworkCreate,
+    schemas.InstanceCreate,
+    schemas.PowerRequest,
+    schemas.TypeCreate,
+    schemas.TypeUpdate,
+    schemas.TypeAccess,
+    schemas.NodeCreate,
+    schemas.ImageCreate,
+    schemas.NetworkCreate,
 ]
 
 
@@ -26,12 +32,17 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        document = get_openapi(title="Mogan", version=__version__, routes=app.routes,
-                               description="Bare-metal compute API (v1). Errors use the "
-                                           "OpenStack body {\"error_message\": \"<JSON>\"}.")
+        document = get_openapi(
+            title="Mogan",
+            version=__version__,
+            routes=app.routes,
+            description="Bare-metal compute API (v1). Errors use the "
+            'OpenStack body {"error_message": "<JSON>"}.',
+        )
         _, definitions = models_json_schema(
             [(model, "validation") for model in _BODY_MODELS],
-            ref_template="#/components/schemas/{model}")
+            ref_template="#/components/schemas/{model}",
+        )
         components = document.setdefault("components", {}).setdefault("schemas", {})
         components.update(definitions.get("$defs", {}))
         components["ExtraSpecs"] = TypeAdapter(schemas.ExtraSpecs).json_schema()

@@ -15,9 +15,23 @@ from mogan.services.nodes import NodeRecord
 from mogan.services.types import TypeRecord
 
 INSTANCE_FIELDS = (
-    "uuid", "name", "description", "status", "power_state", "instance_type_uuid",
-    "image_uuid", "availability_zone", "network_info", "project_id", "user_id", "extra",
-    "created_at", "updated_at", "launched_at", "links", "fault",
+    "uuid",
+    "name",
+    "description",
+    "status",
+    "power_state",
+    "instance_type_uuid",
+    "image_uuid",
+    "availability_zone",
+    "network_info",
+    "project_id",
+    "user_id",
+    "extra",
+    "created_at",
+    "updated_at",
+    "launched_at",
+    "links",
+    "fault",
 )
 INSTANCE_LIST_FIELDS = ("uuid", "name", "description", "status", "links")
 
@@ -28,8 +42,10 @@ def timestamp(value: dt.datetime | None) -> str | None:
 
 
 def links(base: str, collection: str, uuid: str) -> list[dict[str, str]]:
-    return [{"href": f"{base}/v1/{collection}/{uuid}", "rel": "self"},
-            {"href": f"{base}/{collection}/{uuid}", "rel": "bookmark"}]
+    return [
+        {"href": f"{base}/v1/{collection}/{uuid}", "rel": "self"},
+        {"href": f"{base}/{collection}/{uuid}", "rel": "bookmark"},
+    ]
 
 
 def parse_fields(raw: str | None, allowed: Iterable[str]) -> tuple[str, ...] | None:
@@ -40,26 +56,41 @@ def parse_fields(raw: str | None, allowed: Iterable[str]) -> tuple[str, ...] | N
     wanted = tuple(f.strip() for f in raw.split(",") if f.strip())
     unknown = [f for f in wanted if f not in allowed]
     if unknown:
-        raise InvalidInput(f"Invalid value for 'fields': unknown field(s) {', '.join(unknown)}; "
-                           f"choose from {', '.join(allowed)}.")
+        raise InvalidInput(
+            f"Invalid value for 'fields': unknown field(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(allowed)}."
+        )
     return (*dict.fromkeys(wanted), *(() if "links" in wanted else ("links",)))
 
 
-def instance(record: InstanceRecord, base: str, fields: Iterable[str] | None = None
-             ) -> dict[str, Any]:
+def instance(
+    record: InstanceRecord, base: str, fields: Iterable[str] | None = None
+) -> dict[str, Any]:
     row = record.instance
     body: dict[str, Any] = {
-        "uuid": row.uuid, "name": row.name, "description": row.description,
-        "status": row.status, "power_state": row.power_state,
-        "instance_type_uuid": row.instance_type_uuid, "image_uuid": row.image_uuid,
-        "availability_zone": row.availability_zone, "network_info": row.network_info or {},
-        "project_id": row.project_id, "user_id": row.user_id, "extra": row.extra or {},
-        "created_at": timestamp(row.created_at), "updated_at": timestamp(row.updated_at),
-        "launched_at": timestamp(row.launched_at), "links": links(base, "instances", row.uuid),
+        "uuid": row.uuid,
+        "name": row.name,
+        "description": row.description,
+        "status": row.status,
+        "power_state": row.power_state,
+        "instance_type_uuid": row.instance_type_uuid,
+        "image_uuid": row.image_uuid,
+        "availability_zone": row.availability_zone,
+        "network_info": row.network_info or {},
+        "project_id": row.project_id,
+        "user_id": row.user_id,
+        "extra": row.extra or {},
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "launched_at": timestamp(row.launched_at),
+        "links": links(base, "instances", row.uuid),
     }
     if record.fault is not None:
-        body["fault"] = {"code": record.fault.code, "message": record.fault.message,
-                         "created_at": timestamp(record.fault.created_at)}
+        body["fault"] = {
+            "code": record.fault.code,
+            "message": record.fault.message,
+            "created_at": timestamp(record.fault.created_at),
+        }
     if fields is None:
         return body
     return {name: body[name] for name in fields if name in body}
@@ -67,10 +98,16 @@ def instance(record: InstanceRecord, base: str, fields: Iterable[str] | None = N
 
 def instance_type(record: TypeRecord, base: str) -> dict[str, Any]:
     row = record.type
-    return {"uuid": row.uuid, "name": row.name, "description": row.description,
-            "is_public": row.is_public, "extra_specs": record.extra_specs,
-            "created_at": timestamp(row.created_at), "updated_at": timestamp(row.updated_at),
-            "links": links(base, "types", row.uuid)}
+    return {
+        "uuid": row.uuid,
+        "name": row.name,
+        "description": row.description,
+        "is_public": row.is_public,
+        "extra_specs": record.extra_specs,
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "links": links(base, "types", row.uuid),
+    }
 
 
 def nic(row: Nic) -> dict[str, Any]:
@@ -79,33 +116,59 @@ def nic(row: Nic) -> dict[str, Any]:
 
 def node(record: NodeRecord, base: str) -> dict[str, Any]:
     row = record.node
-    return {"uuid": row.uuid, "name": row.name, "driver": row.driver,
-            "driver_info": secrets.mask(row.driver_info or {}),
-            "properties": row.properties or {}, "resource_class": row.resource_class,
-            "availability_zone": row.availability_zone, "maintenance": row.maintenance,
-            "maintenance_reason": row.maintenance_reason, "instance_uuid": row.instance_uuid,
-            "power_state": row.power_state, "last_error": row.last_error,
-            "nics": [nic(n) for n in record.nics],
-            "created_at": timestamp(row.created_at), "updated_at": timestamp(row.updated_at),
-            "links": links(base, "nodes", row.uuid)}
+    return {
+        "uuid": row.uuid,
+        "name": row.name,
+        "driver": row.driver,
+        "driver_info": secrets.mask(row.driver_info or {}),
+        "properties": row.properties or {},
+        "resource_class": row.resource_class,
+        "availability_zone": row.availability_zone,
+        "maintenance": row.maintenance,
+        "maintenance_reason": row.maintenance_reason,
+        "instance_uuid": row.instance_uuid,
+        "power_state": row.power_state,
+        "last_error": row.last_error,
+        "nics": [nic(n) for n in record.nics],
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "links": links(base, "nodes", row.uuid),
+    }
 
 
 def image(row: Image, base: str) -> dict[str, Any]:
-    return {"uuid": row.uuid, "name": row.name, "url": row.url, "checksum": row.checksum,
-            "disk_format": row.disk_format, "created_at": timestamp(row.created_at),
-            "updated_at": timestamp(row.updated_at), "links": links(base, "images", row.uuid)}
+    return {
+        "uuid": row.uuid,
+        "name": row.name,
+        "url": row.url,
+        "checksum": row.checksum,
+        "disk_format": row.disk_format,
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "links": links(base, "images", row.uuid),
+    }
 
 
 def subnet(row: Subnet) -> dict[str, Any]:
-    return {"uuid": row.uuid, "cidr": row.cidr, "ip_version": row.ip_version,
-            "gateway_ip": row.gateway_ip, "allocation_pools": row.allocation_pools}
+    return {
+        "uuid": row.uuid,
+        "cidr": row.cidr,
+        "ip_version": row.ip_version,
+        "gateway_ip": row.gateway_ip,
+        "allocation_pools": row.allocation_pools,
+    }
 
 
 def network(record: NetworkRecord, base: str) -> dict[str, Any]:
     row = record.network
-    return {"uuid": row.uuid, "name": row.name, "subnets": [subnet(s) for s in record.subnets],
-            "created_at": timestamp(row.created_at), "updated_at": timestamp(row.updated_at),
-            "links": links(base, "networks", row.uuid)}
+    return {
+        "uuid": row.uuid,
+        "name": row.name,
+        "subnets": [subnet(s) for s in record.subnets],
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "links": links(base, "networks", row.uuid),
+    }
 
 
 def fixed_ip(row: FixedIP) -> dict[str, str]:
@@ -114,7 +177,12 @@ def fixed_ip(row: FixedIP) -> dict[str, str]:
 
 def port(record: PortRecord) -> dict[str, Any]:
     row: Port = record.port
-    return {"uuid": row.uuid, "network_uuid": row.network_uuid,
-            "instance_uuid": row.instance_uuid, "nic_uuid": row.nic_uuid,
-            "mac_address": row.mac_address, "fixed_ips": [fixed_ip(i) for i in record.fixed_ips],
-            "created_at": timestamp(row.created_at)}
+    return {
+        "uuid": row.uuid,
+        "network_uuid": row.network_uuid,
+        "instance_uuid": row.instance_uuid,
+        "nic_uuid": row.nic_uuid,
+        "mac_address": row.mac_address,
+        "fixed_ips": [fixed_ip(i) for i in record.fixed_ips],
+        "created_at": timestamp(row.created_at),
+    }

@@ -15,33 +15,47 @@ LOG = logging.getLogger("mogan")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mogan", description="Mogan bare-metal compute.")
-    parser.add_argument("--config-file", action="append", default=[], metavar="FILE",
-                        help="INI configuration file (may be given more than once)")
+    parser.add_argument(
+        "--config-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="INI configuration file (may be given more than once)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the API and an engine in one process")
-    serve.add_argument("--config-file", action="append", default=[], dest="serve_config",
-                       metavar="FILE", help="INI configuration file")
-    serve.add_argument("--demo", action="store_true",
-                       help="on an empty database, enrol a simulated fleet to try Mogan with")
+    serve.add_argument(
+        "--config-file",
+        action="append",
+        default=[],
+        dest="serve_config",
+        metavar="FILE",
+        help="INI configuration file",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="on an empty database, enrol a simulated fleet to try Mogan with",
+    )
     db = commands.add_parser("db", help="database schema")
-    db.add_argument("--config-file", action="append", default=[], dest="db_config",
-                    metavar="FILE")
+    db.add_argument("--config-file", action="append", default=[], dest="db_config", metavar="FILE")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply the schema migrations")
     db_commands.add_parser("version", help="print the schema revision")
     policy = commands.add_parser("policy", help="authorization rules")
     policy.add_subparsers(dest="policy_command", required=True).add_parser(
-        "sample", help="print every rule with its default, as a policy.yaml")
+        "sample", help="print every rule with its default, as a policy.yaml"
+    )
     states = commands.add_parser("states", help="instance states")
     states.add_subparsers(dest="states_command", required=True).add_parser(
-        "diagram", help="print the transition table as Graphviz dot")
+        "diagram", help="print the transition table as Graphviz dot"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    files = [*args.config_file, *getattr(args, "serve_config", []),
-             *getattr(args, "db_config", [])]
+    files = [*args.config_file, *getattr(args, "serve_config", []), *getattr(args, "db_config", [])]
     if args.command == "policy":
         return _policy_sample()
     if args.command == "states":

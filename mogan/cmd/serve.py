@@ -22,8 +22,9 @@ class _Server(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        previous = {sig: signal.signal(sig, self.handle_exit)
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
             yield
         finally:
@@ -38,8 +39,10 @@ def prepare_schema(mogan_db: migrate.Database) -> None:
         LOG.info("Empty database: creating the schema (revision %s)", head)
         migrate.upgrade(mogan_db)
     elif current != head:
-        raise SystemExit(f"The database schema is at revision {current} but this Mogan needs "
-                         f"{head}: run 'mogan db upgrade' first.")
+        raise SystemExit(
+            f"The database schema is at revision {current} but this Mogan needs "
+            f"{head}: run 'mogan db upgrade' first."
+        )
 
 
 def serve(conf: cfg.ConfigOpts, *, demo: bool) -> int:
@@ -50,22 +53,34 @@ def serve(conf: cfg.ConfigOpts, *, demo: bool) -> int:
         from mogan.services.demo import ensure_demo_fleet
 
         fleet = ensure_demo_fleet(mogan.services)
-        print(("Enrolled" if fleet.created else "Reusing") + " the demo fleet: 8 fake nodes "
-              "in az1 and az2, type bm.general, image ubuntu-24.04, network demo-net.",
-              flush=True)
-        print(f"Mogan API: {base}/v1\nTry:\n  curl -s -X POST {base}/v1/instances "
-              "-H 'Content-Type: application/json' -d '{\"name\": \"my-first-server\", "
-              f"\"instance_type_uuid\": \"{fleet.type_uuid}\", \"image_uuid\": "
-              f"\"{fleet.image_uuid}\", \"networks\": [{{\"net_id\": "
-              f"\"{fleet.network_uuid}\"}}]}}'\n  curl -s {base}/v1/instances/detail",
-              flush=True)
+        print(
+            ("Enrolled" if fleet.created else "Reusing") + " the demo fleet: 8 fake nodes "
+            "in az1 and az2, type bm.general, image ubuntu-24.04, network demo-net.",
+            flush=True,
+        )
+        print(
+            f"Mogan API: {base}/v1\nTry:\n  curl -s -X POST {base}/v1/instances "
+            '-H \'Content-Type: application/json\' -d \'{"name": "my-first-server", '
+            f'"instance_type_uuid": "{fleet.type_uuid}", "image_uuid": '
+            f'"{fleet.image_uuid}", "networks": [{{"net_id": '
+            f'"{fleet.network_uuid}"}}]}}\'\n  curl -s {base}/v1/instances/detail',
+            flush=True,
+        )
     else:
         print(f"Mogan API: {base}/v1", flush=True)
     assert mogan.engine is not None
     mogan.engine.start()
-    server = _Server(uvicorn.Config(
-        mogan.app, host=conf.api.host_ip, port=conf.api.port, log_config=None,
-        access_log=False, lifespan="off", timeout_graceful_shutdown=5))
+    server = _Server(
+        uvicorn.Config(
+            mogan.app,
+            host=conf.api.host_ip,
+            port=conf.api.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+    )
     try:
         server.run()
     finally:

@@ -9,27 +9,41 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
+from typing import Any
 
 from oslo_config import cfg
 
 _DEFAULT_OPTS = [
-    cfg.StrOpt("auth_strategy", default="noauth", choices=["noauth"],
-               help="How callers are identified. 'noauth' trusts X-Project-Id, X-User-Id and "
-                    "X-Roles headers (for standalone and test use)."),
-    cfg.StrOpt("state_path", default="state",
-               help="Directory for Mogan's own state, such as the default SQLite database. "
-                    "A relative path is taken from the directory Mogan starts in."),
-    cfg.ListOpt("enabled_drivers", default=["fake"],
-                help="Drivers nodes may be enrolled with."),
-    cfg.StrOpt("host", default=socket.gethostname(), sample_default="<hostname>",
-               help="Name of this host, used to name engines in leases and logs."),
+    cfg.StrOpt(
+        "auth_strategy",
+        default="noauth",
+        choices=["noauth"],
+        help="How callers are identified. 'noauth' trusts X-Project-Id, X-User-Id and "
+        "X-Roles headers (for standalone and test use).",
+    ),
+    cfg.StrOpt(
+        "state_path",
+        default="state",
+        help="Directory for Mogan's own state, such as the default SQLite database. "
+        "A relative path is taken from the directory Mogan starts in.",
+    ),
+    cfg.ListOpt("enabled_drivers", default=["fake"], help="Drivers nodes may be enrolled with."),
+    cfg.StrOpt(
+        "host",
+        default=socket.gethostname(),
+        sample_default="<hostname>",
+        help="Name of this host, used to name engines in leases and logs.",
+    ),
     cfg.BoolOpt("debug", default=False, help="Log at DEBUG level."),
 ]
 
 _DATABASE_OPTS = [
-    cfg.StrOpt("connection", secret=True,
-               help="SQLAlchemy URL of the database. Default: an SQLite file "
-                    "mogan.sqlite under state_path."),
+    cfg.StrOpt(
+        "connection",
+        secret=True,
+        help="SQLAlchemy URL of the database. Default: an SQLite file "
+        "mogan.sqlite under state_path.",
+    ),
     cfg.IntOpt("max_pool_size", default=10, min=1, help="Connections kept per process."),
     cfg.IntOpt("max_overflow", default=20, min=0, help="Extra connections allowed at peaks."),
 ]
@@ -37,59 +51,105 @@ _DATABASE_OPTS = [
 _API_OPTS = [
     cfg.HostAddressOpt("host_ip", default="127.0.0.1", help="Address the API listens on."),
     cfg.PortOpt("port", default=6688, help="Port the API listens on."),
-    cfg.StrOpt("public_endpoint",
-               help="Base URL written in links (e.g. https://mogan.example.com). Default: the "
-                    "scheme and host of each request."),
-    cfg.IntOpt("max_limit", default=1000, min=1,
-               help="The most items one page of a collection returns."),
+    cfg.StrOpt(
+        "public_endpoint",
+        help="Base URL written in links (e.g. https://mogan.example.com). Default: the "
+        "scheme and host of each request.",
+    ),
+    cfg.IntOpt(
+        "max_limit", default=1000, min=1, help="The most items one page of a collection returns."
+    ),
 ]
 
 _NOAUTH_OPTS = [
-    cfg.StrOpt("default_project_id", default="admin",
-               help="Project of a request that sends no X-Project-Id."),
-    cfg.StrOpt("default_user_id", default="admin",
-               help="User of a request that sends no X-Project-Id."),
-    cfg.ListOpt("default_roles", default=["admin"],
-                help="Roles of a request that sends no X-Project-Id."),
+    cfg.StrOpt(
+        "default_project_id",
+        default="admin",
+        help="Project of a request that sends no X-Project-Id.",
+    ),
+    cfg.StrOpt(
+        "default_user_id", default="admin", help="User of a request that sends no X-Project-Id."
+    ),
+    cfg.ListOpt(
+        "default_roles", default=["admin"], help="Roles of a request that sends no X-Project-Id."
+    ),
 ]
 
 _ENGINE_OPTS = [
-    cfg.IntOpt("workers", default=16, min=1,
-               help="Operations one engine carries out at once (threads)."),
-    cfg.IntOpt("max_attempts", default=3, min=1,
-               help="Nodes tried for one instance before it goes to error."),
-    cfg.IntOpt("sync_power_state_interval", default=60,
-               help="Seconds between power state syncs of active instances; 0 or less "
-                    "disables the sync."),
-    cfg.IntOpt("sync_power_state_workers", default=8, min=1,
-               help="Power state reads in flight at once during a sync."),
-    cfg.FloatOpt("lease_timeout", default=30.0, min=1.0,
-                 help="Seconds an operation's lease lasts without a heartbeat; after that "
-                      "another engine takes the operation over."),
-    cfg.FloatOpt("poll_interval", default=2.0, min=0.05,
-                 help="Seconds between checks for new or abandoned operations when no "
-                      "wake-up arrives."),
-    cfg.FloatOpt("power_state_timeout", default=120.0, min=1.0,
-                 help="Seconds to wait for the hardware to be observed in a requested "
-                      "power state."),
-    cfg.FloatOpt("deploy_timeout", default=1800.0, min=1.0,
-                 help="Seconds a deploy may take before it fails."),
-    cfg.IntOpt("driver_retries", default=3, min=0,
-               help="Retries of a driver call that failed in a way retrying can help."),
-    cfg.FloatOpt("driver_retry_interval", default=1.0, min=0.0,
-                 help="Seconds before the first retry of a driver call; doubled each time."),
+    cfg.IntOpt(
+        "workers", default=16, min=1, help="Operations one engine carries out at once (threads)."
+    ),
+    cfg.IntOpt(
+        "max_attempts",
+        default=3,
+        min=1,
+        help="Nodes tried for one instance before it goes to error.",
+    ),
+    cfg.IntOpt(
+        "sync_power_state_interval",
+        default=60,
+        help="Seconds between power state syncs of active instances; 0 or less disables the sync.",
+    ),
+    cfg.IntOpt(
+        "sync_power_state_workers",
+        default=8,
+        min=1,
+        help="Power state reads in flight at once during a sync.",
+    ),
+    cfg.FloatOpt(
+        "lease_timeout",
+        default=30.0,
+        min=1.0,
+        help="Seconds an operation's lease lasts without a heartbeat; after that "
+        "another engine takes the operation over.",
+    ),
+    cfg.FloatOpt(
+        "poll_interval",
+        default=2.0,
+        min=0.05,
+        help="Seconds between checks for new or abandoned operations when no wake-up arrives.",
+    ),
+    cfg.FloatOpt(
+        "power_state_timeout",
+        default=120.0,
+        min=1.0,
+        help="Seconds to wait for the hardware to be observed in a requested power state.",
+    ),
+    cfg.FloatOpt(
+        "deploy_timeout", default=1800.0, min=1.0, help="Seconds a deploy may take before it fails."
+    ),
+    cfg.IntOpt(
+        "driver_retries",
+        default=3,
+        min=0,
+        help="Retries of a driver call that failed in a way retrying can help.",
+    ),
+    cfg.FloatOpt(
+        "driver_retry_interval",
+        default=1.0,
+        min=0.0,
+        help="Seconds before the first retry of a driver call; doubled each time.",
+    ),
 ]
 
 _FAKE_OPTS = [
-    cfg.FloatOpt("deploy_latency", default=0.0, min=0.0,
-                 help="Seconds a simulated deploy takes (a node's driver_info "
-                      "fake_deploy_latency overrides it)."),
-    cfg.FloatOpt("power_latency", default=0.0, min=0.0,
-                 help="Seconds a simulated power change takes before it is observed "
-                      "(driver_info fake_power_latency overrides it)."),
+    cfg.FloatOpt(
+        "deploy_latency",
+        default=0.0,
+        min=0.0,
+        help="Seconds a simulated deploy takes (a node's driver_info "
+        "fake_deploy_latency overrides it).",
+    ),
+    cfg.FloatOpt(
+        "power_latency",
+        default=0.0,
+        min=0.0,
+        help="Seconds a simulated power change takes before it is observed "
+        "(driver_info fake_power_latency overrides it).",
+    ),
 ]
 
-_GROUPS: list[tuple[str | None, list[cfg.Opt]]] = [
+_GROUPS: list[tuple[str | None, list[Any]]] = [
     (None, _DEFAULT_OPTS),
     ("database", _DATABASE_OPTS),
     ("api", _API_OPTS),
@@ -104,8 +164,9 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     return [(group or "DEFAULT", opts) for group, opts in _GROUPS]
 
 
-def load(config_files: Sequence[str] = (), overrides: dict[str, object] | None = None
-         ) -> cfg.ConfigOpts:
+def load(
+    config_files: Sequence[str] = (), overrides: dict[str, object] | None = None
+) -> cfg.ConfigOpts:
     """A fresh, parsed configuration from ``config_files``.
 
     ``overrides`` maps ``"section.option"`` (or ``"option"`` for DEFAULT) to values, for tests
@@ -117,8 +178,13 @@ def load(config_files: Sequence[str] = (), overrides: dict[str, object] | None =
     for group, opts in _GROUPS:
         conf.register_opts(opts, group=group)
     policy_opts.set_defaults(conf)
-    conf(args=[], project="mogan", default_config_files=list(config_files),
-         default_config_dirs=[], validate_default_values=True)
+    conf(
+        args=[],
+        project="mogan",
+        default_config_files=list(config_files),
+        default_config_dirs=[],
+        validate_default_values=True,
+    )
     for dotted, value in (overrides or {}).items():
         group, _, name = dotted.rpartition(".")
         conf.set_override(name, value, group=group or None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -85,10 +86,12 @@ def validate_subnet(
             raise ValueError(f"allocation pool {start_text}-{end_text} ends before it starts")
         result.append(Pool(start, end))
     ordered = sorted(result, key=lambda p: int(p.start))
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         if int(after.start) <= int(before.end):
-            raise ValueError(f"allocation pools {before.start}-{before.end} and "
-                             f"{after.start}-{after.end} overlap")
+            raise ValueError(
+                f"allocation pools {before.start}-{before.end} and "
+                f"{after.start}-{after.end} overlap"
+            )
     return result
 
 

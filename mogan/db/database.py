@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +34,8 @@ class Database:
         self.dialect = self.url.get_backend_name()
         self.engine: Engine = self._create_engine(pool_size, max_overflow)
         self._write_sessions = sessionmaker(
-            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
+            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        )
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @property
@@ -77,6 +78,12 @@ class Database:
         self.engine.dispose()
 
 
+def affected(result: Any) -> int:
+    """Rows matched by an UPDATE or DELETE: how a compare-and-set learns whether it won."""
+    cursor: CursorResult[Any] = result
+    return int(cursor.rowcount)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -114,8 +121,17 @@ def _is_disconnect(exc: OperationalError) -> bool:
     if exc.connection_invalidated:
         return True
     text = str(exc.orig).lower()
-    return any(marker in text for marker in (
-        "connection refused", "could not connect", "server closed the connection",
-        "terminating connection", "the database system is", "connection timeout",
-        "connection is closed", "consuming input failed", "timeout expired",
-    ))
+    return any(
+        marker in text
+        for marker in (
+            "connection refused",
+            "could not connect",
+            "server closed the connection",
+            "terminating connection",
+            "the database system is",
+            "connection timeout",
+            "connection is closed",
+            "consuming input failed",
+            "timeout expired",
+        )
+    )

@@ -22,9 +22,13 @@ class DatabaseHardwareStore:
             if row is None:
                 return SimulatedMachine(power_state=states.POWER_OFF)
             return SimulatedMachine(
-                power_state=row.power_state, pending_power_state=row.pending_power_state,
-                power_change_at=row.power_change_at, deployed_instance=row.deployed_instance,
-                deployed_image_url=row.deployed_image_url, boot_device=row.boot_device)
+                power_state=row.power_state,
+                pending_power_state=row.pending_power_state,
+                power_change_at=row.power_change_at,
+                deployed_instance=row.deployed_instance,
+                deployed_image_url=row.deployed_image_url,
+                boot_device=row.boot_device,
+            )
 
     def save(self, node_uuid: str, machine: SimulatedMachine) -> None:
         with self._db.write() as session:

@@ -59,7 +59,8 @@ class InstanceType(Timestamps, Base):
 class InstanceTypeExtraSpec(Base):
     __tablename__ = "instance_type_extra_specs"
     type_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True
+    )
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
 
@@ -69,7 +70,8 @@ class InstanceTypeProject(Base):
 
     __tablename__ = "instance_type_projects"
     type_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True
+    )
     project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
 
 
@@ -92,7 +94,8 @@ class Subnet(Base):
     __tablename__ = "subnets"
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
     network_uuid: Mapped[str] = mapped_column(
-        ForeignKey("networks.uuid", ondelete="CASCADE"), index=True)
+        ForeignKey("networks.uuid", ondelete="CASCADE"), index=True
+    )
     cidr: Mapped[str] = mapped_column(String(64))
     ip_version: Mapped[int] = mapped_column(Integer)
     gateway_ip: Mapped[str | None] = mapped_column(String(64))
@@ -126,8 +129,7 @@ class Node(Timestamps, Base):
 class Nic(Base):
     __tablename__ = "nics"
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    node_uuid: Mapped[str] = mapped_column(
-        ForeignKey("nodes.uuid", ondelete="CASCADE"), index=True)
+    node_uuid: Mapped[str] = mapped_column(ForeignKey("nodes.uuid", ondelete="CASCADE"), index=True)
     mac_address: Mapped[str] = mapped_column(String(17), unique=True)
     port_type: Mapped[str | None] = mapped_column(String(64))
 
@@ -157,7 +159,8 @@ class InstanceFault(Base):
     __tablename__ = "instance_faults"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     instance_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True)
+        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True
+    )
     code: Mapped[int] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -170,7 +173,8 @@ class Port(Base):
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
     network_uuid: Mapped[str] = mapped_column(ForeignKey("networks.uuid"), index=True)
     instance_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True)
+        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True
+    )
     #: One port per NIC: the unique constraint makes a double allocation impossible.
     nic_uuid: Mapped[str] = mapped_column(ForeignKey("nics.uuid"), unique=True)
     mac_address: Mapped[str] = mapped_column(String(17))
@@ -179,11 +183,11 @@ class Port(Base):
 
 class FixedIP(Base):
     __tablename__ = "fixed_ips"
-    __table_args__ = (UniqueConstraint("subnet_uuid", "ip_address",
-                                       name="uq_fixed_ips_subnet_address"),)
+    __table_args__ = (
+        UniqueConstraint("subnet_uuid", "ip_address", name="uq_fixed_ips_subnet_address"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    port_uuid: Mapped[str] = mapped_column(
-        ForeignKey("ports.uuid", ondelete="CASCADE"), index=True)
+    port_uuid: Mapped[str] = mapped_column(ForeignKey("ports.uuid", ondelete="CASCADE"), index=True)
     subnet_uuid: Mapped[str] = mapped_column(ForeignKey("subnets.uuid"))
     ip_address: Mapped[str] = mapped_column(String(64))
 
@@ -221,7 +225,8 @@ class FakeHardware(Base):
 
     __tablename__ = "fake_hardware"
     node_uuid: Mapped[str] = mapped_column(
-        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True
+    )
     power_state: Mapped[str] = mapped_column(String(16))
     pending_power_state: Mapped[str | None] = mapped_column(String(16))
     power_change_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

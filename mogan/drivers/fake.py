@@ -53,8 +53,14 @@ def _flag(info: Any, key: str) -> bool:
 
 
 class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
-    def __init__(self, store: HardwareStore, deploy_latency: float, power_latency: float,
-                 clock: Callable[[], dt.datetime], sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        store: HardwareStore,
+        deploy_latency: float,
+        power_latency: float,
+        clock: Callable[[], dt.datetime],
+        sleep: Callable[[float], None],
+    ) -> None:
         self._store = store
         self._deploy_latency = deploy_latency
         self._power_latency = power_latency
@@ -71,7 +77,8 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
     def _reach(self, node: base.NodeRef) -> None:
         if _flag(node.driver_info, "fake_unreachable"):
             raise NodeUnreachable(
-                f"BMC of node {node.name} did not answer: connection timed out", node=node.uuid)
+                f"BMC of node {node.name} did not answer: connection timed out", node=node.uuid
+            )
 
     def _latency(self, node: base.NodeRef, key: str, default: float) -> float:
         try:
@@ -81,8 +88,11 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
 
     def _settle(self, machine: SimulatedMachine) -> SimulatedMachine:
         """Apply a pending power change whose time has come."""
-        if machine.pending_power_state and machine.power_change_at is not None \
-                and self._clock() >= machine.power_change_at:
+        if (
+            machine.pending_power_state
+            and machine.power_change_at is not None
+            and self._clock() >= machine.power_change_at
+        ):
             machine.power_state = machine.pending_power_state
             machine.pending_power_state = None
             machine.power_change_at = None
@@ -97,10 +107,18 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
     def set_power_state(self, node: base.NodeRef, action: str) -> None:
         self._reach(node)
         if _flag(node.driver_info, "fake_fail_power"):
-            raise DriverError(f"BMC of node {node.name} refused power action {action!r}: "
-                              "Base.1.0.GeneralError (injected fault)", node=node.uuid)
-        if action not in (base.POWER_ON, base.POWER_OFF, base.SOFT_OFF, base.REBOOT,
-                          base.SOFT_REBOOT):
+            raise DriverError(
+                f"BMC of node {node.name} refused power action {action!r}: "
+                "Base.1.0.GeneralError (injected fault)",
+                node=node.uuid,
+            )
+        if action not in (
+            base.POWER_ON,
+            base.POWER_OFF,
+            base.SOFT_OFF,
+            base.REBOOT,
+            base.SOFT_REBOOT,
+        ):
             raise UnsupportedAction(f"power action {action!r} is not supported", node=node.uuid)
         latency = self._latency(node, "fake_power_latency", self._power_latency)
         with self._lock(node):
@@ -123,13 +141,18 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
     def deploy(self, node: base.NodeRef, request: base.DeployRequest) -> None:
         self._reach(node)
         machine = self._settle(self._store.load(node.uuid))
-        if machine.deployed_instance == request.instance_uuid \
-                and machine.power_state == states.POWER_ON:
+        if (
+            machine.deployed_instance == request.instance_uuid
+            and machine.power_state == states.POWER_ON
+        ):
             return  # already done: a repeated step after a takeover
         if _flag(node.driver_info, "fake_fail_deploy"):
-            raise DriverError(f"Deploy of image {request.image_url} to node {node.name} "
-                              "failed: virtual media insertion refused by the BMC "
-                              "(injected fault)", node=node.uuid)
+            raise DriverError(
+                f"Deploy of image {request.image_url} to node {node.name} "
+                "failed: virtual media insertion refused by the BMC "
+                "(injected fault)",
+                node=node.uuid,
+            )
         self._sleep(self._latency(node, "fake_deploy_latency", self._deploy_latency))
         with self._lock(node):
             machine = self._settle(self._store.load(node.uuid))
@@ -157,19 +180,24 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
 class FakeDriver(base.Driver):
     name = "fake"
 
-    def __init__(self, store: HardwareStore, *, deploy_latency: float = 0.0,
-                 power_latency: float = 0.0,
-                 clock: Callable[[], dt.datetime] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        store: HardwareStore,
+        *,
+        deploy_latency: float = 0.0,
+        power_latency: float = 0.0,
+        clock: Callable[[], dt.datetime] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         def utcnow() -> dt.datetime:
             return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
-        interfaces = _FakeInterfaces(store, deploy_latency, power_latency, clock or utcnow,
-                                     sleep)
+        interfaces = _FakeInterfaces(store, deploy_latency, power_latency, clock or utcnow, sleep)
         self.power = interfaces
         self.deploy = interfaces
 
     def validate(self, node: base.NodeRef) -> None:
         if _flag(node.driver_info, "fake_unreachable"):
-            raise NodeUnreachable(f"BMC of node {node.name} did not answer: connection "
-                                  "timed out", node=node.uuid)
+            raise NodeUnreachable(
+                f"BMC of node {node.name} did not answer: connection timed out", node=node.uuid
+            )

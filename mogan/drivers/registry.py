@@ -22,5 +22,7 @@ class DriverRegistry:
         try:
             return self._drivers[name]
         except KeyError:
-            raise InvalidInput(f"driver {name!r} is not enabled; enabled drivers: "
-                               f"{', '.join(self.names) or 'none'}") from None
+            raise InvalidInput(
+                f"driver {name!r} is not enabled; enabled drivers: "
+                f"{', '.join(self.names) or 'none'}"
+            ) from None

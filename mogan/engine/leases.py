@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from mogan.db.database import Database
+from mogan.db.database import Database, affected
 from mogan.db.models import Operation, utcnow
 
 PENDING = "pending"
@@ -33,12 +33,18 @@ class LeaseLost(Exception):
 
 def _claimable(now: dt.datetime) -> Any:
     older = aliased(Operation)
-    blocked = exists().where(older.instance_uuid == Operation.instance_uuid,
-                             older.id < Operation.id, older.status.in_(UNFINISHED))
+    blocked = exists().where(
+        older.instance_uuid == Operation.instance_uuid,
+        older.id < Operation.id,
+        older.status.in_(UNFINISHED),
+    )
     return and_(
-        or_(Operation.status == PENDING,
-            and_(Operation.status == RUNNING, Operation.lease_expires_at < now)),
-        ~blocked)
+        or_(
+            Operation.status == PENDING,
+            and_(Operation.status == RUNNING, Operation.lease_expires_at < now),
+        ),
+        ~blocked,
+    )
 
 
 def claim_next(db: Database, owner: str, lease_seconds: float) -> Operation | None:
@@ -52,22 +58,34 @@ def claim_next(db: Database, owner: str, lease_seconds: float) -> Operation | No
         if operation is None:
             return None
         expected_owner = operation.owner
-        claimed = session.execute(
-            update(Operation)
-            .where(Operation.id == operation.id, Operation.status == operation.status,
-                   (Operation.owner.is_(None) if expected_owner is None
-                    else Operation.owner == expected_owner))
-            .values(status=RUNNING, owner=owner, claims=Operation.claims + 1,
-                    lease_expires_at=now + dt.timedelta(seconds=lease_seconds))
-            .execution_options(synchronize_session=False)).rowcount
+        claimed = affected(
+            session.execute(
+                update(Operation)
+                .where(
+                    Operation.id == operation.id,
+                    Operation.status == operation.status,
+                    (
+                        Operation.owner.is_(None)
+                        if expected_owner is None
+                        else Operation.owner == expected_owner
+                    ),
+                )
+                .values(
+                    status=RUNNING,
+                    owner=owner,
+                    claims=Operation.claims + 1,
+                    lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        )
         if not claimed:
             return None
         session.refresh(operation)
         return operation
 
 
-def renew(db: Database, owner: str, operation_ids: Iterable[int],
-          lease_seconds: float) -> set[int]:
+def renew(db: Database, owner: str, operation_ids: Iterable[int], lease_seconds: float) -> set[int]:
     """Extend the leases ``owner`` still holds; returns the ids it still holds."""
     ids = list(operation_ids)
     if not ids:
@@ -75,36 +93,49 @@ def renew(db: Database, owner: str, operation_ids: Iterable[int],
     with db.write() as session:
         session.execute(
             update(Operation)
-            .where(Operation.id.in_(ids), Operation.owner == owner,
-                   Operation.status == RUNNING)
+            .where(Operation.id.in_(ids), Operation.owner == owner, Operation.status == RUNNING)
             .values(lease_expires_at=utcnow() + dt.timedelta(seconds=lease_seconds))
-            .execution_options(synchronize_session=False))
-        return set(session.scalars(select(Operation.id).where(
-            Operation.id.in_(ids), Operation.owner == owner, Operation.status == RUNNING)))
+            .execution_options(synchronize_session=False)
+        )
+        return set(
+            session.scalars(
+                select(Operation.id).where(
+                    Operation.id.in_(ids), Operation.owner == owner, Operation.status == RUNNING
+                )
+            )
+        )
 
 
 def guard(operation_id: int, owner: str) -> Any:
     """The WHERE clause that holds only while ``owner`` still holds the operation."""
-    return and_(Operation.id == operation_id, Operation.owner == owner,
-                Operation.status == RUNNING)
+    return and_(Operation.id == operation_id, Operation.owner == owner, Operation.status == RUNNING)
 
 
-def save_progress(session: Any, operation_id: int, owner: str, step: str,
-                  state: dict[str, Any]) -> None:
+def save_progress(
+    session: Any, operation_id: int, owner: str, step: str, state: dict[str, Any]
+) -> None:
     """Record the step reached, inside the caller's transaction; ``LeaseLost`` if taken over."""
-    moved = session.execute(update(Operation).where(guard(operation_id, owner))
-                            .values(step=step, state=state)
-                            .execution_options(synchronize_session=False)).rowcount
+    moved = affected(
+        session.execute(
+            update(Operation)
+            .where(guard(operation_id, owner))
+            .values(step=step, state=state)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not moved:
         raise LeaseLost(f"operation {operation_id} is no longer held by {owner}")
 
 
-def finish(session: Any, operation_id: int, owner: str, status: str,
-           state: dict[str, Any]) -> None:
+def finish(session: Any, operation_id: int, owner: str, status: str, state: dict[str, Any]) -> None:
     """End the operation with ``status``, inside the caller's transaction."""
-    moved = session.execute(update(Operation).where(guard(operation_id, owner))
-                            .values(status=status, state=state, finished_at=utcnow(),
-                                    lease_expires_at=None)
-                            .execution_options(synchronize_session=False)).rowcount
+    moved = affected(
+        session.execute(
+            update(Operation)
+            .where(guard(operation_id, owner))
+            .values(status=status, state=state, finished_at=utcnow(), lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not moved:
         raise LeaseLost(f"operation {operation_id} is no longer held by {owner}")

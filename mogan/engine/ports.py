@@ -21,48 +21,74 @@ class AddressesExhausted(MoganError):
 
 
 def _pools(subnet: Subnet) -> list[Pool]:
-    return [Pool(ipaddress.ip_address(p["start"]), ipaddress.ip_address(p["end"]))
-            for p in subnet.allocation_pools]
+    return [
+        Pool(ipaddress.ip_address(p["start"]), ipaddress.ip_address(p["end"]))
+        for p in subnet.allocation_pools
+    ]
 
 
-def allocate(session: Session, instance_uuid: str, networks: Sequence[NetworkRequest],
-             nic_uuids: Sequence[str]) -> dict[str, Any]:
+def allocate(
+    session: Session,
+    instance_uuid: str,
+    networks: Sequence[NetworkRequest],
+    nic_uuids: Sequence[str],
+) -> dict[str, Any]:
     """Create one port per requested network on the chosen NICs, each with an IP per subnet.
 
     Returns the instance's ``network_info``. Addresses are unique per subnet by constraint, so
     a concurrent allocation of the same address fails the transaction instead of sharing it.
     """
-    nics = {nic.uuid: nic for nic in session.scalars(
-        select(Nic).where(Nic.uuid.in_(list(nic_uuids))))}
+    nics = {
+        nic.uuid: nic for nic in session.scalars(select(Nic).where(Nic.uuid.in_(list(nic_uuids))))
+    }
     network_info: dict[str, Any] = {}
     for request, nic_uuid in zip(networks, nic_uuids, strict=True):
         nic = nics[nic_uuid]
-        port = Port(uuid=str(uuid_module.uuid4()), network_uuid=request.net_id,
-                    instance_uuid=instance_uuid, nic_uuid=nic.uuid, mac_address=nic.mac_address)
+        port = Port(
+            uuid=str(uuid_module.uuid4()),
+            network_uuid=request.net_id,
+            instance_uuid=instance_uuid,
+            nic_uuid=nic.uuid,
+            mac_address=nic.mac_address,
+        )
         session.add(port)
         session.flush()
         fixed_ips = []
-        for subnet in session.scalars(select(Subnet).where(Subnet.network_uuid == request.net_id)
-                                      .order_by(Subnet.created_at, Subnet.uuid)):
-            taken = session.scalars(select(FixedIP.ip_address)
-                                    .where(FixedIP.subnet_uuid == subnet.uuid))
+        for subnet in session.scalars(
+            select(Subnet)
+            .where(Subnet.network_uuid == request.net_id)
+            .order_by(Subnet.created_at, Subnet.uuid)
+        ):
+            taken = session.scalars(
+                select(FixedIP.ip_address).where(FixedIP.subnet_uuid == subnet.uuid)
+            )
             address = first_free(_pools(subnet), taken, subnet.gateway_ip)
             if address is None:
-                raise AddressesExhausted(f"No free IP address is left in subnet {subnet.uuid} "
-                                         f"({subnet.cidr}) of network {request.net_id}.")
-            session.add(FixedIP(port_uuid=port.uuid, subnet_uuid=subnet.uuid,
-                                ip_address=address))
+                raise AddressesExhausted(
+                    f"No free IP address is left in subnet {subnet.uuid} "
+                    f"({subnet.cidr}) of network {request.net_id}."
+                )
+            session.add(FixedIP(port_uuid=port.uuid, subnet_uuid=subnet.uuid, ip_address=address))
             session.flush()
             fixed_ips.append({"ip_address": address, "subnet_id": subnet.uuid})
-        network_info[port.uuid] = {"network": request.net_id, "mac_address": nic.mac_address,
-                                   "fixed_ips": fixed_ips}
+        network_info[port.uuid] = {
+            "network": request.net_id,
+            "mac_address": nic.mac_address,
+            "fixed_ips": fixed_ips,
+        }
     return network_info
 
 
 def release(session: Session, instance_uuid: str) -> None:
     """Delete the instance's ports and their addresses."""
     ports = select(Port.uuid).where(Port.instance_uuid == instance_uuid)
-    session.execute(delete(FixedIP).where(FixedIP.port_uuid.in_(ports))
-                    .execution_options(synchronize_session=False))
-    session.execute(delete(Port).where(Port.instance_uuid == instance_uuid)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(FixedIP)
+        .where(FixedIP.port_uuid.in_(ports))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(Port)
+        .where(Port.instance_uuid == instance_uuid)
+        .execution_options(synchronize_session=False)
+    )

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from mogan.core import states
 from mogan.core.errors import DriverError
-from mogan.db.database import Database
+from mogan.db.database import Database, affected
 from mogan.db.models import Instance, Node
 from mogan.drivers.base import NodeRef
 from mogan.drivers.registry import DriverRegistry
@@ -35,11 +35,24 @@ def sync_power_states(db: Database, drivers: DriverRegistry, *, workers: int) ->
     """One sync round over all active instances without a pending power change."""
     with db.read() as session:
         rows = session.execute(
-            select(Instance.uuid, Instance.power_state, Node.uuid, Node.name, Node.driver,
-                   Node.driver_info, Node.power_state, Node.last_error)
+            select(
+                Instance.uuid,
+                Instance.power_state,
+                Node.uuid,
+                Node.name,
+                Node.driver,
+                Node.driver_info,
+                Node.power_state,
+                Node.last_error,
+            )
             .join(Node, Node.uuid == Instance.node_uuid)
-            .where(Instance.status == states.ACTIVE, Instance.target_power_state.is_(None),
-                   Node.instance_uuid == Instance.uuid, Node.maintenance.is_(False))).all()
+            .where(
+                Instance.status == states.ACTIVE,
+                Instance.target_power_state.is_(None),
+                Node.instance_uuid == Instance.uuid,
+                Node.maintenance.is_(False),
+            )
+        ).all()
 
     def read(row: Any) -> tuple[Any, str | None, str | None]:
         _, _, node_uuid, name, driver_name, info, _, _ = row
@@ -59,19 +72,32 @@ def sync_power_states(db: Database, drivers: DriverRegistry, *, workers: int) ->
                 failed += 1
                 LOG.warning("Power sync: node %s unreadable: %s", node_uuid, error)
             if (node_power, node_error) != (observed, error):
-                session.execute(update(Node).where(Node.uuid == node_uuid)
-                                .values(power_state=observed, last_error=error)
-                                .execution_options(synchronize_session=False))
+                session.execute(
+                    update(Node)
+                    .where(Node.uuid == node_uuid)
+                    .values(power_state=observed, last_error=error)
+                    .execution_options(synchronize_session=False)
+                )
             if observed == recorded:
                 continue
-            changed = session.execute(
-                update(Instance)
-                .where(Instance.uuid == instance_uuid, Instance.status == states.ACTIVE,
-                       Instance.target_power_state.is_(None))
-                .values(power_state=observed)
-                .execution_options(synchronize_session=False)).rowcount
+            changed = affected(
+                session.execute(
+                    update(Instance)
+                    .where(
+                        Instance.uuid == instance_uuid,
+                        Instance.status == states.ACTIVE,
+                        Instance.target_power_state.is_(None),
+                    )
+                    .values(power_state=observed)
+                    .execution_options(synchronize_session=False)
+                )
+            )
             if changed:
                 corrected += 1
-                LOG.info("Power sync: instance %s was %s, hardware reports %s", instance_uuid,
-                         recorded, observed)
+                LOG.info(
+                    "Power sync: instance %s was %s, hardware reports %s",
+                    instance_uuid,
+                    recorded,
+                    observed,
+                )
     return SyncResult(checked=len(rows), corrected=corrected, failed=failed)

@@ -23,6 +23,7 @@ from mogan.core.placement import (
     assign_nics,
     parse_capabilities,
 )
+from mogan.db.database import affected
 from mogan.db.models import Nic, Node
 
 
@@ -44,23 +45,30 @@ class Request:
 
 def candidates(session: Session, request: Request) -> list[Candidate]:
     """Fitting free nodes, best first."""
-    query = select(Node).where(Node.instance_uuid.is_(None), Node.maintenance.is_(False),
-                               Node.driver.in_(list(request.drivers)))
+    query = select(Node).where(
+        Node.instance_uuid.is_(None),
+        Node.maintenance.is_(False),
+        Node.driver.in_(list(request.drivers)),
+    )
     if request.availability_zone is not None:
         query = query.where(Node.availability_zone == request.availability_zone)
     if request.requirements.resource_class_trait is not None:
-        query = query.where(
-            Node.resource_class_trait == request.requirements.resource_class_trait)
+        query = query.where(Node.resource_class_trait == request.requirements.resource_class_trait)
     if request.exclude:
         query = query.where(Node.uuid.not_in(list(request.exclude)))
-    nodes = [n for n in session.scalars(query)
-             if request.requirements.capabilities_match(
-                 parse_capabilities(n.properties.get("capabilities")))]
+    nodes = [
+        n
+        for n in session.scalars(query)
+        if request.requirements.capabilities_match(
+            parse_capabilities(n.properties.get("capabilities"))
+        )
+    ]
     if not nodes:
         return []
     nics: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-    for nic in session.scalars(select(Nic).where(Nic.node_uuid.in_([n.uuid for n in nodes]))
-                               .order_by(Nic.mac_address)):
+    for nic in session.scalars(
+        select(Nic).where(Nic.node_uuid.in_([n.uuid for n in nodes])).order_by(Nic.mac_address)
+    ):
         nics[nic.node_uuid].append((nic.uuid, nic.port_type))
     fitting = []
     for node in nodes:
@@ -73,17 +81,27 @@ def candidates(session: Session, request: Request) -> list[Candidate]:
 
 def claim(session: Session, node_uuid: str, instance_uuid: str) -> bool:
     """Make the node serve the instance if it is still free; False when someone else won."""
-    return bool(session.execute(
-        update(Node)
-        .where(Node.uuid == node_uuid, Node.instance_uuid.is_(None),
-               Node.maintenance.is_(False))
-        .values(instance_uuid=instance_uuid)
-        .execution_options(synchronize_session=False)).rowcount)
+    return bool(
+        affected(
+            session.execute(
+                update(Node)
+                .where(
+                    Node.uuid == node_uuid,
+                    Node.instance_uuid.is_(None),
+                    Node.maintenance.is_(False),
+                )
+                .values(instance_uuid=instance_uuid)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    )
 
 
 def release(session: Session, node_uuid: str, instance_uuid: str, **values: object) -> None:
     """Free the node if it still serves ``instance_uuid``."""
-    session.execute(update(Node)
-                    .where(Node.uuid == node_uuid, Node.instance_uuid == instance_uuid)
-                    .values(instance_uuid=None, **values)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Node)
+        .where(Node.uuid == node_uuid, Node.instance_uuid == instance_uuid)
+        .values(instance_uuid=None, **values)
+        .execution_options(synchronize_session=False)
+    )

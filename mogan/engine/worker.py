@@ -12,7 +12,7 @@ import logging
 import threading
 import uuid as uuid_module
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import update
 
@@ -38,7 +38,7 @@ class EngineConfig:
     poll_interval: float = 2.0
     sync_power_state_interval: float = 60.0
     sync_power_state_workers: int = 8
-    settings: EngineSettings = EngineSettings()
+    settings: EngineSettings = field(default_factory=EngineSettings)
 
 
 class Engine:
@@ -50,8 +50,7 @@ class Engine:
         self._stopping = threading.Event()
         self._wakeup = threading.Event()
         self._slots = threading.Semaphore(config.workers)
-        self._pool = ThreadPoolExecutor(max_workers=config.workers,
-                                        thread_name_prefix="engine-op")
+        self._pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="engine-op")
         self._running: set[int] = set()
         self._running_guard = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -60,9 +59,11 @@ class Engine:
 
     def start(self) -> None:
         LOG.info("Engine %s starting with %d workers", self.id, self._config.workers)
-        for target, name in ((self._dispatch_loop, "engine-dispatch"),
-                             (self._heartbeat_loop, "engine-heartbeat"),
-                             (self._power_sync_loop, "engine-power-sync")):
+        for target, name in (
+            (self._dispatch_loop, "engine-dispatch"),
+            (self._heartbeat_loop, "engine-heartbeat"),
+            (self._power_sync_loop, "engine-power-sync"),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -121,8 +122,9 @@ class Engine:
             return
         while not self._stopping.wait(interval):
             try:
-                result = sync_power_states(self._db, self._drivers,
-                                           workers=self._config.sync_power_state_workers)
+                result = sync_power_states(
+                    self._db, self._drivers, workers=self._config.sync_power_state_workers
+                )
                 LOG.debug("Power sync: %s", result)
             except Exception as exc:
                 LOG.warning("Power sync round failed: %s", exc)
@@ -131,15 +133,27 @@ class Engine:
 
     def _run(self, operation: Operation) -> None:
         handler = HANDLERS[operation.kind]
-        work = Work(operation_id=operation.id, instance_uuid=operation.instance_uuid,
-                    owner=self.id, state=dict(operation.state or {}), db=self._db,
-                    drivers=self._drivers, settings=self._config.settings,
-                    stopping=self._stopping)
+        work = Work(
+            operation_id=operation.id,
+            instance_uuid=operation.instance_uuid,
+            owner=self.id,
+            state=dict(operation.state or {}),
+            db=self._db,
+            drivers=self._drivers,
+            settings=self._config.settings,
+            stopping=self._stopping,
+        )
         step: str | None = operation.step
         request_id_var.set(work.state.get("request_id") or f"op-{operation.id}")
-        LOG.info("Engine %s runs %s operation %d of instance %s from step %s (claim %d)",
-                 self.id, operation.kind, operation.id, operation.instance_uuid, step,
-                 operation.claims)
+        LOG.info(
+            "Engine %s runs %s operation %d of instance %s from step %s (claim %d)",
+            self.id,
+            operation.kind,
+            operation.id,
+            operation.instance_uuid,
+            step,
+            operation.claims,
+        )
         try:
             while step is not None:
                 if self._stopping.is_set():
@@ -150,11 +164,15 @@ class Engine:
         except Interrupted:
             self._hand_back(operation.id)
         except ServiceUnavailable:
-            LOG.warning("Operation %d paused: database unavailable; another claim resumes it",
-                        operation.id)
+            LOG.warning(
+                "Operation %d paused: database unavailable; another claim resumes it", operation.id
+            )
         except Exception as exc:
-            message = exc.message if isinstance(exc, MoganError) else \
-                f"Unexpected error during {operation.kind} ({step}): {exc}"
+            message = (
+                exc.message
+                if isinstance(exc, MoganError)
+                else f"Unexpected error during {operation.kind} ({step}): {exc}"
+            )
             if not isinstance(exc, MoganError):
                 LOG.exception("Operation %d crashed", operation.id)
             try:
@@ -162,8 +180,11 @@ class Engine:
             except leases.LeaseLost as lost:
                 LOG.warning("Engine %s: %s", self.id, lost)
             except Exception:
-                LOG.exception("Operation %d could not record its failure; it will be retried "
-                              "when its lease runs out", operation.id)
+                LOG.exception(
+                    "Operation %d could not record its failure; it will be retried "
+                    "when its lease runs out",
+                    operation.id,
+                )
         finally:
             with self._running_guard:
                 self._running.discard(operation.id)
@@ -174,10 +195,13 @@ class Engine:
         """Return an interrupted operation to the queue so the next engine resumes it at once."""
         try:
             with self._db.write() as session:
-                session.execute(update(Operation).where(leases.guard(operation_id, self.id))
-                                .values(status=leases.PENDING, owner=None,
-                                        lease_expires_at=None)
-                                .execution_options(synchronize_session=False))
+                session.execute(
+                    update(Operation)
+                    .where(leases.guard(operation_id, self.id))
+                    .values(status=leases.PENDING, owner=None, lease_expires_at=None)
+                    .execution_options(synchronize_session=False)
+                )
         except Exception as exc:
-            LOG.warning("Could not hand operation %d back (%s); its lease will run out",
-                        operation_id, exc)
+            LOG.warning(
+                "Could not hand operation %d back (%s); its lease will run out", operation_id, exc
+            )

@@ -20,5 +20,10 @@ class RequestContext:
         return "admin" in self.roles
 
     def policy_credentials(self) -> dict[str, Any]:
-        return {"project_id": self.project_id, "user_id": self.user_id,
-                "roles": list(self.roles), "is_admin": self.is_admin, **self.extra}
+        return {
+            "project_id": self.project_id,
+            "user_id": self.user_id,
+            "roles": list(self.roles),
+            "is_admin": self.is_admin,
+            **self.extra,
+        }

@@ -28,8 +28,15 @@ class ImageService:
     def list(self, context: RequestContext, page: PageRequest) -> tuple[list[Image], str | None]:
         self._policy.authorize("mogan:image:get", context)
         with self._db.read() as session:
-            result = paginate(session, select(Image), Image, page, sort_keys=SORT_KEYS,
-                              default_sort="name", max_limit=self._max_limit)
+            result = paginate(
+                session,
+                select(Image),
+                Image,
+                page,
+                sort_keys=SORT_KEYS,
+                default_sort="name",
+                max_limit=self._max_limit,
+            )
         return result.items, result.next_marker
 
     def get(self, context: RequestContext, ident: str) -> Image:
@@ -49,9 +56,11 @@ class ImageService:
         with self._db.write() as session:
             image = get_or_404(session, Image, ident, "Image")
             document = {k: getattr(image, k) for k in ("name", "url", "checksum", "disk_format")}
-            patched = schemas.parse(schemas.ImageUpdate, apply_patch(
-                document, patch, ("/name", "/url", "/checksum", "/disk_format")),
-                what="patched image")
+            patched = schemas.parse(
+                schemas.ImageUpdate,
+                apply_patch(document, patch, ("/name", "/url", "/checksum", "/disk_format")),
+                what="patched image",
+            )
             for key, value in patched.model_dump().items():
                 setattr(image, key, value)
         return image

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mogan.core import states
 from mogan.core.errors import Conflict, InvalidInput, NotAuthorized, NotFound
-from mogan.db.database import Database
+from mogan.db.database import Database, affected
 from mogan.db.models import (
     Image,
     Instance,
@@ -56,8 +56,9 @@ def is_uuid(value: str) -> bool:
 
 
 class InstanceService:
-    def __init__(self, db: Database, policy: Policy, wake_engine: Callable[[], None],
-                 max_limit: int) -> None:
+    def __init__(
+        self, db: Database, policy: Policy, wake_engine: Callable[[], None], max_limit: int
+    ) -> None:
         self._db = db
         self._policy = policy
         self._wake_engine = wake_engine
@@ -70,59 +71,91 @@ class InstanceService:
         with self._db.write() as session:
             extra_specs = self._check_references(session, context, request)
             instance = Instance(
-                uuid=str(uuid_module.uuid4()), name=request.name,
-                description=request.description, project_id=context.project_id,
-                user_id=context.user_id, status=states.BUILDING, power_state=None,
-                instance_type_uuid=request.instance_type_uuid, image_uuid=request.image_uuid,
-                availability_zone=request.availability_zone, network_info={},
-                extra=dict(request.extra))
+                uuid=str(uuid_module.uuid4()),
+                name=request.name,
+                description=request.description,
+                project_id=context.project_id,
+                user_id=context.user_id,
+                status=states.BUILDING,
+                power_state=None,
+                instance_type_uuid=request.instance_type_uuid,
+                image_uuid=request.image_uuid,
+                availability_zone=request.availability_zone,
+                network_info={},
+                extra=dict(request.extra),
+            )
             session.add(instance)
-            session.add(Operation(
-                instance_uuid=instance.uuid, kind="create", step="schedule",
-                state={
-                    "networks": [n.model_dump() for n in request.networks],
-                    "availability_zone": request.availability_zone,
-                    "extra_specs": extra_specs,
-                    "tried_nodes": [],
-                    "request_id": context.request_id,
-                }))
+            session.add(
+                Operation(
+                    instance_uuid=instance.uuid,
+                    kind="create",
+                    step="schedule",
+                    state={
+                        "networks": [n.model_dump() for n in request.networks],
+                        "availability_zone": request.availability_zone,
+                        "extra_specs": extra_specs,
+                        "tried_nodes": [],
+                        "request_id": context.request_id,
+                    },
+                )
+            )
         self._wake_engine()
         return InstanceRecord(instance)
 
-    def _check_references(self, session: Session, context: RequestContext,
-                          request: schemas.InstanceCreate) -> dict[str, str]:
+    def _check_references(
+        self, session: Session, context: RequestContext, request: schemas.InstanceCreate
+    ) -> dict[str, str]:
         """Every UUID the request names must exist and be visible; returns the type's specs."""
         type_query = select(InstanceType.uuid).where(
-            InstanceType.uuid == request.instance_type_uuid)
+            InstanceType.uuid == request.instance_type_uuid
+        )
         if not context.is_admin:
             type_query = type_query.where(visible_type_filter(context.project_id))
         if session.scalar(type_query) is None:
-            raise InvalidInput(f"Invalid value for field 'instance_type_uuid': instance type "
-                               f"{request.instance_type_uuid} was not found.")
+            raise InvalidInput(
+                f"Invalid value for field 'instance_type_uuid': instance type "
+                f"{request.instance_type_uuid} was not found."
+            )
         if session.get(Image, request.image_uuid) is None:
-            raise InvalidInput(f"Invalid value for field 'image_uuid': image "
-                               f"{request.image_uuid} was not found.")
+            raise InvalidInput(
+                f"Invalid value for field 'image_uuid': image {request.image_uuid} was not found."
+            )
         wanted = {n.net_id for n in request.networks}
         known = set(session.scalars(select(Network.uuid).where(Network.uuid.in_(wanted))))
         for index, network in enumerate(request.networks):
             if network.net_id not in known:
-                raise InvalidInput(f"Invalid value for field 'networks.{index}.net_id': "
-                                   f"network {network.net_id} was not found.")
+                raise InvalidInput(
+                    f"Invalid value for field 'networks.{index}.net_id': "
+                    f"network {network.net_id} was not found."
+                )
         if request.availability_zone is not None:
-            zone = session.scalar(select(Node.availability_zone).where(
-                Node.availability_zone == request.availability_zone).limit(1))
+            zone = session.scalar(
+                select(Node.availability_zone)
+                .where(Node.availability_zone == request.availability_zone)
+                .limit(1)
+            )
             if zone is None:
-                raise InvalidInput(f"Invalid value for field 'availability_zone': zone "
-                                   f"{request.availability_zone!r} does not exist.")
-        specs = session.execute(select(InstanceTypeExtraSpec.key, InstanceTypeExtraSpec.value)
-                                .where(InstanceTypeExtraSpec.type_uuid
-                                       == request.instance_type_uuid))
+                raise InvalidInput(
+                    f"Invalid value for field 'availability_zone': zone "
+                    f"{request.availability_zone!r} does not exist."
+                )
+        specs = session.execute(
+            select(InstanceTypeExtraSpec.key, InstanceTypeExtraSpec.value).where(
+                InstanceTypeExtraSpec.type_uuid == request.instance_type_uuid
+            )
+        )
         return {key: value for key, value in specs}
 
     # -- read ----------------------------------------------------------------------------------
 
-    def list(self, context: RequestContext, *, all_tenants: bool, page: PageRequest,
-             filters: dict[str, str]) -> tuple[list[InstanceRecord], str | None]:
+    def list(
+        self,
+        context: RequestContext,
+        *,
+        all_tenants: bool,
+        page: PageRequest,
+        filters: dict[str, str],
+    ) -> tuple[list[InstanceRecord], str | None]:
         self._policy.authorize("mogan:instance:get_all", context)
         if all_tenants:
             self._policy.authorize("mogan:instance:get_all_tenants", context)
@@ -133,14 +166,25 @@ class InstanceService:
             if name not in FILTERS:
                 raise InvalidInput(f"Unknown filter '{name}'.")
             query = query.where(getattr(Instance, name) == value)
-        visible = select(Instance) if all_tenants else select(Instance).where(
-            Instance.project_id == context.project_id)
+        visible = (
+            select(Instance)
+            if all_tenants
+            else select(Instance).where(Instance.project_id == context.project_id)
+        )
         with self._db.read() as session:
-            result: Page = paginate(session, query, Instance, page, sort_keys=SORT_KEYS,
-                                    default_sort="created_at", max_limit=self._max_limit,
-                                    marker_visible=visible)
-            faults = self._latest_faults(session, [i for i in result.items
-                                                   if i.status == states.ERROR])
+            result: Page = paginate(
+                session,
+                query,
+                Instance,
+                page,
+                sort_keys=SORT_KEYS,
+                default_sort="created_at",
+                max_limit=self._max_limit,
+                marker_visible=visible,
+            )
+            faults = self._latest_faults(
+                session, [i for i in result.items if i.status == states.ERROR]
+            )
         records = [InstanceRecord(i, faults.get(i.uuid)) for i in result.items]
         return records, result.next_marker
 
@@ -156,8 +200,15 @@ class InstanceService:
         with self._db.read() as session:
             return self._find(session, context, ident, "mogan:instance:get_states")
 
-    def _find(self, session: Session, context: RequestContext, ident: str, rule: str,
-              *, for_update: bool = False) -> Instance:
+    def _find(
+        self,
+        session: Session,
+        context: RequestContext,
+        ident: str,
+        rule: str,
+        *,
+        for_update: bool = False,
+    ) -> Instance:
         """The instance, or ``NotFound`` — also for another project's (never ``403``)."""
         instance = None
         if is_uuid(ident):
@@ -176,13 +227,15 @@ class InstanceService:
         return instance
 
     @staticmethod
-    def _latest_faults(session: Session, instances: Sequence[Instance]
-                       ) -> dict[str, InstanceFault]:
+    def _latest_faults(session: Session, instances: Sequence[Instance]) -> dict[str, InstanceFault]:
         if not instances:
             return {}
-        newest = (select(InstanceFault.instance_uuid, func.max(InstanceFault.id).label("id"))
-                  .where(InstanceFault.instance_uuid.in_([i.uuid for i in instances]))
-                  .group_by(InstanceFault.instance_uuid).subquery())
+        newest = (
+            select(InstanceFault.instance_uuid, func.max(InstanceFault.id).label("id"))
+            .where(InstanceFault.instance_uuid.in_([i.uuid for i in instances]))
+            .group_by(InstanceFault.instance_uuid)
+            .subquery()
+        )
         rows = session.scalars(select(InstanceFault).join(newest, InstanceFault.id == newest.c.id))
         return {fault.instance_uuid: fault for fault in rows}
 
@@ -190,15 +243,19 @@ class InstanceService:
 
     def update(self, context: RequestContext, ident: str, patch: Any) -> InstanceRecord:
         with self._db.write() as session:
-            instance = self._find(session, context, ident, "mogan:instance:update",
-                                  for_update=True)
+            instance = self._find(session, context, ident, "mogan:instance:update", for_update=True)
             if instance.status == states.DELETING:
                 raise Conflict(f"Instance {ident} is being deleted and cannot be updated.")
-            document = {"name": instance.name, "description": instance.description,
-                        "extra": dict(instance.extra or {})}
-            patched = schemas.parse(schemas.InstanceUpdate,
-                                    apply_patch(document, patch, WRITABLE_PATHS),
-                                    what="patched instance")
+            document = {
+                "name": instance.name,
+                "description": instance.description,
+                "extra": dict(instance.extra or {}),
+            }
+            patched = schemas.parse(
+                schemas.InstanceUpdate,
+                apply_patch(document, patch, WRITABLE_PATHS),
+                what="patched instance",
+            )
             instance.name = patched.name
             instance.description = patched.description
             instance.extra = dict(patched.extra)
@@ -212,43 +269,69 @@ class InstanceService:
     def delete(self, context: RequestContext, ident: str) -> None:
         """Mark the instance ``deleting`` and queue its tear-down; repeating it is harmless."""
         with self._db.write() as session:
-            instance = self._find(session, context, ident, "mogan:instance:delete",
-                                  for_update=True)
+            instance = self._find(session, context, ident, "mogan:instance:delete", for_update=True)
             if instance.status == states.DELETING:
                 return
-            moved = session.execute(
-                update(Instance)
-                .where(Instance.uuid == instance.uuid, Instance.status == instance.status)
-                .values(status=states.DELETING)).rowcount
+            moved = affected(
+                session.execute(
+                    update(Instance)
+                    .where(Instance.uuid == instance.uuid, Instance.status == instance.status)
+                    .values(status=states.DELETING)
+                )
+            )
             if not moved:
                 raise Conflict(f"Instance {ident} changed while being deleted; try again.")
-            session.add(Operation(instance_uuid=instance.uuid, kind="delete", step="teardown",
-                                  state={"request_id": context.request_id}))
+            session.add(
+                Operation(
+                    instance_uuid=instance.uuid,
+                    kind="delete",
+                    step="teardown",
+                    state={"request_id": context.request_id},
+                )
+            )
         self._wake_engine()
 
     # -- power ---------------------------------------------------------------------------------
 
     def set_power_state(self, context: RequestContext, ident: str, target: str) -> None:
         if target not in states.POWER_TARGETS:
-            raise InvalidInput(f"Invalid value for field 'target': {target!r}; choose from "
-                               f"{', '.join(states.POWER_TARGETS)}.")
+            raise InvalidInput(
+                f"Invalid value for field 'target': {target!r}; choose from "
+                f"{', '.join(states.POWER_TARGETS)}."
+            )
         with self._db.write() as session:
-            instance = self._find(session, context, ident, "mogan:instance:set_power_state",
-                                  for_update=True)
+            instance = self._find(
+                session, context, ident, "mogan:instance:set_power_state", for_update=True
+            )
             expected = states.POWER_TARGETS[target]
-            moved = session.execute(
-                update(Instance)
-                .where(Instance.uuid == instance.uuid, Instance.status == states.ACTIVE,
-                       Instance.target_power_state.is_(None))
-                .values(target_power_state=expected)).rowcount
+            moved = affected(
+                session.execute(
+                    update(Instance)
+                    .where(
+                        Instance.uuid == instance.uuid,
+                        Instance.status == states.ACTIVE,
+                        Instance.target_power_state.is_(None),
+                    )
+                    .values(target_power_state=expected)
+                )
+            )
             if not moved:
                 session.refresh(instance)
                 if instance.status != states.ACTIVE:
-                    raise Conflict(f"Instance {ident} is {instance.status}; its power can only "
-                                   "be changed while it is active.")
-                raise Conflict(f"Instance {ident} already has a pending power change to "
-                               f"'{instance.target_power_state}'.")
-            session.add(Operation(instance_uuid=instance.uuid, kind="power", step="request",
-                                  state={"action": target, "target": expected,
-                                         "request_id": context.request_id}))
+                    raise Conflict(
+                        f"Instance {ident} is {instance.status}; its power can only "
+                        "be changed while it is active."
+                    )
+                raise Conflict(
+                    f"Instance {ident} already has a pending power change to "
+                    f"'{instance.target_power_state}'."
+                )
+            session.add(
+                Operation(
+                    instance_uuid=instance.uuid,
+                    kind="power",
+                    step="request",
+                    state={"action": target, "target": expected, "request_id": context.request_id},
+                )
+            )
         self._wake_engine()

@@ -20,8 +20,7 @@ def canonical_uuid(value: str) -> str | None:
         return None
 
 
-def get_or_404(session: Session, model: type[T], ident: str, label: str,
-               **options: Any) -> T:
+def get_or_404(session: Session, model: type[T], ident: str, label: str, **options: Any) -> T:
     key = canonical_uuid(ident)
     row = session.get(model, key, **options) if key else None
     if row is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import uuid as uuid_module
 from dataclasses import dataclass, field
@@ -41,15 +42,25 @@ class NetworkService:
         self._policy = policy
         self._max_limit = max_limit
 
-    def list(self, context: RequestContext, page: PageRequest
-             ) -> tuple[list[NetworkRecord], str | None]:
+    def list(
+        self, context: RequestContext, page: PageRequest
+    ) -> tuple[builtins.list[NetworkRecord], str | None]:
         self._policy.authorize("mogan:network:get", context)
         with self._db.read() as session:
-            result = paginate(session, select(Network), Network, page, sort_keys=SORT_KEYS,
-                              default_sort="name", max_limit=self._max_limit)
+            result = paginate(
+                session,
+                select(Network),
+                Network,
+                page,
+                sort_keys=SORT_KEYS,
+                default_sort="name",
+                max_limit=self._max_limit,
+            )
             subnets = self._subnets(session, [n.uuid for n in result.items])
-        return ([NetworkRecord(n, subnets.get(n.uuid, [])) for n in result.items],
-                result.next_marker)
+        return (
+            [NetworkRecord(n, subnets.get(n.uuid, [])) for n in result.items],
+            result.next_marker,
+        )
 
     def get(self, context: RequestContext, ident: str) -> NetworkRecord:
         self._policy.authorize("mogan:network:get", context)
@@ -66,16 +77,21 @@ class NetworkService:
             if "gateway_ip" not in subnet.model_fields_set:
                 gateway = default_gateway(subnet.cidr)  # as Neutron: omitted → first host
             try:
-                pools = validate_subnet(subnet.cidr, gateway,
-                                        [(p.start, p.end) for p in subnet.allocation_pools])
+                pools = validate_subnet(
+                    subnet.cidr, gateway, [(p.start, p.end) for p in subnet.allocation_pools]
+                )
             except ValueError as exc:
                 raise InvalidInput(f"Invalid value for field 'subnets.{index}': {exc}.") from None
-            subnets.append(Subnet(
-                uuid=str(uuid_module.uuid4()), network_uuid=network.uuid,
-                cidr=str(ipaddress.ip_network(subnet.cidr)),
-                ip_version=ipaddress.ip_network(subnet.cidr).version,
-                gateway_ip=gateway,
-                allocation_pools=[{"start": str(p.start), "end": str(p.end)} for p in pools]))
+            subnets.append(
+                Subnet(
+                    uuid=str(uuid_module.uuid4()),
+                    network_uuid=network.uuid,
+                    cidr=str(ipaddress.ip_network(subnet.cidr)),
+                    ip_version=ipaddress.ip_network(subnet.cidr).version,
+                    gateway_ip=gateway,
+                    allocation_pools=[{"start": str(p.start), "end": str(p.end)} for p in pools],
+                )
+            )
         with self._db.write() as session:
             session.add(network)
             session.flush()
@@ -86,9 +102,11 @@ class NetworkService:
         self._policy.authorize("mogan:network:write", context)
         with self._db.write() as session:
             network = get_or_404(session, Network, ident, "Network")
-            patched = schemas.parse(schemas.NetworkUpdate,
-                                    apply_patch({"name": network.name}, patch, ("/name",)),
-                                    what="patched network")
+            patched = schemas.parse(
+                schemas.NetworkUpdate,
+                apply_patch({"name": network.name}, patch, ("/name",)),
+                what="patched network",
+            )
             network.name = patched.name
             return NetworkRecord(network, self._subnets(session, [network.uuid])[network.uuid])
 
@@ -100,25 +118,35 @@ class NetworkService:
                 raise Conflict(f"Network {ident} has ports in use by instances.")
             session.delete(network)
 
-    def list_ports(self, context: RequestContext, ident: str) -> list[PortRecord]:
+    def list_ports(self, context: RequestContext, ident: str) -> builtins.list[PortRecord]:
         self._policy.authorize("mogan:network:get", context)
         with self._db.read() as session:
             network = get_or_404(session, Network, ident, "Network")
-            ports = list(session.scalars(select(Port).where(Port.network_uuid == network.uuid)
-                                         .order_by(Port.created_at, Port.uuid)))
-            ips: dict[str, list[FixedIP]] = {p.uuid: [] for p in ports}
+            ports = list(
+                session.scalars(
+                    select(Port)
+                    .where(Port.network_uuid == network.uuid)
+                    .order_by(Port.created_at, Port.uuid)
+                )
+            )
+            ips: dict[str, builtins.list[FixedIP]] = {p.uuid: [] for p in ports}
             if ports:
-                for ip in session.scalars(select(FixedIP).where(
-                        FixedIP.port_uuid.in_(list(ips))).order_by(FixedIP.id)):
+                for ip in session.scalars(
+                    select(FixedIP).where(FixedIP.port_uuid.in_(list(ips))).order_by(FixedIP.id)
+                ):
                     ips[ip.port_uuid].append(ip)
         return [PortRecord(p, ips[p.uuid]) for p in ports]
 
     @staticmethod
-    def _subnets(session: Any, network_uuids: list[str]) -> dict[str, list[Subnet]]:
-        result: dict[str, list[Subnet]] = {u: [] for u in network_uuids}
+    def _subnets(
+        session: Any, network_uuids: builtins.list[str]
+    ) -> dict[str, builtins.list[Subnet]]:
+        result: dict[str, builtins.list[Subnet]] = {u: [] for u in network_uuids}
         if network_uuids:
-            for subnet in session.scalars(select(Subnet).where(
-                    Subnet.network_uuid.in_(network_uuids)).order_by(Subnet.created_at,
-                                                                      Subnet.uuid)):
+            for subnet in session.scalars(
+                select(Subnet)
+                .where(Subnet.network_uuid.in_(network_uuids))
+                .order_by(Subnet.created_at, Subnet.uuid)
+            ):
                 result[subnet.network_uuid].append(subnet)
         return result

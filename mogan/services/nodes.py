@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid as uuid_module
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +25,15 @@ from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 
 SORT_KEYS = ("name", "created_at", "uuid")
-WRITABLE_PATHS = ("/name", "/driver_info", "/properties", "/resource_class",
-                  "/availability_zone", "/maintenance", "/maintenance_reason")
+WRITABLE_PATHS = (
+    "/name",
+    "/driver_info",
+    "/properties",
+    "/resource_class",
+    "/availability_zone",
+    "/maintenance",
+    "/maintenance_reason",
+)
 
 
 @dataclass
@@ -44,15 +52,17 @@ def _bool_filter(name: str, value: str) -> bool:
 
 
 class NodeService:
-    def __init__(self, db: Database, policy: Policy, drivers: DriverRegistry,
-                 max_limit: int) -> None:
+    def __init__(
+        self, db: Database, policy: Policy, drivers: DriverRegistry, max_limit: int
+    ) -> None:
         self._db = db
         self._policy = policy
         self._drivers = drivers
         self._max_limit = max_limit
 
-    def list(self, context: RequestContext, page: PageRequest, filters: dict[str, str]
-             ) -> tuple[list[NodeRecord], str | None]:
+    def list(
+        self, context: RequestContext, page: PageRequest, filters: dict[str, str]
+    ) -> tuple[builtins.list[NodeRecord], str | None]:
         self._policy.authorize("mogan:node:get", context)
         query = select(Node)
         for name, value in filters.items():
@@ -60,15 +70,23 @@ class NodeService:
                 query = query.where(Node.maintenance.is_(_bool_filter(name, value)))
             elif name == "associated":
                 associated = _bool_filter(name, value)
-                query = query.where(Node.instance_uuid.is_not(None) if associated
-                                    else Node.instance_uuid.is_(None))
+                query = query.where(
+                    Node.instance_uuid.is_not(None) if associated else Node.instance_uuid.is_(None)
+                )
             elif name in ("resource_class", "availability_zone", "driver"):
                 query = query.where(getattr(Node, name) == value)
             else:
                 raise InvalidInput(f"Unknown filter '{name}'.")
         with self._db.read() as session:
-            result = paginate(session, query, Node, page, sort_keys=SORT_KEYS,
-                              default_sort="name", max_limit=self._max_limit)
+            result = paginate(
+                session,
+                query,
+                Node,
+                page,
+                sort_keys=SORT_KEYS,
+                default_sort="name",
+                max_limit=self._max_limit,
+            )
             nics = self._nics(session, [n.uuid for n in result.items])
         return [NodeRecord(n, nics[n.uuid]) for n in result.items], result.next_marker
 
@@ -83,33 +101,50 @@ class NodeService:
         driver = self._drivers.get(request.driver)
         missing = [key for key in driver.required_info() if key not in request.driver_info]
         if missing:
-            raise InvalidInput(f"Invalid value for field 'driver_info': driver "
-                               f"{request.driver!r} needs {', '.join(missing)}.")
+            raise InvalidInput(
+                f"Invalid value for field 'driver_info': driver "
+                f"{request.driver!r} needs {', '.join(missing)}."
+            )
         properties = self._properties(request.properties)
-        node = Node(uuid=str(uuid_module.uuid4()), name=request.name, driver=request.driver,
-                    driver_info=dict(request.driver_info), properties=properties,
-                    resource_class=request.resource_class,
-                    resource_class_trait=resource_class_trait(request.resource_class),
-                    availability_zone=request.availability_zone, maintenance=False)
+        node = Node(
+            uuid=str(uuid_module.uuid4()),
+            name=request.name,
+            driver=request.driver,
+            driver_info=dict(request.driver_info),
+            properties=properties,
+            resource_class=request.resource_class,
+            resource_class_trait=resource_class_trait(request.resource_class),
+            availability_zone=request.availability_zone,
+            maintenance=False,
+        )
         try:
             driver.validate(NodeRef(node.uuid, node.name, node.driver_info))
         except DriverError as exc:
-            raise InvalidInput(f"Node {request.name} failed validation by driver "
-                               f"{request.driver!r}: {exc.message}") from None
+            raise InvalidInput(
+                f"Node {request.name} failed validation by driver {request.driver!r}: {exc.message}"
+            ) from None
         macs = [nic.mac_address for nic in request.nics]
         if len(set(macs)) != len(macs):
             raise InvalidInput("Invalid value for field 'nics': a MAC address appears twice.")
-        nics = [Nic(uuid=str(uuid_module.uuid4()), node_uuid=node.uuid,
-                    mac_address=nic.mac_address, port_type=nic.port_type)
-                for nic in request.nics]
+        nics = [
+            Nic(
+                uuid=str(uuid_module.uuid4()),
+                node_uuid=node.uuid,
+                mac_address=nic.mac_address,
+                port_type=nic.port_type,
+            )
+            for nic in request.nics
+        ]
         try:
             with self._db.write() as session:
                 session.add(node)
                 session.flush()
                 session.add_all(nics)
         except IntegrityError:
-            raise Conflict(f"A node named {request.name!r}, or a NIC with one of the MAC "
-                           f"addresses {', '.join(macs)}, is already enrolled.") from None
+            raise Conflict(
+                f"A node named {request.name!r}, or a NIC with one of the MAC "
+                f"addresses {', '.join(macs)}, is already enrolled."
+            ) from None
         return NodeRecord(node, nics)
 
     def update(self, context: RequestContext, ident: str, patch: Any) -> NodeRecord:
@@ -118,25 +153,31 @@ class NodeService:
             with self._db.write() as session:
                 node = self._find(session, ident, for_update=True)
                 document = {
-                    "name": node.name, "driver_info": secrets.mask(node.driver_info),
-                    "properties": dict(node.properties), "resource_class": node.resource_class,
+                    "name": node.name,
+                    "driver_info": secrets.mask(node.driver_info),
+                    "properties": dict(node.properties),
+                    "resource_class": node.resource_class,
                     "availability_zone": node.availability_zone,
                     "maintenance": node.maintenance,
                     "maintenance_reason": node.maintenance_reason,
                 }
-                patched = schemas.parse(schemas.NodeUpdate,
-                                        apply_patch(document, patch, WRITABLE_PATHS),
-                                        what="patched node")
+                patched = schemas.parse(
+                    schemas.NodeUpdate,
+                    apply_patch(document, patch, WRITABLE_PATHS),
+                    what="patched node",
+                )
                 node.name = patched.name
-                node.driver_info = secrets.keep_unchanged_secrets(patched.driver_info,
-                                                                  node.driver_info)
+                node.driver_info = secrets.keep_unchanged_secrets(
+                    patched.driver_info, node.driver_info
+                )
                 node.properties = self._properties(patched.properties)
                 node.resource_class = patched.resource_class
                 node.resource_class_trait = resource_class_trait(patched.resource_class)
                 node.availability_zone = patched.availability_zone
                 node.maintenance = patched.maintenance
-                node.maintenance_reason = (patched.maintenance_reason if patched.maintenance
-                                           else None)
+                node.maintenance_reason = (
+                    patched.maintenance_reason if patched.maintenance else None
+                )
                 session.flush()
                 nics = self._nics(session, [node.uuid])[node.uuid]
         except IntegrityError:
@@ -148,8 +189,9 @@ class NodeService:
         with self._db.write() as session:
             node = self._find(session, ident, for_update=True)
             if node.instance_uuid is not None:
-                raise Conflict(f"Node {ident} serves instance {node.instance_uuid}; delete the "
-                               "instance first.")
+                raise Conflict(
+                    f"Node {ident} serves instance {node.instance_uuid}; delete the instance first."
+                )
             session.delete(node)
 
     def _find(self, session: Any, ident: str, *, for_update: bool = False) -> Node:
@@ -172,15 +214,17 @@ class NodeService:
         try:
             result["capabilities"] = parse_capabilities(result.get("capabilities"))
         except ValueError as exc:
-            raise InvalidInput(f"Invalid value for field 'properties.capabilities': {exc}.") \
-                from None
+            raise InvalidInput(
+                f"Invalid value for field 'properties.capabilities': {exc}."
+            ) from None
         return result
 
     @staticmethod
-    def _nics(session: Any, node_uuids: list[str]) -> dict[str, list[Nic]]:
-        result: dict[str, list[Nic]] = {u: [] for u in node_uuids}
+    def _nics(session: Any, node_uuids: builtins.list[str]) -> dict[str, builtins.list[Nic]]:
+        result: dict[str, builtins.list[Nic]] = {u: [] for u in node_uuids}
         if node_uuids:
-            for nic in session.scalars(select(Nic).where(Nic.node_uuid.in_(node_uuids))
-                                       .order_by(Nic.mac_address)):
+            for nic in session.scalars(
+                select(Nic).where(Nic.node_uuid.in_(node_uuids)).order_by(Nic.mac_address)
+            ):
                 result[nic.node_uuid].append(nic)
         return result

@@ -27,9 +27,17 @@ class Page:
     next_marker: str | None
 
 
-def paginate(session: Session, query: Select[Any], model: Any, request: PageRequest, *,
-             sort_keys: Sequence[str], default_sort: str, max_limit: int,
-             marker_visible: Select[Any] | None = None) -> Page:
+def paginate(
+    session: Session,
+    query: Select[Any],
+    model: Any,
+    request: PageRequest,
+    *,
+    sort_keys: Sequence[str],
+    default_sort: str,
+    max_limit: int,
+    marker_visible: Select[Any] | None = None,
+) -> Page:
     """Run ``query`` (selecting ``model``) for one page.
 
     Sorting is by ``sort_key`` then ``uuid`` so the order is total and a marker is exact.
@@ -54,11 +62,9 @@ def paginate(session: Session, query: Select[Any], model: Any, request: PageRequ
             raise InvalidInput(f"Marker {request.marker} was not found.")
         value = getattr(marker, sort_key)
         if descending:
-            query = query.where(or_(column < value, and_(column == value,
-                                                         tiebreak < marker.uuid)))
+            query = query.where(or_(column < value, and_(column == value, tiebreak < marker.uuid)))
         else:
-            query = query.where(or_(column > value, and_(column == value,
-                                                         tiebreak > marker.uuid)))
+            query = query.where(or_(column > value, and_(column == value, tiebreak > marker.uuid)))
     order = (column.desc(), tiebreak.desc()) if descending else (column.asc(), tiebreak.asc())
     rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit

@@ -44,15 +44,18 @@ def apply_patch(document: dict[str, Any], patch: Any, writable: Iterable[str]) -
             raise InvalidInput(f"Patch operation {index} must be an object.")
         op = operation.get("op")
         if op not in _OPS:
-            raise InvalidInput(f"Patch operation {index} has an invalid 'op' {op!r}; "
-                               f"expected one of {', '.join(sorted(_OPS))}.")
+            raise InvalidInput(
+                f"Patch operation {index} has an invalid 'op' {op!r}; "
+                f"expected one of {', '.join(sorted(_OPS))}."
+            )
         for key in ("path", "from") if op in ("move", "copy") else ("path",):
             path = operation.get(key)
             if not isinstance(path, str):
                 raise InvalidInput(f"Patch operation {index} needs a string '{key}'.")
             if op != "test" and not any(path == a or path.startswith(a + "/") for a in allowed):
-                raise InvalidInput(f"Path '{path}' cannot be changed; writable paths: "
-                                   f"{', '.join(allowed)}.")
+                raise InvalidInput(
+                    f"Path '{path}' cannot be changed; writable paths: {', '.join(allowed)}."
+                )
         if op in ("add", "replace", "test") and "value" not in operation:
             raise InvalidInput(f"Patch operation {index} ('{op}') needs a 'value'.")
     patch = [_replace_as_add(document, operation) for operation in patch]

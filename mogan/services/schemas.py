@@ -155,8 +155,9 @@ class NodeUpdate(Strict):
 
 class ImageCreate(Strict):
     name: Name
-    url: Annotated[str, StringConstraints(min_length=1, max_length=4096),
-                   AfterValidator(_not_blank)]
+    url: Annotated[
+        str, StringConstraints(min_length=1, max_length=4096), AfterValidator(_not_blank)
+    ]
     checksum: Annotated[str, StringConstraints(max_length=255)] | None = None
     disk_format: Literal["raw", "qcow2", "iso"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid as uuid_module
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mogan.core.errors import Conflict, InvalidInput, NotFound
-from mogan.db.database import Database
+from mogan.db.database import Database, affected
 from mogan.db.models import InstanceType, InstanceTypeExtraSpec, InstanceTypeProject
 from mogan.services import schemas
 from mogan.services.context import RequestContext
@@ -30,8 +31,10 @@ class TypeRecord:
 
 def visible_type_filter(project_id: str) -> ColumnElement[bool]:
     """Public types, and private ones shared with ``project_id``."""
-    shared = exists().where(InstanceTypeProject.type_uuid == InstanceType.uuid,
-                            InstanceTypeProject.project_id == project_id)
+    shared = exists().where(
+        InstanceTypeProject.type_uuid == InstanceType.uuid,
+        InstanceTypeProject.project_id == project_id,
+    )
     return or_(InstanceType.is_public.is_(True), shared)
 
 
@@ -41,15 +44,23 @@ class TypeService:
         self._policy = policy
         self._max_limit = max_limit
 
-    def list(self, context: RequestContext, page: PageRequest
-             ) -> tuple[list[TypeRecord], str | None]:
+    def list(
+        self, context: RequestContext, page: PageRequest
+    ) -> tuple[builtins.list[TypeRecord], str | None]:
         self._policy.authorize("mogan:instance_type:get", context)
         query = select(InstanceType)
         if not context.is_admin:
             query = query.where(visible_type_filter(context.project_id))
         with self._db.read() as session:
-            result = paginate(session, query, InstanceType, page, sort_keys=SORT_KEYS,
-                              default_sort="name", max_limit=self._max_limit)
+            result = paginate(
+                session,
+                query,
+                InstanceType,
+                page,
+                sort_keys=SORT_KEYS,
+                default_sort="name",
+                max_limit=self._max_limit,
+            )
             specs = self._specs(session, [t.uuid for t in result.items])
         return [TypeRecord(t, specs.get(t.uuid, {})) for t in result.items], result.next_marker
 
@@ -57,24 +68,32 @@ class TypeService:
         self._policy.authorize("mogan:instance_type:get", context)
         with self._db.read() as session:
             instance_type = self._find(session, context, type_uuid)
-            return TypeRecord(instance_type, self._specs(session, [instance_type.uuid])
-                              .get(instance_type.uuid, {}))
+            return TypeRecord(
+                instance_type,
+                self._specs(session, [instance_type.uuid]).get(instance_type.uuid, {}),
+            )
 
     def create(self, context: RequestContext, request: schemas.TypeCreate) -> TypeRecord:
         self._policy.authorize("mogan:instance_type:create", context)
-        instance_type = InstanceType(uuid=request.uuid or str(uuid_module.uuid4()),
-                                     name=request.name, description=request.description,
-                                     is_public=request.is_public)
+        instance_type = InstanceType(
+            uuid=request.uuid or str(uuid_module.uuid4()),
+            name=request.name,
+            description=request.description,
+            is_public=request.is_public,
+        )
         try:
             with self._db.write() as session:
                 session.add(instance_type)
         except IntegrityError:
-            raise Conflict(f"An instance type named {request.name!r} or with UUID "
-                           f"{instance_type.uuid} already exists.") from None
+            raise Conflict(
+                f"An instance type named {request.name!r} or with UUID "
+                f"{instance_type.uuid} already exists."
+            ) from None
         return TypeRecord(instance_type, {})
 
-    def update(self, context: RequestContext, type_uuid: str,
-               request: schemas.TypeUpdate) -> TypeRecord:
+    def update(
+        self, context: RequestContext, type_uuid: str, request: schemas.TypeUpdate
+    ) -> TypeRecord:
         self._policy.authorize("mogan:instance_type:update", context)
         try:
             with self._db.write() as session:
@@ -99,14 +118,16 @@ class TypeService:
     def get_extra_specs(self, context: RequestContext, type_uuid: str) -> dict[str, str]:
         return self.get(context, type_uuid).extra_specs
 
-    def set_extra_specs(self, context: RequestContext, type_uuid: str,
-                        specs: Mapping[str, str]) -> dict[str, str]:
+    def set_extra_specs(
+        self, context: RequestContext, type_uuid: str, specs: Mapping[str, str]
+    ) -> dict[str, str]:
         self._policy.authorize("mogan:instance_type:update", context)
         with self._db.write() as session:
             instance_type = self._find(session, context, type_uuid)
             for key, value in specs.items():
-                session.merge(InstanceTypeExtraSpec(type_uuid=instance_type.uuid, key=key,
-                                                    value=value))
+                session.merge(
+                    InstanceTypeExtraSpec(type_uuid=instance_type.uuid, key=key, value=value)
+                )
             session.flush()
             return self._specs(session, [instance_type.uuid]).get(instance_type.uuid, {})
 
@@ -114,30 +135,40 @@ class TypeService:
         self._policy.authorize("mogan:instance_type:update", context)
         with self._db.write() as session:
             instance_type = self._find(session, context, type_uuid)
-            removed = session.execute(delete(InstanceTypeExtraSpec).where(
-                InstanceTypeExtraSpec.type_uuid == instance_type.uuid,
-                InstanceTypeExtraSpec.key == key)).rowcount
+            removed = affected(
+                session.execute(
+                    delete(InstanceTypeExtraSpec).where(
+                        InstanceTypeExtraSpec.type_uuid == instance_type.uuid,
+                        InstanceTypeExtraSpec.key == key,
+                    )
+                )
+            )
             if not removed:
                 raise NotFound(f"Instance type {type_uuid} has no extra spec {key!r}.")
 
     # -- access list ---------------------------------------------------------------------------
 
-    def list_access(self, context: RequestContext, type_uuid: str) -> list[str]:
+    def list_access(self, context: RequestContext, type_uuid: str) -> builtins.list[str]:
         self._policy.authorize("mogan:instance_type:access", context)
         with self._db.read() as session:
             instance_type = self._find(session, context, type_uuid)
-            return list(session.scalars(
-                select(InstanceTypeProject.project_id)
-                .where(InstanceTypeProject.type_uuid == instance_type.uuid)
-                .order_by(InstanceTypeProject.project_id)))
+            return list(
+                session.scalars(
+                    select(InstanceTypeProject.project_id)
+                    .where(InstanceTypeProject.type_uuid == instance_type.uuid)
+                    .order_by(InstanceTypeProject.project_id)
+                )
+            )
 
     def add_access(self, context: RequestContext, type_uuid: str, project_id: str) -> None:
         self._policy.authorize("mogan:instance_type:access", context)
         with self._db.write() as session:
             instance_type = self._find(session, context, type_uuid)
             if instance_type.is_public:
-                raise Conflict(f"Instance type {type_uuid} is public; access lists apply to "
-                               "private types only.")
+                raise Conflict(
+                    f"Instance type {type_uuid} is public; access lists apply to "
+                    "private types only."
+                )
             if session.get(InstanceTypeProject, (instance_type.uuid, project_id)) is not None:
                 raise Conflict(f"Project {project_id} already has access to {type_uuid}.")
             session.add(InstanceTypeProject(type_uuid=instance_type.uuid, project_id=project_id))
@@ -169,11 +200,12 @@ class TypeService:
         return instance_type
 
     @staticmethod
-    def _specs(session: Session, type_uuids: list[str]) -> dict[str, dict[str, str]]:
+    def _specs(session: Session, type_uuids: builtins.list[str]) -> dict[str, dict[str, str]]:
         result: dict[str, dict[str, str]] = {u: {} for u in type_uuids}
         if type_uuids:
-            rows: Any = session.execute(select(InstanceTypeExtraSpec).where(
-                InstanceTypeExtraSpec.type_uuid.in_(type_uuids)))
+            rows: Any = session.execute(
+                select(InstanceTypeExtraSpec).where(InstanceTypeExtraSpec.type_uuid.in_(type_uuids))
+            )
             for (spec,) in rows:
                 result[spec.type_uuid][spec.key] = spec.value
         return result

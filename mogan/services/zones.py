@@ -18,6 +18,11 @@ class ZoneService:
     def list(self, context: RequestContext) -> list[str]:
         self._policy.authorize("mogan:availability_zone:get_all", context)
         with self._db.read() as session:
-            return list(session.scalars(
-                select(Node.availability_zone).where(Node.availability_zone.is_not(None))
-                .distinct().order_by(Node.availability_zone)))
+            return list(
+                session.scalars(
+                    select(Node.availability_zone)
+                    .where(Node.availability_zone.is_not(None))
+                    .distinct()
+                    .order_by(Node.availability_zone)
+                )
+            )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import httpx
+import pytest
 
 from mogan.root import Mogan
 from tests.harness import Api, ThreadedServer, make_mogan
@@ -37,15 +37,20 @@ def mogan(mogan_factory: Any) -> Mogan:
 
 @pytest.fixture
 def api(mogan: Mogan) -> Iterator[Api]:
-    with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url,
-                                                           timeout=30) as client:
+    with (
+        ThreadedServer(mogan.app) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
         yield Api(client)
 
 
 @pytest.fixture
 def fleet(api: Api) -> dict[str, Any]:
     """Two nodes per zone, a public type, an image and a network."""
-    nodes = [api.enrol(f"node-{zone}-{i}", zone=zone) for zone in ("az1", "az2")
-             for i in range(2)]
-    return {"nodes": nodes, "type": api.make_type(), "image": api.make_image(),
-            "network": api.make_network()}
+    nodes = [api.enrol(f"node-{zone}-{i}", zone=zone) for zone in ("az1", "az2") for i in range(2)]
+    return {
+        "nodes": nodes,
+        "type": api.make_type(),
+        "image": api.make_image(),
+        "network": api.make_network(),
+    }

@@ -8,12 +8,25 @@ from tests.harness import Api, fault_of, project
 
 
 def test_node_enrolment_masks_secrets_and_shows_state(api: Api):
-    node = api.enrol("n1", driver_info={"ipmi_password": "hunter2", "api_token": "t0k",
-                                        "address": "10.0.0.5"})
-    assert node["driver_info"] == {"ipmi_password": "******", "api_token": "******",
-                                   "address": "10.0.0.5"}
-    for key in ("maintenance", "maintenance_reason", "instance_uuid", "power_state",
-                "last_error", "nics", "links", "created_at", "updated_at"):
+    node = api.enrol(
+        "n1", driver_info={"ipmi_password": "hunter2", "api_token": "t0k", "address": "10.0.0.5"}
+    )
+    assert node["driver_info"] == {
+        "ipmi_password": "******",
+        "api_token": "******",
+        "address": "10.0.0.5",
+    }
+    for key in (
+        "maintenance",
+        "maintenance_reason",
+        "instance_uuid",
+        "power_state",
+        "last_error",
+        "nics",
+        "links",
+        "created_at",
+        "updated_at",
+    ):
         assert key in node
     assert [n["port_type"] for n in node["nics"]] == ["1GE", "10GE"]
     shown = api.admin.get(f"/v1/nodes/{node['uuid']}")
@@ -21,8 +34,10 @@ def test_node_enrolment_masks_secrets_and_shows_state(api: Api):
     by_name = api.admin.get("/v1/nodes/n1").json()
     assert by_name["uuid"] == node["uuid"]
     # A patch that leaves the masked value in place keeps the real secret.
-    patched = api.admin.patch(f"/v1/nodes/{node['uuid']}", [
-        {"op": "replace", "path": "/driver_info/address", "value": "10.0.0.6"}])
+    patched = api.admin.patch(
+        f"/v1/nodes/{node['uuid']}",
+        [{"op": "replace", "path": "/driver_info/address", "value": "10.0.0.6"}],
+    )
     assert patched.status_code == 200
     assert "hunter2" not in patched.text
 
@@ -32,8 +47,11 @@ def test_node_validation_and_conflicts(api: Api):
     cases = [
         ({"name": "x", "driver": "nonesuch"}, 400, "nonesuch"),
         ({"name": "x", "driver": "fake", "nics": [{"mac_address": "zz"}]}, 400, "mac_address"),
-        ({"name": "x", "driver": "fake", "driver_info": {"fake_unreachable": True}}, 400,
-         "did not answer"),
+        (
+            {"name": "x", "driver": "fake", "driver_info": {"fake_unreachable": True}},
+            400,
+            "did not answer",
+        ),
         ({"name": "n1", "driver": "fake"}, 409, "n1"),
         ({"driver": "fake"}, 400, "name"),
     ]
@@ -54,8 +72,9 @@ def test_node_routes_are_admin_only(api: Api):
 
 
 def test_node_in_use_cannot_be_deleted(api: Api, fleet):
-    created = api.create(fleet["type"], fleet["image"],
-                         [{"net_id": fleet["network"]["uuid"]}]).json()
+    created = api.create(
+        fleet["type"], fleet["image"], [{"net_id": fleet["network"]["uuid"]}]
+    ).json()
     api.wait_status(created["uuid"], "active")
     (node,) = api.admin.get("/v1/nodes", params={"associated": True}).json()["nodes"]
     response = api.admin.delete(f"/v1/nodes/{node['uuid']}")
@@ -66,31 +85,47 @@ def test_node_in_use_cannot_be_deleted(api: Api, fleet):
 
 
 def test_images(api: Api):
-    created = api.admin.post("/v1/images", {"name": "deb", "url": "http://x/deb.iso",
-                                            "checksum": "abc", "disk_format": "iso"})
+    created = api.admin.post(
+        "/v1/images",
+        {"name": "deb", "url": "http://x/deb.iso", "checksum": "abc", "disk_format": "iso"},
+    )
     assert created.status_code == 201
     image = created.json()
     assert api.get(f"/v1/images/{image['uuid']}").json() == image
-    assert api.admin.post("/v1/images", {"name": "x", "url": "u",
-                                         "disk_format": "vmdk"}).status_code == 400
-    assert api.post("/v1/images", {"name": "x", "url": "u",
-                                   "disk_format": "raw"}).status_code == 403
-    renamed = api.admin.patch(f"/v1/images/{image['uuid']}", [
-        {"op": "replace", "path": "/name", "value": "debian"}])
+    assert (
+        api.admin.post("/v1/images", {"name": "x", "url": "u", "disk_format": "vmdk"}).status_code
+        == 400
+    )
+    assert (
+        api.post("/v1/images", {"name": "x", "url": "u", "disk_format": "raw"}).status_code == 403
+    )
+    renamed = api.admin.patch(
+        f"/v1/images/{image['uuid']}", [{"op": "replace", "path": "/name", "value": "debian"}]
+    )
     assert renamed.json()["name"] == "debian"
     assert api.admin.delete(f"/v1/images/{image['uuid']}").status_code == 204
     assert api.get(f"/v1/images/{image['uuid']}").status_code == 404
 
 
-@pytest.mark.parametrize("subnet, words", [
-    ({"cidr": "10.0.0.0/33"}, "cidr"),
-    ({"cidr": "10.0.0.1/24"}, "cidr"),
-    ({"cidr": "10.0.0.0/24", "gateway_ip": "10.1.0.1"}, "outside"),
-    ({"cidr": "10.0.0.0/24", "allocation_pools": [{"start": "10.0.0.20",
-                                                   "end": "10.0.0.10"}]}, "ends before"),
-    ({"cidr": "10.0.0.0/24", "allocation_pools": [{"start": "10.0.1.2",
-                                                   "end": "10.0.1.9"}]}, "outside"),
-])
+@pytest.mark.parametrize(
+    "subnet, words",
+    [
+        ({"cidr": "10.0.0.0/33"}, "cidr"),
+        ({"cidr": "10.0.0.1/24"}, "cidr"),
+        ({"cidr": "10.0.0.0/24", "gateway_ip": "10.1.0.1"}, "outside"),
+        (
+            {
+                "cidr": "10.0.0.0/24",
+                "allocation_pools": [{"start": "10.0.0.20", "end": "10.0.0.10"}],
+            },
+            "ends before",
+        ),
+        (
+            {"cidr": "10.0.0.0/24", "allocation_pools": [{"start": "10.0.1.2", "end": "10.0.1.9"}]},
+            "outside",
+        ),
+    ],
+)
 def test_bad_subnets_are_400(api: Api, subnet, words):
     response = api.admin.post("/v1/networks", {"name": "n", "subnets": [subnet]})
     assert response.status_code == 400
@@ -99,24 +134,39 @@ def test_bad_subnets_are_400(api: Api, subnet, words):
 
 
 def test_network_with_pools_and_ipv6(api: Api):
-    network = api.admin.post("/v1/networks", {"name": "dual", "subnets": [
-        {"cidr": "192.168.5.0/24", "gateway_ip": "192.168.5.1",
-         "allocation_pools": [{"start": "192.168.5.100", "end": "192.168.5.101"}]},
-        {"cidr": "2001:db8::/64", "gateway_ip": "2001:db8::1"}]}).json()
+    network = api.admin.post(
+        "/v1/networks",
+        {
+            "name": "dual",
+            "subnets": [
+                {
+                    "cidr": "192.168.5.0/24",
+                    "gateway_ip": "192.168.5.1",
+                    "allocation_pools": [{"start": "192.168.5.100", "end": "192.168.5.101"}],
+                },
+                {"cidr": "2001:db8::/64", "gateway_ip": "2001:db8::1"},
+            ],
+        },
+    ).json()
     assert [s["ip_version"] for s in network["subnets"]] == [4, 6]
     api.enrol("a", nics=["1GE"])
     api.enrol("b", nics=["1GE"])
     api.enrol("c", nics=["1GE"])
     type_, image = api.make_type(), api.make_image()
-    made = [api.create(type_, image, [{"net_id": network["uuid"]}], name=f"i{i}").json()
-            for i in range(3)]
+    made = [
+        api.create(type_, image, [{"net_id": network["uuid"]}], name=f"i{i}").json()
+        for i in range(3)
+    ]
     final = [api.wait_for(m["uuid"], lambda i: i["status"] in ("active", "error")) for m in made]
-    active = sorted((i for i in final if i["status"] == "active"),
-                    key=lambda i: next(iter(i["network_info"].values()))["fixed_ips"][0][
-                        "ip_address"])
+    active = sorted(
+        (i for i in final if i["status"] == "active"),
+        key=lambda i: next(iter(i["network_info"].values()))["fixed_ips"][0]["ip_address"],
+    )
     assert len(active) == 2
-    addresses = [[ip["ip_address"] for ip in next(iter(i["network_info"].values()))["fixed_ips"]]
-                 for i in active]
+    addresses = [
+        [ip["ip_address"] for ip in next(iter(i["network_info"].values()))["fixed_ips"]]
+        for i in active
+    ]
     assert addresses == [["192.168.5.100", "2001:db8::2"], ["192.168.5.101", "2001:db8::3"]]
     (exhausted,) = [i for i in final if i["status"] == "error"]
     assert "No free IP address" in exhausted["fault"]["message"]
@@ -133,8 +183,13 @@ def test_version_documents(api: Api):
 
 def test_openapi_documents_the_admin_api(api: Api):
     document = api.get("/openapi.json").json()
-    for path in ("/v1/nodes", "/v1/images", "/v1/networks", "/v1/instances",
-                 "/v1/types/{type_uuid}/extraspecs"):
+    for path in (
+        "/v1/nodes",
+        "/v1/images",
+        "/v1/networks",
+        "/v1/instances",
+        "/v1/types/{type_uuid}/extraspecs",
+    ):
         assert path in document["paths"]
     assert "NodeCreate" in document["components"]["schemas"]
     body = document["paths"]["/v1/instances"]["post"]["requestBody"]

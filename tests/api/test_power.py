@@ -14,9 +14,13 @@ from tests.harness import Api, fault_of
 def _active(api: Api, fleet: dict[str, Any], **node_info: Any) -> dict:
     if node_info:
         for node in fleet["nodes"]:
-            api.admin.patch(f"/v1/nodes/{node['uuid']}", [
-                {"op": "add", "path": f"/driver_info/{k}", "value": v}
-                for k, v in node_info.items()])
+            api.admin.patch(
+                f"/v1/nodes/{node['uuid']}",
+                [
+                    {"op": "add", "path": f"/driver_info/{k}", "value": v}
+                    for k, v in node_info.items()
+                ],
+            )
     created = api.create(fleet["type"], fleet["image"], [{"net_id": fleet["network"]["uuid"]}])
     assert created.status_code == 201
     return api.wait_status(created.json()["uuid"], "active")
@@ -30,30 +34,43 @@ def _states(api: Api, uuid: str) -> dict:
 
 def test_states_document(api: Api, fleet):
     instance = _active(api, fleet)
-    assert _states(api, instance["uuid"]) == {"power_state": "power on",
-                                              "target_power_state": None}
+    assert _states(api, instance["uuid"]) == {"power_state": "power on", "target_power_state": None}
 
 
-@pytest.mark.parametrize("target, observed", [("off", "power off"), ("soft_off", "power off"),
-                                              ("reboot", "power on"),
-                                              ("soft_reboot", "power on")])
+@pytest.mark.parametrize(
+    "target, observed",
+    [
+        ("off", "power off"),
+        ("soft_off", "power off"),
+        ("reboot", "power on"),
+        ("soft_reboot", "power on"),
+    ],
+)
 def test_power_change_is_202_with_location_and_observed(api: Api, fleet, target, observed):
     instance = _active(api, fleet)
     response = api.put(f"/v1/instances/{instance['uuid']}/states/power", {"target": target})
     assert response.status_code == 202, response.text
     base = str(api.http.base_url).rstrip("/")
     assert response.headers["Location"] == f"{base}/v1/instances/{instance['uuid']}/states"
-    api.wait_for(instance["uuid"], lambda i: i["power_state"] == observed
-                 and _states(api, i["uuid"])["target_power_state"] is None)
+    api.wait_for(
+        instance["uuid"],
+        lambda i: (
+            i["power_state"] == observed and _states(api, i["uuid"])["target_power_state"] is None
+        ),
+    )
 
 
 def test_target_is_shown_until_the_hardware_is_observed(api: Api, fleet):
     instance = _active(api, fleet, fake_power_latency=1.0)
     start = time.monotonic()
-    assert api.put(f"/v1/instances/{instance['uuid']}/states/power",
-                   {"target": "off"}).status_code == 202
-    assert _states(api, instance["uuid"]) == {"power_state": "power on",
-                                              "target_power_state": "power off"}
+    assert (
+        api.put(f"/v1/instances/{instance['uuid']}/states/power", {"target": "off"}).status_code
+        == 202
+    )
+    assert _states(api, instance["uuid"]) == {
+        "power_state": "power on",
+        "target_power_state": "power off",
+    }
     second = api.put(f"/v1/instances/{instance['uuid']}/states/power", {"target": "on"})
     assert second.status_code == 409
     assert "pending" in fault_of(second)["faultstring"]
@@ -62,26 +79,34 @@ def test_target_is_shown_until_the_hardware_is_observed(api: Api, fleet):
     assert _states(api, instance["uuid"])["target_power_state"] is None
 
 
-@pytest.mark.parametrize("body", [{"target": "explode"}, {}, {"target": "off", "x": 1},
-                                  {"target": 1}])
+@pytest.mark.parametrize(
+    "body", [{"target": "explode"}, {}, {"target": "off", "x": 1}, {"target": 1}]
+)
 def test_bad_targets_are_400(api: Api, fleet, body):
     instance = _active(api, fleet)
     response = api.put(f"/v1/instances/{instance['uuid']}/states/power", body)
     assert response.status_code == 400
-    assert "target" in fault_of(response)["faultstring"] or "x" in fault_of(response)[
-        "faultstring"]
+    assert "target" in fault_of(response)["faultstring"] or "x" in fault_of(response)["faultstring"]
     assert _states(api, instance["uuid"])["target_power_state"] is None
 
 
 def test_power_on_a_building_instance_is_409(api: Api, fleet):
-    api.admin.patch(f"/v1/nodes/{fleet['nodes'][0]['uuid']}", [
-        {"op": "add", "path": "/driver_info/fake_deploy_latency", "value": 2}])
-    created = api.create(fleet["type"], fleet["image"], [{"net_id": fleet["network"]["uuid"]}],
-                         availability_zone="az1").json()
+    api.admin.patch(
+        f"/v1/nodes/{fleet['nodes'][0]['uuid']}",
+        [{"op": "add", "path": "/driver_info/fake_deploy_latency", "value": 2}],
+    )
+    created = api.create(
+        fleet["type"],
+        fleet["image"],
+        [{"net_id": fleet["network"]["uuid"]}],
+        availability_zone="az1",
+    ).json()
     response = api.put(f"/v1/instances/{created['uuid']}/states/power", {"target": "off"})
     assert response.status_code in (409,)
-    assert "building" in fault_of(response)["faultstring"] or "active" in fault_of(response)[
-        "faultstring"]
+    assert (
+        "building" in fault_of(response)["faultstring"]
+        or "active" in fault_of(response)["faultstring"]
+    )
 
 
 def test_concurrent_power_requests_one_wins(api: Api, fleet):
@@ -89,8 +114,9 @@ def test_concurrent_power_requests_one_wins(api: Api, fleet):
     results: list[int] = []
 
     def ask() -> None:
-        results.append(api.put(f"/v1/instances/{instance['uuid']}/states/power",
-                               {"target": "off"}).status_code)
+        results.append(
+            api.put(f"/v1/instances/{instance['uuid']}/states/power", {"target": "off"}).status_code
+        )
 
     threads = [threading.Thread(target=ask) for _ in range(6)]
     for thread in threads:
@@ -104,12 +130,15 @@ def test_refused_power_change_clears_target_and_names_the_node(api: Api, fleet):
     instance = _active(api, fleet)
     nodes = api.admin.get("/v1/nodes", params={"associated": "true"}).json()["nodes"]
     (node,) = nodes
-    api.admin.patch(f"/v1/nodes/{node['uuid']}", [
-        {"op": "add", "path": "/driver_info/fake_fail_power", "value": True}])
-    assert api.put(f"/v1/instances/{instance['uuid']}/states/power",
-                   {"target": "off"}).status_code == 202
-    api.wait_for(instance["uuid"], lambda i: _states(api, i["uuid"])["target_power_state"]
-                 is None)
+    api.admin.patch(
+        f"/v1/nodes/{node['uuid']}",
+        [{"op": "add", "path": "/driver_info/fake_fail_power", "value": True}],
+    )
+    assert (
+        api.put(f"/v1/instances/{instance['uuid']}/states/power", {"target": "off"}).status_code
+        == 202
+    )
+    api.wait_for(instance["uuid"], lambda i: _states(api, i["uuid"])["target_power_state"] is None)
     after = api.get(f"/v1/instances/{instance['uuid']}").json()
     assert (after["status"], after["power_state"]) == ("active", "power on")
     node_after = api.admin.get(f"/v1/nodes/{node['uuid']}").json()

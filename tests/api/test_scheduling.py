@@ -21,8 +21,10 @@ def _net(fleet: dict[str, Any], port_type: str | None = None) -> list[dict]:
 
 
 def _set_info(api: Api, node: dict, **info: Any) -> None:
-    response = api.admin.patch(f"/v1/nodes/{node['uuid']}", [
-        {"op": "add", "path": f"/driver_info/{k}", "value": v} for k, v in info.items()])
+    response = api.admin.patch(
+        f"/v1/nodes/{node['uuid']}",
+        [{"op": "add", "path": f"/driver_info/{k}", "value": v} for k, v in info.items()],
+    )
     assert response.status_code == 200, response.text
 
 
@@ -33,13 +35,18 @@ def _serving(api: Api) -> dict[str, dict]:
 
 
 def test_failed_deploy_is_rescheduled_on_another_node(api: Api, fleet):
-    broken = [n for n in fleet["nodes"] if n["availability_zone"] == "az1"][0]
+    broken = next(n for n in fleet["nodes"] if n["availability_zone"] == "az1")
     _set_info(api, broken, fake_fail_deploy=True)
     # Make the broken node the only candidate at first by filling the other az1 node's zone
     # choice through a zone request; the scheduler picks either, so repeat until it hits it.
     for attempt in range(6):
-        created = api.create(fleet["type"], fleet["image"], _net(fleet),
-                             availability_zone="az1", name=f"try-{attempt}").json()
+        created = api.create(
+            fleet["type"],
+            fleet["image"],
+            _net(fleet),
+            availability_zone="az1",
+            name=f"try-{attempt}",
+        ).json()
         active = api.wait_status(created["uuid"], "active")
         assert _serving(api)[active["uuid"]]["uuid"] != broken["uuid"]
         node = api.admin.get(f"/v1/nodes/{broken['uuid']}").json()
@@ -78,16 +85,27 @@ def test_no_fitting_node_is_an_error_that_says_so(api: Api, fleet):
 
 
 def test_extra_specs_select_nodes(api: Api):
-    gold = api.enrol("gold", resource_class="baremetal-gold",
-                     capabilities={"boot_mode": "uefi", "cpu_count": "64"})
-    api.enrol("silver", resource_class="baremetal-gold",
-              capabilities={"boot_mode": "bios", "cpu_count": "16"})
-    api.enrol("plain", resource_class="baremetal",
-              capabilities="boot_mode:uefi,cpu_count:64")
+    gold = api.enrol(
+        "gold",
+        resource_class="baremetal-gold",
+        capabilities={"boot_mode": "uefi", "cpu_count": "64"},
+    )
+    api.enrol(
+        "silver",
+        resource_class="baremetal-gold",
+        capabilities={"boot_mode": "bios", "cpu_count": "16"},
+    )
+    api.enrol("plain", resource_class="baremetal", capabilities="boot_mode:uefi,cpu_count:64")
     image, network = api.make_image(), api.make_network()
-    wanted = api.make_type("gold-uefi", extra_specs={
-        "resources:CUSTOM_BAREMETAL_GOLD": "1", "capabilities:boot_mode": "uefi",
-        "cpu_count": ">= 32", "resources:VCPU": "0"})
+    wanted = api.make_type(
+        "gold-uefi",
+        extra_specs={
+            "resources:CUSTOM_BAREMETAL_GOLD": "1",
+            "capabilities:boot_mode": "uefi",
+            "cpu_count": ">= 32",
+            "resources:VCPU": "0",
+        },
+    )
     created = api.create(wanted, image, [{"net_id": network["uuid"]}]).json()
     api.wait_status(created["uuid"], "active")
     assert _serving(api)[created["uuid"]]["uuid"] == gold["uuid"]
@@ -97,13 +115,18 @@ def test_extra_specs_select_nodes(api: Api):
 
 def test_nodes_in_maintenance_are_not_scheduled(api: Api, fleet):
     for node in fleet["nodes"]:
-        assert api.admin.patch(f"/v1/nodes/{node['uuid']}", [
-            {"op": "replace", "path": "/maintenance", "value": True},
-            {"op": "add", "path": "/maintenance_reason", "value": "disk swap"}],
-        ).status_code == 200
+        assert (
+            api.admin.patch(
+                f"/v1/nodes/{node['uuid']}",
+                [
+                    {"op": "replace", "path": "/maintenance", "value": True},
+                    {"op": "add", "path": "/maintenance_reason", "value": "disk swap"},
+                ],
+            ).status_code
+            == 200
+        )
     created = api.create(fleet["type"], fleet["image"], _net(fleet)).json()
-    assert api.wait_status(created["uuid"], "error")["fault"]["message"].startswith(
-        "No valid node")
+    assert api.wait_status(created["uuid"], "error")["fault"]["message"].startswith("No valid node")
 
 
 def test_failing_teardown_keeps_the_node_and_says_why(api: Api, fleet):
@@ -130,12 +153,13 @@ def test_power_sync_corrects_the_recorded_state(api: Api, mogan, fleet):
     # Somebody switches the machine off behind Mogan's back (at the BMC).
     from mogan.drivers.base import NodeRef
 
-    mogan.drivers.get("fake").power.set_power_state(NodeRef(node["uuid"], node["name"], {}),
-                                                    "off")
+    mogan.drivers.get("fake").power.set_power_state(NodeRef(node["uuid"], node["name"], {}), "off")
     result = sync_power_states(mogan.db, mogan.drivers, workers=4)
     assert (result.checked, result.corrected, result.failed) == (1, 1, 0)
     assert api.get(f"/v1/instances/{created['uuid']}/states").json() == {
-        "power_state": "power off", "target_power_state": None}
+        "power_state": "power off",
+        "target_power_state": None,
+    }
 
 
 def test_more_creates_than_nodes_across_two_engines(api: Api, mogan_factory, fleet):
@@ -147,8 +171,9 @@ def test_more_creates_than_nodes_across_two_engines(api: Api, mogan_factory, fle
 
         def create(index: int) -> None:
             with httpx.Client(base_url=urls[index % 2], timeout=30) as client:
-                results.append(Api(client).create(fleet["type"], fleet["image"], _net(fleet),
-                                                  name=f"c{index}"))
+                results.append(
+                    Api(client).create(fleet["type"], fleet["image"], _net(fleet), name=f"c{index}")
+                )
 
         threads = [threading.Thread(target=create, args=(i,)) for i in range(12)]
         for thread in threads:
@@ -156,8 +181,10 @@ def test_more_creates_than_nodes_across_two_engines(api: Api, mogan_factory, fle
         for thread in threads:
             thread.join()
     assert [r.status_code for r in results] == [201] * 12
-    final = [api.wait_for(r.json()["uuid"], lambda i: i["status"] in ("active", "error"))
-             for r in results]
+    final = [
+        api.wait_for(r.json()["uuid"], lambda i: i["status"] in ("active", "error"))
+        for r in results
+    ]
     active = [i for i in final if i["status"] == "active"]
     errors = [i for i in final if i["status"] == "error"]
     assert len(active) == 4 and len(errors) == 8
@@ -166,8 +193,12 @@ def test_more_creates_than_nodes_across_two_engines(api: Api, mogan_factory, fle
     assert set(serving) == {i["uuid"] for i in active}
     assert len({n["uuid"] for n in serving.values()}) == 4
     macs = [p["mac_address"] for i in active for p in i["network_info"].values()]
-    ips = [ip["ip_address"] for i in active for p in i["network_info"].values()
-           for ip in p["fixed_ips"]]
+    ips = [
+        ip["ip_address"]
+        for i in active
+        for p in i["network_info"].values()
+        for ip in p["fixed_ips"]
+    ]
     assert len(set(macs)) == len(set(ips)) == 4
     with second.db.read() as session:
         claims = session.execute(select(Operation.claims, Operation.status)).all()

@@ -13,9 +13,12 @@ UNKNOWN = "6f1d2e8c-9a8b-4c3d-8e7f-0a1b2c3d4e5f"
 
 
 def _valid(fleet: dict[str, Any]) -> dict[str, Any]:
-    return {"name": "ok", "instance_type_uuid": fleet["type"]["uuid"],
-            "image_uuid": fleet["image"]["uuid"],
-            "networks": [{"net_id": fleet["network"]["uuid"]}]}
+    return {
+        "name": "ok",
+        "instance_type_uuid": fleet["type"]["uuid"],
+        "image_uuid": fleet["image"]["uuid"],
+        "networks": [{"net_id": fleet["network"]["uuid"]}],
+    }
 
 
 CASES = [
@@ -37,8 +40,11 @@ CASES = [
     ("networks empty", lambda b: b.update(networks=[]), "networks"),
     ("networks not a list", lambda b: b.update(networks={"net_id": UNKNOWN}), "networks"),
     ("network not an object", lambda b: b.update(networks=["x"]), "networks.0"),
-    ("network without net_id", lambda b: b.update(networks=[{"port_type": "1GE"}]),
-     "networks.0.net_id"),
+    (
+        "network without net_id",
+        lambda b: b.update(networks=[{"port_type": "1GE"}]),
+        "networks.0.net_id",
+    ),
     ("name not a string", lambda b: b.update(name=12), "name"),
 ]
 
@@ -55,8 +61,9 @@ def test_invalid_create_is_400_naming_the_field(api: Api, fleet, label, mutate, 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"", b"[1, 2]", b'"text"'])
 def test_malformed_bodies_are_400(api: Api, fleet, raw):
-    response = api.request("POST", "/v1/instances", content=raw,
-                           headers={"Content-Type": "application/json"})
+    response = api.request(
+        "POST", "/v1/instances", content=raw, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert fault_of(response)["faultstring"]
     assert api.admin.get("/v1/instances", params={"all_tenants": 1}).json()["instances"] == []
@@ -74,8 +81,11 @@ def test_private_type_of_another_project_is_unknown(api: Api, fleet):
 
 
 def test_error_bodies_are_openstack_shaped_everywhere(api: Api):
-    for response in (api.get("/v1/nowhere"), api.request("DELETE", "/v1/types"),
-                     api.get("/v1/types/not-a-uuid")):
+    for response in (
+        api.get("/v1/nowhere"),
+        api.request("DELETE", "/v1/types"),
+        api.get("/v1/types/not-a-uuid"),
+    ):
         assert response.status_code in (404, 405)
         fault = fault_of(response)
         assert "Traceback" not in json.dumps(fault)

@@ -23,8 +23,10 @@ def free_port() -> int:
 def mogan_command() -> list[str]:
     script = Path(sys.executable).parent / "mogan"
     if not script.exists():
-        raise RuntimeError(f"the mogan console script is not installed next to {sys.executable}"
-                           "; run 'pip install -e .' first")
+        raise RuntimeError(
+            f"the mogan console script is not installed next to {sys.executable}"
+            "; run 'pip install -e .' first"
+        )
     return [str(script)]
 
 
@@ -41,8 +43,15 @@ def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
 class MoganProcess:
     """``mogan serve`` in its own process group; its output goes to a log file."""
 
-    def __init__(self, workdir: Path, database_url: str, *, port: int | None = None,
-                 args: tuple[str, ...] = (), **sections: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str,
+        *,
+        port: int | None = None,
+        args: tuple[str, ...] = (),
+        **sections: dict[str, Any],
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -50,8 +59,12 @@ class MoganProcess:
             "DEFAULT": {"state_path": workdir / "state", "auth_strategy": "noauth"},
             "database": {"connection": database_url},
             "api": {"host_ip": "127.0.0.1", "port": self.port},
-            "engine": {"poll_interval": 0.1, "lease_timeout": 3, "driver_retry_interval": 0.05,
-                       "sync_power_state_interval": 0},
+            "engine": {
+                "poll_interval": 0.1,
+                "lease_timeout": 3,
+                "driver_retry_interval": 0.05,
+                "sync_power_state_interval": 0,
+            },
         }
         for section, options in sections.items():
             config.setdefault(section, {}).update(options)
@@ -65,12 +78,17 @@ class MoganProcess:
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in _closed()
         self.process = subprocess.Popen(
             [*mogan_command(), "--config-file", str(self.config), "serve", *self.args],
-            stdout=self._log_file, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True)
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            cwd=self.workdir,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"mogan serve exited with {self.process.returncode}:\n"
-                                   f"{self.log()}")
+                raise RuntimeError(
+                    f"mogan serve exited with {self.process.returncode}:\n{self.log()}"
+                )
             try:
                 if httpx.get(f"{self.url}/v1", timeout=1).status_code == 200:
                     return self
@@ -105,5 +123,6 @@ class MoganProcess:
             return code
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"mogan serve ignored SIGTERM for {timeout}s:\n{self.log()}"
-                                 ) from None
+            raise AssertionError(
+                f"mogan serve ignored SIGTERM for {timeout}s:\n{self.log()}"
+            ) from None

@@ -18,9 +18,14 @@ pytestmark = pytest.mark.functional
 
 
 def _fleet(api: Api, nodes: int = 3, **driver_info: object) -> dict:
-    return {"nodes": [api.enrol(f"node-{i}", zone="az1", driver_info=dict(driver_info))
-                      for i in range(nodes)],
-            "type": api.make_type(), "image": api.make_image(), "network": api.make_network()}
+    return {
+        "nodes": [
+            api.enrol(f"node-{i}", zone="az1", driver_info=dict(driver_info)) for i in range(nodes)
+        ],
+        "type": api.make_type(),
+        "image": api.make_image(),
+        "network": api.make_network(),
+    }
 
 
 def test_instance_life_from_create_to_delete(serve: Callable[..., MoganProcess]):
@@ -28,18 +33,32 @@ def test_instance_life_from_create_to_delete(serve: Callable[..., MoganProcess])
     with httpx.Client(base_url=mogan.url, timeout=30) as client:
         api = Api(client)
         fleet = _fleet(api)
-        created = api.create(fleet["type"], fleet["image"],
-                             [{"net_id": fleet["network"]["uuid"], "port_type": "10GE"}])
+        created = api.create(
+            fleet["type"],
+            fleet["image"],
+            [{"net_id": fleet["network"]["uuid"], "port_type": "10GE"}],
+        )
         assert created.status_code == 201
         uuid = created.json()["uuid"]
         assert created.json()["status"] == "building"
         assert api.wait_status(uuid, "active")["power_state"] == "power on"
-        for target, observed in (("off", "power off"), ("on", "power on"),
-                                 ("reboot", "power on"), ("soft_off", "power off")):
-            assert api.put(f"/v1/instances/{uuid}/states/power",
-                           {"target": target}).status_code == 202
-            api.wait_for(uuid, lambda i, o=observed: i["power_state"] == o and api.get(
-                f"/v1/instances/{i['uuid']}/states").json()["target_power_state"] is None)
+        for target, observed in (
+            ("off", "power off"),
+            ("on", "power on"),
+            ("reboot", "power on"),
+            ("soft_off", "power off"),
+        ):
+            assert (
+                api.put(f"/v1/instances/{uuid}/states/power", {"target": target}).status_code == 202
+            )
+            api.wait_for(
+                uuid,
+                lambda i, o=observed: (
+                    i["power_state"] == o
+                    and api.get(f"/v1/instances/{i['uuid']}/states").json()["target_power_state"]
+                    is None
+                ),
+            )
         assert api.delete(f"/v1/instances/{uuid}").status_code == 204
         api.wait_gone(uuid)
         nodes = api.admin.get("/v1/nodes").json()["nodes"]
@@ -49,7 +68,8 @@ def test_instance_life_from_create_to_delete(serve: Callable[..., MoganProcess])
 
 
 def test_killed_mid_deploy_the_restarted_service_finishes_the_work(
-        serve: Callable[..., MoganProcess]):
+    serve: Callable[..., MoganProcess],
+):
     """kill -9 during deploys, a delete and a power change; a new process finishes them all."""
     mogan = serve(fake={"deploy_latency": 2.0, "power_latency": 2.0})
     with httpx.Client(base_url=mogan.url, timeout=30) as client:
@@ -60,31 +80,36 @@ def test_killed_mid_deploy_the_restarted_service_finishes_the_work(
         doomed = api.create(fleet["type"], fleet["image"], net, name="to-delete").json()["uuid"]
         api.wait_status(running, "active")
         api.wait_status(doomed, "active")
-        building = [api.create(fleet["type"], fleet["image"], net, name=f"b{i}").json()["uuid"]
-                    for i in range(2)]
-        assert api.put(f"/v1/instances/{running}/states/power",
-                       {"target": "off"}).status_code == 202
+        building = [
+            api.create(fleet["type"], fleet["image"], net, name=f"b{i}").json()["uuid"]
+            for i in range(2)
+        ]
+        assert (
+            api.put(f"/v1/instances/{running}/states/power", {"target": "off"}).status_code == 202
+        )
         assert api.delete(f"/v1/instances/{doomed}").status_code == 204
         for uuid in building:  # mid-deploy: a node is claimed and wired, the deploy not done
             api.wait_for(uuid, lambda i: bool(i["network_info"]), what="node claimed")
     mogan.kill()
     assert "Traceback" not in mogan.log()
 
-    again = MoganProcess(mogan.workdir, _url_of(mogan), port=mogan.port,
-                         fake={"deploy_latency": 2.0, "power_latency": 2.0}).start()
+    again = MoganProcess(
+        mogan.workdir,
+        _url_of(mogan),
+        port=mogan.port,
+        fake={"deploy_latency": 2.0, "power_latency": 2.0},
+    ).start()
     try:
         with httpx.Client(base_url=again.url, timeout=30) as client:
             api = Api(client)
             for uuid in building:
                 assert api.wait_status(uuid, "active", timeout=30)["power_state"] == "power on"
             api.wait_for(running, lambda i: i["power_state"] == "power off", timeout=30)
-            assert api.get(f"/v1/instances/{running}/states").json()[
-                "target_power_state"] is None
+            assert api.get(f"/v1/instances/{running}/states").json()["target_power_state"] is None
             api.wait_gone(doomed, timeout=30)
             statuses = {i["status"] for i in api.get("/v1/instances/detail").json()["instances"]}
             assert statuses == {"active"}
-            serving = [n for n in api.admin.get("/v1/nodes").json()["nodes"]
-                       if n["instance_uuid"]]
+            serving = [n for n in api.admin.get("/v1/nodes").json()["nodes"] if n["instance_uuid"]]
             assert sorted(n["instance_uuid"] for n in serving) == sorted([running, *building])
     finally:
         again.stop()
@@ -103,10 +128,14 @@ def test_demo_fleet_and_its_curl_command(backend: str, tmp_path: Path):
         try:
             printed = mogan.log()
             assert f"Mogan API: {mogan.url}/v1" in printed
-            curl = next(line.strip() for line in printed.splitlines()
-                        if line.strip().startswith("curl -s -X POST"))
-            answer = subprocess.run(["bash", "-c", curl], capture_output=True, text=True,
-                                    timeout=30, check=True)
+            curl = next(
+                line.strip()
+                for line in printed.splitlines()
+                if line.strip().startswith("curl -s -X POST")
+            )
+            answer = subprocess.run(
+                ["bash", "-c", curl], capture_output=True, text=True, timeout=30, check=True
+            )
             with httpx.Client(base_url=mogan.url, timeout=30) as client:
                 api = Api(client).admin
                 created = httpx.Response(201, content=answer.stdout.encode()).json()
@@ -115,10 +144,13 @@ def test_demo_fleet_and_its_curl_command(backend: str, tmp_path: Path):
                 nodes = api.get("/v1/nodes").json()["nodes"]
                 assert len(nodes) >= 8
                 assert {n["availability_zone"] for n in nodes} == {"az1", "az2"}
-                assert all({"1GE", "10GE"} <= {nic["port_type"] for nic in n["nics"]}
-                           for n in nodes)
+                assert all(
+                    {"1GE", "10GE"} <= {nic["port_type"] for nic in n["nics"]} for n in nodes
+                )
                 assert api.get("/v1/availability_zones").json()["availability_zones"] == [
-                    "az1", "az2"]
+                    "az1",
+                    "az2",
+                ]
         finally:
             mogan.stop()
         # A second start reuses the fleet.
@@ -136,11 +168,19 @@ def test_db_upgrade_command(backend: str, tmp_path: Path):
     with fresh_database(backend, str(tmp_path)) as url:
         config = tmp_path / "mogan.conf"
         config.write_text(f"[database]\nconnection = {url}\n")
-        upgrade = subprocess.run([*mogan_command(), "--config-file", str(config), "db",
-                                  "upgrade"], capture_output=True, text=True, timeout=60)
+        upgrade = subprocess.run(
+            [*mogan_command(), "--config-file", str(config), "db", "upgrade"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert upgrade.returncode == 0, upgrade.stderr
-        version = subprocess.run([*mogan_command(), "--config-file", str(config), "db",
-                                  "version"], capture_output=True, text=True, timeout=60)
+        version = subprocess.run(
+            [*mogan_command(), "--config-file", str(config), "db", "version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert version.stdout.strip() == "0001"
 
 

@@ -34,15 +34,25 @@ def _created(body: dict, base: str, collection_name: str) -> Response:
 
 @router.get("/nodes", tags=["nodes"], summary="List nodes")
 async def list_nodes(request: Request) -> Response:
-    records, next_marker = await call(request.app.state.services.nodes.list, context(request),
-                                      page_request(request), filters(request, ()))
+    records, next_marker = await call(
+        request.app.state.services.nodes.list,
+        context(request),
+        page_request(request),
+        filters(request, ()),
+    )
     base = base_url(request)
-    return json_response(collection(request, "nodes", [views.node(r, base) for r in records],
-                                    next_marker))
+    return json_response(
+        collection(request, "nodes", [views.node(r, base) for r in records], next_marker)
+    )
 
 
-@router.post("/nodes", tags=["nodes"], status_code=201, openapi_extra=request_body("NodeCreate"),
-             summary="Enrol a node")
+@router.post(
+    "/nodes",
+    tags=["nodes"],
+    status_code=201,
+    openapi_extra=request_body("NodeCreate"),
+    summary="Enrol a node",
+)
 async def create_node(request: Request) -> Response:
     body = await model_body(request, schemas.NodeCreate)
     record = await call(request.app.state.services.nodes.create, context(request), body)
@@ -56,12 +66,17 @@ async def show_node(request: Request, node_ident: str) -> Response:
     return json_response(views.node(record, base_url(request)))
 
 
-@router.patch("/nodes/{node_ident}", tags=["nodes"], openapi_extra=PATCH_BODY,
-              summary="Update a node (JSON Patch)")
+@router.patch(
+    "/nodes/{node_ident}",
+    tags=["nodes"],
+    openapi_extra=PATCH_BODY,
+    summary="Update a node (JSON Patch)",
+)
 async def update_node(request: Request, node_ident: str) -> Response:
     patch = await json_body(request)
-    record = await call(request.app.state.services.nodes.update, context(request), node_ident,
-                        patch)
+    record = await call(
+        request.app.state.services.nodes.update, context(request), node_ident, patch
+    )
     return json_response(views.node(record, base_url(request)))
 
 
@@ -76,15 +91,22 @@ async def delete_node(request: Request, node_ident: str) -> Response:
 
 @router.get("/images", tags=["images"], summary="List images")
 async def list_images(request: Request) -> Response:
-    rows, next_marker = await call(request.app.state.services.images.list, context(request),
-                                   page_request(request))
+    rows, next_marker = await call(
+        request.app.state.services.images.list, context(request), page_request(request)
+    )
     base = base_url(request)
-    return json_response(collection(request, "images", [views.image(r, base) for r in rows],
-                                    next_marker))
+    return json_response(
+        collection(request, "images", [views.image(r, base) for r in rows], next_marker)
+    )
 
 
-@router.post("/images", tags=["images"], status_code=201,
-             openapi_extra=request_body("ImageCreate"), summary="Register an image")
+@router.post(
+    "/images",
+    tags=["images"],
+    status_code=201,
+    openapi_extra=request_body("ImageCreate"),
+    summary="Register an image",
+)
 async def create_image(request: Request) -> Response:
     body = await model_body(request, schemas.ImageCreate)
     row = await call(request.app.state.services.images.create, context(request), body)
@@ -98,17 +120,19 @@ async def show_image(request: Request, image_uuid: str) -> Response:
     return json_response(views.image(row, base_url(request)))
 
 
-@router.patch("/images/{image_uuid}", tags=["images"], openapi_extra=PATCH_BODY,
-              summary="Update an image (JSON Patch)")
+@router.patch(
+    "/images/{image_uuid}",
+    tags=["images"],
+    openapi_extra=PATCH_BODY,
+    summary="Update an image (JSON Patch)",
+)
 async def update_image(request: Request, image_uuid: str) -> Response:
     patch = await json_body(request)
-    row = await call(request.app.state.services.images.update, context(request), image_uuid,
-                     patch)
+    row = await call(request.app.state.services.images.update, context(request), image_uuid, patch)
     return json_response(views.image(row, base_url(request)))
 
 
-@router.delete("/images/{image_uuid}", tags=["images"], status_code=204,
-               summary="Delete an image")
+@router.delete("/images/{image_uuid}", tags=["images"], status_code=204, summary="Delete an image")
 async def delete_image(request: Request, image_uuid: str) -> Response:
     await call(request.app.state.services.images.delete, context(request), image_uuid)
     return Response(status_code=204)
@@ -119,15 +143,22 @@ async def delete_image(request: Request, image_uuid: str) -> Response:
 
 @router.get("/networks", tags=["networks"], summary="List networks")
 async def list_networks(request: Request) -> Response:
-    records, next_marker = await call(request.app.state.services.networks.list,
-                                      context(request), page_request(request))
+    records, next_marker = await call(
+        request.app.state.services.networks.list, context(request), page_request(request)
+    )
     base = base_url(request)
-    return json_response(collection(request, "networks",
-                                    [views.network(r, base) for r in records], next_marker))
+    return json_response(
+        collection(request, "networks", [views.network(r, base) for r in records], next_marker)
+    )
 
 
-@router.post("/networks", tags=["networks"], status_code=201,
-             openapi_extra=request_body("NetworkCreate"), summary="Create a network")
+@router.post(
+    "/networks",
+    tags=["networks"],
+    status_code=201,
+    openapi_extra=request_body("NetworkCreate"),
+    summary="Create a network",
+)
 async def create_network(request: Request) -> Response:
     body = await model_body(request, schemas.NetworkCreate)
     record = await call(request.app.state.services.networks.create, context(request), body)
@@ -137,30 +168,39 @@ async def create_network(request: Request) -> Response:
 
 @router.get("/networks/{network_uuid}", tags=["networks"], summary="Show a network")
 async def show_network(request: Request, network_uuid: str) -> Response:
-    record = await call(request.app.state.services.networks.get, context(request),
-                        network_uuid)
+    record = await call(request.app.state.services.networks.get, context(request), network_uuid)
     return json_response(views.network(record, base_url(request)))
 
 
-@router.patch("/networks/{network_uuid}", tags=["networks"], openapi_extra=PATCH_BODY,
-              summary="Rename a network (JSON Patch)")
+@router.patch(
+    "/networks/{network_uuid}",
+    tags=["networks"],
+    openapi_extra=PATCH_BODY,
+    summary="Rename a network (JSON Patch)",
+)
 async def update_network(request: Request, network_uuid: str) -> Response:
     patch = await json_body(request)
-    record = await call(request.app.state.services.networks.update, context(request),
-                        network_uuid, patch)
+    record = await call(
+        request.app.state.services.networks.update, context(request), network_uuid, patch
+    )
     return json_response(views.network(record, base_url(request)))
 
 
-@router.delete("/networks/{network_uuid}", tags=["networks"], status_code=204,
-               summary="Delete a network")
+@router.delete(
+    "/networks/{network_uuid}", tags=["networks"], status_code=204, summary="Delete a network"
+)
 async def delete_network(request: Request, network_uuid: str) -> Response:
     await call(request.app.state.services.networks.delete, context(request), network_uuid)
     return Response(status_code=204)
 
 
-@router.get("/networks/{network_uuid}/ports", tags=["networks"],
-            summary="List the ports allocated on a network")
+@router.get(
+    "/networks/{network_uuid}/ports",
+    tags=["networks"],
+    summary="List the ports allocated on a network",
+)
 async def list_ports(request: Request, network_uuid: str) -> Response:
-    records = await call(request.app.state.services.networks.list_ports, context(request),
-                         network_uuid)
+    records = await call(
+        request.app.state.services.networks.list_ports, context(request), network_uuid
+    )
     return json_response({"ports": [views.port(r) for r in records]})

@@ -32,15 +32,22 @@ def _all_tenants(request: Request) -> bool:
     return value in ("1", "true", "yes")
 
 
-@router.post("/instances", status_code=201, openapi_extra=request_body("InstanceCreate"),
-             summary="Create an instance")
+@router.post(
+    "/instances",
+    status_code=201,
+    openapi_extra=request_body("InstanceCreate"),
+    summary="Create an instance",
+)
 async def create_instance(request: Request) -> Response:
     body = await model_body(request, schemas.InstanceCreate)
     services = request.app.state.services
     record = await call(services.instances.create, context(request), body)
     base = base_url(request)
-    return json_response(views.instance(record, base), 201,
-                         {"Location": f"{base}/v1/instances/{record.instance.uuid}"})
+    return json_response(
+        views.instance(record, base),
+        201,
+        {"Location": f"{base}/v1/instances/{record.instance.uuid}"},
+    )
 
 
 async def _list(request: Request, default_fields: tuple[str, ...] | None) -> Response:
@@ -49,12 +56,18 @@ async def _list(request: Request, default_fields: tuple[str, ...] | None) -> Res
         fields = default_fields
     services = request.app.state.services
     records, next_marker = await call(
-        services.instances.list, context(request), all_tenants=_all_tenants(request),
-        page=page_request(request), filters=filters(request, _LIST_RESERVED))
+        services.instances.list,
+        context(request),
+        all_tenants=_all_tenants(request),
+        page=page_request(request),
+        filters=filters(request, _LIST_RESERVED),
+    )
     base = base_url(request)
-    return json_response(collection(request, "instances",
-                                    [views.instance(r, base, fields) for r in records],
-                                    next_marker))
+    return json_response(
+        collection(
+            request, "instances", [views.instance(r, base, fields) for r in records], next_marker
+        )
+    )
 
 
 @router.get("/instances", summary="List instances")
@@ -70,17 +83,20 @@ async def list_instances_detail(request: Request) -> Response:
 @router.get("/instances/{instance_ident}", summary="Show an instance")
 async def show_instance(request: Request, instance_ident: str) -> Response:
     fields = views.parse_fields(request.query_params.get("fields"), views.INSTANCE_FIELDS)
-    record = await call(request.app.state.services.instances.get, context(request),
-                        instance_ident)
+    record = await call(request.app.state.services.instances.get, context(request), instance_ident)
     return json_response(views.instance(record, base_url(request), fields))
 
 
-@router.patch("/instances/{instance_ident}", openapi_extra=PATCH_BODY,
-              summary="Update an instance (JSON Patch)")
+@router.patch(
+    "/instances/{instance_ident}",
+    openapi_extra=PATCH_BODY,
+    summary="Update an instance (JSON Patch)",
+)
 async def update_instance(request: Request, instance_ident: str) -> Response:
     patch = await json_body(request)
-    record = await call(request.app.state.services.instances.update, context(request),
-                        instance_ident, patch)
+    record = await call(
+        request.app.state.services.instances.update, context(request), instance_ident, patch
+    )
     return json_response(views.instance(record, base_url(request)))
 
 
@@ -92,17 +108,29 @@ async def delete_instance(request: Request, instance_ident: str) -> Response:
 
 @router.get("/instances/{instance_ident}/states", summary="Show an instance's power state")
 async def instance_states(request: Request, instance_ident: str) -> Response:
-    instance = await call(request.app.state.services.instances.get_states, context(request),
-                          instance_ident)
-    return json_response({"power_state": instance.power_state,
-                          "target_power_state": instance.target_power_state})
+    instance = await call(
+        request.app.state.services.instances.get_states, context(request), instance_ident
+    )
+    return json_response(
+        {"power_state": instance.power_state, "target_power_state": instance.target_power_state}
+    )
 
 
-@router.put("/instances/{instance_ident}/states/power", status_code=202,
-            openapi_extra=request_body("PowerRequest"), summary="Change an instance's power")
+@router.put(
+    "/instances/{instance_ident}/states/power",
+    status_code=202,
+    openapi_extra=request_body("PowerRequest"),
+    summary="Change an instance's power",
+)
 async def set_power_state(request: Request, instance_ident: str) -> Response:
     body = await model_body(request, schemas.PowerRequest)
-    await call(request.app.state.services.instances.set_power_state, context(request),
-               instance_ident, body.target)
-    return Response(status_code=202, headers={
-        "Location": f"{base_url(request)}/v1/instances/{instance_ident}/states"})
+    await call(
+        request.app.state.services.instances.set_power_state,
+        context(request),
+        instance_ident,
+        body.target,
+    )
+    return Response(
+        status_code=202,
+        headers={"Location": f"{base_url(request)}/v1/instances/{instance_ident}/states"},
+    )

@@ -14,16 +14,26 @@ _RESOURCES = ("instances", "types", "availability_zones", "nodes", "images", "ne
 
 
 def _version(base: str) -> dict:
-    return {"id": "v1", "status": "CURRENT", "version": "1.0", "min_version": "1.0",
-            "links": [{"href": f"{base}/v1/", "rel": "self"}]}
+    return {
+        "id": "v1",
+        "status": "CURRENT",
+        "version": "1.0",
+        "min_version": "1.0",
+        "links": [{"href": f"{base}/v1/", "rel": "self"}],
+    }
 
 
 @router.get("/", summary="API versions")
 async def versions(request: Request) -> Response:
     base = base_url(request)
-    return json_response({"name": "Mogan API",
-                          "description": "Mogan is a bare-metal compute service.",
-                          "versions": [_version(base)], "default_version": _version(base)})
+    return json_response(
+        {
+            "name": "Mogan API",
+            "description": "Mogan is a bare-metal compute service.",
+            "versions": [_version(base)],
+            "default_version": _version(base),
+        }
+    )
 
 
 @router.get("/v1", summary="The v1 API and its resources")
@@ -31,12 +41,21 @@ async def versions(request: Request) -> Response:
 async def version_one(request: Request) -> Response:
     base = base_url(request)
     body: dict = {
-        "id": "v1", "status": "CURRENT", "version": "1.0", "min_version": "1.0",
-        "media_types": [{"base": "application/json",
-                         "type": "application/vnd.openstack.baremetal-compute.v1+json"}],
+        "id": "v1",
+        "status": "CURRENT",
+        "version": "1.0",
+        "min_version": "1.0",
+        "media_types": [
+            {
+                "base": "application/json",
+                "type": "application/vnd.openstack.baremetal-compute.v1+json",
+            }
+        ],
         "links": [{"href": f"{base}/v1/", "rel": "self"}],
     }
     for resource in _RESOURCES:
-        body[resource] = [{"href": f"{base}/v1/{resource}/", "rel": "self"},
-                          {"href": f"{base}/{resource}/", "rel": "bookmark"}]
+        body[resource] = [
+            {"href": f"{base}/v1/{resource}/", "rel": "self"},
+            {"href": f"{base}/{resource}/", "rel": "bookmark"},
+        ]
     return json_response(body)

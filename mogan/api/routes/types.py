@@ -30,22 +30,28 @@ _EXTRA_SPECS = TypeAdapter(schemas.ExtraSpecs, config={"strict": True})
 
 @router.get("/types", summary="List instance types")
 async def list_types(request: Request) -> Response:
-    records, next_marker = await call(request.app.state.services.types.list, context(request),
-                                      page_request(request))
+    records, next_marker = await call(
+        request.app.state.services.types.list, context(request), page_request(request)
+    )
     base = base_url(request)
-    return json_response(collection(request, "types",
-                                    [views.instance_type(r, base) for r in records],
-                                    next_marker))
+    return json_response(
+        collection(request, "types", [views.instance_type(r, base) for r in records], next_marker)
+    )
 
 
-@router.post("/types", status_code=201, openapi_extra=request_body("TypeCreate"),
-             summary="Create an instance type")
+@router.post(
+    "/types",
+    status_code=201,
+    openapi_extra=request_body("TypeCreate"),
+    summary="Create an instance type",
+)
 async def create_type(request: Request) -> Response:
     body = await model_body(request, schemas.TypeCreate)
     record = await call(request.app.state.services.types.create, context(request), body)
     base = base_url(request)
-    return json_response(views.instance_type(record, base), 201,
-                         {"Location": f"{base}/v1/types/{record.type.uuid}"})
+    return json_response(
+        views.instance_type(record, base), 201, {"Location": f"{base}/v1/types/{record.type.uuid}"}
+    )
 
 
 @router.get("/types/{type_uuid}", summary="Show an instance type")
@@ -54,12 +60,14 @@ async def show_type(request: Request, type_uuid: str) -> Response:
     return json_response(views.instance_type(record, base_url(request)))
 
 
-@router.put("/types/{type_uuid}", openapi_extra=request_body("TypeUpdate"),
-            summary="Update an instance type")
+@router.put(
+    "/types/{type_uuid}",
+    openapi_extra=request_body("TypeUpdate"),
+    summary="Update an instance type",
+)
 async def update_type(request: Request, type_uuid: str) -> Response:
     body = await model_body(request, schemas.TypeUpdate)
-    record = await call(request.app.state.services.types.update, context(request), type_uuid,
-                        body)
+    record = await call(request.app.state.services.types.update, context(request), type_uuid, body)
     return json_response(views.instance_type(record, base_url(request)))
 
 
@@ -71,13 +79,18 @@ async def delete_type(request: Request, type_uuid: str) -> Response:
 
 @router.get("/types/{type_uuid}/extraspecs", summary="List a type's extra specs")
 async def list_extra_specs(request: Request, type_uuid: str) -> Response:
-    specs = await call(request.app.state.services.types.get_extra_specs, context(request),
-                       type_uuid)
+    specs = await call(
+        request.app.state.services.types.get_extra_specs, context(request), type_uuid
+    )
     return json_response({"extra_specs": specs})
 
 
-@router.patch("/types/{type_uuid}/extraspecs", status_code=201,
-              openapi_extra=request_body("ExtraSpecs"), summary="Create or update extra specs")
+@router.patch(
+    "/types/{type_uuid}/extraspecs",
+    status_code=201,
+    openapi_extra=request_body("ExtraSpecs"),
+    summary="Create or update extra specs",
+)
 async def set_extra_specs(request: Request, type_uuid: str) -> Response:
     raw = await json_body(request)
     if not isinstance(raw, dict):
@@ -86,39 +99,47 @@ async def set_extra_specs(request: Request, type_uuid: str) -> Response:
         specs = _EXTRA_SPECS.validate_python(raw)
     except ValidationError as exc:
         raise InvalidInput(describe(exc)) from None
-    result = await call(request.app.state.services.types.set_extra_specs, context(request),
-                        type_uuid, specs)
+    result = await call(
+        request.app.state.services.types.set_extra_specs, context(request), type_uuid, specs
+    )
     return json_response({"extra_specs": result}, 201)
 
 
-@router.delete("/types/{type_uuid}/extraspecs/{key}", status_code=204,
-               summary="Delete an extra spec")
+@router.delete(
+    "/types/{type_uuid}/extraspecs/{key}", status_code=204, summary="Delete an extra spec"
+)
 async def delete_extra_spec(request: Request, type_uuid: str, key: str) -> Response:
-    await call(request.app.state.services.types.delete_extra_spec, context(request), type_uuid,
-               key)
+    await call(request.app.state.services.types.delete_extra_spec, context(request), type_uuid, key)
     return Response(status_code=204)
 
 
 @router.get("/types/{type_uuid}/access", summary="List projects that may use a private type")
 async def list_type_access(request: Request, type_uuid: str) -> Response:
-    projects = await call(request.app.state.services.types.list_access, context(request),
-                          type_uuid)
-    return json_response({"type_access": [{"type_uuid": type_uuid, "tenant_id": p}
-                                          for p in projects]})
+    projects = await call(request.app.state.services.types.list_access, context(request), type_uuid)
+    return json_response(
+        {"type_access": [{"type_uuid": type_uuid, "tenant_id": p} for p in projects]}
+    )
 
 
-@router.post("/types/{type_uuid}/access", status_code=201,
-             openapi_extra=request_body("TypeAccess"), summary="Share a private type")
+@router.post(
+    "/types/{type_uuid}/access",
+    status_code=201,
+    openapi_extra=request_body("TypeAccess"),
+    summary="Share a private type",
+)
 async def add_type_access(request: Request, type_uuid: str) -> Response:
     body = await model_body(request, schemas.TypeAccess)
-    await call(request.app.state.services.types.add_access, context(request), type_uuid,
-               body.tenant_id)
+    await call(
+        request.app.state.services.types.add_access, context(request), type_uuid, body.tenant_id
+    )
     return json_response({"type_uuid": type_uuid, "tenant_id": body.tenant_id}, 201)
 
 
-@router.delete("/types/{type_uuid}/access/{tenant_id}", status_code=204,
-               summary="Stop sharing a private type")
+@router.delete(
+    "/types/{type_uuid}/access/{tenant_id}", status_code=204, summary="Stop sharing a private type"
+)
 async def remove_type_access(request: Request, type_uuid: str, tenant_id: str) -> Response:
-    await call(request.app.state.services.types.remove_access, context(request), type_uuid,
-               tenant_id)
+    await call(
+        request.app.state.services.types.remove_access, context(request), type_uuid, tenant_id
+    )
     return Response(status_code=204)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from mogan.core.errors import MoganError
-from mogan.db.database import Database
+from mogan.db.database import Database, affected
 from mogan.db.models import Instance, InstanceFault, Node, utcnow
 from mogan.drivers.base import Driver, NodeRef
 from mogan.drivers.registry import DriverRegistry
@@ -56,36 +56,56 @@ class Work:
         leases.finish(session, self.operation_id, self.owner, status, self.state)
 
     def driver_call(self, call: Callable[[], T], what: str) -> T:
-        return call_with_retries(call, retries=self.settings.driver_retries,
-                                 interval=self.settings.driver_retry_interval,
-                                 stopping=self.stopping, what=what)
+        return call_with_retries(
+            call,
+            retries=self.settings.driver_retries,
+            interval=self.settings.driver_retry_interval,
+            stopping=self.stopping,
+            what=what,
+        )
 
     def node(self, node_uuid: str) -> tuple[Node, Driver, NodeRef]:
         with self.db.read() as session:
             node = session.get(Node, node_uuid)
         if node is None:
             raise OperationFailed(f"Node {node_uuid} no longer exists.")
-        return node, self.drivers.get(node.driver), NodeRef(node.uuid, node.name,
-                                                           dict(node.driver_info))
+        return (
+            node,
+            self.drivers.get(node.driver),
+            NodeRef(node.uuid, node.name, dict(node.driver_info)),
+        )
 
 
 def record_fault(session: Session, instance_uuid: str, message: str, code: int = 500) -> None:
-    session.add(InstanceFault(instance_uuid=instance_uuid, code=code, message=message,
-                              created_at=utcnow()))
+    session.add(
+        InstanceFault(instance_uuid=instance_uuid, code=code, message=message, created_at=utcnow())
+    )
 
 
-def move_instance(session: Session, instance_uuid: str, expected: str | tuple[str, ...],
-                  **values: Any) -> bool:
+def move_instance(
+    session: Session, instance_uuid: str, expected: str | tuple[str, ...], **values: Any
+) -> bool:
     """Compare-and-set an instance's status (and other columns); False when it had moved on."""
     allowed = (expected,) if isinstance(expected, str) else expected
-    return bool(session.execute(
-        update(Instance).where(Instance.uuid == instance_uuid, Instance.status.in_(allowed))
-        .values(**values).execution_options(synchronize_session=False)).rowcount)
+    return bool(
+        affected(
+            session.execute(
+                update(Instance)
+                .where(Instance.uuid == instance_uuid, Instance.status.in_(allowed))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    )
 
 
 def note_node_error(session: Session, node_uuid: str, message: str | None) -> None:
-    session.execute(update(Node).where(Node.uuid == node_uuid).values(last_error=message)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Node)
+        .where(Node.uuid == node_uuid)
+        .values(last_error=message)
+        .execution_options(synchronize_session=False)
+    )
 
 
 class Handler:

@@ -58,12 +58,14 @@ class CreateInstance(Handler):
         if self._building(work) is None:
             self._cancel(work)
             return None
-        networks = [NetworkRequest(n["net_id"], n.get("port_type"))
-                    for n in work.state["networks"]]
+        networks = [NetworkRequest(n["net_id"], n.get("port_type")) for n in work.state["networks"]]
         request = scheduler.Request(
             requirements=TypeRequirements.from_extra_specs(work.state.get("extra_specs", {})),
-            networks=networks, availability_zone=work.state.get("availability_zone"),
-            exclude=work.state.get("tried_nodes", []), drivers=work.drivers.names)
+            networks=networks,
+            availability_zone=work.state.get("availability_zone"),
+            exclude=work.state.get("tried_nodes", []),
+            drivers=work.drivers.names,
+        )
         for attempt in range(_ALLOCATION_RETRIES):
             try:
                 return self._claim_and_wire(work, request, networks)
@@ -71,30 +73,45 @@ class CreateInstance(Handler):
                 self._cancel(work)
                 return None
             except IntegrityError:
-                LOG.info("Address allocation for %s collided (attempt %d); retrying",
-                         work.instance_uuid, attempt + 1)
-        raise OperationFailed("Could not allocate network addresses: too many concurrent "
-                              "allocations collided.")
+                LOG.info(
+                    "Address allocation for %s collided (attempt %d); retrying",
+                    work.instance_uuid,
+                    attempt + 1,
+                )
+        raise OperationFailed(
+            "Could not allocate network addresses: too many concurrent allocations collided."
+        )
 
-    def _claim_and_wire(self, work: Work, request: scheduler.Request,
-                        networks: list[NetworkRequest]) -> str | None:
+    def _claim_and_wire(
+        self, work: Work, request: scheduler.Request, networks: list[NetworkRequest]
+    ) -> str | None:
         with work.db.write() as session:
             for candidate in scheduler.candidates(session, request):
                 if not scheduler.claim(session, candidate.node.uuid, work.instance_uuid):
                     continue
                 try:
-                    network_info = ports.allocate(session, work.instance_uuid, networks,
-                                                  candidate.nic_uuids)
+                    network_info = ports.allocate(
+                        session, work.instance_uuid, networks, candidate.nic_uuids
+                    )
                 except ports.AddressesExhausted as exc:
                     raise OperationFailed(exc.message) from None
-                if not move_instance(session, work.instance_uuid, states.BUILDING,
-                                     node_uuid=candidate.node.uuid, network_info=network_info,
-                                     availability_zone=candidate.node.availability_zone):
+                if not move_instance(
+                    session,
+                    work.instance_uuid,
+                    states.BUILDING,
+                    node_uuid=candidate.node.uuid,
+                    network_info=network_info,
+                    availability_zone=candidate.node.availability_zone,
+                ):
                     raise _NoLongerBuilding  # rolls the claim back
 
                 work.state["node_uuid"] = candidate.node.uuid
-                LOG.info("Instance %s scheduled on node %s (%s)", work.instance_uuid,
-                         candidate.node.name, candidate.node.uuid)
+                LOG.info(
+                    "Instance %s scheduled on node %s (%s)",
+                    work.instance_uuid,
+                    candidate.node.name,
+                    candidate.node.uuid,
+                )
                 return work.advance(session, "deploy")
         raise OperationFailed(self._no_node_message(work))
 
@@ -103,12 +120,17 @@ class CreateInstance(Handler):
         tried = work.state.get("tried_nodes", [])
         zone = work.state.get("availability_zone")
         where = f" in availability zone {zone!r}" if zone else ""
-        message = (f"No valid node was found{where}: no free node outside maintenance "
-                   "matches the instance type and the requested networks")
+        message = (
+            f"No valid node was found{where}: no free node outside maintenance "
+            "matches the instance type and the requested networks"
+        )
         if tried:
             errors = work.state.get("errors", [])
-            message += f" ({len(tried)} node(s) already failed; last error: {errors[-1]})" \
-                if errors else f" ({len(tried)} node(s) already failed)"
+            message += (
+                f" ({len(tried)} node(s) already failed; last error: {errors[-1]})"
+                if errors
+                else f" ({len(tried)} node(s) already failed)"
+            )
         return message + "."
 
     def step_deploy(self, work: Work) -> str | None:
@@ -122,12 +144,18 @@ class CreateInstance(Handler):
         if image is None:
             raise OperationFailed(f"Image {instance.image_uuid} was deleted before the deploy.")
         request = DeployRequest(
-            instance_uuid=instance.uuid, instance_name=instance.name, image_url=image.url,
-            image_checksum=image.checksum, image_disk_format=image.disk_format,
-            network_info=instance.network_info)
+            instance_uuid=instance.uuid,
+            instance_name=instance.name,
+            image_url=image.url,
+            image_checksum=image.checksum,
+            image_disk_format=image.disk_format,
+            network_info=instance.network_info,
+        )
         try:
-            work.driver_call(lambda: driver.deploy.deploy(ref, request),
-                             f"deploy of instance {instance.uuid} on node {node.name}")
+            work.driver_call(
+                lambda: driver.deploy.deploy(ref, request),
+                f"deploy of instance {instance.uuid} on node {node.name}",
+            )
         except DriverError as exc:
             return self._reschedule(work, node, exc.message)
         with work.db.write() as session:
@@ -136,13 +164,13 @@ class CreateInstance(Handler):
 
     def _reschedule(self, work: Work, node: Node, error: str) -> str | None:
         """Undo a failed deploy on ``node``; go back to scheduling or give up."""
-        LOG.warning("Deploy of instance %s on node %s failed: %s", work.instance_uuid,
-                    node.name, error)
+        LOG.warning(
+            "Deploy of instance %s on node %s failed: %s", work.instance_uuid, node.name, error
+        )
         _, driver, ref = work.node(node.uuid)
         dirty = None
         try:
-            work.driver_call(lambda: driver.deploy.undeploy(ref),
-                             f"clean-up of node {node.name}")
+            work.driver_call(lambda: driver.deploy.undeploy(ref), f"clean-up of node {node.name}")
         except DriverError as exc:
             dirty = exc.message
         work.state.setdefault("tried_nodes", []).append(node.uuid)
@@ -153,34 +181,47 @@ class CreateInstance(Handler):
             extra: dict[str, object] = {"last_error": error}
             if dirty is not None:
                 # The node may still hold the failed deploy: keep it away from tenants.
-                extra.update(maintenance=True, maintenance_reason=(
-                    f"Clean-up after a failed deploy of instance {work.instance_uuid} "
-                    f"failed: {dirty}"))
+                extra.update(
+                    maintenance=True,
+                    maintenance_reason=(
+                        f"Clean-up after a failed deploy of instance {work.instance_uuid} "
+                        f"failed: {dirty}"
+                    ),
+                )
             scheduler.release(session, node.uuid, work.instance_uuid, **extra)
-            move_instance(session, work.instance_uuid, states.BUILDING, node_uuid=None,
-                          network_info={})
+            move_instance(
+                session, work.instance_uuid, states.BUILDING, node_uuid=None, network_info={}
+            )
             if attempts < work.settings.max_attempts:
                 return work.advance(session, "schedule")
             work.advance(session, "schedule")  # keep the record of what was tried
-        raise OperationFailed(f"Deploy failed on {attempts} node(s); last error: "
-                              f"node {node.name}: {error}")
+        raise OperationFailed(
+            f"Deploy failed on {attempts} node(s); last error: node {node.name}: {error}"
+        )
 
     def step_finish(self, work: Work) -> str | None:
         node, driver, ref = work.node(work.state["node_uuid"])
         try:
-            power = work.driver_call(lambda: driver.power.get_power_state(ref),
-                                     f"power state of node {node.name}")
+            power = work.driver_call(
+                lambda: driver.power.get_power_state(ref), f"power state of node {node.name}"
+            )
         except DriverError as exc:
-            LOG.warning("Power state of node %s unknown after deploy: %s", node.name,
-                        exc.message)
+            LOG.warning("Power state of node %s unknown after deploy: %s", node.name, exc.message)
             power = None
         with work.db.write() as session:
-            if not move_instance(session, work.instance_uuid, states.BUILDING,
-                                 status=states.ACTIVE, launched_at=utcnow(), power_state=power):
+            if not move_instance(
+                session,
+                work.instance_uuid,
+                states.BUILDING,
+                status=states.ACTIVE,
+                launched_at=utcnow(),
+                power_state=power,
+            ):
                 work.finish(session, leases.CANCELLED)
                 return None
             session.query(Node).filter(Node.uuid == node.uuid).update(
-                {"power_state": power}, synchronize_session=False)
+                {"power_state": power}, synchronize_session=False
+            )
             work.finish(session)
         LOG.info("Instance %s is active on node %s", work.instance_uuid, node.name)
         return None

@@ -40,11 +40,13 @@ class DeleteInstance(Handler):
         if instance.node_uuid is not None:
             node, driver, ref = work.node(instance.node_uuid)
             try:
-                work.driver_call(lambda: driver.deploy.undeploy(ref),
-                                 f"tear-down of node {node.name}")
+                work.driver_call(
+                    lambda: driver.deploy.undeploy(ref), f"tear-down of node {node.name}"
+                )
             except DriverError as exc:
-                raise OperationFailed(f"Tear-down of node {node.name} ({node.uuid}) failed: "
-                                      f"{exc.message}") from None
+                raise OperationFailed(
+                    f"Tear-down of node {node.name} ({node.uuid}) failed: {exc.message}"
+                ) from None
             work.state["node_uuid"] = node.uuid
         with work.db.write() as session:
             return work.advance(session, "release")
@@ -53,11 +55,19 @@ class DeleteInstance(Handler):
         with work.db.write() as session:
             node_uuid = work.state.get("node_uuid")
             if node_uuid is not None:
-                scheduler.release(session, node_uuid, work.instance_uuid,
-                                  power_state=states.POWER_OFF, last_error=None)
+                scheduler.release(
+                    session,
+                    node_uuid,
+                    work.instance_uuid,
+                    power_state=states.POWER_OFF,
+                    last_error=None,
+                )
             ports.release(session, work.instance_uuid)
-            session.execute(delete(Instance).where(Instance.uuid == work.instance_uuid)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                delete(Instance)
+                .where(Instance.uuid == work.instance_uuid)
+                .execution_options(synchronize_session=False)
+            )
             work.finish(session)
         LOG.info("Instance %s deleted", work.instance_uuid)
         return None

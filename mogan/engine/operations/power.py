@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from mogan.core import states
 from mogan.core.errors import DriverError
+from mogan.db.database import affected
 from mogan.db.models import Instance, Node
 from mogan.engine import leases
 from mogan.engine.operations.base import (
@@ -35,9 +36,12 @@ class SetPowerState(Handler):
     def _current(self, work: Work) -> Instance | None:
         with work.db.read() as session:
             instance = session.get(Instance, work.instance_uuid)
-        if instance is None or instance.status != states.ACTIVE \
-                or instance.target_power_state != work.state["target"] \
-                or instance.node_uuid is None:
+        if (
+            instance is None
+            or instance.status != states.ACTIVE
+            or instance.target_power_state != work.state["target"]
+            or instance.node_uuid is None
+        ):
             return None
         return instance
 
@@ -51,11 +55,14 @@ class SetPowerState(Handler):
         action = work.state["action"]
         work.state["node_uuid"] = node.uuid
         try:
-            work.driver_call(lambda: driver.power.set_power_state(ref, action),
-                             f"power {action} of node {node.name}")
+            work.driver_call(
+                lambda: driver.power.set_power_state(ref, action),
+                f"power {action} of node {node.name}",
+            )
         except DriverError as exc:
-            raise OperationFailed(f"Power action '{action}' on node {node.name} failed: "
-                                  f"{exc.message}") from None
+            raise OperationFailed(
+                f"Power action '{action}' on node {node.name} failed: {exc.message}"
+            ) from None
         work.state["deadline"] = time.time() + work.settings.power_state_timeout
         with work.db.write() as session:
             return work.advance(session, "observe")
@@ -76,18 +83,23 @@ class SetPowerState(Handler):
                 raise OperationFailed(
                     f"Node {node.name} did not reach '{target}' within "
                     f"{work.settings.power_state_timeout:.0f}s after power action "
-                    f"'{work.state['action']}' (last observed: {observed or 'unknown'}).")
+                    f"'{work.state['action']}' (last observed: {observed or 'unknown'})."
+                )
             if work.stopping.wait(work.settings.power_poll_interval):
                 raise Interrupted("power observe")
         with work.db.write() as session:
-            session.execute(update(Instance)
-                            .where(Instance.uuid == work.instance_uuid,
-                                   Instance.target_power_state == target)
-                            .values(power_state=observed, target_power_state=None)
-                            .execution_options(synchronize_session=False))
-            session.execute(update(Node).where(Node.uuid == node.uuid)
-                            .values(power_state=observed, last_error=None)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(Instance)
+                .where(Instance.uuid == work.instance_uuid, Instance.target_power_state == target)
+                .values(power_state=observed, target_power_state=None)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                update(Node)
+                .where(Node.uuid == node.uuid)
+                .values(power_state=observed, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
             work.finish(session)
         LOG.info("Instance %s observed %s", work.instance_uuid, observed)
         return None
@@ -97,10 +109,17 @@ class SetPowerState(Handler):
         if "observed" in work.state:
             values["power_state"] = work.state["observed"]
         with work.db.write() as session:
-            cleared = session.execute(
-                update(Instance).where(Instance.uuid == work.instance_uuid,
-                                       Instance.target_power_state == work.state["target"])
-                .values(**values).execution_options(synchronize_session=False)).rowcount
+            cleared = affected(
+                session.execute(
+                    update(Instance)
+                    .where(
+                        Instance.uuid == work.instance_uuid,
+                        Instance.target_power_state == work.state["target"],
+                    )
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+            )
             if cleared:
                 record_fault(session, work.instance_uuid, message)
             if work.state.get("node_uuid"):

@@ -1,0 +1,82 @@
+"""Addresses, states, secrets, patching: the pure parts."""
+
+from __future__ import annotations
+
+import pytest
+
+from mogan.core import addresses, secrets, states
+from mogan.core.errors import InvalidInput
+from mogan.services.patching import apply_patch
+
+
+def test_default_pool_skips_network_broadcast_and_edge_gateway():
+    pool = addresses.default_pool("10.0.0.0/29", "10.0.0.1")
+    assert (str(pool.start), str(pool.end)) == ("10.0.0.2", "10.0.0.6")
+    v6 = addresses.default_pool("2001:db8::/126", None)
+    assert (str(v6.start), str(v6.end)) == ("2001:db8::1", "2001:db8::3")
+
+
+def test_first_free_skips_taken_and_gateway():
+    pools = addresses.validate_subnet("10.0.0.0/29", "10.0.0.3", [("10.0.0.2", "10.0.0.5")])
+    assert addresses.first_free(pools, ["10.0.0.2"], "10.0.0.3") == "10.0.0.4"
+    assert addresses.first_free(pools, ["10.0.0.2", "10.0.0.4", "10.0.0.5"], "10.0.0.3") is None
+
+
+@pytest.mark.parametrize(
+    "cidr, gateway, pools, words",
+    [
+        ("10.0.0.0/24", "10.0.1.1", [], "outside"),
+        ("nonsense", None, [], "not a valid network"),
+        ("10.0.0.0/24", None, [("10.0.0.9", "10.0.0.2")], "ends before"),
+        ("10.0.0.0/24", None, [("10.0.0.2", "10.0.0.9"), ("10.0.0.5", "10.0.0.20")], "overlap"),
+    ],
+)
+def test_validate_subnet_says_what_is_wrong(cidr, gateway, pools, words):
+    with pytest.raises(ValueError, match=words):
+        addresses.validate_subnet(cidr, gateway, pools)
+
+
+def test_transition_table():
+    assert states.can_transition(states.BUILDING, states.ACTIVE)
+    assert not states.can_transition(states.ERROR, states.ACTIVE)
+    assert {states.BUILDING, states.ACTIVE, states.ERROR} == states.DELETABLE
+    assert '"building" -> "active"' in states.diagram()
+
+
+def test_secrets_are_masked_at_any_depth_and_kept_through_patches():
+    info = {
+        "ipmi_password": "p",
+        "nested": {"auth_token": "t"},
+        "address": "a",
+        "empty_password": "",
+    }
+    masked = secrets.mask(info)
+    assert masked == {
+        "ipmi_password": "******",
+        "nested": {"auth_token": "******"},
+        "address": "a",
+        "empty_password": "",
+    }
+    assert secrets.keep_unchanged_secrets(masked, info)["ipmi_password"] == "p"
+
+
+def test_patch_rules():
+    document = {"name": "a", "extra": {"k": "v"}}
+    assert apply_patch(
+        document, [{"op": "replace", "path": "/extra/new", "value": "x"}], ("/name", "/extra")
+    ) == {"name": "a", "extra": {"k": "v", "new": "x"}}
+    assert apply_patch(
+        document,
+        [
+            {"op": "test", "path": "/name", "value": "a"},
+            {"op": "move", "from": "/extra/k", "path": "/extra/j"},
+        ],
+        ("/name", "/extra"),
+    )["extra"] == {"j": "v"}
+    with pytest.raises(InvalidInput, match="test failed"):
+        apply_patch(document, [{"op": "test", "path": "/name", "value": "b"}], ("/name",))
+    with pytest.raises(InvalidInput, match="cannot be changed"):
+        apply_patch(document, [{"op": "move", "from": "/status", "path": "/name"}], ("/name",))
+    with pytest.raises(InvalidInput, match="non-empty list"):
+        apply_patch(document, [], ("/name",))
+    assert document == {"name": "a", "extra": {"k": "v"}}
