@@ -29,6 +29,7 @@ from mogan.db.models import (
 )
 from mogan.services import schemas
 from mogan.services.context import RequestContext
+from mogan.services.lookup import canonical_uuid
 from mogan.services.pagination import Page, PageRequest, paginate
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
@@ -45,14 +46,6 @@ class InstanceRecord:
 
     instance: Instance
     fault: InstanceFault | None = None
-
-
-def is_uuid(value: str) -> bool:
-    try:
-        uuid_module.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 class InstanceService:
@@ -211,8 +204,9 @@ class InstanceService:
     ) -> Instance:
         """The instance, or ``NotFound`` — also for another project's (never ``403``)."""
         instance = None
-        if is_uuid(ident):
-            query = select(Instance).where(Instance.uuid == str(uuid_module.UUID(ident)))
+        key = canonical_uuid(ident)
+        if key is not None:
+            query = select(Instance).where(Instance.uuid == key)
             if for_update and not self._db.is_sqlite:
                 query = query.with_for_update()
             instance = session.scalars(query).first()

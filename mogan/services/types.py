@@ -17,6 +17,7 @@ from mogan.db.database import Database, affected
 from mogan.db.models import InstanceType, InstanceTypeExtraSpec, InstanceTypeProject
 from mogan.services import schemas
 from mogan.services.context import RequestContext
+from mogan.services.lookup import canonical_uuid
 from mogan.services.pagination import PageRequest, paginate
 from mogan.services.policy import Policy
 
@@ -186,10 +187,7 @@ class TypeService:
 
     def _find(self, session: Session, context: RequestContext, type_uuid: str) -> InstanceType:
         instance_type = None
-        try:
-            key = str(uuid_module.UUID(type_uuid))
-        except ValueError:
-            key = None
+        key = canonical_uuid(type_uuid)
         if key is not None:
             query = select(InstanceType).where(InstanceType.uuid == key)
             if not context.is_admin:

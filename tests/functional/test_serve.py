@@ -17,6 +17,9 @@ from tests.harness import Api
 pytestmark = pytest.mark.functional
 
 
+SECRET = "s3cr3t-BMC-pa55"
+
+
 def _fleet(api: Api, nodes: int = 3, **driver_info: object) -> dict:
     return {
         "nodes": [
@@ -32,7 +35,7 @@ def test_instance_life_from_create_to_delete(serve: Callable[..., MoganProcess])
     mogan = serve(fake={"power_latency": 0.3, "deploy_latency": 0.3})
     with httpx.Client(base_url=mogan.url, timeout=30) as client:
         api = Api(client)
-        fleet = _fleet(api)
+        fleet = _fleet(api, bmc_password=SECRET)
         created = api.create(
             fleet["type"],
             fleet["image"],
@@ -64,7 +67,10 @@ def test_instance_life_from_create_to_delete(serve: Callable[..., MoganProcess])
         nodes = api.admin.get("/v1/nodes").json()["nodes"]
         assert all(n["instance_uuid"] is None for n in nodes)
     assert mogan.stop() == 0
-    assert "Traceback" not in mogan.log()
+    log = mogan.log_path.read_text()
+    assert "Traceback" not in log
+    assert SECRET not in log
+    assert "req-" in log  # request ids are in the log lines
 
 
 def test_killed_mid_deploy_the_restarted_service_finishes_the_work(

@@ -1,0 +1,67 @@
+"""Operator-facing behaviour: policy overrides, the periodic power sync, database outages."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mogan.drivers.base import NodeRef
+from tests.harness import Api, ThreadedServer, fault_of, make_mogan, project
+
+
+def test_policy_file_overrides_the_defaults(mogan_factory: Any, tmp_path: Path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        '"mogan:instance:create": "role:admin"\n"mogan:availability_zone:get_all": "!"\n'
+    )
+    mogan = mogan_factory(oslo_policy__policy_file=str(policy))
+    with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url) as client:
+        member = Api(client, project("tenant-a"))
+        unknown = "6f1d2e8c-9a8b-4c3d-8e7f-0a1b2c3d4e5f"
+        refused = member.post(
+            "/v1/instances",
+            {
+                "name": "x",
+                "instance_type_uuid": unknown,
+                "image_uuid": unknown,
+                "networks": [{"net_id": unknown}],
+            },
+        )
+        assert refused.status_code == 403
+        assert "mogan:instance:create" in fault_of(refused)["faultstring"]
+        assert member.admin.get("/v1/availability_zones").status_code == 403
+        assert member.get("/v1/types").status_code == 200  # untouched rules keep defaults
+
+
+def test_periodic_power_sync_corrects_state_on_its_own(mogan_factory: Any):
+    mogan = mogan_factory(engine__sync_power_state_interval=1)
+    with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url) as client:
+        api = Api(client)
+        node = api.enrol("n1")
+        created = api.create(
+            api.make_type(), api.make_image(), [{"net_id": api.make_network()["uuid"]}]
+        ).json()
+        api.wait_status(created["uuid"], "active")
+        mogan.drivers.get("fake").power.set_power_state(
+            NodeRef(node["uuid"], node["name"], {}), "off"
+        )
+        started = time.monotonic()
+        api.wait_for(created["uuid"], lambda i: i["power_state"] == "power off", timeout=10)
+        assert time.monotonic() - started < 5
+        assert api.admin.get(f"/v1/nodes/{node['uuid']}").json()["power_state"] == "power off"
+
+
+def test_an_unreachable_database_is_a_503_with_the_error_body(tmp_path: Path):
+    mogan = make_mogan("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", str(tmp_path))
+    with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url) as client:
+        started = time.monotonic()
+        response = client.get("/v1/instances")
+        assert time.monotonic() - started < 10
+        assert response.status_code == 503
+        assert "database" in fault_of(response)["faultstring"]
+        assert response.headers["Retry-After"]
+        assert client.get("/v1").status_code == 200  # discovery does not need the database
+    mogan.db.dispose()
