@@ -19,6 +19,7 @@ from mogan.db.database import Database
 from mogan.db.fake_hardware import DatabaseHardwareStore
 from mogan.drivers.base import Driver
 from mogan.drivers.fake import FakeDriver
+from mogan.drivers.redfish import RedfishDriver, RedfishSettings
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.operations.base import EngineSettings
 from mogan.engine.worker import Engine, EngineConfig
@@ -51,11 +52,22 @@ def build_database(conf: cfg.ConfigOpts) -> Database:
 
 
 def build_drivers(conf: cfg.ConfigOpts, db: Database) -> DriverRegistry:
+    redfish = conf.redfish
     available = {
         "fake": lambda: FakeDriver(
             DatabaseHardwareStore(db),
             deploy_latency=conf.fake.deploy_latency,
             power_latency=conf.fake.power_latency,
+        ),
+        "redfish": lambda: RedfishDriver(
+            RedfishSettings(
+                connect_timeout=redfish.connect_timeout,
+                read_timeout=redfish.read_timeout,
+                power_state_timeout=redfish.power_state_timeout,
+                poll_interval=redfish.poll_interval,
+                configdrive_dir=redfish.configdrive_dir,
+                configdrive_url=redfish.configdrive_url,
+            )
         ),
     }
     unknown = sorted(set(conf.enabled_drivers) - set(available))
@@ -75,6 +87,9 @@ def build_engine(conf: cfg.ConfigOpts, db: Database, drivers: DriverRegistry) ->
         driver_retries=engine_conf.driver_retries,
         driver_retry_interval=engine_conf.driver_retry_interval,
         power_state_timeout=engine_conf.power_state_timeout,
+        soft_power_timeout=engine_conf.soft_power_timeout,
+        soft_power_fallback=engine_conf.soft_power_fallback,
+        power_poll_interval=engine_conf.power_poll_interval,
     )
     return Engine(
         db,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -58,3 +59,23 @@ def _empty(url: str) -> None:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(table.delete())
     engine.dispose()
+
+
+@pytest.fixture
+def mogan_factory(database_url: str, tmp_path: Any) -> Iterator[Any]:
+    started: list[Any] = []
+
+    def factory(start_engine: bool = True, **overrides: Any) -> Any:
+        from tests.harness import make_mogan
+
+        mogan = make_mogan(database_url, str(tmp_path), **overrides)
+        if start_engine and mogan.engine is not None:
+            mogan.engine.start()
+        started.append(mogan)
+        return mogan
+
+    yield factory
+    for mogan in started:
+        if mogan.engine is not None:
+            mogan.engine.stop()
+        mogan.db.dispose()

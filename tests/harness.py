@@ -25,6 +25,7 @@ FAST_ENGINE = {
     "engine.sync_power_state_interval": 0,
     "engine.power_state_timeout": 5.0,
     "engine.workers": 8,
+    "engine.power_poll_interval": 0.05,
 }
 
 

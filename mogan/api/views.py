@@ -32,6 +32,7 @@ INSTANCE_FIELDS = (
     "launched_at",
     "links",
     "fault",
+    "config_drive",
 )
 INSTANCE_LIST_FIELDS = ("uuid", "name", "description", "status", "links")
 
@@ -83,6 +84,7 @@ def instance(
         "created_at": timestamp(row.created_at),
         "updated_at": timestamp(row.updated_at),
         "launched_at": timestamp(row.launched_at),
+        "config_drive": row.config_drive,
         "links": links(base, "instances", row.uuid),
     }
     if record.fault is not None:

@@ -17,5 +17,5 @@ def setup(debug: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    for noisy in ("uvicorn.access", "sqlalchemy", "alembic"):
+    for noisy in ("uvicorn.access", "sqlalchemy", "alembic", "sushy", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -27,7 +27,11 @@ _DEFAULT_OPTS = [
         help="Directory for Mogan's own state, such as the default SQLite database. "
         "A relative path is taken from the directory Mogan starts in.",
     ),
-    cfg.ListOpt("enabled_drivers", default=["fake"], help="Drivers nodes may be enrolled with."),
+    cfg.ListOpt(
+        "enabled_drivers",
+        default=["fake", "redfish"],
+        help="Drivers nodes may be enrolled with: fake, redfish.",
+    ),
     cfg.StrOpt(
         "host",
         default=socket.gethostname(),
@@ -116,7 +120,23 @@ _ENGINE_OPTS = [
         help="Seconds to wait for the hardware to be observed in a requested power state.",
     ),
     cfg.FloatOpt(
-        "deploy_timeout", default=1800.0, min=1.0, help="Seconds a deploy may take before it fails."
+        "power_poll_interval",
+        default=1.0,
+        min=0.01,
+        help="Seconds between power state reads while a power change is awaited.",
+    ),
+    cfg.FloatOpt(
+        "soft_power_timeout",
+        default=120.0,
+        min=0.1,
+        help="Seconds to wait for a soft power off or soft reboot to be observed.",
+    ),
+    cfg.StrOpt(
+        "soft_power_fallback",
+        default="hard",
+        choices=["hard", "fail"],
+        help="What to do when a soft power action times out: 'hard' repeats it as a hard power "
+        "off / reboot, 'fail' ends the request with a fault.",
     ),
     cfg.IntOpt(
         "driver_retries",
@@ -149,6 +169,43 @@ _FAKE_OPTS = [
     ),
 ]
 
+_REDFISH_OPTS = [
+    cfg.FloatOpt(
+        "connect_timeout",
+        default=10.0,
+        min=0.1,
+        help="Seconds to wait for a BMC to accept a connection.",
+    ),
+    cfg.FloatOpt(
+        "read_timeout",
+        default=60.0,
+        min=0.1,
+        help="Seconds to wait for a BMC's answer to one request.",
+    ),
+    cfg.FloatOpt(
+        "power_state_timeout",
+        default=120.0,
+        min=1.0,
+        help="Seconds a deploy or tear-down waits for the BMC to report a power change.",
+    ),
+    cfg.FloatOpt(
+        "poll_interval",
+        default=1.0,
+        min=0.01,
+        help="Seconds between power state reads while waiting for a change.",
+    ),
+    cfg.StrOpt(
+        "configdrive_dir",
+        help="Directory where config drive ISOs are written for BMCs to fetch. "
+        "Without it (and configdrive_url), deploys carry no config drive.",
+    ),
+    cfg.StrOpt(
+        "configdrive_url",
+        help="URL at which configdrive_dir is served to the BMCs (e.g. "
+        "http://10.0.0.2:8080/configdrive).",
+    ),
+]
+
 _GROUPS: list[tuple[str | None, list[Any]]] = [
     (None, _DEFAULT_OPTS),
     ("database", _DATABASE_OPTS),
@@ -156,6 +213,7 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
     ("noauth", _NOAUTH_OPTS),
     ("engine", _ENGINE_OPTS),
     ("fake", _FAKE_OPTS),
+    ("redfish", _REDFISH_OPTS),
 ]
 
 

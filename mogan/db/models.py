@@ -153,6 +153,8 @@ class Instance(Timestamps, Base):
     network_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     launched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: Whether the deploy delivered a config drive (null until deployed).
+    config_drive: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class InstanceFault(Base):

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mogan.core.errors import DriverError
+
 #: Power actions a driver is asked to perform.
 POWER_ON = "on"
 POWER_OFF = "off"
@@ -44,6 +46,28 @@ class DeployRequest:
     image_checksum: str | None
     image_disk_format: str
     network_info: Mapping[str, Any] = field(default_factory=dict)
+    #: subnet uuid -> {"cidr", "gateway_ip"} for the subnets named in ``network_info``.
+    subnets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    availability_zone: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """What a deploy achieved beyond the image itself."""
+
+    #: Whether the instance's config drive reached the machine.
+    config_drive: bool
+    #: Why not, or anything else an operator should know, for the log.
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class InterfaceCheck:
+    """The result of validating one capability of a node, as Ironic reports it."""
+
+    result: bool
+    reason: str | None = None
 
 
 class PowerInterface(abc.ABC):
@@ -62,7 +86,7 @@ class PowerInterface(abc.ABC):
 
 class DeployInterface(abc.ABC):
     @abc.abstractmethod
-    def deploy(self, node: NodeRef, request: DeployRequest) -> None:
+    def deploy(self, node: NodeRef, request: DeployRequest) -> DeployResult:
         """Put the image on the node and boot it; return when the deploy is done.
 
         Calling it again for the same instance while or after it happened is harmless.
@@ -90,3 +114,15 @@ class Driver(abc.ABC):
     def required_info(self) -> tuple[str, ...]:
         """driver_info keys a node of this driver must have."""
         return ()
+
+    def validate_interfaces(self, node: NodeRef) -> dict[str, InterfaceCheck]:
+        """Each capability (power, management, boot, deploy) checked against the hardware."""
+        try:
+            self.validate(node)
+        except DriverError as exc:
+            failed = InterfaceCheck(False, exc.message)
+            return dict.fromkeys(CAPABILITIES, failed)
+        return dict.fromkeys(CAPABILITIES, InterfaceCheck(True))
+
+
+CAPABILITIES = ("power", "management", "boot", "deploy")

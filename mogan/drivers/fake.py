@@ -138,14 +138,14 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
 
     # -- deploy ------------------------------------------------------------------------------
 
-    def deploy(self, node: base.NodeRef, request: base.DeployRequest) -> None:
+    def deploy(self, node: base.NodeRef, request: base.DeployRequest) -> base.DeployResult:
         self._reach(node)
         machine = self._settle(self._store.load(node.uuid))
         if (
             machine.deployed_instance == request.instance_uuid
             and machine.power_state == states.POWER_ON
         ):
-            return  # already done: a repeated step after a takeover
+            return base.DeployResult(config_drive=True)  # a repeated step after a takeover
         if _flag(node.driver_info, "fake_fail_deploy"):
             raise DriverError(
                 f"Deploy of image {request.image_url} to node {node.name} "
@@ -163,6 +163,7 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
             machine.pending_power_state = None
             machine.power_change_at = None
             self._store.save(node.uuid, machine)
+        return base.DeployResult(config_drive=True)
 
     def undeploy(self, node: base.NodeRef) -> None:
         self._reach(node)

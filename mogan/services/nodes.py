@@ -15,7 +15,7 @@ from mogan.core.errors import Conflict, DriverError, InvalidInput, NotFound
 from mogan.core.placement import parse_capabilities, resource_class_trait
 from mogan.db.database import Database
 from mogan.db.models import Nic, Node
-from mogan.drivers.base import NodeRef
+from mogan.drivers.base import InterfaceCheck, NodeRef
 from mogan.drivers.registry import DriverRegistry
 from mogan.services import schemas
 from mogan.services.context import RequestContext
@@ -183,6 +183,14 @@ class NodeService:
         except IntegrityError:
             raise Conflict(f"Another node is already named {patched.name!r}.") from None
         return NodeRecord(node, nics)
+
+    def validate(self, context: RequestContext, ident: str) -> dict[str, InterfaceCheck]:
+        """Check each capability of the node against its hardware, as Ironic's validate does."""
+        self._policy.authorize("mogan:node:get", context)
+        with self._db.read() as session:
+            node = self._find(session, ident)
+        driver = self._drivers.get(node.driver)
+        return driver.validate_interfaces(NodeRef(node.uuid, node.name, dict(node.driver_info)))
 
     def delete(self, context: RequestContext, ident: str) -> None:
         self._policy.authorize("mogan:node:write", context)

@@ -9,25 +9,7 @@ import httpx
 import pytest
 
 from mogan.root import Mogan
-from tests.harness import Api, ThreadedServer, make_mogan
-
-
-@pytest.fixture
-def mogan_factory(database_url: str, tmp_path: Any) -> Iterator[Any]:
-    started: list[Mogan] = []
-
-    def factory(start_engine: bool = True, **overrides: Any) -> Mogan:
-        mogan = make_mogan(database_url, str(tmp_path), **overrides)
-        if start_engine and mogan.engine is not None:
-            mogan.engine.start()
-        started.append(mogan)
-        return mogan
-
-    yield factory
-    for mogan in started:
-        if mogan.engine is not None:
-            mogan.engine.stop()
-        mogan.db.dispose()
+from tests.harness import Api, ThreadedServer
 
 
 @pytest.fixture

@@ -66,6 +66,18 @@ async def show_node(request: Request, node_ident: str) -> Response:
     return json_response(views.node(record, base_url(request)))
 
 
+@router.get(
+    "/nodes/{node_ident}/validate",
+    tags=["nodes"],
+    summary="Check the node's power, management, boot and deploy against its hardware",
+)
+async def validate_node(request: Request, node_ident: str) -> Response:
+    checks = await call(request.app.state.services.nodes.validate, context(request), node_ident)
+    return json_response(
+        {name: {"result": check.result, "reason": check.reason} for name, check in checks.items()}
+    )
+
+
 @router.patch(
     "/nodes/{node_ident}",
     tags=["nodes"],

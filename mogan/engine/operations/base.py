@@ -31,6 +31,9 @@ class EngineSettings:
     driver_retries: int = 3
     driver_retry_interval: float = 1.0
     power_state_timeout: float = 120.0
+    soft_power_timeout: float = 120.0
+    #: "hard": a soft action that times out is repeated as the hard one; "fail": it fails.
+    soft_power_fallback: str = "hard"
     power_poll_interval: float = 0.5
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.placement import NetworkRequest, TypeRequirements
-from mogan.db.models import Image, Instance, Node, utcnow
+from mogan.db.models import Image, Instance, Node, Subnet, utcnow
 from mogan.drivers.base import DeployRequest
 from mogan.engine import leases, ports, scheduler
 from mogan.engine.operations.base import (
@@ -141,6 +142,15 @@ class CreateInstance(Handler):
         node, driver, ref = work.node(work.state["node_uuid"])
         with work.db.read() as session:
             image = session.get(Image, instance.image_uuid)
+            subnet_ids = {
+                ip["subnet_id"]
+                for port in (instance.network_info or {}).values()
+                for ip in port.get("fixed_ips", [])
+            }
+            subnets = {
+                s.uuid: {"cidr": s.cidr, "gateway_ip": s.gateway_ip}
+                for s in session.scalars(select(Subnet).where(Subnet.uuid.in_(subnet_ids)))
+            }
         if image is None:
             raise OperationFailed(f"Image {instance.image_uuid} was deleted before the deploy.")
         request = DeployRequest(
@@ -150,16 +160,24 @@ class CreateInstance(Handler):
             image_checksum=image.checksum,
             image_disk_format=image.disk_format,
             network_info=instance.network_info,
+            subnets=subnets,
+            availability_zone=instance.availability_zone,
+            extra=instance.extra or {},
         )
         try:
-            work.driver_call(
+            result = work.driver_call(
                 lambda: driver.deploy.deploy(ref, request),
                 f"deploy of instance {instance.uuid} on node {node.name}",
             )
         except DriverError as exc:
             return self._reschedule(work, node, exc.message)
+        if not result.config_drive:
+            LOG.warning("Instance %s has no config drive: %s", instance.uuid, result.note)
         with work.db.write() as session:
             note_node_error(session, node.uuid, None)
+            move_instance(
+                session, work.instance_uuid, states.BUILDING, config_drive=result.config_drive
+            )
             return work.advance(session, "finish")
 
     def _reschedule(self, work: Work, node: Node, error: str) -> str | None:

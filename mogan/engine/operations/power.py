@@ -29,6 +29,9 @@ from mogan.engine.retry import Interrupted
 
 LOG = logging.getLogger(__name__)
 
+#: Soft actions and the hard action they fall back to when ``soft_power_fallback = hard``.
+_SOFT_FALLBACK = {"soft_off": "off", "soft_reboot": "reboot"}
+
 
 class SetPowerState(Handler):
     kind = "power"
@@ -63,7 +66,10 @@ class SetPowerState(Handler):
             raise OperationFailed(
                 f"Power action '{action}' on node {node.name} failed: {exc.message}"
             ) from None
-        work.state["deadline"] = time.time() + work.settings.power_state_timeout
+        soft = action in _SOFT_FALLBACK
+        timeout = work.settings.soft_power_timeout if soft else work.settings.power_state_timeout
+        work.state["timeout"] = timeout
+        work.state["deadline"] = time.time() + timeout
         with work.db.write() as session:
             return work.advance(session, "observe")
 
@@ -80,11 +86,7 @@ class SetPowerState(Handler):
                 break
             if time.time() >= work.state["deadline"]:
                 work.state["observed"] = observed
-                raise OperationFailed(
-                    f"Node {node.name} did not reach '{target}' within "
-                    f"{work.settings.power_state_timeout:.0f}s after power action "
-                    f"'{work.state['action']}' (last observed: {observed or 'unknown'})."
-                )
+                return self._timed_out(work, node.name, observed)
             if work.stopping.wait(work.settings.power_poll_interval):
                 raise Interrupted("power observe")
         with work.db.write() as session:
@@ -103,6 +105,23 @@ class SetPowerState(Handler):
             work.finish(session)
         LOG.info("Instance %s observed %s", work.instance_uuid, observed)
         return None
+
+    def _timed_out(self, work: Work, node_name: str, observed: str | None) -> str | None:
+        """A soft action that timed out becomes the hard one if the operator wants it so."""
+        action = work.state["action"]
+        timeout = work.state.get("timeout", work.settings.power_state_timeout)
+        message = (
+            f"Node {node_name} did not reach '{work.state['target']}' within "
+            f"{timeout:.0f}s after power action '{action}' "
+            f"(last observed: {observed or 'unknown'})."
+        )
+        if action in _SOFT_FALLBACK and work.settings.soft_power_fallback == "hard":
+            LOG.warning("%s Falling back to '%s'.", message, _SOFT_FALLBACK[action])
+            work.state["action"] = _SOFT_FALLBACK[action]
+            work.state["fell_back_from"] = action
+            with work.db.write() as session:
+                return work.advance(session, "request")
+        raise OperationFailed(message)
 
     def fail(self, work: Work, message: str) -> None:
         values: dict[str, object] = {"target_power_state": None}
