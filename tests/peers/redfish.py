@@ -178,6 +178,7 @@ class FaultProxy:
         self.status = 503
         self.hang_seconds = 5.0
         self.requests: list[tuple[str, str]] = []
+        self.errors: list[str] = []
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -187,6 +188,13 @@ class FaultProxy:
                 pass
 
             def _handle(self) -> None:
+                try:
+                    self._forward()
+                except Exception as exc:  # a broken proxy must say so, not look like a BMC
+                    proxy.errors.append(repr(exc))
+                    raise
+
+            def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 proxy.requests.append((self.command, self.path))
@@ -244,6 +252,7 @@ class FaultProxy:
                     ):
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(upstream.content)))
+                self.send_header("Connection", "close")  # never leave a half-closed socket
                 self.end_headers()
                 self.wfile.write(upstream.content)
 
@@ -254,6 +263,7 @@ class FaultProxy:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(data)
 
