@@ -96,7 +96,7 @@ _ENGINE_OPTS = [
     ),
     cfg.IntOpt(
         "sync_power_state_workers",
-        default=8,
+        default=32,
         min=1,
         help="Power state reads in flight at once during a sync.",
     ),

@@ -102,7 +102,16 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
 
     def get_power_state(self, node: base.NodeRef) -> str | None:
         self._reach(node)
-        return self._settle(self._store.load(node.uuid)).power_state
+        machine = self._store.load(node.uuid)
+        if machine.pending_power_state is None:
+            return machine.power_state
+        with self._lock(node):
+            machine = self._store.load(node.uuid)
+            if machine.pending_power_state is not None:
+                settled = self._settle(machine)
+                if settled.pending_power_state is None:
+                    self._store.save(node.uuid, settled)  # the machine has arrived
+            return machine.power_state
 
     def set_power_state(self, node: base.NodeRef, action: str) -> None:
         self._reach(node)

@@ -169,7 +169,9 @@ class FaultProxy:
     ``mode``: ``"pass"``, ``"error"`` (every request gets ``status``), ``"hang"`` (requests
     wait ``hang_seconds`` before being forwarded), ``"refuse_reset"`` (a Reset POST gets a
     Redfish ``ActionNotSupported`` error), ``"ignore_soft"`` (graceful resets are accepted and
-    ignored, as by an OS that does not react to ACPI). ``requests`` counts what came in, by method and path.
+    ignored, as by an OS that does not react to ACPI), ``"delay"`` (like hang: every request
+    waits ``hang_seconds``, to model a real BMC's latency). ``requests`` counts what came in,
+    by method and path.
     """
 
     def __init__(self, target: str) -> None:
@@ -179,6 +181,7 @@ class FaultProxy:
         self.hang_seconds = 5.0
         self.requests: list[tuple[str, str]] = []
         self.errors: list[str] = []
+        self._upstream = httpx.Client(timeout=30)  # thread-safe; one TLS context for all
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -219,8 +222,8 @@ class FaultProxy:
                         {
                             "error": {
                                 "code": "Base.1.0.ActionNotSupported",
-                                "message": "The action ComputerSystem.Reset is not supported by the "
-                                "resource.",
+                                "message": "The action ComputerSystem.Reset is not supported "
+                                "by the resource.",
                             }
                         },
                     )
@@ -228,19 +231,15 @@ class FaultProxy:
                 if proxy.mode == "ignore_soft" and self.command == "POST" and b"Graceful" in body:
                     self._reply(204, None)  # accepted, and then nothing happens
                     return
-                if proxy.mode == "hang":
+                if proxy.mode in ("hang", "delay"):
                     time.sleep(proxy.hang_seconds)
                 headers = {
                     k: v
                     for k, v in self.headers.items()
                     if k.lower() not in ("host", "content-length", "connection")
                 }
-                upstream = httpx.request(
-                    self.command,
-                    proxy.target + self.path,
-                    content=body,
-                    headers=headers,
-                    timeout=30,
+                upstream = proxy._upstream.request(
+                    self.command, proxy.target + self.path, content=body, headers=headers
                 )
                 self.send_response(upstream.status_code)
                 for key, value in upstream.headers.items():
@@ -284,3 +283,4 @@ class FaultProxy:
     def __exit__(self, *_exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._upstream.close()

@@ -1,0 +1,176 @@
+"""The whole life of an instance on a Redfish BMC, through a real ``mogan serve`` process."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pycdlib
+import pytest
+
+from tests.functional.process import MoganProcess
+from tests.harness import Api
+from tests.peers.redfish import PASSWORD, FileServer, RedfishEmulator
+from tests.redfish.conftest import enrol
+
+pytestmark = pytest.mark.functional
+
+
+def _read_config_drive(url: str) -> dict[str, Any]:
+    iso = pycdlib.PyCdlib()
+    iso.open_fp(io.BytesIO(httpx.get(url).content))
+    found = {}
+    for name in ("meta_data.json", "network_data.json"):
+        out = io.BytesIO()
+        iso.get_file_from_iso_fp(out, rr_path=f"/openstack/latest/{name}")
+        found[name] = json.loads(out.getvalue())
+    assert iso.pvd.volume_identifier.strip(b" \x00") == b"config-2"
+    iso.close()
+    return found
+
+
+def _serve(tmp_path: Path, url: str, files: FileServer, **engine: Any) -> MoganProcess:
+    return MoganProcess(
+        tmp_path,
+        url,
+        redfish={
+            "configdrive_dir": files.directory / "configdrive",
+            "configdrive_url": f"{files.url}/configdrive",
+            "poll_interval": 0.1,
+            "power_state_timeout": 60,
+            "read_timeout": 5,
+        },
+        engine={"power_poll_interval": 0.1, "power_state_timeout": 60, **engine},
+    ).start()
+
+
+def _emulated_power(emulator: RedfishEmulator, index: int) -> str:
+    return str(emulator.system(index)["PowerState"])
+
+
+def test_full_life_on_a_redfish_node(fresh_url: str, tmp_path: Path):
+    with FileServer(tmp_path / "www") as files:
+        emulator = RedfishEmulator(tmp_path, systems=20, fast=True).start()
+        mogan = _serve(tmp_path, fresh_url, files)
+        try:
+            with httpx.Client(base_url=mogan.url, timeout=60) as client:
+                api = Api(client)
+                nodes = [enrol(api, f"rack-{i}", emulator.driver_info(i)) for i in range(3)]
+                image_url = files.add_iso("ubuntu-live.iso")
+                image = api.admin.post(
+                    "/v1/images", {"name": "live", "url": image_url, "disk_format": "iso"}
+                ).json()
+                network = api.make_network(cidr="192.168.10.0/24")
+                created = api.create(
+                    api.make_type(),
+                    image,
+                    [{"net_id": network["uuid"]}],
+                    name="db-1",
+                    extra={"role": "db"},
+                ).json()
+                active = api.wait_status(created["uuid"], "active", timeout=60)
+                assert active["power_state"] == "power on"
+                assert active["config_drive"] is True
+                (node,) = [
+                    n
+                    for n in api.admin.get("/v1/nodes").json()["nodes"]
+                    if n["instance_uuid"] == created["uuid"]
+                ]
+                index = [n["uuid"] for n in nodes].index(node["uuid"])
+
+                # What the BMC shows: the image in the virtual CD, boot from CD, power on.
+                system = emulator.system(index)
+                assert system["PowerState"] == "On"
+                assert system["Boot"]["BootSourceOverrideTarget"] == "Cd"
+                cd = emulator.media(index, "Cd")
+                assert cd["Inserted"] and cd["Image"] == image_url
+                drive = emulator.media(index, "Floppy")
+                assert drive["Inserted"] and "configdrive" in drive["Image"]
+                config = _read_config_drive(drive["Image"])
+                assert config["meta_data.json"]["uuid"] == created["uuid"]
+                assert config["meta_data.json"]["meta"] == {"role": "db"}
+                (port,) = active["network_info"].values()
+                assert (
+                    config["network_data.json"]["networks"][0]["ip_address"]
+                    == port["fixed_ips"][0]["ip_address"]
+                )
+                assert (
+                    config["network_data.json"]["links"][0]["ethernet_mac_address"]
+                    == port["mac_address"]
+                )
+
+                # Power, observed on the BMC.
+                for target, observed, bmc in (
+                    ("off", "power off", "Off"),
+                    ("on", "power on", "On"),
+                    ("reboot", "power on", "On"),
+                    ("soft_off", "power off", "Off"),
+                ):
+                    response = api.put(
+                        f"/v1/instances/{created['uuid']}/states/power", {"target": target}
+                    )
+                    assert response.status_code == 202
+                    api.wait_for(
+                        created["uuid"],
+                        lambda i, o=observed: (
+                            i["power_state"] == o
+                            and api.get(f"/v1/instances/{i['uuid']}/states").json()[
+                                "target_power_state"
+                            ]
+                            is None
+                        ),
+                        timeout=60,
+                    )
+                    assert _emulated_power(emulator, index) == bmc
+
+                # Delete: media ejected, powered off, boot back to disk, node free.
+                assert api.delete(f"/v1/instances/{created['uuid']}").status_code == 204
+                api.wait_gone(created["uuid"], timeout=60)
+                assert not emulator.media(index, "Cd")["Inserted"]
+                assert not emulator.media(index, "Floppy")["Inserted"]
+                assert emulator.system(index)["PowerState"] == "Off"
+                assert emulator.system(index)["Boot"]["BootSourceOverrideTarget"] == "Hdd"
+                assert api.admin.get(f"/v1/nodes/{node['uuid']}").json()["instance_uuid"] is None
+                assert list((files.directory / "configdrive").iterdir()) == []
+            assert mogan.stop() == 0
+            log = mogan.log_path.read_text()
+            assert PASSWORD not in log and "Traceback" not in log
+        finally:
+            mogan.kill()
+            emulator.stop()
+
+
+def test_real_bmc_delays_are_waited_for(fresh_url: str, tmp_path: Path):
+    """The emulator's unpatched 1-11 s power delays: the engine waits and observes."""
+    with FileServer(tmp_path / "www") as files:
+        emulator = RedfishEmulator(tmp_path, systems=2, fast=False).start()
+        mogan = _serve(tmp_path, fresh_url, files)
+        try:
+            with httpx.Client(base_url=mogan.url, timeout=60) as client:
+                api = Api(client)
+                enrol(api, "slow-0", emulator.driver_info(0))
+                image = api.admin.post(
+                    "/v1/images", {"name": "live", "url": files.add_iso(), "disk_format": "iso"}
+                ).json()
+                created = api.create(
+                    api.make_type(), image, [{"net_id": api.make_network()["uuid"]}]
+                ).json()
+                started = time.monotonic()
+                api.wait_status(created["uuid"], "active", timeout=60)
+                assert time.monotonic() - started >= 0.9  # it waited for the BMC
+                assert emulator.system(0)["PowerState"] == "On"
+                response = api.put(
+                    f"/v1/instances/{created['uuid']}/states/power", {"target": "off"}
+                )
+                assert response.status_code == 202
+                states = api.get(f"/v1/instances/{created['uuid']}/states").json()
+                assert states == {"power_state": "power on", "target_power_state": "power off"}
+                api.wait_for(created["uuid"], lambda i: i["power_state"] == "power off", timeout=60)
+                assert emulator.system(0)["PowerState"] == "Off"
+        finally:
+            mogan.kill()
+            emulator.stop()
