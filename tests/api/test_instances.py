@@ -212,13 +212,16 @@ def test_delete_answers_204_then_the_instance_is_gone_and_its_node_free(api: Api
     assert api.delete(f"/v1/instances/{created['uuid']}").status_code == 404
 
 
-def test_delete_while_building_cleans_up(api: Api, mogan_factory, fleet):
-    slow = api.admin.patch(
-        f"/v1/nodes/{fleet['nodes'][0]['uuid']}",
-        [{"op": "add", "path": "/driver_info/fake_deploy_latency", "value": 1}],
-    )
-    assert slow.status_code == 200
+def test_delete_while_building_cleans_up(api: Api, fleet):
+    for node in fleet["nodes"]:
+        slow = api.admin.patch(
+            f"/v1/nodes/{node['uuid']}",
+            [{"op": "add", "path": "/driver_info/fake_deploy_latency", "value": 1}],
+        )
+        assert slow.status_code == 200
     created = _create(api, fleet, availability_zone="az1")
+    api.wait_for(created["uuid"], lambda i: bool(i["network_info"]), what="node claimed")
+    assert api.get(f"/v1/instances/{created['uuid']}").json()["status"] == "building"
     assert api.delete(f"/v1/instances/{created['uuid']}").status_code == 204
     api.wait_gone(created["uuid"])
     nodes = api.admin.get("/v1/nodes").json()["nodes"]
