@@ -12,6 +12,9 @@ from mogan.cmd import logs
 
 LOG = logging.getLogger("mogan")
 
+#: Where each subcommand's own --config-file lands (so it works before or after the command).
+_CONFIG_DESTS = ("serve_config", "db_config", "api_config", "engine_config")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mogan", description="Mogan bare-metal compute.")
@@ -37,6 +40,24 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="on an empty database, enrol a simulated fleet to try Mogan with",
     )
+    api = commands.add_parser("api", help="run the HTTP API ([api] workers processes)")
+    api.add_argument(
+        "--config-file",
+        action="append",
+        default=[],
+        dest="api_config",
+        metavar="FILE",
+        help="INI configuration file",
+    )
+    engine = commands.add_parser("engine", help="run one engine")
+    engine.add_argument(
+        "--config-file",
+        action="append",
+        default=[],
+        dest="engine_config",
+        metavar="FILE",
+        help="INI configuration file",
+    )
     db = commands.add_parser("db", help="database schema")
     db.add_argument("--config-file", action="append", default=[], dest="db_config", metavar="FILE")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -55,7 +76,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    files = [*args.config_file, *getattr(args, "serve_config", []), *getattr(args, "db_config", [])]
+    files = [
+        *args.config_file,
+        *(path for name in _CONFIG_DESTS for path in getattr(args, name, [])),
+    ]
     if args.command == "policy":
         return _policy_sample()
     if args.command == "states":
@@ -67,6 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(conf.debug)
     if args.command == "db":
         return _db(conf, args.db_command)
+    if args.command in ("api", "engine"):
+        from mogan.cmd import processes
+
+        if args.command == "api":
+            return processes.run_api(conf, files)
+        return processes.run_engine(conf)
     from mogan.cmd.serve import serve
 
     return serve(conf, demo=args.demo)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import uvicorn
 from oslo_config import cfg
 
-from mogan.db import migrate
+from mogan.cmd import schema
 from mogan.root import build
 
 LOG = logging.getLogger("mogan.serve")
@@ -32,22 +32,9 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def prepare_schema(mogan_db: migrate.Database) -> None:
-    """Create the schema on an empty database; refuse to run on an outdated one."""
-    current, head = migrate.current(mogan_db), migrate.head()
-    if current is None:
-        LOG.info("Empty database: creating the schema (revision %s)", head)
-        migrate.upgrade(mogan_db)
-    elif current != head:
-        raise SystemExit(
-            f"The database schema is at revision {current} but this Mogan needs "
-            f"{head}: run 'mogan db upgrade' first."
-        )
-
-
 def serve(conf: cfg.ConfigOpts, *, demo: bool) -> int:
     mogan = build(conf)
-    prepare_schema(mogan.db)
+    schema.prepare(mogan.db)
     base = f"http://{conf.api.host_ip}:{conf.api.port}"
     if demo:
         from mogan.services.demo import ensure_demo_fleet

@@ -65,6 +65,10 @@ _API_OPTS = [
     ),
 ]
 
+_API_OPTS.append(
+    cfg.IntOpt("workers", default=2, min=1, help="API worker processes of 'mogan api'.")
+)
+
 _NOAUTH_OPTS = [
     cfg.StrOpt(
         "default_project_id",

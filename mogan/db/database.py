@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +24,9 @@ from mogan.core.errors import ServiceUnavailable
 LOG = logging.getLogger(__name__)
 
 _WRITE = "mogan_write"
+
+#: PostgreSQL channel on which new operations are announced to engines.
+OPERATIONS_CHANNEL = "mogan_operations"
 
 
 class Database:
@@ -73,6 +76,16 @@ class Database:
         """
         with _translate_outage(), self._read_sessions() as session:
             yield session
+
+    def announce_operation(self, session: Session) -> None:
+        """Tell engines in other processes that work was queued, when this commits.
+
+        PostgreSQL delivers a NOTIFY only if and when its transaction commits, so an engine is
+        never woken for work it cannot see. On SQLite (one process) the in-process wake-up
+        suffices.
+        """
+        if self.dialect == "postgresql":
+            session.execute(text(f"NOTIFY {OPERATIONS_CHANNEL}"))
 
     def dispose(self) -> None:
         self.engine.dispose()

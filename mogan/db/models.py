@@ -222,6 +222,16 @@ class Operation(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+class EngineRecord(Base):
+    """A running engine, so engines can divide periodic work among the live ones."""
+
+    __tablename__ = "engines"
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class FakeHardware(Base):
     """The simulated machine behind a ``fake`` node: what a BMC would report."""
 

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from mogan.db.database import Database, affected
@@ -83,6 +83,20 @@ def claim_next(db: Database, owner: str, lease_seconds: float) -> Operation | No
             return None
         session.refresh(operation)
         return operation
+
+
+def next_foreign_expiry(db: Database, owner: str) -> dt.datetime | None:
+    """When the first lease held by another engine runs out: the moment a takeover may be due.
+
+    Lease expiry announces itself to nobody, so the dispatcher sleeps no longer than this.
+    """
+    with db.read() as session:
+        expiry: dt.datetime | None = session.scalar(
+            select(func.min(Operation.lease_expires_at)).where(
+                Operation.status == RUNNING, Operation.owner != owner
+            )
+        )
+        return expiry
 
 
 def renew(db: Database, owner: str, operation_ids: Iterable[int], lease_seconds: float) -> set[int]:

@@ -35,8 +35,9 @@ def allocate(
 ) -> dict[str, Any]:
     """Create one port per requested network on the chosen NICs, each with an IP per subnet.
 
-    Returns the instance's ``network_info``. Addresses are unique per subnet by constraint, so
-    a concurrent allocation of the same address fails the transaction instead of sharing it.
+    Returns the instance's ``network_info``. Allocation on a subnet is serialized by a row lock;
+    addresses are also unique per subnet by constraint, so even a missed lock could only fail
+    the transaction, never share an address.
     """
     nics = {
         nic.uuid: nic for nic in session.scalars(select(Nic).where(Nic.uuid.in_(list(nic_uuids))))
@@ -54,10 +55,15 @@ def allocate(
         session.add(port)
         session.flush()
         fixed_ips = []
+        # Lock the subnets (PostgreSQL; SQLite writers are serialized already) so concurrent
+        # schedulers take turns at picking "the first free address" instead of all picking
+        # the same one and colliding. Subnets are locked after the node, always in the same
+        # order, so schedulers cannot deadlock.
         for subnet in session.scalars(
             select(Subnet)
             .where(Subnet.network_uuid == request.net_id)
             .order_by(Subnet.created_at, Subnet.uuid)
+            .with_for_update()
         ):
             taken = session.scalars(
                 select(FixedIP.ip_address).where(FixedIP.subnet_uuid == subnet.uuid)

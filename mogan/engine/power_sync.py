@@ -8,6 +8,7 @@ BMC reads run with bounded concurrency so one slow BMC does not hold up the flee
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +32,18 @@ class SyncResult:
     failed: int
 
 
-def sync_power_states(db: Database, drivers: DriverRegistry, *, workers: int) -> SyncResult:
-    """One sync round over all active instances without a pending power change."""
+def sync_power_states(
+    db: Database,
+    drivers: DriverRegistry,
+    *,
+    workers: int,
+    owns: Callable[[str], bool] | None = None,
+) -> SyncResult:
+    """One sync round over the active instances without a pending power change.
+
+    ``owns(node_uuid)`` limits the round to the nodes this engine looks after (its share of
+    the hash ring); by default every node is visited.
+    """
     with db.read() as session:
         rows = session.execute(
             select(
@@ -53,6 +64,8 @@ def sync_power_states(db: Database, drivers: DriverRegistry, *, workers: int) ->
                 Node.maintenance.is_(False),
             )
         ).all()
+    if owns is not None:
+        rows = [row for row in rows if owns(row[2])]
 
     def read(row: Any) -> tuple[Any, str | None, str | None]:
         _, _, node_uuid, name, driver_name, info, _, _ = row

@@ -8,6 +8,7 @@ claim and every state change is a compare-and-set in the database, so any number
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid as uuid_module
@@ -17,11 +18,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 
 from mogan.core.errors import MoganError, ServiceUnavailable
+from mogan.core.hashring import HashRing
 from mogan.core.logcontext import request_id_var
-from mogan.db.database import Database
-from mogan.db.models import Operation
+from mogan.db.database import OPERATIONS_CHANNEL, Database
+from mogan.db.models import Operation, utcnow
 from mogan.drivers.registry import DriverRegistry
-from mogan.engine import leases
+from mogan.engine import leases, registry
 from mogan.engine.operations import HANDLERS
 from mogan.engine.operations.base import EngineSettings, Work
 from mogan.engine.power_sync import sync_power_states
@@ -59,11 +61,18 @@ class Engine:
 
     def start(self) -> None:
         LOG.info("Engine %s starting with %d workers", self.id, self._config.workers)
-        for target, name in (
+        try:
+            registry.register(self._db, self.id, self._config.host)
+        except ServiceUnavailable:
+            LOG.warning("Engine %s: database unavailable at start; will register later", self.id)
+        loops = [
             (self._dispatch_loop, "engine-dispatch"),
             (self._heartbeat_loop, "engine-heartbeat"),
             (self._power_sync_loop, "engine-power-sync"),
-        ):
+        ]
+        if self._db.dialect == "postgresql":
+            loops.append((self._listen_loop, "engine-listen"))
+        for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -75,6 +84,10 @@ class Engine:
         for thread in self._threads:
             thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            registry.deregister(self._db, self.id)
+        except Exception as exc:  # its heartbeat simply stops; others notice in time
+            LOG.warning("Engine %s could not deregister: %s", self.id, exc)
         LOG.info("Engine %s stopped", self.id)
 
     def wake(self) -> None:
@@ -100,8 +113,20 @@ class Engine:
             except Exception:
                 self._slots.release()
                 LOG.exception("Engine %s: claiming failed", self.id)
-            self._wakeup.wait(self._config.poll_interval)
+            self._wakeup.wait(self._next_look())
             self._wakeup.clear()
+
+    def _next_look(self) -> float:
+        """Seconds until the dispatcher looks again without being woken: the fallback poll, or
+        sooner when another engine's lease runs out (it may have died; its work is ours)."""
+        try:
+            expiry = leases.next_foreign_expiry(self._db, self.id)
+        except Exception:  # the database is away; the poll interval will do
+            return self._config.poll_interval
+        if expiry is None:
+            return self._config.poll_interval
+        due = (expiry - utcnow()).total_seconds() + 0.05
+        return min(self._config.poll_interval, max(0.05, due))
 
     def _heartbeat_loop(self) -> None:
         interval = self._config.lease_timeout / 3
@@ -109,6 +134,7 @@ class Engine:
             with self._running_guard:
                 ids = set(self._running)
             try:
+                registry.heartbeat(self._db, self.id, self._config.host)
                 held = leases.renew(self._db, self.id, ids, self._config.lease_timeout)
             except Exception as exc:  # the database may be away; leases simply run out
                 LOG.warning("Engine %s: lease renewal failed: %s", self.id, exc)
@@ -122,12 +148,41 @@ class Engine:
             return
         while not self._stopping.wait(interval):
             try:
+                ring = registry.live_ring(self._db, self._config.lease_timeout)
+                if self.id not in ring.members:  # not yet seen as live: take no share
+                    continue
                 result = sync_power_states(
-                    self._db, self._drivers, workers=self._config.sync_power_state_workers
+                    self._db,
+                    self._drivers,
+                    workers=self._config.sync_power_state_workers,
+                    owns=functools.partial(self._owns, ring),
                 )
                 LOG.debug("Power sync: %s", result)
             except Exception as exc:
                 LOG.warning("Power sync round failed: %s", exc)
+
+    def _owns(self, ring: HashRing, node_uuid: str) -> bool:
+        return ring.owner(node_uuid) == self.id
+
+    def _listen_loop(self) -> None:
+        """Wake the dispatcher when an API process commits new work (PostgreSQL NOTIFY).
+
+        The poll in the dispatch loop stays as a slow safety net for lost notifications.
+        """
+        import psycopg
+
+        url = self._db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+                    connection.execute(f"LISTEN {OPERATIONS_CHANNEL}")
+                    self._wakeup.set()  # anything committed while we were not listening
+                    while not self._stopping.is_set():
+                        for _ in connection.notifies(timeout=1.0, stop_after=1):
+                            self._wakeup.set()
+            except psycopg.Error as exc:
+                LOG.warning("Engine %s: LISTEN connection lost (%s); retrying", self.id, exc)
+                self._stopping.wait(2.0)
 
     # -- running -------------------------------------------------------------------------------
 

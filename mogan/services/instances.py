@@ -92,6 +92,7 @@ class InstanceService:
                     },
                 )
             )
+            self._db.announce_operation(session)
         self._wake_engine()
         return InstanceRecord(instance)
 
@@ -283,6 +284,7 @@ class InstanceService:
                     state={"request_id": context.request_id},
                 )
             )
+            self._db.announce_operation(session)
         self._wake_engine()
 
     # -- power ---------------------------------------------------------------------------------
@@ -328,4 +330,5 @@ class InstanceService:
                     state={"action": target, "target": expected, "request_id": context.request_id},
                 )
             )
+            self._db.announce_operation(session)
         self._wake_engine()

@@ -41,7 +41,7 @@ def write_config(path: Path, sections: dict[str, dict[str, Any]]) -> Path:
 
 
 class MoganProcess:
-    """``mogan serve`` in its own process group; its output goes to a log file."""
+    """``mogan serve`` (or ``api``, ``engine``) in its own process group, logging to a file."""
 
     def __init__(
         self,
@@ -50,8 +50,10 @@ class MoganProcess:
         *,
         port: int | None = None,
         args: tuple[str, ...] = (),
+        command: str = "serve",
         **sections: dict[str, Any],
     ) -> None:
+        self.command = command
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -68,7 +70,7 @@ class MoganProcess:
         }
         for section, options in sections.items():
             config.setdefault(section, {}).update(options)
-        self.config = write_config(workdir / "mogan.conf", config)
+        self.config = write_config(workdir / f"mogan-{command}-{self.port}.conf", config)
         self.args = args
         self.log_path = workdir / f"mogan-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -77,7 +79,7 @@ class MoganProcess:
     def start(self, timeout: float = 30.0) -> MoganProcess:
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in _closed()
         self.process = subprocess.Popen(
-            [*mogan_command(), "--config-file", str(self.config), "serve", *self.args],
+            [*mogan_command(), "--config-file", str(self.config), self.command, *self.args],
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             cwd=self.workdir,
@@ -89,11 +91,15 @@ class MoganProcess:
                 raise RuntimeError(
                     f"mogan serve exited with {self.process.returncode}:\n{self.log()}"
                 )
-            try:
-                if httpx.get(f"{self.url}/v1", timeout=1).status_code == 200:
+            if self.command == "engine":
+                if " running" in self.log_path.read_text(errors="replace"):
                     return self
-            except httpx.TransportError:
-                pass
+            else:
+                try:
+                    if httpx.get(f"{self.url}/v1", timeout=1).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
             time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"mogan serve did not answer within {timeout}s:\n{self.log()}")

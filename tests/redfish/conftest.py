@@ -86,14 +86,18 @@ def enrol(
     return response.json()
 
 
-@pytest.fixture
-def world(api: Api, files: FileServer) -> dict[str, Any]:
+def make_world(api: Api, files: FileServer) -> dict[str, Any]:
     """A type, an ISO image served on loopback, a network."""
     image = api.admin.post(
         "/v1/images", {"name": "live-iso", "url": files.add_iso(), "disk_format": "iso"}
     )
     assert image.status_code == 201
     return {"type": api.make_type(), "image": image.json(), "network": api.make_network()}
+
+
+@pytest.fixture
+def world(api: Api, files: FileServer) -> dict[str, Any]:
+    return make_world(api, files)
 
 
 def create(api: Api, world: dict[str, Any], name: str = "server") -> str:

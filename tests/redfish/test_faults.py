@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.harness import Api
 from tests.peers.redfish import PASSWORD, FaultProxy, RedfishEmulator
-from tests.redfish.conftest import create, enrol
+from tests.redfish.conftest import create, enrol, make_world
 
 
 def _states(api: Api, uuid: str) -> dict[str, Any]:
@@ -98,10 +98,7 @@ def test_bmc_answering_5xx_is_retried_then_faults_then_recovers(api: Api, world,
 
 def test_hanging_bmc_times_out_and_is_retried(start_api: Callable[..., Api], files, emulator):
     api = start_api(redfish__read_timeout=0.5)
-    image = api.admin.post(
-        "/v1/images", {"name": "iso", "url": files.add_iso(), "disk_format": "iso"}
-    ).json()
-    world = {"type": api.make_type(), "image": image, "network": api.make_network()}
+    world = make_world(api, files)
     with FaultProxy(emulator.url) as proxy:
         uuid = _active_behind_proxy(api, world, emulator, proxy)
         proxy.mode, proxy.hang_seconds = "hang", 1.5
@@ -115,10 +112,7 @@ def test_hanging_bmc_times_out_and_is_retried(start_api: Callable[..., Api], fil
 
 def test_soft_off_that_is_ignored_falls_back_to_a_hard_off(start_api, files, emulator):
     api = start_api(engine__soft_power_timeout=1)
-    image = api.admin.post(
-        "/v1/images", {"name": "iso", "url": files.add_iso(), "disk_format": "iso"}
-    ).json()
-    world = {"type": api.make_type(), "image": image, "network": api.make_network()}
+    world = make_world(api, files)
     with FaultProxy(emulator.url) as proxy:
         uuid = _active_behind_proxy(api, world, emulator, proxy)
         proxy.mode = "ignore_soft"
@@ -132,10 +126,7 @@ def test_soft_off_that_is_ignored_falls_back_to_a_hard_off(start_api, files, emu
 
 def test_soft_off_with_fallback_fail_ends_in_a_fault(start_api, files, emulator):
     api = start_api(engine__soft_power_timeout=1, engine__soft_power_fallback="fail")
-    image = api.admin.post(
-        "/v1/images", {"name": "iso", "url": files.add_iso(), "disk_format": "iso"}
-    ).json()
-    world = {"type": api.make_type(), "image": image, "network": api.make_network()}
+    world = make_world(api, files)
     with FaultProxy(emulator.url) as proxy:
         uuid = _active_behind_proxy(api, world, emulator, proxy)
         proxy.mode = "ignore_soft"

@@ -1,0 +1,215 @@
+"""Several API workers and engines as real processes, sharing one PostgreSQL database."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.databases import fresh_database
+from tests.functional.process import MoganProcess, mogan_command
+from tests.harness import ADMIN, Api, project
+
+pytestmark = pytest.mark.functional
+
+ENGINE = {
+    "workers": 16,
+    "poll_interval": 30,
+    "lease_timeout": 3,
+    "driver_retry_interval": 0.05,
+    "sync_power_state_interval": 0,
+    "power_poll_interval": 0.1,
+}
+
+
+@pytest.fixture
+def pg_url(tmp_path: Path) -> Iterator[str]:
+    """Scale-out is a PostgreSQL layout: engines in other processes share one database."""
+    with fresh_database("postgresql", str(tmp_path)) as url:
+        config = tmp_path / "upgrade.conf"
+        config.write_text(f"[database]\nconnection = {url}\n")
+        subprocess.run(
+            [*mogan_command(), "--config-file", str(config), "db", "upgrade"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        yield url
+
+
+class Cluster:
+    def __init__(self, workdir: Path, url: str) -> None:
+        self.workdir, self.url = workdir, url
+        self.processes: list[MoganProcess] = []
+
+    def start(self, command: str, **sections: dict[str, Any]) -> MoganProcess:
+        process = MoganProcess(
+            self.workdir,
+            self.url,
+            command=command,
+            engine={**ENGINE, **sections.pop("engine", {})},
+            **sections,
+        ).start()
+        self.processes.append(process)
+        return process
+
+    def operations(self) -> list[tuple[str, str, int, str | None]]:
+        engine = sa.create_engine(self.url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT kind, status, claims, owner FROM operations")
+            ).all()
+        engine.dispose()
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def engine_ids(self) -> list[str]:
+        engine = sa.create_engine(self.url)
+        with engine.connect() as connection:
+            ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM engines"))]
+        engine.dispose()
+        return ids
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
+    made = Cluster(tmp_path, pg_url)
+    yield made
+    for process in made.processes:
+        process.kill()
+
+
+def _fleet(api: Api, count: int) -> dict[str, Any]:
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: api.enrol(f"n{i:04d}", zone="az1"), range(count)))
+    return {
+        "type": api.make_type(),
+        "image": api.make_image(),
+        "network": api.make_network(cidr="10.8.0.0/16"),
+    }
+
+
+def _create_many(url: str, fleet: dict[str, Any], names: list[str]) -> list[httpx.Response]:
+    def create(name: str) -> httpx.Response:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            return Api(client, project("tenant-a")).create(
+                fleet["type"], fleet["image"], [{"net_id": fleet["network"]["uuid"]}], name=name
+            )
+
+    with ThreadPoolExecutor(32) as pool:
+        return list(pool.map(create, names))
+
+
+def _instances(api: Api) -> list[dict[str, Any]]:
+    return api.admin.get("/v1/instances/detail", params={"all_tenants": 1, "limit": 1000}).json()[
+        "instances"
+    ]
+
+
+def _settle(api: Api, expected: int, timeout: float = 120) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        instances = _instances(api)
+        if len(instances) == expected and all(
+            i["status"] in ("active", "error") for i in instances
+        ):
+            return instances
+        time.sleep(0.5)
+    raise AssertionError(f"not settled: {Counter(i['status'] for i in _instances(api))}")
+
+
+def test_300_concurrent_creates_over_two_engines_and_two_api_workers(cluster: Cluster):
+    api_process = cluster.start("api", api={"workers": 2})
+    engines = [cluster.start("engine") for _ in range(2)]
+    with httpx.Client(base_url=api_process.url, timeout=60, headers=ADMIN) as client:
+        api = Api(client)
+        fleet = _fleet(api, 300)
+        responses = _create_many(api_process.url, fleet, [f"vm-{i}" for i in range(300)])
+        assert [r.status_code for r in responses] == [201] * 300
+        instances = _settle(api, 300)
+        assert Counter(i["status"] for i in instances) == {"active": 300}
+        nodes = api.admin.get("/v1/nodes", params={"limit": 1000}).json()["nodes"]
+        serving = [n["instance_uuid"] for n in nodes if n["instance_uuid"]]
+        assert len(serving) == len(set(serving)) == 300
+        assert set(serving) == {i["uuid"] for i in instances}
+
+        operations = cluster.operations()
+        assert all(claims == 1 and status == "succeeded" for _, status, claims, _ in operations), (
+            Counter((status, claims) for _, status, claims, _ in operations)
+        )
+        by_engine = Counter(owner for *_, owner in operations)
+        assert len(by_engine) == 2, by_engine  # both engines took a share of the work
+
+        # Ten more than the fleet can hold: exactly those ten fail, and say why.
+        more = _create_many(api_process.url, fleet, [f"extra-{i}" for i in range(10)])
+        assert [r.status_code for r in more] == [201] * 10
+        final = _settle(api, 310)
+        failed = [i for i in final if i["status"] == "error"]
+        assert sorted(i["name"] for i in failed) == sorted(f"extra-{i}" for i in range(10))
+        assert all("No valid node" in i["fault"]["message"] for i in failed)
+    for process in (*engines, api_process):
+        assert process.stop() == 0
+        assert "Traceback" not in process.log()
+
+
+def test_an_engine_killed_mid_work_is_taken_over(cluster: Cluster):
+    slow = {"fake": {"deploy_latency": 2, "power_latency": 2}}
+    api_process = cluster.start("api", api={"workers": 1})
+    first = cluster.start("engine", **slow)
+    with httpx.Client(base_url=api_process.url, timeout=60, headers=ADMIN) as client:
+        api = Api(client)
+        fleet = _fleet(api, 30)
+        running = [
+            r.json()["uuid"]
+            for r in _create_many(api_process.url, fleet, [f"r{i}" for i in range(10)])
+        ]
+        _settle(api, 10)
+        # Deletes, power changes and creates in flight on the first engine...
+        for uuid in running[:5]:
+            assert api.delete(f"/v1/instances/{uuid}").status_code == 204
+        for uuid in running[5:]:
+            assert (
+                api.put(f"/v1/instances/{uuid}/states/power", {"target": "off"}).status_code == 202
+            )
+        building = [
+            r.json()["uuid"]
+            for r in _create_many(api_process.url, fleet, [f"b{i}" for i in range(10)])
+        ]
+        deadline = time.monotonic() + 20
+        while sum(1 for _, status, _, _ in cluster.operations() if status == "running") < 10:
+            assert time.monotonic() < deadline, cluster.operations()
+            time.sleep(0.1)
+        second = cluster.start("engine", **slow)
+        first.kill()  # ...and it dies without a word
+        taken_over = time.monotonic()
+
+        deadline = time.monotonic() + 60
+        while True:
+            instances = {i["uuid"]: i for i in _instances(api)}
+            pending = [
+                u
+                for u in instances
+                if api.get(f"/v1/instances/{u}/states").json()["target_power_state"]
+            ]
+            if (
+                not any(u in instances for u in running[:5])
+                and not pending
+                and all(instances[u]["status"] == "active" for u in building)
+            ):
+                break
+            assert time.monotonic() < deadline, (instances, pending)
+            time.sleep(0.5)
+        assert time.monotonic() - taken_over < 20  # lease (3 s) + the slow steps (2 s each)
+        assert all(instances[u]["power_state"] == "power off" for u in running[5:])
+        assert {i["status"] for i in instances.values()} == {"active"}
+        taken = [op for op in cluster.operations() if op[2] == 2]
+        assert taken, "the second engine should have taken over some operations"
+        assert all(op[1] == "succeeded" for op in cluster.operations())
+    assert second.stop() == 0
