@@ -50,6 +50,7 @@ class Timestamps:
 
 class InstanceType(Timestamps, Base):
     __tablename__ = "instance_types"
+    __table_args__ = (Index("ix_instance_types_created", "created_at", "uuid"),)
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
@@ -77,6 +78,10 @@ class InstanceTypeProject(Base):
 
 class Image(Timestamps, Base):
     __tablename__ = "images"
+    __table_args__ = (
+        Index("ix_images_name", "name", "uuid"),
+        Index("ix_images_created", "created_at", "uuid"),
+    )
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     url: Mapped[str] = mapped_column(Text)
@@ -86,6 +91,10 @@ class Image(Timestamps, Base):
 
 class Network(Timestamps, Base):
     __tablename__ = "networks"
+    __table_args__ = (
+        Index("ix_networks_name", "name", "uuid"),
+        Index("ix_networks_created", "created_at", "uuid"),
+    )
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
 
@@ -108,6 +117,9 @@ class Node(Timestamps, Base):
     __tablename__ = "nodes"
     __table_args__ = (
         Index("ix_nodes_schedulable", "availability_zone", "maintenance", "instance_uuid"),
+        Index("ix_nodes_maintenance", "maintenance"),
+        Index("ix_nodes_resource_class", "resource_class"),
+        Index("ix_nodes_created", "created_at", "uuid"),
     )
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
@@ -136,7 +148,10 @@ class Nic(Base):
 
 class Instance(Timestamps, Base):
     __tablename__ = "instances"
-    __table_args__ = (Index("ix_instances_project_created", "project_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_instances_project_created", "project_id", "created_at"),
+        Index("ix_instances_created", "created_at", "uuid"),
+    )
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), index=True)
     description: Mapped[str | None] = mapped_column(String(255))

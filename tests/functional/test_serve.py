@@ -187,7 +187,7 @@ def test_db_upgrade_command(backend: str, tmp_path: Path):
             text=True,
             timeout=60,
         )
-        assert version.stdout.strip() == "0003"
+        assert version.stdout.strip() == "0004"
 
 
 def test_sigterm_stops_the_service_promptly(serve: Callable[..., MoganProcess]):
