@@ -23,6 +23,7 @@ from mogan.drivers.redfish import RedfishDriver, RedfishSettings
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.operations.base import EngineSettings
 from mogan.engine.worker import Engine, EngineConfig
+from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNotifier
 from mogan.services.bundle import Services
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
@@ -41,6 +42,14 @@ class Mogan:
     engine: Engine | None
     services: Services
     app: ASGIApp
+    notifier: Notifier
+
+    def close(self) -> None:
+        """Stop the engine (if started), flush notifications, release connections."""
+        if self.engine is not None:
+            self.engine.stop()
+        self.notifier.close()
+        self.db.dispose()
 
 
 def build_database(conf: cfg.ConfigOpts) -> Database:
@@ -80,7 +89,24 @@ def build_drivers(conf: cfg.ConfigOpts, db: Database) -> DriverRegistry:
     return DriverRegistry(drivers)
 
 
-def build_engine(conf: cfg.ConfigOpts, db: Database, drivers: DriverRegistry) -> Engine:
+def build_notifier(conf: cfg.ConfigOpts, role: str) -> Notifier:
+    """The notifier ``[notifications] driver`` names; ``role`` goes in the publisher id."""
+    driver = conf.notifications.driver
+    if driver == "messaging":
+        return MessagingNotifier(
+            conf,
+            transport_url=conf.notifications.transport_url,
+            publisher_id=f"mogan-{role}.{conf.host}",
+            topics=list(conf.notifications.topics),
+        )
+    if driver == "log":
+        return LogNotifier()
+    return NullNotifier()
+
+
+def build_engine(
+    conf: cfg.ConfigOpts, db: Database, drivers: DriverRegistry, notifier: Notifier | None = None
+) -> Engine:
     engine_conf = conf.engine
     settings = EngineSettings(
         max_attempts=engine_conf.max_attempts,
@@ -94,7 +120,8 @@ def build_engine(conf: cfg.ConfigOpts, db: Database, drivers: DriverRegistry) ->
     return Engine(
         db,
         drivers,
-        EngineConfig(
+        notifier=notifier,
+        config=EngineConfig(
             host=conf.host,
             workers=engine_conf.workers,
             lease_timeout=engine_conf.lease_timeout,
@@ -110,7 +137,8 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
     """Everything one process needs; the engine is built but not started."""
     db = build_database(conf)
     drivers = build_drivers(conf, db)
-    engine = build_engine(conf, db, drivers) if with_engine else None
+    notifier = build_notifier(conf, "engine" if with_engine else "api")
+    engine = build_engine(conf, db, drivers, notifier) if with_engine else None
     policy = Policy(conf)
     max_limit = conf.api.max_limit
 
@@ -119,7 +147,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
             engine.wake()
 
     services = Services(
-        instances=InstanceService(db, policy, wake, max_limit),
+        instances=InstanceService(db, policy, wake, max_limit, notifier),
         types=TypeService(db, policy, max_limit),
         zones=ZoneService(db, policy),
         nodes=NodeService(db, policy, drivers, max_limit),
@@ -136,4 +164,12 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         identify=functools.partial(noauth_context, defaults=defaults),
         public_endpoint=conf.api.public_endpoint,
     )
-    return Mogan(conf=conf, db=db, drivers=drivers, engine=engine, services=services, app=app)
+    return Mogan(
+        conf=conf,
+        db=db,
+        drivers=drivers,
+        engine=engine,
+        services=services,
+        app=app,
+        notifier=notifier,
+    )

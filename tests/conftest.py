@@ -76,6 +76,4 @@ def mogan_factory(database_url: str, tmp_path: Any) -> Iterator[Any]:
 
     yield factory
     for mogan in started:
-        if mogan.engine is not None:
-            mogan.engine.stop()
-        mogan.db.dispose()
+        mogan.close()

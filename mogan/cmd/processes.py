@@ -66,6 +66,5 @@ def run_engine(conf: cfg.ConfigOpts) -> int:
     print(f"Mogan engine {mogan.engine.id} running", flush=True)
     stop.wait()
     LOG.info("Stopping: unfinished operations are handed back")
-    mogan.engine.stop()
-    mogan.db.dispose()
+    mogan.close()
     return 0

@@ -71,6 +71,5 @@ def serve(conf: cfg.ConfigOpts, *, demo: bool) -> int:
     try:
         server.run()
     finally:
-        mogan.engine.stop()
-        mogan.db.dispose()
+        mogan.close()
     return 0

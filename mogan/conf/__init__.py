@@ -210,6 +210,22 @@ _REDFISH_OPTS = [
     ),
 ]
 
+_NOTIFICATIONS_OPTS = [
+    cfg.StrOpt(
+        "driver",
+        default="noop",
+        choices=["noop", "log", "messaging"],
+        help="Where instance notifications go: nowhere, the log, or the message broker.",
+    ),
+    cfg.StrOpt(
+        "transport_url",
+        secret=True,
+        help="oslo.messaging URL of the broker (e.g. rabbit://user:pass@host:5672/). "
+        "Default: [DEFAULT] transport_url.",
+    ),
+    cfg.ListOpt("topics", default=["notifications"], help="Topics notifications are sent on."),
+]
+
 _GROUPS: list[tuple[str | None, list[Any]]] = [
     (None, _DEFAULT_OPTS),
     ("database", _DATABASE_OPTS),
@@ -218,6 +234,7 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
     ("engine", _ENGINE_OPTS),
     ("fake", _FAKE_OPTS),
     ("redfish", _REDFISH_OPTS),
+    ("notifications", _NOTIFICATIONS_OPTS),
 ]
 
 

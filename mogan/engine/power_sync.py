@@ -30,6 +30,8 @@ class SyncResult:
     checked: int
     corrected: int
     failed: int
+    #: The instances whose recorded power state was corrected.
+    corrected_instances: tuple[str, ...] = ()
 
 
 def sync_power_states(
@@ -76,6 +78,7 @@ def sync_power_states(
             return row, None, exc.message
 
     corrected = failed = 0
+    corrected_instances: list[str] = []
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="power-sync") as pool:
         results = list(pool.map(read, rows))
     with db.write() as session:
@@ -107,10 +110,16 @@ def sync_power_states(
             )
             if changed:
                 corrected += 1
+                corrected_instances.append(instance_uuid)
                 LOG.info(
                     "Power sync: instance %s was %s, hardware reports %s",
                     instance_uuid,
                     recorded,
                     observed,
                 )
-    return SyncResult(checked=len(rows), corrected=corrected, failed=failed)
+    return SyncResult(
+        checked=len(rows),
+        corrected=corrected,
+        failed=failed,
+        corrected_instances=tuple(corrected_instances),
+    )

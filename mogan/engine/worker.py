@@ -23,11 +23,12 @@ from mogan.core.logcontext import request_id_var
 from mogan.db.database import OPERATIONS_CHANNEL, Database
 from mogan.db.models import Operation, utcnow
 from mogan.drivers.registry import DriverRegistry
-from mogan.engine import leases, registry
+from mogan.engine import events, leases, registry
 from mogan.engine.operations import HANDLERS
 from mogan.engine.operations.base import EngineSettings, Work
 from mogan.engine.power_sync import sync_power_states
 from mogan.engine.retry import Interrupted
+from mogan.notifications import Notifier, NullNotifier
 
 LOG = logging.getLogger(__name__)
 
@@ -44,8 +45,15 @@ class EngineConfig:
 
 
 class Engine:
-    def __init__(self, db: Database, drivers: DriverRegistry, config: EngineConfig) -> None:
+    def __init__(
+        self,
+        db: Database,
+        drivers: DriverRegistry,
+        config: EngineConfig,
+        notifier: Notifier | None = None,
+    ) -> None:
         self._db = db
+        self._notifier = notifier or NullNotifier()
         self._drivers = drivers
         self._config = config
         self.id = f"{config.host}:{uuid_module.uuid4().hex[:12]}"
@@ -157,6 +165,10 @@ class Engine:
                     workers=self._config.sync_power_state_workers,
                     owns=functools.partial(self._owns, ring),
                 )
+                for instance_uuid in result.corrected_instances:
+                    events.emit(
+                        self._db, self._notifier, "instance.power_state.corrected", instance_uuid
+                    )
                 LOG.debug("Power sync: %s", result)
             except Exception as exc:
                 LOG.warning("Power sync round failed: %s", exc)
@@ -200,6 +212,15 @@ class Engine:
         )
         step: str | None = operation.step
         request_id_var.set(work.state.get("request_id") or f"op-{operation.id}")
+        before = events.snapshot(self._db, operation.instance_uuid)
+        if operation.claims == 1 and step == handler.first_step:
+            events.emit(
+                self._db,
+                self._notifier,
+                f"{handler.event(work)}.start",
+                operation.instance_uuid,
+                before=before,
+            )
         LOG.info(
             "Engine %s runs %s operation %d of instance %s from step %s (claim %d)",
             self.id,
@@ -241,6 +262,19 @@ class Engine:
                     operation.id,
                 )
         finally:
+            if work.outcome in (leases.SUCCEEDED, leases.FAILED):
+                failed = work.outcome == leases.FAILED
+                try:
+                    events.emit(
+                        self._db,
+                        self._notifier,
+                        f"{handler.event(work)}.{'error' if failed else 'end'}",
+                        operation.instance_uuid,
+                        before=before,
+                        priority="ERROR" if failed else "INFO",
+                    )
+                except Exception as exc:  # a notification never fails an operation
+                    LOG.warning("Notification for operation %d not emitted: %s", operation.id, exc)
             with self._running_guard:
                 self._running.discard(operation.id)
             self._slots.release()

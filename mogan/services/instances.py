@@ -27,6 +27,7 @@ from mogan.db.models import (
     Node,
     Operation,
 )
+from mogan.notifications import Notifier, NullNotifier, instance_payload
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.lookup import canonical_uuid
@@ -50,8 +51,14 @@ class InstanceRecord:
 
 class InstanceService:
     def __init__(
-        self, db: Database, policy: Policy, wake_engine: Callable[[], None], max_limit: int
+        self,
+        db: Database,
+        policy: Policy,
+        wake_engine: Callable[[], None],
+        max_limit: int,
+        notifier: Notifier | None = None,
     ) -> None:
+        self._notifier = notifier or NullNotifier()
         self._db = db
         self._policy = policy
         self._wake_engine = wake_engine
@@ -257,6 +264,7 @@ class InstanceService:
             fault = None
             if instance.status == states.ERROR:
                 fault = self._latest_faults(session, [instance]).get(instance.uuid)
+        self._notifier.emit("instance.update", instance_payload(instance))  # committed
         return InstanceRecord(instance, fault)
 
     # -- delete --------------------------------------------------------------------------------

@@ -49,6 +49,8 @@ class Work:
     drivers: DriverRegistry
     settings: EngineSettings
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: How the operation ended (``leases.SUCCEEDED`` …), once it has.
+    outcome: str | None = None
 
     def advance(self, session: Session, step: str) -> str:
         """Record that the next step is ``step`` (in the caller's transaction) and return it."""
@@ -57,6 +59,7 @@ class Work:
 
     def finish(self, session: Session, status: str = leases.SUCCEEDED) -> None:
         leases.finish(session, self.operation_id, self.owner, status, self.state)
+        self.outcome = status
 
     def driver_call(self, call: Callable[[], T], what: str) -> T:
         return call_with_retries(
@@ -115,6 +118,11 @@ class Handler:
     """A step machine: ``step_<name>(work)`` returns the next step name, or None when done."""
 
     kind: str
+    first_step: str
+
+    def event(self, work: Work) -> str:
+        """The notification event of this operation, without ``.start``/``.end``/``.error``."""
+        return f"instance.{self.kind}"
 
     def run_step(self, step: str, work: Work) -> str | None:
         method: Callable[[Work], str | None] = getattr(self, f"step_{step}")

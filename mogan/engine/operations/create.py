@@ -40,6 +40,7 @@ class _NoLongerBuilding(Exception):
 
 class CreateInstance(Handler):
     kind = "create"
+    first_step = "schedule"
 
     def _building(self, work: Work) -> Instance | None:
         with work.db.read() as session:

@@ -29,6 +29,7 @@ LOG = logging.getLogger(__name__)
 
 class DeleteInstance(Handler):
     kind = "delete"
+    first_step = "teardown"
 
     def step_teardown(self, work: Work) -> str | None:
         with work.db.read() as session:

@@ -29,12 +29,26 @@ from mogan.engine.retry import Interrupted
 
 LOG = logging.getLogger(__name__)
 
+#: The notification event of each power action.
+_EVENTS = {
+    "on": "instance.power_on",
+    "off": "instance.power_off",
+    "soft_off": "instance.power_off",
+    "reboot": "instance.reboot",
+    "soft_reboot": "instance.reboot",
+}
+
 #: Soft actions and the hard action they fall back to when ``soft_power_fallback = hard``.
 _SOFT_FALLBACK = {"soft_off": "off", "soft_reboot": "reboot"}
 
 
 class SetPowerState(Handler):
     kind = "power"
+    first_step = "request"
+
+    def event(self, work: Work) -> str:
+        action = work.state.get("fell_back_from") or work.state["action"]
+        return _EVENTS[action]
 
     def _current(self, work: Work) -> Instance | None:
         with work.db.read() as session:
