@@ -21,7 +21,10 @@ BACKENDS = ("sqlite", "postgresql")
 
 def _pg_admin() -> sa.Engine:
     return sa.create_engine(
-        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+        PG_ADMIN_URL,
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=True,  # survives the PostgreSQL restart a scale-out test makes
+        connect_args={"connect_timeout": 5},
     )
 
 

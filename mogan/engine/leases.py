@@ -85,17 +85,18 @@ def claim_next(db: Database, owner: str, lease_seconds: float) -> Operation | No
         return operation
 
 
-def next_foreign_expiry(db: Database, owner: str) -> dt.datetime | None:
-    """When the first lease held by another engine runs out: the moment a takeover may be due.
+def next_expiry(db: Database, working_on: Iterable[int]) -> dt.datetime | None:
+    """When the first lease not being worked on here runs out: the moment a takeover may be
+    due (another engine died, or this one had to drop an operation during an outage).
 
     Lease expiry announces itself to nobody, so the dispatcher sleeps no longer than this.
     """
+    query = select(func.min(Operation.lease_expires_at)).where(Operation.status == RUNNING)
+    ids = list(working_on)
+    if ids:
+        query = query.where(Operation.id.not_in(ids))
     with db.read() as session:
-        expiry: dt.datetime | None = session.scalar(
-            select(func.min(Operation.lease_expires_at)).where(
-                Operation.status == RUNNING, Operation.owner != owner
-            )
-        )
+        expiry: dt.datetime | None = session.scalar(query)
         return expiry
 
 

@@ -126,9 +126,11 @@ class Engine:
 
     def _next_look(self) -> float:
         """Seconds until the dispatcher looks again without being woken: the fallback poll, or
-        sooner when another engine's lease runs out (it may have died; its work is ours)."""
+        sooner when a lease nobody here works on runs out (its engine may have died)."""
         try:
-            expiry = leases.next_foreign_expiry(self._db, self.id)
+            with self._running_guard:
+                working_on = set(self._running)
+            expiry = leases.next_expiry(self._db, working_on)
         except Exception:  # the database is away; the poll interval will do
             return self._config.poll_interval
         if expiry is None:
@@ -212,15 +214,7 @@ class Engine:
         )
         step: str | None = operation.step
         request_id_var.set(work.state.get("request_id") or f"op-{operation.id}")
-        before = events.snapshot(self._db, operation.instance_uuid)
-        if operation.claims == 1 and step == handler.first_step:
-            events.emit(
-                self._db,
-                self._notifier,
-                f"{handler.event(work)}.start",
-                operation.instance_uuid,
-                before=before,
-            )
+        before = None
         LOG.info(
             "Engine %s runs %s operation %d of instance %s from step %s (claim %d)",
             self.id,
@@ -231,6 +225,18 @@ class Engine:
             operation.claims,
         )
         try:
+            # Everything that touches the database is inside this block: an outage here must
+            # still reach the ``finally`` that lets go of the operation, or its lease would be
+            # renewed forever and nobody would ever take it over.
+            before = events.snapshot(self._db, operation.instance_uuid)
+            if operation.claims == 1 and step == handler.first_step:
+                events.emit(
+                    self._db,
+                    self._notifier,
+                    f"{handler.event(work)}.start",
+                    operation.instance_uuid,
+                    before=before,
+                )
             while step is not None:
                 if self._stopping.is_set():
                     raise Interrupted(step)

@@ -213,3 +213,64 @@ def test_an_engine_killed_mid_work_is_taken_over(cluster: Cluster):
         assert taken, "the second engine should have taken over some operations"
         assert all(op[1] == "succeeded" for op in cluster.operations())
     assert second.stop() == 0
+
+
+def _restart_postgresql() -> None:
+    versions = sorted(Path("/etc/postgresql").iterdir())
+    if not versions:
+        raise RuntimeError("no PostgreSQL cluster under /etc/postgresql to restart")
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1].name, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_postgresql_restarted_under_load(cluster: Cluster):
+    """503 while the database is away, never a hang or a 500; every 2xx is carried out."""
+    api_process = cluster.start("api", api={"workers": 1})
+    cluster.start("engine")
+    with httpx.Client(base_url=api_process.url, timeout=30, headers=ADMIN) as client:
+        api = Api(client)
+        fleet = _fleet(api, 60)
+        accepted: list[str] = []
+        statuses: Counter[int] = Counter()
+        restarter = None
+        for index in range(50):
+            if index == 10:
+                import threading
+
+                restarter = threading.Thread(target=_restart_postgresql)
+                restarter.start()
+            response = api.create(
+                fleet["type"],
+                fleet["image"],
+                [{"net_id": fleet["network"]["uuid"]}],
+                name=f"load-{index}",
+            )
+            statuses[response.status_code] += 1
+            if response.status_code == 201:
+                accepted.append(response.json()["uuid"])
+            else:
+                assert response.status_code == 503, response.text
+                assert "database" in response.json()["error_message"]
+            time.sleep(0.05)
+        assert restarter is not None
+        restarter.join(120)
+        assert statuses[503] >= 1, statuses  # the outage was seen, and answered properly
+        assert set(statuses) <= {201, 503}, statuses
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                instances = {i["uuid"]: i for i in _instances(api)}
+            except (KeyError, httpx.HTTPError):
+                instances = {}
+            if all(instances.get(u, {}).get("status") == "active" for u in accepted):
+                break
+            assert time.monotonic() < deadline, Counter(
+                instances.get(u, {}).get("status") for u in accepted
+            )
+            time.sleep(0.5)
+        assert len(instances) == len(accepted)  # nothing refused was half-created
+    assert "Traceback" not in api_process.log()
