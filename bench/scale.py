@@ -1,0 +1,282 @@
+"""Mogan at scale on PostgreSQL: `mogan api` with 2 workers, engines with the fake driver at
+zero latency. Prints a table.
+
+    apt-get install wrk        # once
+    .venv/bin/python -m bench.scale [--instances 1000] [--stored 10000]
+
+Figures:
+- GET one instance: ``wrk -c8 -d20s`` against ``/v1/instances/<uuid>``.
+- GET a detail list of 1,000 instances out of ``--stored`` in the database (median of 20).
+- create → active for ``--instances`` instances on as many nodes, with 1 and with 2 engines
+  (32 concurrent clients posting; wall time from the first POST to the last ``active``).
+- Memory (RSS) per process, and the machine's ceiling: a bare ASGI app under uvicorn answering
+  a pre-built JSON body of the same size, under the same wrk load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid as uuid_module
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from tests.databases import fresh_database
+from tests.functional.process import MoganProcess, free_port, mogan_command
+
+ADMIN = {"X-Project-Id": "admin", "X-User-Id": "admin", "X-Roles": "admin"}
+ENGINE = {
+    "workers": 32,
+    "poll_interval": 30,
+    "sync_power_state_interval": 0,
+    "power_poll_interval": 0.05,
+    "driver_retry_interval": 0.05,
+}
+
+
+def wrk(url: str, headers: dict[str, str], seconds: int = 20) -> tuple[float, float]:
+    """(requests per second, p50 latency in ms) of wrk -t2 -c8 against ``url``."""
+    args = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency"]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    assert p50 is not None, out
+    latency, unit = float(p50.group(1)), p50.group(2)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return rate, latency * scale
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (uvicorn workers), in MiB."""
+    total = 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pids += [int(c) for c in children]
+        except (FileNotFoundError, AttributeError):
+            pass
+    return total / 1024
+
+
+def _pid(process: MoganProcess) -> int:
+    assert process.process is not None
+    return process.process.pid
+
+
+def seed_instances(url: str, count: int) -> str:
+    engine = sa.create_engine(url)
+    start = dt.datetime(2026, 1, 1)
+    rows = [
+        {
+            "uuid": str(uuid_module.uuid4()),
+            "name": f"stored-{i}",
+            "project_id": "admin",
+            "user_id": "admin",
+            "status": "active",
+            "power_state": "power on",
+            "instance_type_uuid": str(uuid_module.UUID(int=1)),
+            "image_uuid": str(uuid_module.UUID(int=2)),
+            "availability_zone": "az1",
+            "network_info": json.dumps({}),
+            "extra": json.dumps({"role": "web"}),
+            "created_at": start + dt.timedelta(seconds=i),
+        }
+        for i in range(count)
+    ]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO instances (uuid, name, project_id, user_id, status, power_state, "
+                "instance_type_uuid, image_uuid, availability_zone, network_info, extra, "
+                "created_at) VALUES (:uuid, :name, :project_id, :user_id, :status, :power_state, "
+                ":instance_type_uuid, :image_uuid, :availability_zone, :network_info, :extra, "
+                ":created_at)"
+            ),
+            rows,
+        )
+    engine.dispose()
+    return str(rows[0]["uuid"])
+
+
+def create_to_active(api_url: str, count: int, prefix: str) -> float:
+    client = httpx.Client(base_url=api_url, headers=ADMIN, timeout=60)
+    for index in range(count):
+        response = client.post(
+            "/v1/nodes",
+            json={
+                "name": f"{prefix}-node-{index}",
+                "driver": "fake",
+                "availability_zone": "az1",
+                "nics": [
+                    {
+                        "mac_address": f"52:55:{len(prefix):02x}:{index // 256:02x}:"
+                        f"{index % 256:02x}:01"
+                    }
+                ],
+            },
+        )
+        assert response.status_code == 201, response.text
+    type_ = client.post("/v1/types", json={"name": f"{prefix}-type"}).json()
+    image = client.post(
+        "/v1/images", json={"name": "i", "url": "http://i/x.iso", "disk_format": "iso"}
+    ).json()
+    network = client.post(
+        "/v1/networks", json={"name": "n", "subnets": [{"cidr": f"10.{len(prefix)}.0.0/16"}]}
+    ).json()
+    body = {
+        "instance_type_uuid": type_["uuid"],
+        "image_uuid": image["uuid"],
+        "networks": [{"net_id": network["uuid"]}],
+    }
+    started = time.perf_counter()
+
+    def post(index: int) -> str:
+        with httpx.Client(base_url=api_url, headers=ADMIN, timeout=60) as own:
+            made = own.post("/v1/instances", json={**body, "name": f"{prefix}-{index}"})
+            assert made.status_code == 201, made.text
+            return str(made.json()["uuid"])
+
+    with ThreadPoolExecutor(32) as pool:
+        wanted = set(pool.map(post, range(count)))
+    while True:
+        done: set[str] = set()
+        next_url: str | None = "/v1/instances?all_tenants=1&limit=1000&status=active&fields=uuid"
+        while next_url:
+            page = client.get(next_url).json()
+            done |= {i["uuid"] for i in page["instances"]}
+            next_url = page.get("next")
+        if wanted <= done:
+            break
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    client.close()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=1000)
+    parser.add_argument("--stored", type=int, default=10000)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="mogan-scale-"))
+    rows: list[tuple[str, str]] = []
+    with fresh_database("postgresql", str(work)) as url:
+        config = work / "upgrade.conf"
+        config.write_text(f"[database]\nconnection = {url}\n")
+        subprocess.run(
+            [*mogan_command(), "--config-file", str(config), "db", "upgrade"],
+            check=True,
+            capture_output=True,
+        )
+        api = MoganProcess(work, url, command="api", api={"workers": 2}, engine=ENGINE).start()
+        engines = [MoganProcess(work, url, command="engine", engine=ENGINE).start()]
+        try:
+            one = seed_instances(url, args.stored)
+            rate, p50 = wrk(f"{api.url}/v1/instances/{one}", ADMIN, args.seconds)
+            rows.append(("GET one instance, wrk -c8", f"{rate:,.0f} req/s, p50 {p50:.1f} ms"))
+            with httpx.Client(base_url=api.url, headers=ADMIN, timeout=60) as client:
+                times = []
+                for _ in range(20):
+                    began = time.perf_counter()
+                    page = client.get(
+                        "/v1/instances/detail", params={"all_tenants": 1, "limit": 1000}
+                    )
+                    times.append(time.perf_counter() - began)
+                    assert len(page.json()["instances"]) == 1000
+            rows.append(
+                (
+                    f"GET detail list of 1,000 (of {args.stored:,} stored)",
+                    f"{statistics.median(times) * 1000:.0f} ms median",
+                )
+            )
+            single = create_to_active(api.url, args.instances, "one")
+            rows.append(
+                (
+                    f"create → active, {args.instances:,} instances, 1 engine",
+                    f"{single:.1f} s, {args.instances / single:.0f} instances/s",
+                )
+            )
+            engines.append(MoganProcess(work, url, command="engine", engine=ENGINE).start())
+            double = create_to_active(api.url, args.instances, "two")
+            rows.append(
+                (
+                    f"create → active, {args.instances:,} instances, 2 engines",
+                    f"{double:.1f} s, {args.instances / double:.0f} instances/s "
+                    f"({single / double:.2f}x)",
+                )
+            )
+            rows.append(
+                (
+                    "memory: mogan api (2 workers, with supervisor)",
+                    f"{rss_mb(_pid(api)):.0f} MiB",
+                )
+            )
+            rows.append(("memory: one mogan engine", f"{rss_mb(_pid(engines[0])):.0f} MiB"))
+        finally:
+            for process in (api, *engines):
+                process.kill()
+    body = json.dumps({"instance": "x" * 700}).encode()
+    app = work / "bare.py"
+    app.write_text(
+        f"BODY = {body!r}\n"
+        "async def app(scope, receive, send):\n"
+        "    await send({'type': 'http.response.start', 'status': 200, "
+        "'headers': [(b'content-type', b'application/json')]})\n"
+        "    await send({'type': 'http.response.body', 'body': BODY})\n"
+    )
+    port = free_port()
+    bare = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare:app",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=work,
+    )
+    try:
+        time.sleep(2)
+        rate, p50 = wrk(f"http://127.0.0.1:{port}/", {}, args.seconds)
+        rows.append(
+            (
+                "ceiling: bare ASGI app, same-size body, 2 workers",
+                f"{rate:,.0f} req/s, p50 {p50:.1f} ms",
+            )
+        )
+    finally:
+        bare.terminate()
+        bare.wait()
+    print(f"\nMogan on PostgreSQL, this machine ({os.cpu_count()} cores)\n")
+    print("| figure | Mogan |")
+    print("| --- | --- |")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
