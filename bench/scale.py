@@ -126,7 +126,7 @@ def create_to_active(api_url: str, count: int, prefix: str) -> float:
                 "availability_zone": "az1",
                 "nics": [
                     {
-                        "mac_address": f"52:55:{len(prefix):02x}:{index // 256:02x}:"
+                        "mac_address": f"52:55:{ord(prefix[0]):02x}:{index // 256:02x}:"
                         f"{index % 256:02x}:01"
                     }
                 ],

@@ -52,10 +52,13 @@ class Mogan:
         self.db.dispose()
 
 
-def build_database(conf: cfg.ConfigOpts) -> Database:
+def build_database(conf: cfg.ConfigOpts, *, engine_workers: int = 0) -> Database:
+    """The process's database handle. An engine's pool holds a connection for each of its
+    workers plus its own loops, so its lease heartbeat never waits behind busy workers."""
+    pool_size = max(conf.database.max_pool_size, engine_workers + 4)
     return Database(
         mogan_conf.database_url(conf),
-        pool_size=conf.database.max_pool_size,
+        pool_size=pool_size,
         max_overflow=conf.database.max_overflow,
     )
 
@@ -135,7 +138,7 @@ def build_engine(
 
 def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
     """Everything one process needs; the engine is built but not started."""
-    db = build_database(conf)
+    db = build_database(conf, engine_workers=conf.engine.workers if with_engine else 0)
     drivers = build_drivers(conf, db)
     notifier = build_notifier(conf, "engine" if with_engine else "api")
     engine = build_engine(conf, db, drivers, notifier) if with_engine else None

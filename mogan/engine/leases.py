@@ -47,11 +47,21 @@ def _claimable(now: dt.datetime) -> Any:
     )
 
 
-def claim_next(db: Database, owner: str, lease_seconds: float) -> Operation | None:
-    """Claim the oldest claimable operation for ``owner``, or return ``None``."""
+def claim_next(
+    db: Database, owner: str, lease_seconds: float, working_on: Iterable[int] = ()
+) -> Operation | None:
+    """Claim the oldest claimable operation for ``owner``, or return ``None``.
+
+    ``working_on`` are operations this engine is running: even if their lease ran out (a
+    starved heartbeat), they are not claimed again here while the first run goes on.
+    """
     now = utcnow()
     with db.write() as session:
-        query = select(Operation).where(_claimable(now)).order_by(Operation.id).limit(1)
+        query = select(Operation).where(_claimable(now))
+        busy = list(working_on)
+        if busy:
+            query = query.where(Operation.id.not_in(busy))
+        query = query.order_by(Operation.id).limit(1)
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=Operation)
         operation = session.scalars(query).first()
@@ -64,6 +74,7 @@ def claim_next(db: Database, owner: str, lease_seconds: float) -> Operation | No
                 .where(
                     Operation.id == operation.id,
                     Operation.status == operation.status,
+                    Operation.claims == operation.claims,
                     (
                         Operation.owner.is_(None)
                         if expected_owner is None
@@ -121,19 +132,29 @@ def renew(db: Database, owner: str, operation_ids: Iterable[int], lease_seconds:
         )
 
 
-def guard(operation_id: int, owner: str) -> Any:
-    """The WHERE clause that holds only while ``owner`` still holds the operation."""
-    return and_(Operation.id == operation_id, Operation.owner == owner, Operation.status == RUNNING)
+def guard(operation_id: int, owner: str, claim: int) -> Any:
+    """The WHERE clause that holds only while this very claim still holds the operation.
+
+    ``claim`` (the operation's claim count when it was claimed) is a fencing token: if the
+    lease ran out and the operation was claimed again — by another engine or by this one —
+    the count moved on, and the older run can no longer record anything.
+    """
+    return and_(
+        Operation.id == operation_id,
+        Operation.owner == owner,
+        Operation.claims == claim,
+        Operation.status == RUNNING,
+    )
 
 
 def save_progress(
-    session: Any, operation_id: int, owner: str, step: str, state: dict[str, Any]
+    session: Any, operation_id: int, owner: str, claim: int, step: str, state: dict[str, Any]
 ) -> None:
     """Record the step reached, inside the caller's transaction; ``LeaseLost`` if taken over."""
     moved = affected(
         session.execute(
             update(Operation)
-            .where(guard(operation_id, owner))
+            .where(guard(operation_id, owner, claim))
             .values(step=step, state=state)
             .execution_options(synchronize_session=False)
         )
@@ -142,12 +163,14 @@ def save_progress(
         raise LeaseLost(f"operation {operation_id} is no longer held by {owner}")
 
 
-def finish(session: Any, operation_id: int, owner: str, status: str, state: dict[str, Any]) -> None:
+def finish(
+    session: Any, operation_id: int, owner: str, claim: int, status: str, state: dict[str, Any]
+) -> None:
     """End the operation with ``status``, inside the caller's transaction."""
     moved = affected(
         session.execute(
             update(Operation)
-            .where(guard(operation_id, owner))
+            .where(guard(operation_id, owner, claim))
             .values(status=status, state=state, finished_at=utcnow(), lease_expires_at=None)
             .execution_options(synchronize_session=False)
         )

@@ -108,7 +108,11 @@ class Engine:
         while not self._stopping.is_set():
             try:
                 while not self._stopping.is_set() and self._slots.acquire(blocking=False):
-                    operation = leases.claim_next(self._db, self.id, self._config.lease_timeout)
+                    with self._running_guard:
+                        working_on = set(self._running)
+                    operation = leases.claim_next(
+                        self._db, self.id, self._config.lease_timeout, working_on
+                    )
                     if operation is None:
                         self._slots.release()
                         break
@@ -149,8 +153,10 @@ class Engine:
             except Exception as exc:  # the database may be away; leases simply run out
                 LOG.warning("Engine %s: lease renewal failed: %s", self.id, exc)
                 continue
-            for lost in ids - held:
-                LOG.warning("Engine %s lost the lease of operation %d", self.id, lost)
+            with self._running_guard:
+                lost = (ids - held) & self._running  # not merely finished meanwhile
+            for operation_id in sorted(lost):
+                LOG.warning("Engine %s lost the lease of operation %d", self.id, operation_id)
 
     def _power_sync_loop(self) -> None:
         interval = self._config.sync_power_state_interval
@@ -206,6 +212,7 @@ class Engine:
             operation_id=operation.id,
             instance_uuid=operation.instance_uuid,
             owner=self.id,
+            claim=operation.claims,
             state=dict(operation.state or {}),
             db=self._db,
             drivers=self._drivers,
@@ -244,7 +251,7 @@ class Engine:
         except leases.LeaseLost as exc:
             LOG.warning("Engine %s: %s", self.id, exc)
         except Interrupted:
-            self._hand_back(operation.id)
+            self._hand_back(operation.id, operation.claims)
         except ServiceUnavailable:
             LOG.warning(
                 "Operation %d paused: database unavailable; another claim resumes it", operation.id
@@ -286,13 +293,13 @@ class Engine:
             self._slots.release()
             self._wakeup.set()
 
-    def _hand_back(self, operation_id: int) -> None:
+    def _hand_back(self, operation_id: int, claim: int) -> None:
         """Return an interrupted operation to the queue so the next engine resumes it at once."""
         try:
             with self._db.write() as session:
                 session.execute(
                     update(Operation)
-                    .where(leases.guard(operation_id, self.id))
+                    .where(leases.guard(operation_id, self.id, claim))
                     .values(status=leases.PENDING, owner=None, lease_expires_at=None)
                     .execution_options(synchronize_session=False)
                 )

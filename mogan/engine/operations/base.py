@@ -44,6 +44,8 @@ class Work:
     operation_id: int
     instance_uuid: str
     owner: str
+    #: The fencing token of this run (the operation's claim count): see ``leases.guard``.
+    claim: int
     state: dict[str, Any]
     db: Database
     drivers: DriverRegistry
@@ -54,11 +56,11 @@ class Work:
 
     def advance(self, session: Session, step: str) -> str:
         """Record that the next step is ``step`` (in the caller's transaction) and return it."""
-        leases.save_progress(session, self.operation_id, self.owner, step, self.state)
+        leases.save_progress(session, self.operation_id, self.owner, self.claim, step, self.state)
         return step
 
     def finish(self, session: Session, status: str = leases.SUCCEEDED) -> None:
-        leases.finish(session, self.operation_id, self.owner, status, self.state)
+        leases.finish(session, self.operation_id, self.owner, self.claim, status, self.state)
         self.outcome = status
 
     def driver_call(self, call: Callable[[], T], what: str) -> T:
