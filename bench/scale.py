@@ -36,8 +36,10 @@ from tests.databases import fresh_database
 from tests.functional.process import MoganProcess, free_port, mogan_command
 
 ADMIN = {"X-Project-Id": "admin", "X-User-Id": "admin", "X-Roles": "admin"}
+#: Fits PostgreSQL's default max_connections (100): 2 engines x (16 + 4) + 2 API workers x 15.
+DATABASE = {"max_pool_size": 10, "max_overflow": 5}
 ENGINE = {
-    "workers": 32,
+    "workers": 16,
     "poll_interval": 30,
     "sync_power_state_interval": 0,
     "power_poll_interval": 0.05,
@@ -186,8 +188,12 @@ def main() -> int:
             check=True,
             capture_output=True,
         )
-        api = MoganProcess(work, url, command="api", api={"workers": 2}, engine=ENGINE).start()
-        engines = [MoganProcess(work, url, command="engine", engine=ENGINE).start()]
+        api = MoganProcess(
+            work, url, command="api", api={"workers": 2}, engine=ENGINE, database=DATABASE
+        ).start()
+        engines = [
+            MoganProcess(work, url, command="engine", engine=ENGINE, database=DATABASE).start()
+        ]
         try:
             one = seed_instances(url, args.stored)
             rate, p50 = wrk(f"{api.url}/v1/instances/{one}", ADMIN, args.seconds)
@@ -214,7 +220,9 @@ def main() -> int:
                     f"{single:.1f} s, {args.instances / single:.0f} instances/s",
                 )
             )
-            engines.append(MoganProcess(work, url, command="engine", engine=ENGINE).start())
+            engines.append(
+                MoganProcess(work, url, command="engine", engine=ENGINE, database=DATABASE).start()
+            )
             double = create_to_active(api.url, args.instances, "two")
             rows.append(
                 (

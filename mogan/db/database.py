@@ -144,6 +144,8 @@ def _is_disconnect(exc: OperationalError) -> bool:
             "the database system is",
             "connection timeout",
             "connection is closed",
+            "too many clients",  # max_connections reached: busy, not broken; retry later
+            "connection failed",
             "consuming input failed",
             "timeout expired",
         )
