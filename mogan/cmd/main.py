@@ -13,7 +13,7 @@ from mogan.cmd import logs
 LOG = logging.getLogger("mogan")
 
 #: Where each subcommand's own --config-file lands (so it works before or after the command).
-_CONFIG_DESTS = ("serve_config", "db_config", "api_config", "engine_config")
+_CONFIG_DESTS = ("serve_config", "api_config", "engine_config", "db_config")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,38 +28,22 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the API and an engine in one process")
     serve.add_argument(
-        "--config-file",
-        action="append",
-        default=[],
-        dest="serve_config",
-        metavar="FILE",
-        help="INI configuration file",
-    )
-    serve.add_argument(
         "--demo",
         action="store_true",
         help="on an empty database, enrol a simulated fleet to try Mogan with",
     )
     api = commands.add_parser("api", help="run the HTTP API ([api] workers processes)")
-    api.add_argument(
-        "--config-file",
-        action="append",
-        default=[],
-        dest="api_config",
-        metavar="FILE",
-        help="INI configuration file",
-    )
     engine = commands.add_parser("engine", help="run one engine")
-    engine.add_argument(
-        "--config-file",
-        action="append",
-        default=[],
-        dest="engine_config",
-        metavar="FILE",
-        help="INI configuration file",
-    )
     db = commands.add_parser("db", help="database schema")
-    db.add_argument("--config-file", action="append", default=[], dest="db_config", metavar="FILE")
+    for subcommand, dest in zip((serve, api, engine, db), _CONFIG_DESTS, strict=True):
+        subcommand.add_argument(
+            "--config-file",
+            action="append",
+            default=[],
+            dest=dest,
+            metavar="FILE",
+            help="INI configuration file",
+        )
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply the schema migrations")
     db_commands.add_parser("version", help="print the schema revision")

@@ -26,7 +26,12 @@ def emit(
     before: Instance | None = None,
     priority: str = "INFO",
 ) -> None:
-    """Emit ``event_type`` with the instance as it is now (or, once deleted, as it was)."""
+    """Emit ``event_type`` with the instance as it is now (or, once deleted, as it was).
+
+    Reads nothing when notifications are off.
+    """
+    if not notifier.enabled:
+        return
     with db.read() as session:
         instance = session.get(Instance, instance_uuid)
         fault = None

@@ -235,7 +235,8 @@ class Engine:
             # Everything that touches the database is inside this block: an outage here must
             # still reach the ``finally`` that lets go of the operation, or its lease would be
             # renewed forever and nobody would ever take it over.
-            before = events.snapshot(self._db, operation.instance_uuid)
+            if self._notifier.enabled:  # the payload of a later .end, once the row is gone
+                before = events.snapshot(self._db, operation.instance_uuid)
             if operation.claims == 1 and step == handler.first_step:
                 events.emit(
                     self._db,

@@ -53,6 +53,9 @@ def instance_payload(instance: Any, fault: Mapping[str, Any] | None = None) -> d
 class Notifier:
     """Emits ``event_type`` with ``payload`` at ``priority`` (``INFO`` or ``ERROR``)."""
 
+    #: False when events go nowhere, so callers can skip building payloads.
+    enabled = True
+
     def emit(self, event_type: str, payload: dict[str, Any], priority: str = "INFO") -> None:
         raise NotImplementedError
 
@@ -61,6 +64,8 @@ class Notifier:
 
 
 class NullNotifier(Notifier):
+    enabled = False
+
     def emit(self, event_type: str, payload: dict[str, Any], priority: str = "INFO") -> None:
         pass
 

@@ -264,7 +264,8 @@ class InstanceService:
             fault = None
             if instance.status == states.ERROR:
                 fault = self._latest_faults(session, [instance]).get(instance.uuid)
-        self._notifier.emit("instance.update", instance_payload(instance))  # committed
+        if self._notifier.enabled:
+            self._notifier.emit("instance.update", instance_payload(instance))  # committed
         return InstanceRecord(instance, fault)
 
     # -- delete --------------------------------------------------------------------------------

@@ -182,7 +182,7 @@ def test_db_upgrade_command(backend: str, tmp_path: Path):
         )
         assert upgrade.returncode == 0, upgrade.stderr
         version = subprocess.run(
-            [*mogan_command(), "--config-file", str(config), "db", "version"],
+            [*mogan_command(), "db", "--config-file", str(config), "version"],
             capture_output=True,
             text=True,
             timeout=60,
