@@ -202,14 +202,13 @@ class ThreadedServer:
     """The app under a real uvicorn server on a free loopback port, in a background thread."""
 
     def __init__(self, app: Any) -> None:
-        import socket
         import threading
 
         import uvicorn
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        from tests.functional.process import free_port
+
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(
             uvicorn.Config(

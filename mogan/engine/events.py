@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from mogan.core import states
@@ -44,17 +42,7 @@ def emit(
             ).first()
     if instance is None and before is None:
         return
-    payload = instance_payload(instance or before, _fault(fault))
+    payload = instance_payload(instance or before, fault)
     if instance is None:
         payload["mogan_object.data"]["status"] = "deleted"
     notifier.emit(event_type, payload, priority)
-
-
-def _fault(fault: InstanceFault | None) -> dict[str, Any] | None:
-    if fault is None:
-        return None
-    return {
-        "code": fault.code,
-        "message": fault.message,
-        "created_at": fault.created_at.isoformat() + "+00:00",
-    }

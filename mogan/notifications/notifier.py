@@ -7,7 +7,6 @@ import logging
 import queue
 import threading
 import warnings
-from collections.abc import Mapping
 from typing import Any
 
 LOG = logging.getLogger(__name__)
@@ -38,10 +37,18 @@ def _iso(value: Any) -> Any:
     return value.replace(tzinfo=dt.UTC).isoformat() if isinstance(value, dt.datetime) else value
 
 
-def instance_payload(instance: Any, fault: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A versioned payload (as Nova's versioned notifications are shaped) for an instance."""
+def instance_payload(instance: Any, fault: Any = None) -> dict[str, Any]:
+    """A versioned payload (as Nova's versioned notifications are shaped) for an instance.
+
+    ``fault`` is the instance's latest fault (anything with ``code``, ``message`` and
+    ``created_at``), or None.
+    """
     data = {name: _iso(getattr(instance, name, None)) for name in INSTANCE_FIELDS}
-    data["fault"] = dict(fault) if fault else None
+    data["fault"] = (
+        None
+        if fault is None
+        else {"code": fault.code, "message": fault.message, "created_at": _iso(fault.created_at)}
+    )
     return {
         "mogan_object.name": "InstancePayload",
         "mogan_object.namespace": "mogan",
