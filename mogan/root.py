@@ -19,6 +19,7 @@ from mogan.db.database import Database
 from mogan.db.fake_hardware import DatabaseHardwareStore
 from mogan.drivers.base import Driver
 from mogan.drivers.fake import FakeDriver
+from mogan.drivers.ironic import InventorySettings, IronicClient, IronicDriver, IronicSettings
 from mogan.drivers.redfish import RedfishDriver, RedfishSettings
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.operations.base import EngineSettings
@@ -27,6 +28,7 @@ from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNo
 from mogan.services.bundle import Services
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
+from mogan.services.manageable import ManageableService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
 from mogan.services.policy import Policy
@@ -81,6 +83,18 @@ def build_drivers(conf: cfg.ConfigOpts, db: Database) -> DriverRegistry:
                 configdrive_url=redfish.configdrive_url,
             )
         ),
+        "ironic": lambda: IronicDriver(
+            IronicClient(conf),
+            IronicSettings(
+                deploy_timeout=conf.ironic.deploy_timeout,
+                poll_interval=conf.ironic.poll_interval,
+            ),
+            InventorySettings(
+                zone_property=conf.ironic.availability_zone_property,
+                zone_from_conductor_group=conf.ironic.availability_zone_from_conductor_group,
+                default_port_type=conf.ironic.default_port_type,
+            ),
+        ),
     }
     unknown = sorted(set(conf.enabled_drivers) - set(available))
     if unknown:
@@ -131,6 +145,7 @@ def build_engine(
             poll_interval=engine_conf.poll_interval,
             sync_power_state_interval=engine_conf.sync_power_state_interval,
             sync_power_state_workers=engine_conf.sync_power_state_workers,
+            sync_inventory_interval=engine_conf.sync_inventory_interval,
             settings=settings,
         ),
     )
@@ -156,6 +171,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         nodes=NodeService(db, policy, drivers, max_limit),
         images=ImageService(db, policy, max_limit),
         networks=NetworkService(db, policy, max_limit),
+        manageable=ManageableService(db, policy, drivers, wake),
     )
     defaults = NoAuthDefaults(
         conf.noauth.default_project_id,

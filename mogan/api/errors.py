@@ -19,6 +19,9 @@ STATUS_BY_ERROR: list[tuple[type[errors.MoganError], int]] = [
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.ServiceUnavailable, 503),
+    # A driver's peer (a BMC, Ironic) reached from a request: down is 503, a refusal 502.
+    (errors.NodeUnreachable, 503),
+    (errors.DriverError, 502),
 ]
 
 

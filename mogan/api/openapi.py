@@ -25,6 +25,7 @@ _BODY_MODELS: list[Any] = [
     schemas.NodeCreate,
     schemas.ImageCreate,
     schemas.NetworkCreate,
+    schemas.AdoptRequest,
 ]
 
 

@@ -130,6 +130,7 @@ def node(record: NodeRecord, base: str) -> dict[str, Any]:
         "maintenance_reason": row.maintenance_reason,
         "instance_uuid": row.instance_uuid,
         "power_state": row.power_state,
+        "provision_state": row.provision_state,
         "last_error": row.last_error,
         "nics": [nic(n) for n in record.nics],
         "created_at": timestamp(row.created_at),

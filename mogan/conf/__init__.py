@@ -30,7 +30,8 @@ _DEFAULT_OPTS = [
     cfg.ListOpt(
         "enabled_drivers",
         default=["fake", "redfish"],
-        help="Drivers nodes may be enrolled with: fake, redfish.",
+        help="Drivers nodes may be enrolled with: fake, redfish, ironic. Nodes of the ironic "
+        "driver are not enrolled in Mogan but synced from Ironic (see [ironic]).",
     ),
     cfg.StrOpt(
         "host",
@@ -97,6 +98,13 @@ _ENGINE_OPTS = [
         "sync_power_state_interval",
         default=60,
         help="Seconds between power state syncs of active instances; 0 or less disables the sync.",
+    ),
+    cfg.FloatOpt(
+        "sync_inventory_interval",
+        default=60.0,
+        help="Seconds between syncs of the nodes of drivers whose inventory lives elsewhere "
+        "(Ironic): new, gone, maintenance and provision state; also finds orphans. "
+        "0 or less disables the periodic sync (POST /v1/nodes/sync still works).",
     ),
     cfg.IntOpt(
         "sync_power_state_workers",
@@ -210,6 +218,38 @@ _REDFISH_OPTS = [
     ),
 ]
 
+_IRONIC_OPTS = [
+    cfg.FloatOpt(
+        "deploy_timeout",
+        default=3600.0,
+        min=1.0,
+        help="Seconds a deploy (or a tear-down with its cleaning) may take in Ironic before "
+        "Mogan gives up on it with a fault.",
+    ),
+    cfg.FloatOpt(
+        "poll_interval",
+        default=2.0,
+        min=0.01,
+        help="Seconds between reads of an Ironic node while waiting for a provision state.",
+    ),
+    cfg.StrOpt(
+        "availability_zone_property",
+        default="availability_zone",
+        help="Key in an Ironic node's properties naming its availability zone.",
+    ),
+    cfg.BoolOpt(
+        "availability_zone_from_conductor_group",
+        default=False,
+        help="Take a node's availability zone from its conductor group when its properties "
+        "name none.",
+    ),
+    cfg.StrOpt(
+        "default_port_type",
+        help="port_type of an Ironic port whose extra.port_type is unset and which has no "
+        "physical network.",
+    ),
+]
+
 _NOTIFICATIONS_OPTS = [
     cfg.StrOpt(
         "driver",
@@ -234,13 +274,39 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
     ("engine", _ENGINE_OPTS),
     ("fake", _FAKE_OPTS),
     ("redfish", _REDFISH_OPTS),
+    ("ironic", _IRONIC_OPTS),
     ("notifications", _NOTIFICATIONS_OPTS),
 ]
 
 
+def _ironic_keystoneauth_opts() -> list[cfg.Opt]:
+    """The keystoneauth session, auth and adapter options of ``[ironic]``, as Nova has them."""
+    from keystoneauth1 import loading as ks_loading
+
+    return (
+        ks_loading.get_session_conf_options()
+        + ks_loading.get_auth_common_conf_options()
+        + ks_loading.get_auth_plugin_conf_options("password")
+        + ks_loading.get_adapter_conf_options(include_deprecated=False)
+    )
+
+
+def _register_ironic_keystoneauth(conf: cfg.ConfigOpts) -> None:
+    from keystoneauth1 import loading as ks_loading
+
+    ks_loading.register_session_conf_options(conf, "ironic")
+    ks_loading.register_auth_conf_options(conf, "ironic")
+    ks_loading.register_adapter_conf_options(conf, "ironic", include_deprecated=False)
+    conf.set_default("service_type", "baremetal", group="ironic")
+
+
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     """Entry point for ``oslo-config-generator``."""
-    return [(group or "DEFAULT", opts) for group, opts in _GROUPS]
+    listed = [(group or "DEFAULT", list(opts)) for group, opts in _GROUPS]
+    for name, opts in listed:
+        if name == "ironic":
+            opts.extend(_ironic_keystoneauth_opts())
+    return listed
 
 
 def load(
@@ -256,6 +322,7 @@ def load(
     conf = cfg.ConfigOpts()
     for group, opts in _GROUPS:
         conf.register_opts(opts, group=group)
+    _register_ironic_keystoneauth(conf)
     policy_opts.set_defaults(conf)
     conf(
         args=[],

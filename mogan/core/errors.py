@@ -10,7 +10,8 @@
     ├── ServiceUnavailable    a dependency (the database) is down; try again (503)
     └── DriverError           hardware or its manager failed (never shown raw to a tenant)
         ├── NodeUnreachable   the BMC / Ironic could not be reached: worth retrying
-        └── UnsupportedAction the hardware cannot do what was asked: not worth retrying
+        ├── UnsupportedAction the hardware cannot do what was asked: not worth retrying
+        └── CleaningFailed    the deployment is gone, but the node is not fit for reuse
 
 Foreign errors (SQLAlchemy, drivers' libraries) are translated where they enter; HTTP codes
 exist only at the API edge (``mogan.api.errors``).
@@ -65,3 +66,7 @@ class NodeUnreachable(DriverError):
 
 class UnsupportedAction(DriverError):
     """The hardware does not support the requested action."""
+
+
+class CleaningFailed(DriverError):
+    """A tear-down removed the instance's deployment but could not clean the node."""

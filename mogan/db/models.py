@@ -136,6 +136,9 @@ class Node(Timestamps, Base):
     instance_uuid: Mapped[str | None] = mapped_column(UUID, unique=True)
     power_state: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: The provision state reported by the service that owns the node (Ironic), null for
+    #: nodes Mogan drives itself. Only null or ``available`` nodes are schedulable.
+    provision_state: Mapped[str | None] = mapped_column(String(32))
 
 
 class Nic(Base):

@@ -34,6 +34,10 @@ class NodeRef:
     uuid: str
     name: str
     driver_info: Mapping[str, Any]
+    #: The instance Mogan has placed on the node, if any: a driver must not tear down a
+    #: deployment that belongs to another instance.
+    instance_uuid: str | None = None
+    properties: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class DeployRequest:
     subnets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     availability_zone: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: The instance type's extra specs (``capabilities:*``, ``root_gb``…).
+    extra_specs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,57 @@ class DeployInterface(abc.ABC):
 
     @abc.abstractmethod
     def undeploy(self, node: NodeRef) -> None:
-        """Power the node off and remove what a deploy left (media, boot settings)."""
+        """Power the node off and remove what a deploy left (media, boot settings).
+
+        Raises ``CleaningFailed`` when the instance's deployment is gone but the node could
+        not be made ready for the next one.
+        """
+
+
+@dataclass(frozen=True)
+class InventoryPort:
+    uuid: str
+    mac_address: str
+    port_type: str | None
+
+
+@dataclass(frozen=True)
+class InventoryNode:
+    """A node as the service that owns it (Ironic) describes it."""
+
+    uuid: str
+    name: str | None
+    resource_class: str | None
+    properties: Mapping[str, Any]
+    availability_zone: str | None
+    maintenance: bool
+    maintenance_reason: str | None
+    #: The owner's provision state; only ``available`` nodes may be scheduled.
+    provision_state: str
+    power_state: str | None
+    #: The instance the owner says the node serves.
+    instance_uuid: str | None
+    last_error: str | None
+    ports: tuple[InventoryPort, ...] = ()
+
+
+#: The provision state of a node that may be given to a new instance.
+AVAILABLE = "available"
+#: The provision state of a node that runs a deployed image.
+ACTIVE = "active"
+
+
+class ManagedInventory(abc.ABC):
+    """For drivers whose nodes are enrolled in another service (Ironic), not in Mogan."""
+
+    @abc.abstractmethod
+    def list_nodes(self) -> list[InventoryNode]:
+        """Every node of the owning service, with its ports."""
+
+    @abc.abstractmethod
+    def adopt(self, node: NodeRef, instance_uuid: str) -> None:
+        """Record in the owning service that the already deployed ``node`` now serves
+        ``instance_uuid``, without redeploying it; refuse if it serves another instance."""
 
 
 class Driver(abc.ABC):
@@ -103,6 +159,8 @@ class Driver(abc.ABC):
     name: str
     power: PowerInterface
     deploy: DeployInterface
+    #: Set by drivers whose nodes come from another service's inventory.
+    inventory: ManagedInventory | None = None
 
     @abc.abstractmethod
     def validate(self, node: NodeRef) -> None:

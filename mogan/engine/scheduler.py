@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from mogan.core.placement import (
@@ -25,6 +25,10 @@ from mogan.core.placement import (
 )
 from mogan.db.database import affected
 from mogan.db.models import Nic, Node
+from mogan.drivers.base import AVAILABLE
+
+#: A node Mogan drives itself has no provision state; one owned by Ironic must be available.
+_PROVISIONABLE = or_(Node.provision_state.is_(None), Node.provision_state == AVAILABLE)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ def candidates(session: Session, request: Request) -> list[Candidate]:
     query = select(Node).where(
         Node.instance_uuid.is_(None),
         Node.maintenance.is_(False),
+        _PROVISIONABLE,
         Node.driver.in_(list(request.drivers)),
     )
     if request.availability_zone is not None:
@@ -89,6 +94,7 @@ def claim(session: Session, node_uuid: str, instance_uuid: str) -> bool:
                     Node.uuid == node_uuid,
                     Node.instance_uuid.is_(None),
                     Node.maintenance.is_(False),
+                    _PROVISIONABLE,
                 )
                 .values(instance_uuid=instance_uuid)
                 .execution_options(synchronize_session=False)
@@ -103,5 +109,16 @@ def release(session: Session, node_uuid: str, instance_uuid: str, **values: obje
         update(Node)
         .where(Node.uuid == node_uuid, Node.instance_uuid == instance_uuid)
         .values(instance_uuid=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_torn_down(session: Session, node_uuid: str) -> None:
+    """A successful tear-down leaves a node its owner manages (Ironic) available again,
+    without waiting for the next inventory sync to say so."""
+    session.execute(
+        update(Node)
+        .where(Node.uuid == node_uuid, Node.provision_state.is_not(None))
+        .values(provision_state=AVAILABLE)
         .execution_options(synchronize_session=False)
     )

@@ -24,6 +24,7 @@ from mogan.db.database import OPERATIONS_CHANNEL, Database
 from mogan.db.models import Operation, utcnow
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine import events, leases, registry
+from mogan.engine.inventory import sync_inventory
 from mogan.engine.operations import HANDLERS
 from mogan.engine.operations.base import EngineSettings, Work
 from mogan.engine.power_sync import sync_power_states
@@ -41,6 +42,7 @@ class EngineConfig:
     poll_interval: float = 2.0
     sync_power_state_interval: float = 60.0
     sync_power_state_workers: int = 8
+    sync_inventory_interval: float = 60.0
     settings: EngineSettings = field(default_factory=EngineSettings)
 
 
@@ -78,6 +80,8 @@ class Engine:
             (self._heartbeat_loop, "engine-heartbeat"),
             (self._power_sync_loop, "engine-power-sync"),
         ]
+        if any(self._drivers.get(name).inventory for name in self._drivers.names):
+            loops.append((self._inventory_sync_loop, "engine-inventory-sync"))
         if self._db.dialect == "postgresql":
             loops.append((self._listen_loop, "engine-listen"))
         for target, name in loops:
@@ -180,6 +184,26 @@ class Engine:
                 LOG.debug("Power sync: %s", result)
             except Exception as exc:
                 LOG.warning("Power sync round failed: %s", exc)
+
+    def _inventory_sync_loop(self) -> None:
+        """Mirror Ironic's nodes, this engine's share of them; the first round at start-up."""
+        interval = self._config.sync_inventory_interval
+        if interval <= 0:
+            return
+        wait = min(1.0, interval)
+        while not self._stopping.wait(wait):
+            wait = interval
+            try:
+                ring = registry.live_ring(self._db, self._config.lease_timeout)
+                if self.id not in ring.members:
+                    wait = min(1.0, interval)
+                    continue
+                result = sync_inventory(
+                    self._db, self._drivers, owns=functools.partial(self._owns, ring)
+                )
+                LOG.debug("Inventory sync: %s", result.as_dict())
+            except Exception as exc:
+                LOG.warning("Inventory sync round failed: %s", getattr(exc, "message", exc))
 
     def _owns(self, ring: HashRing, node_uuid: str) -> bool:
         return ring.owner(node_uuid) == self.id

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
+from mogan.services.manageable import ManageableService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
 from mogan.services.types import TypeService
@@ -20,3 +21,4 @@ class Services:
     nodes: NodeService
     images: ImageService
     networks: NetworkService
+    manageable: ManageableService

@@ -17,6 +17,7 @@ from mogan.db.database import Database
 from mogan.db.models import Nic, Node
 from mogan.drivers.base import InterfaceCheck, NodeRef
 from mogan.drivers.registry import DriverRegistry
+from mogan.engine.inventory import InventoryResult, sync_inventory
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.lookup import get_or_404
@@ -99,6 +100,11 @@ class NodeService:
     def create(self, context: RequestContext, request: schemas.NodeCreate) -> NodeRecord:
         self._policy.authorize("mogan:node:write", context)
         driver = self._drivers.get(request.driver)
+        if driver.inventory is not None:
+            raise InvalidInput(
+                f"Invalid value for field 'driver': {request.driver!r} nodes are enrolled in "
+                f"their own service and synced from it (POST /v1/nodes/sync), not here."
+            )
         missing = [key for key in driver.required_info() if key not in request.driver_info]
         if missing:
             raise InvalidInput(
@@ -201,6 +207,16 @@ class NodeService:
                     f"Node {ident} serves instance {node.instance_uuid}; delete the instance first."
                 )
             session.delete(node)
+
+    def sync(self, context: RequestContext) -> InventoryResult:
+        """Sync the nodes of every driver with an inventory of its own, now, all of them."""
+        self._policy.authorize("mogan:node:sync", context)
+        if not any(self._drivers.get(n).inventory for n in self._drivers.names):
+            raise InvalidInput(
+                "No enabled driver has an inventory to sync (enable 'ironic' in "
+                "[DEFAULT] enabled_drivers)."
+            )
+        return sync_inventory(self._db, self._drivers)
 
     def _find(self, session: Any, ident: str, *, for_update: bool = False) -> Node:
         """By UUID, or by name as operators refer to nodes."""

@@ -142,6 +142,24 @@ API_RULES = [
         [("POST", "/nodes"), ("PATCH", "/nodes/{node_ident}"), ("DELETE", "/nodes/{node_ident}")],
     ),
     _api(
+        "mogan:node:sync",
+        ADMIN_API,
+        "Sync the nodes of Ironic (or another owner service) now.",
+        [("POST", "/nodes/sync")],
+    ),
+    _api(
+        "mogan:manageable_instance:get_all",
+        ADMIN_API,
+        "List deployed nodes that serve no instance and can be adopted.",
+        [("GET", "/manageable_instances")],
+    ),
+    _api(
+        "mogan:manageable_instance:adopt",
+        ADMIN_API,
+        "Adopt a deployed node as an instance of a project, without redeploying it.",
+        [("POST", "/manageable_instances")],
+    ),
+    _api(
         "mogan:image:get",
         ANYONE,
         "List and show images.",

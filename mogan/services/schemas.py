@@ -85,6 +85,19 @@ class InstanceUpdate(Strict):
     extra: dict[Key255, Value255] = Field(default_factory=dict)
 
 
+class AdoptRequest(Strict):
+    """Adopt a deployed node as an instance of ``project_id`` (admin)."""
+
+    name: Name
+    node: Key255
+    project_id: Key255
+    user_id: Key255 | None = None
+    description: Description | None = None
+    instance_type_uuid: UUIDStr
+    image_uuid: UUIDStr
+    extra: dict[Key255, Value255] = Field(default_factory=dict)
+
+
 class PowerRequest(Strict):
     target: Literal["on", "off", "reboot", "soft_off", "soft_reboot"]
 

@@ -17,7 +17,7 @@ from typing import Any
 import bcrypt
 import httpx
 
-from mogan.drivers.redfish.configdrive import build_iso
+from mogan.drivers.configdrive import build_iso
 from tests.functional.process import free_port
 
 USERNAME = "root"

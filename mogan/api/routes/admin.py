@@ -60,6 +60,44 @@ async def create_node(request: Request) -> Response:
     return _created(views.node(record, base), base, "nodes")
 
 
+@router.post(
+    "/nodes/sync",
+    tags=["nodes"],
+    summary="Sync the nodes of Ironic now: new, gone, maintenance, provision state, orphans",
+)
+async def sync_nodes(request: Request) -> Response:
+    result = await call(request.app.state.services.nodes.sync, context(request))
+    return json_response(result.as_dict())
+
+
+@router.get(
+    "/manageable_instances",
+    tags=["manageable instances"],
+    summary="List deployed Ironic nodes that serve no instance (adoptable)",
+)
+async def list_manageable(request: Request) -> Response:
+    items = await call(request.app.state.services.manageable.list, context(request))
+    return json_response({"manageable_instances": items})
+
+
+@router.post(
+    "/manageable_instances",
+    tags=["manageable instances"],
+    status_code=201,
+    openapi_extra=request_body("AdoptRequest"),
+    summary="Adopt a deployed node as an instance of a project, without redeploying",
+)
+async def adopt(request: Request) -> Response:
+    body = await model_body(request, schemas.AdoptRequest)
+    record = await call(request.app.state.services.manageable.adopt, context(request), body)
+    base = base_url(request)
+    return json_response(
+        views.instance(record, base),
+        201,
+        {"Location": f"{base}/v1/instances/{record.instance.uuid}"},
+    )
+
+
 @router.get("/nodes/{node_ident}", tags=["nodes"], summary="Show a node (by UUID or name)")
 async def show_node(request: Request, node_ident: str) -> Response:
     record = await call(request.app.state.services.nodes.get, context(request), node_ident)

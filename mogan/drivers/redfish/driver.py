@@ -24,8 +24,7 @@ import sushy
 
 from mogan.core import states
 from mogan.core.errors import DriverError, UnsupportedAction
-from mogan.drivers import base
-from mogan.drivers.redfish import configdrive
+from mogan.drivers import base, configdrive
 from mogan.drivers.redfish.client import BMCAddress, SushyPool, translated
 
 LOG = logging.getLogger(__name__)

@@ -80,7 +80,13 @@ class Work:
         return (
             node,
             self.drivers.get(node.driver),
-            NodeRef(node.uuid, node.name, dict(node.driver_info)),
+            NodeRef(
+                node.uuid,
+                node.name,
+                dict(node.driver_info),
+                instance_uuid=node.instance_uuid,
+                properties=dict(node.properties or {}),
+            ),
         )
 
 

@@ -19,6 +19,7 @@ from mogan.core.placement import NetworkRequest, TypeRequirements
 from mogan.db.models import Image, Instance, Node, Subnet, utcnow
 from mogan.drivers.base import DeployRequest
 from mogan.engine import leases, ports, scheduler
+from mogan.engine.inventory import CLEANUP_PENDING
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
@@ -164,6 +165,7 @@ class CreateInstance(Handler):
             subnets=subnets,
             availability_zone=instance.availability_zone,
             extra=instance.extra or {},
+            extra_specs=work.state.get("extra_specs", {}),
         )
         try:
             result = work.driver_call(
@@ -202,12 +204,11 @@ class CreateInstance(Handler):
                 # The node may still hold the failed deploy: keep it away from tenants.
                 extra.update(
                     maintenance=True,
-                    maintenance_reason=(
-                        f"Clean-up after a failed deploy of instance {work.instance_uuid} "
-                        f"failed: {dirty}"
-                    ),
+                    maintenance_reason=(f"{CLEANUP_PENDING} {work.instance_uuid} failed: {dirty}"),
                 )
             scheduler.release(session, node.uuid, work.instance_uuid, **extra)
+            if dirty is None:
+                scheduler.mark_torn_down(session, node.uuid)
             move_instance(
                 session, work.instance_uuid, states.BUILDING, node_uuid=None, network_info={}
             )

@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import delete
 
 from mogan.core import states
-from mogan.core.errors import DriverError
+from mogan.core.errors import CleaningFailed, DriverError
 from mogan.db.models import Instance
 from mogan.engine import leases, ports, scheduler
 from mogan.engine.operations.base import (
@@ -44,6 +44,11 @@ class DeleteInstance(Handler):
                 work.driver_call(
                     lambda: driver.deploy.undeploy(ref), f"tear-down of node {node.name}"
                 )
+            except CleaningFailed as exc:
+                # The instance's deployment is gone, so the tenant's delete goes on; the node
+                # is kept from the next tenant until an operator has looked at it.
+                LOG.error("Node %s needs an operator: %s", node.name, exc.message)
+                work.state["cleaning_failed"] = exc.message
             except DriverError as exc:
                 raise OperationFailed(
                     f"Tear-down of node {node.name} ({node.uuid}) failed: {exc.message}"
@@ -55,7 +60,17 @@ class DeleteInstance(Handler):
     def step_release(self, work: Work) -> str | None:
         with work.db.write() as session:
             node_uuid = work.state.get("node_uuid")
-            if node_uuid is not None:
+            cleaning_failed = work.state.get("cleaning_failed")
+            if node_uuid is not None and cleaning_failed:
+                scheduler.release(
+                    session,
+                    node_uuid,
+                    work.instance_uuid,
+                    maintenance=True,
+                    maintenance_reason=cleaning_failed,
+                    last_error=cleaning_failed,
+                )
+            elif node_uuid is not None:
                 scheduler.release(
                     session,
                     node_uuid,
@@ -63,6 +78,7 @@ class DeleteInstance(Handler):
                     power_state=states.POWER_OFF,
                     last_error=None,
                 )
+                scheduler.mark_torn_down(session, node_uuid)
             ports.release(session, work.instance_uuid)
             session.execute(
                 delete(Instance)

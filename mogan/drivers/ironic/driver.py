@@ -1,0 +1,292 @@
+"""Deploy, power and tear-down through Ironic, which owns the hardware.
+
+Mogan's node *is* the Ironic node (same UUID); Ironic's drivers (IPMI, Redfish, iDRAC, iLO…)
+do the work. A deploy writes Ironic's ``instance_uuid`` first, so Ironic itself refuses a
+second claim, then ``instance_info``, the VIFs, validates, asks for ``active`` with a config
+drive and polls until Ironic reports the outcome. Every step reads the node first, so
+repeating a step after an engine crash continues where Ironic is rather than starting over.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mogan.core import states
+from mogan.core.errors import CleaningFailed, DriverError, UnsupportedAction
+from mogan.drivers import base
+from mogan.drivers.configdrive import meta_data, network_data
+from mogan.drivers.ironic.client import IronicClient, translated
+from mogan.drivers.ironic.inventory import InventorySettings, IronicInventory
+
+LOG = logging.getLogger(__name__)
+
+_POWER_TARGETS = {
+    base.POWER_ON: "power on",
+    base.POWER_OFF: "power off",
+    base.SOFT_OFF: "soft power off",
+    base.REBOOT: "rebooting",
+    base.SOFT_REBOOT: "soft rebooting",
+}
+_OBSERVED = {"power on": states.POWER_ON, "power off": states.POWER_OFF}
+
+#: Ironic states from which ``deleted`` tears a deployment down.
+_TEARABLE = {
+    "active",
+    "deploy failed",
+    "wait call-back",
+    "error",
+    "rescue",
+    "rescue failed",
+    "rescue wait",
+    "unrescue failed",
+}
+#: Ironic states in which the conductor is busy; wait for them to end.
+_TRANSIENT = {
+    "deploying",
+    "deleting",
+    "cleaning",
+    "clean wait",
+    "rescuing",
+    "unrescuing",
+    "servicing",
+    "service wait",
+}
+#: Ironic interfaces a deploy needs.
+_REQUIRED = ("boot", "deploy", "power", "management", "network")
+
+
+@dataclass(frozen=True)
+class IronicSettings:
+    deploy_timeout: float = 3600.0
+    poll_interval: float = 2.0
+
+
+class _Interfaces(base.PowerInterface, base.DeployInterface):
+    def __init__(
+        self, client: IronicClient, settings: IronicSettings, sleep: Callable[[float], None]
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._sleep = sleep
+
+    def _node(self, ref: base.NodeRef, what: str) -> Any:
+        with translated(self._client, what):
+            return self._client.baremetal.get_node(ref.uuid)
+
+    # -- power -------------------------------------------------------------------------------
+
+    def get_power_state(self, node: base.NodeRef) -> str | None:
+        with translated(self._client, f"power state of node {node.name}"):
+            found = self._client.baremetal.get_node(node.uuid, fields=["power_state"])
+        return _OBSERVED.get(found.power_state)
+
+    def set_power_state(self, node: base.NodeRef, action: str) -> None:
+        target = _POWER_TARGETS[action]
+        try:
+            with translated(self._client, f"power {action} of node {node.name}"):
+                self._client.baremetal.set_node_power_state(node.uuid, target, wait=False)
+        except DriverError as exc:
+            if not exc.retryable and "not supported" in exc.message.lower():
+                raise UnsupportedAction(exc.message) from None
+            raise
+
+    # -- deploy ------------------------------------------------------------------------------
+
+    def deploy(self, node: base.NodeRef, request: base.DeployRequest) -> base.DeployResult:
+        what = f"deploy of instance {request.instance_uuid} on Ironic node {node.name}"
+        found = self._node(node, what)
+        if found.instance_id not in (None, request.instance_uuid):
+            raise DriverError(f"{what}: Ironic says it serves instance {found.instance_id}")
+        if found.instance_id == request.instance_uuid and found.provision_state != "available":
+            # A previous run of this step got further: carry on from where Ironic is.
+            return self._wait_deployed(node, what)
+        if found.provision_state != base.AVAILABLE or found.is_maintenance:
+            raise DriverError(
+                f"{what}: the node is {found.provision_state!r}"
+                f"{' in maintenance' if found.is_maintenance else ''} in Ironic, not available"
+            )
+        baremetal = self._client.baremetal
+        with translated(self._client, what):
+            baremetal.patch_node(
+                node.uuid,
+                [
+                    {"op": "add", "path": "/instance_uuid", "value": request.instance_uuid},
+                    {"op": "add", "path": "/instance_info", "value": _instance_info(node, request)},
+                ],
+                retry_on_conflict=False,
+            )
+            self._attach_vifs(node, list(request.network_info))
+            self._validate(node, what)
+            baremetal.set_node_provision_state(
+                node.uuid,
+                "active",
+                config_drive={
+                    "meta_data": meta_data(
+                        request.instance_uuid,
+                        request.instance_name,
+                        request.availability_zone,
+                        request.extra,
+                    ),
+                    "network_data": network_data(request.network_info, request.subnets),
+                },
+                wait=False,
+            )
+        return self._wait_deployed(node, what)
+
+    def _attach_vifs(self, node: base.NodeRef, vif_ids: list[str]) -> None:
+        baremetal = self._client.baremetal
+        attached = set(baremetal.list_node_vifs(node.uuid))
+        for vif_id in vif_ids:
+            if vif_id not in attached:
+                baremetal.attach_vif_to_node(node.uuid, vif_id, retry_on_conflict=False)
+
+    def _validate(self, node: base.NodeRef, what: str) -> None:
+        results = self._client.baremetal.validate_node(node.uuid, required=None)
+        failed = [
+            f"{name}: {results[name].reason}"
+            for name in _REQUIRED
+            if name in results and results[name].result is False
+        ]
+        if failed:
+            raise DriverError(f"{what}: Ironic's validation failed ({'; '.join(failed)})")
+
+    def _wait_deployed(self, node: base.NodeRef, what: str) -> base.DeployResult:
+        deadline = time.monotonic() + self._settings.deploy_timeout
+        while True:
+            found = self._node(node, what)
+            if found.provision_state == base.ACTIVE:
+                return base.DeployResult(config_drive=True)
+            if found.provision_state == "deploy failed":
+                raise DriverError(f"{what}: Ironic's deploy failed: {found.last_error}")
+            if found.provision_state not in ("deploying", "wait call-back") and (
+                found.target_provision_state is None
+            ):
+                raise DriverError(
+                    f"{what}: the node left the deploy in state {found.provision_state!r}: "
+                    f"{found.last_error}"
+                )
+            if time.monotonic() > deadline:
+                raise DriverError(
+                    f"{what}: not active after {self._settings.deploy_timeout:.0f} s; Ironic "
+                    f"says {found.provision_state!r}"
+                )
+            self._sleep(self._settings.poll_interval)
+
+    def undeploy(self, node: base.NodeRef) -> None:
+        what = f"tear-down of Ironic node {node.name}"
+        deadline = time.monotonic() + self._settings.deploy_timeout
+        asked = False
+        while True:
+            found = self._node(node, what)
+            if found.instance_id not in (None, node.instance_uuid):
+                LOG.warning(
+                    "%s: Ironic says it serves instance %s, not %s; left alone",
+                    what,
+                    found.instance_id,
+                    node.instance_uuid,
+                )
+                return
+            state = found.provision_state
+            if state == "clean failed":
+                self._forget_instance(node, found, what)
+                raise CleaningFailed(f"{what}: Ironic's cleaning failed: {found.last_error}")
+            if state in _TEARABLE and found.instance_id is not None and not asked:
+                with translated(self._client, what):
+                    self._client.baremetal.set_node_provision_state(node.uuid, "deleted")
+                asked = True
+            elif state not in _TRANSIENT and state not in _TEARABLE:
+                # available (or manageable, enroll…): no deployment left; drop our traces.
+                self._forget_instance(node, found, what)
+                return
+            if time.monotonic() > deadline:
+                raise DriverError(
+                    f"{what}: not torn down after {self._settings.deploy_timeout:.0f} s; "
+                    f"Ironic says {state!r}"
+                )
+            self._sleep(self._settings.poll_interval)
+
+    def _forget_instance(self, node: base.NodeRef, found: Any, what: str) -> None:
+        """Detach the VIFs and clear instance_info and instance_uuid, if still there."""
+        baremetal = self._client.baremetal
+        with translated(self._client, what):
+            for vif_id in baremetal.list_node_vifs(node.uuid):
+                baremetal.detach_vif_from_node(node.uuid, vif_id, ignore_missing=True)
+            patch = [
+                {"op": "remove", "path": path}
+                for path, value in (
+                    ("/instance_uuid", found.instance_id),
+                    ("/instance_info", found.instance_info),
+                )
+                if value
+            ]
+            if patch:
+                baremetal.patch_node(node.uuid, patch, retry_on_conflict=False)
+
+
+def _instance_info(node: base.NodeRef, request: base.DeployRequest) -> dict[str, Any]:
+    """What Ironic needs to know about the image and the instance, as Nova writes it."""
+    info: dict[str, Any] = {
+        "image_source": request.image_url,
+        "display_name": request.instance_name,
+    }
+    if request.image_checksum:
+        algorithm, _, value = request.image_checksum.rpartition(":")
+        if algorithm:
+            info["image_os_hash_algo"] = algorithm
+            info["image_os_hash_value"] = value
+        else:
+            info["image_checksum"] = value
+    if request.image_disk_format:
+        info["image_disk_format"] = request.image_disk_format
+    root_gb = request.extra_specs.get("root_gb") or node.properties.get("local_gb")
+    if root_gb:
+        info["root_gb"] = str(root_gb)
+    capabilities = _capabilities(request.extra_specs)
+    if capabilities:
+        info["capabilities"] = capabilities
+    if request.image_disk_format == "iso":
+        info["boot_iso"] = request.image_url  # the ramdisk deploy boots it as it is
+    return info
+
+
+def _capabilities(extra_specs: Mapping[str, str]) -> dict[str, str]:
+    """``capabilities:boot_mode=uefi`` extra specs → ``{"boot_mode": "uefi"}``."""
+    prefix = "capabilities:"
+    return {
+        key[len(prefix) :]: value for key, value in extra_specs.items() if key.startswith(prefix)
+    }
+
+
+class IronicDriver(base.Driver):
+    """Nodes synced from Ironic; Ironic deploys, powers and cleans them."""
+
+    name = "ironic"
+
+    def __init__(
+        self,
+        client: IronicClient,
+        settings: IronicSettings,
+        inventory: InventorySettings,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        interfaces = _Interfaces(client, settings, sleep)
+        self.power = interfaces
+        self.deploy = interfaces
+        self.inventory = IronicInventory(client, inventory)
+
+    def validate(self, node: base.NodeRef) -> None:
+        with translated(self._client, f"node {node.name}"):
+            self._client.baremetal.get_node(node.uuid, fields=["uuid"])
+
+    def validate_interfaces(self, node: base.NodeRef) -> dict[str, base.InterfaceCheck]:
+        with translated(self._client, f"validation of Ironic node {node.name}"):
+            results = self._client.baremetal.validate_node(node.uuid, required=None)
+        return {
+            name: base.InterfaceCheck(bool(result.result), result.reason)
+            for name, result in sorted(results.items())
+        }

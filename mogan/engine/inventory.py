@@ -1,0 +1,352 @@
+"""Inventory sync: the nodes of a driver whose inventory lives elsewhere (Ironic) mirrored into
+Mogan's ``nodes`` and ``nics``, and the reconciliation of the two sides.
+
+Ironic owns these nodes. The sync adds the new ones, updates what Ironic says of the known
+ones (properties, resource class, zone, ports, provision state, maintenance) and removes the
+gone ones that serve no instance. Only ``available``, non-maintenance nodes are schedulable
+(see ``scheduler``). Maintenance is mirrored with an ``Ironic:`` reason prefix, so a
+maintenance an operator set in Mogan for their own reason is never lifted by a sync.
+
+Reconciliation finds orphans: an Ironic node serving an instance Mogan has not placed there,
+or a Mogan instance active on a node Ironic has undeployed. A deployment Mogan itself left
+behind (a failed deploy whose clean-up could not reach Ironic) is torn down once Ironic
+answers; anything else is reported (log, the node's ``last_error``, the sync result) for an
+operator, since tearing down a deployment Mogan did not make could destroy someone's work.
+
+The order matters for correctness: Ironic is read *before* Mogan's rows. Mogan always claims
+a node in its database before writing to Ironic and releases it only after Ironic is clean, so
+anything Ironic shows was already claimed when Mogan's rows are read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mogan.core import states
+from mogan.core.errors import DriverError
+from mogan.core.placement import resource_class_trait
+from mogan.db.database import Database
+from mogan.db.models import Instance, Nic, Node, Port
+from mogan.drivers.base import ACTIVE, Driver, InventoryNode, NodeRef
+from mogan.drivers.registry import DriverRegistry
+
+LOG = logging.getLogger(__name__)
+
+#: Prefix of a maintenance reason that mirrors the owner's; only those are lifted by a sync.
+OWNER_MAINTENANCE = "Ironic: "
+#: Prefix of the maintenance reason a failed deploy's failed clean-up leaves (see ``create``).
+CLEANUP_PENDING = "Clean-up after a failed deploy of instance"
+
+
+@dataclass(frozen=True)
+class Orphan:
+    node_uuid: str
+    node_name: str
+    #: The instance the owner or Mogan says the node serves.
+    instance_uuid: str | None
+    message: str
+
+
+@dataclass
+class InventoryResult:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    #: Deployments Mogan had left behind and has now torn down.
+    repaired: list[str] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)
+    #: Nodes that could not be mirrored, with the reason.
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "repaired": self.repaired,
+            "orphans": [
+                {"node_uuid": o.node_uuid, "instance_uuid": o.instance_uuid, "message": o.message}
+                for o in self.orphans
+            ],
+            "skipped": self.skipped,
+        }
+
+
+def sync_inventory(
+    db: Database, drivers: DriverRegistry, *, owns: Callable[[str], bool] | None = None
+) -> InventoryResult:
+    """One sync of every enabled driver that has an inventory of its own.
+
+    ``owns(node_uuid)`` limits it to this engine's share of the hash ring (all by default).
+    Raises ``DriverError`` when the owner cannot be listed: nothing is changed then.
+    """
+    result = InventoryResult()
+    for name in drivers.names:
+        driver = drivers.get(name)
+        if driver.inventory is None:
+            continue
+        listed = driver.inventory.list_nodes()
+        _Sync(db, name, driver, owns or (lambda _uuid: True), result).run(listed)
+    return result
+
+
+class _Sync:
+    def __init__(
+        self,
+        db: Database,
+        driver_name: str,
+        driver: Driver,
+        owns: Callable[[str], bool],
+        result: InventoryResult,
+    ) -> None:
+        self._db = db
+        self._driver_name = driver_name
+        self._driver = driver
+        self._owns = owns
+        self.result = result
+
+    def run(self, listed: list[InventoryNode]) -> None:
+        seen = {node.uuid for node in listed}
+        for node in listed:
+            if not self._owns(node.uuid):
+                continue
+            try:
+                self._mirror(node)
+                self._reconcile(node)
+            except IntegrityError as exc:
+                reason = f"conflicts with a node Mogan already has ({exc.orig})"
+                self.result.skipped[node.uuid] = reason
+                LOG.warning("Inventory sync: Ironic node %s skipped: %s", node.uuid, reason)
+        with self._db.read() as session:
+            known = session.scalars(select(Node.uuid).where(Node.driver == self._driver_name)).all()
+        for node_uuid in known:
+            if node_uuid not in seen and self._owns(node_uuid):
+                self._gone(node_uuid)
+
+    # -- mirroring ----------------------------------------------------------------------------
+
+    def _mirror(self, found: InventoryNode) -> None:
+        with self._db.write() as session:
+            node = session.get(Node, found.uuid)
+            values = self._values(session, found, node)
+            if node is None:
+                session.add(Node(uuid=found.uuid, driver=self._driver_name, **values))
+                session.flush()
+                self.result.added.append(found.uuid)
+                LOG.info("Inventory sync: new node %s (%s)", values["name"], found.uuid)
+            else:
+                changed = {k: v for k, v in values.items() if getattr(node, k) != v}
+                if changed:
+                    session.execute(
+                        update(Node)
+                        .where(Node.uuid == found.uuid)
+                        .values(**changed)
+                        .execution_options(synchronize_session=False)
+                    )
+                    self.result.updated.append(found.uuid)
+            ports_changed = self._mirror_ports(session, found)
+            if ports_changed and found.uuid not in (*self.result.added, *self.result.updated):
+                self.result.updated.append(found.uuid)
+
+    def _values(self, session: Any, found: InventoryNode, node: Node | None) -> dict[str, Any]:
+        name = found.name or found.uuid
+        holder = session.scalar(select(Node.uuid).where(Node.name == name))
+        if holder not in (None, found.uuid):
+            name = found.uuid  # the name is taken by a node of another driver
+        values: dict[str, Any] = {
+            "name": name,
+            "properties": dict(found.properties),
+            "resource_class": found.resource_class,
+            "resource_class_trait": resource_class_trait(found.resource_class),
+            "availability_zone": found.availability_zone,
+            "provision_state": found.provision_state,
+            "power_state": found.power_state,
+        }
+        own_maintenance = (
+            node is not None
+            and node.maintenance
+            and not (node.maintenance_reason or "").startswith(OWNER_MAINTENANCE)
+        )
+        if own_maintenance:
+            pass  # Mogan's own reason wins until an operator lifts it
+        elif found.maintenance:
+            values["maintenance"] = True
+            values["maintenance_reason"] = OWNER_MAINTENANCE + (
+                found.maintenance_reason or "in maintenance"
+            )
+        else:
+            values["maintenance"] = False
+            values["maintenance_reason"] = None
+        if node is None:
+            values["driver_info"] = {}
+        return values
+
+    def _mirror_ports(self, session: Any, found: InventoryNode) -> bool:
+        """Make the node's NICs Ironic's ports; a NIC an instance's port uses is kept."""
+        nics = {
+            nic.uuid: nic for nic in session.scalars(select(Nic).where(Nic.node_uuid == found.uuid))
+        }
+        wanted = {port.uuid: port for port in found.ports}
+        changed = False
+        for port in found.ports:
+            nic = nics.get(port.uuid)
+            if nic is None:
+                session.add(
+                    Nic(
+                        uuid=port.uuid,
+                        node_uuid=found.uuid,
+                        mac_address=port.mac_address,
+                        port_type=port.port_type,
+                    )
+                )
+                changed = True
+            elif (nic.mac_address, nic.port_type) != (port.mac_address, port.port_type):
+                nic.mac_address, nic.port_type = port.mac_address, port.port_type
+                changed = True
+        gone = [uuid for uuid in nics if uuid not in wanted]
+        if gone:
+            used = set(session.scalars(select(Port.nic_uuid).where(Port.nic_uuid.in_(gone))))
+            removable = [uuid for uuid in gone if uuid not in used]
+            if removable:
+                session.execute(
+                    delete(Nic)
+                    .where(Nic.uuid.in_(removable))
+                    .execution_options(synchronize_session=False)
+                )
+                changed = True
+        session.flush()
+        return changed
+
+    def _gone(self, node_uuid: str) -> None:
+        with self._db.write() as session:
+            node = session.get(Node, node_uuid)
+            if node is None:
+                return
+            if node.instance_uuid is None:
+                session.execute(
+                    delete(Node)
+                    .where(Node.uuid == node_uuid, Node.instance_uuid.is_(None))
+                    .execution_options(synchronize_session=False)
+                )
+                self.result.removed.append(node_uuid)
+                LOG.info("Inventory sync: node %s is gone from Ironic; removed", node.name)
+                return
+            message = f"Ironic no longer has this node, but instance {node.instance_uuid} is on it"
+            session.execute(
+                update(Node)
+                .where(Node.uuid == node_uuid)
+                .values(
+                    maintenance=True,
+                    maintenance_reason=OWNER_MAINTENANCE + "the node is gone",
+                    last_error=message,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        self.result.orphans.append(Orphan(node_uuid, node.name, node.instance_uuid, message))
+        LOG.warning("Inventory sync: node %s: %s", node.name, message)
+
+    # -- reconciliation -----------------------------------------------------------------------
+
+    def _reconcile(self, found: InventoryNode) -> None:
+        with self._db.read() as session:
+            node = session.get(Node, found.uuid)
+            if node is None:
+                return
+            claimed_by = node.instance_uuid
+            mogan_instance = session.get(Instance, claimed_by) if claimed_by else None
+        if found.instance_uuid is not None and found.instance_uuid != claimed_by:
+            # Only a deployment Mogan recorded as left behind is torn down: an instance that
+            # merely exists elsewhere may be an adoption that failed half-way, on a node
+            # whose workload is real.
+            reason = node.maintenance_reason or ""
+            left_behind = reason.startswith(CLEANUP_PENDING) and found.instance_uuid in reason
+            if left_behind:
+                self._repair(node, found.instance_uuid)
+            else:
+                self._report(
+                    node,
+                    found.instance_uuid,
+                    f"Ironic says this node serves instance {found.instance_uuid}, which Mogan "
+                    "did not place here: adopt it (POST /v1/manageable_instances) or undeploy "
+                    "it in Ironic",
+                )
+        elif (
+            found.instance_uuid is None
+            and claimed_by is None
+            and (node.maintenance_reason or "").startswith(CLEANUP_PENDING)
+            and found.provision_state not in (ACTIVE, "deploying", "deploy failed")
+        ):
+            self._repair(node, None)  # the failed deploy never reached Ironic, or is gone
+        elif found.instance_uuid is None and claimed_by is None and found.provision_state == ACTIVE:
+            self._report(
+                node,
+                None,
+                "Ironic has this node active with no instance: adopt it "
+                "(POST /v1/manageable_instances) or undeploy it in Ironic",
+            )
+        elif (
+            claimed_by is not None
+            and found.instance_uuid is None
+            and mogan_instance is not None
+            and mogan_instance.status == states.ACTIVE
+        ):
+            self._report(
+                node,
+                claimed_by,
+                f"Mogan's instance {claimed_by} is active on this node, but Ironic has no "
+                f"instance on it (provision state {found.provision_state!r})",
+            )
+
+    def _repair(self, node: Node, instance_uuid: str | None) -> None:
+        """Tear down a deployment Mogan started and could not clean up at the time."""
+        ref = NodeRef(
+            node.uuid,
+            node.name,
+            dict(node.driver_info),
+            instance_uuid=instance_uuid,
+            properties=dict(node.properties),
+        )
+        try:
+            self._driver.deploy.undeploy(ref)
+        except DriverError as exc:
+            self._report(
+                node,
+                instance_uuid,
+                f"Ironic still holds a failed deploy of instance {instance_uuid}; tearing it "
+                f"down failed: {exc.message}",
+            )
+            return
+        with self._db.write() as session:
+            values: dict[str, Any] = {"provision_state": "available", "last_error": None}
+            if (node.maintenance_reason or "").startswith(CLEANUP_PENDING):
+                values.update(maintenance=False, maintenance_reason=None)
+            session.execute(
+                update(Node)
+                .where(Node.uuid == node.uuid, Node.instance_uuid.is_(None))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        self.result.repaired.append(node.uuid)
+        LOG.info(
+            "Inventory sync: tore down the failed deploy of instance %s left on node %s",
+            instance_uuid,
+            node.name,
+        )
+
+    def _report(self, node: Node, instance_uuid: str | None, message: str) -> None:
+        self.result.orphans.append(Orphan(node.uuid, node.name, instance_uuid, message))
+        LOG.warning("Orphan on node %s (%s): %s", node.name, node.uuid, message)
+        if node.last_error != message:
+            with self._db.write() as session:
+                session.execute(
+                    update(Node)
+                    .where(Node.uuid == node.uuid)
+                    .values(last_error=message)
+                    .execution_options(synchronize_session=False)
+                )

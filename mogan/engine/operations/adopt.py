@@ -1,0 +1,109 @@
+"""Adopt: make an already deployed node (Ironic ``active``, serving no instance) an instance,
+without redeploying it — what Mogan called a manageable server.
+
+claim (the node, by compare-and-set, only while it is active and free) → adopt (Ironic records
+the instance, refusing if it serves another; the power state is read) → active. A failure puts
+the instance in ``error`` with a fault and lets go of the node, which keeps its deployment.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+
+from mogan.core import states
+from mogan.core.errors import DriverError
+from mogan.db.database import affected
+from mogan.db.models import Node, utcnow
+from mogan.drivers.base import ACTIVE
+from mogan.engine import leases, scheduler
+from mogan.engine.operations.base import (
+    Handler,
+    OperationFailed,
+    Work,
+    move_instance,
+    record_fault,
+)
+
+LOG = logging.getLogger(__name__)
+
+
+class AdoptInstance(Handler):
+    kind = "adopt"
+    first_step = "claim"
+
+    def step_claim(self, work: Work) -> str | None:
+        node_uuid = work.state["node_uuid"]
+        with work.db.write() as session:
+            claimed = affected(
+                session.execute(
+                    update(Node)
+                    .where(
+                        Node.uuid == node_uuid,
+                        Node.instance_uuid.is_(None),
+                        Node.provision_state == ACTIVE,
+                    )
+                    .values(instance_uuid=work.instance_uuid)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            node = session.get(Node, node_uuid)
+            if not claimed and (node is None or node.instance_uuid != work.instance_uuid):
+                raise OperationFailed(
+                    f"Node {node_uuid} can no longer be adopted: it is gone, serves another "
+                    "instance or is no longer active."
+                )
+            assert node is not None
+            if not move_instance(
+                session,
+                work.instance_uuid,
+                states.BUILDING,
+                node_uuid=node_uuid,
+                availability_zone=node.availability_zone,
+            ):
+                work.finish(session, leases.CANCELLED)
+                scheduler.release(session, node_uuid, work.instance_uuid)
+                return None
+            return work.advance(session, "adopt")
+
+    def step_adopt(self, work: Work) -> str | None:
+        node, driver, ref = work.node(work.state["node_uuid"])
+        if driver.inventory is None:
+            raise OperationFailed(f"Driver {node.driver!r} cannot adopt nodes.")
+        inventory = driver.inventory
+        try:
+            work.driver_call(
+                lambda: inventory.adopt(ref, work.instance_uuid), f"adoption of node {node.name}"
+            )
+        except DriverError as exc:
+            raise OperationFailed(f"Adoption of node {node.name} failed: {exc.message}") from None
+        try:
+            power = driver.power.get_power_state(ref)
+        except DriverError as exc:
+            LOG.warning("Power state of adopted node %s unknown: %s", node.name, exc.message)
+            power = None
+        with work.db.write() as session:
+            if not move_instance(
+                session,
+                work.instance_uuid,
+                states.BUILDING,
+                status=states.ACTIVE,
+                launched_at=utcnow(),
+                power_state=power,
+            ):
+                work.finish(session, leases.CANCELLED)
+                return None
+            work.finish(session)
+        LOG.info("Node %s adopted as instance %s", node.name, work.instance_uuid)
+        return None
+
+    def fail(self, work: Work, message: str) -> None:
+        with work.db.write() as session:
+            if move_instance(
+                session, work.instance_uuid, states.BUILDING, status=states.ERROR, node_uuid=None
+            ):
+                record_fault(session, work.instance_uuid, message)
+            scheduler.release(session, work.state["node_uuid"], work.instance_uuid)
+            work.finish(session, leases.FAILED)
+        LOG.error("Adoption as instance %s failed: %s", work.instance_uuid, message)

@@ -1,0 +1,293 @@
+"""A real, standalone OpenStack Ironic for tests: its own virtualenv, its own database, one
+``ironic`` process (API + conductor) on a free loopback port.
+
+The virtualenv is built once per machine under ``$MOGAN_PEERS_CACHE`` (default
+``~/.cache/mogan-peers``) and reused; it is kept apart from Mogan's environment because Ironic
+pins its own versions of half of OpenStack. A start that does not answer within the timeout
+fails loudly with the tail of Ironic's log: with a bad driver configuration Ironic neither
+listens nor exits nor obeys SIGTERM, so the whole process group is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.functional.process import free_port
+
+#: Pinned so a cached virtualenv stays what the tests were written against.
+IRONIC_REQUIREMENTS = ("ironic==39.0.0", "openstacksdk==4.22.0")
+API_VERSION = "latest"
+
+FAKE_INTERFACES = """\
+enabled_hardware_types = fake-hardware
+enabled_boot_interfaces = fake
+enabled_deploy_interfaces = fake,ramdisk
+enabled_management_interfaces = fake
+enabled_power_interfaces = fake
+default_deploy_interface = fake
+default_boot_interface = fake
+"""
+
+#: ``redfish`` beside ``fake-hardware``; no ``default_*_interface`` lines, or the conductor
+#: fails to start (see REAL-PEERS.md).
+REDFISH_INTERFACES = """\
+enabled_hardware_types = fake-hardware,redfish
+enabled_boot_interfaces = fake,redfish-virtual-media
+enabled_deploy_interfaces = fake,ramdisk
+enabled_management_interfaces = fake,redfish
+enabled_power_interfaces = fake,redfish
+"""
+
+
+class PeerFailed(RuntimeError):
+    """A real peer could not be installed or started; the message says why."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MOGAN_PEERS_CACHE", Path.home() / ".cache" / "mogan-peers"))
+
+
+def ironic_virtualenv() -> Path:
+    """The cached virtualenv holding Ironic, built on first use (about 40 s).
+
+    A lock file serialises builders (two test runs on one machine); the ``.complete`` marker
+    is written last, so an interrupted build is redone rather than trusted.
+    """
+    tag = "-".join(r.replace("==", "") for r in IRONIC_REQUIREMENTS)
+    venv = cache_dir() / f"ironic-{tag}"
+    marker = venv / ".complete"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.with_name(venv.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists():
+            return venv
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        result = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", *IRONIC_REQUIREMENTS],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise PeerFailed(f"pip install of Ironic failed:\n{result.stderr[-3000:]}")
+        marker.write_text("\n".join(IRONIC_REQUIREMENTS) + "\n")
+    return venv
+
+
+class IronicServer:
+    """One standalone Ironic. ``start`` again after ``stop`` keeps its database."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        redfish: bool = False,
+        http_root: Path | None = None,
+        http_url: str | None = None,
+    ) -> None:
+        self.workdir = workdir / f"ironic-{uuid.uuid4().hex[:6]}"
+        self.workdir.mkdir(parents=True)
+        self.venv = ironic_virtualenv()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.config = self.workdir / "ironic.conf"
+        self.log_path = self.workdir / "ironic.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._write_config(redfish, http_root, http_url)
+        self._create_schema()
+
+    def _write_config(self, redfish: bool, http_root: Path | None, http_url: str | None) -> None:
+        interfaces = REDFISH_INTERFACES if redfish else FAKE_INTERFACES
+        deploy = ""
+        if redfish:
+            assert http_root is not None and http_url is not None
+            deploy = f"[deploy]\nhttp_root = {http_root}\nhttp_url = {http_url}\n"
+            deploy += "[redfish]\nuse_swift = false\n"
+        self.config.write_text(
+            "[DEFAULT]\n"
+            "auth_strategy = noauth\n"
+            "rpc_transport = none\n"
+            "host = test-conductor\n"
+            f"log_file = {self.log_path}\n"
+            + interfaces
+            + textwrap.dedent(
+                """\
+                enabled_network_interfaces = noop
+                enabled_storage_interfaces = noop
+                enabled_bios_interfaces = fake,no-bios
+                enabled_console_interfaces = fake,no-console
+                enabled_firmware_interfaces = fake,no-firmware
+                enabled_inspect_interfaces = fake,no-inspect
+                enabled_raid_interfaces = fake,no-raid
+                enabled_rescue_interfaces = fake,no-rescue
+                enabled_vendor_interfaces = fake,no-vendor
+                """
+            )
+            + f"[api]\nhost_ip = 127.0.0.1\nport = {self.port}\n"
+            + f"[database]\nconnection = sqlite:///{self.workdir / 'ironic.sqlite'}\n"
+            + "[conductor]\nautomated_clean = false\n"
+            + "[dhcp]\ndhcp_provider = none\n"
+            + f"[oslo_concurrency]\nlock_path = {self.workdir / 'locks'}\n"
+            + deploy
+        )
+
+    def _create_schema(self) -> None:
+        # ``ironic-dbsync upgrade`` cannot ALTER constraints on SQLite; create_schema can.
+        result = subprocess.run(
+            [
+                str(self.venv / "bin" / "ironic-dbsync"),
+                "--config-file",
+                str(self.config),
+                "create_schema",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise PeerFailed(f"ironic-dbsync create_schema failed:\n{result.stderr[-3000:]}")
+
+    def start(self, timeout: float = 60.0) -> IronicServer:
+        self.process = subprocess.Popen(
+            [str(self.venv / "bin" / "ironic"), "--config-file", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.workdir / "ironic.stderr", "ab"),  # noqa: SIM115 - child owns it
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                raise PeerFailed(f"Ironic exited with {code}:\n{self.log_tail()}")
+            try:
+                if httpx.get(self.url + "/", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self._kill()
+        raise PeerFailed(f"Ironic did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM the process group (API and its forked worker); kill -9 if it lingers."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self._kill()
+        self.process = None
+
+    def _kill(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = ""
+        for path in (self.log_path, self.workdir / "ironic.stderr"):
+            if path.exists():
+                text += "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
+        return text
+
+    # -- acting on Ironic directly, as an operator would ---------------------------------------
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url,
+            headers={"X-OpenStack-Ironic-API-Version": API_VERSION},
+            timeout=30.0,
+        )
+
+    def enrol(
+        self,
+        count: int,
+        *,
+        resource_class: str = "baremetal",
+        properties: dict[str, Any] | None = None,
+        port_type: str | None = None,
+        prefix: str = "ironic-node",
+        provide: bool = True,
+        **fields: Any,
+    ) -> list[dict[str, Any]]:
+        """Enrol ``count`` fake-hardware nodes with one port each, made ``available``."""
+        nodes = []
+        with self.api() as api:
+            for index in range(count):
+                body = {
+                    "name": f"{prefix}-{index:03d}",
+                    "driver": fields.pop("driver", None) or "fake-hardware",
+                    "resource_class": resource_class,
+                    "properties": properties or {"cpus": 8, "memory_mb": 16384, "local_gb": 100},
+                    **fields,
+                }
+                node = expect(api.post("/v1/nodes", json=body), 201)
+                port: dict[str, Any] = {
+                    "node_uuid": node["uuid"],
+                    "address": f"52:54:01:{index // 65536:02x}:{index // 256 % 256:02x}"
+                    f":{index % 256:02x}",
+                }
+                if port_type:
+                    port["extra"] = {"port_type": port_type}
+                expect(api.post("/v1/ports", json=port), 201)
+                if provide:
+                    self.move(api, node["uuid"], "manage", "manageable")
+                    self.move(api, node["uuid"], "provide", "available")
+                nodes.append(expect(api.get(f"/v1/nodes/{node['uuid']}"), 200))
+        return nodes
+
+    def move(self, api: httpx.Client, node: str, target: str, expected: str) -> dict[str, Any]:
+        expect(api.put(f"/v1/nodes/{node}/states/provision", json={"target": target}), 202)
+        return self.wait_state(api, node, expected)
+
+    def wait_state(
+        self, api: httpx.Client, node: str, expected: str, timeout: float = 60.0
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            body = expect(api.get(f"/v1/nodes/{node}"), 200)
+            if body["provision_state"] == expected and body["target_provision_state"] is None:
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"Ironic node {node} is {body['provision_state']!r} "
+                    f"(last_error {body['last_error']!r}), not {expected!r}"
+                )
+            time.sleep(0.1)
+
+    def node(self, node: str) -> dict[str, Any]:
+        with self.api() as api:
+            return expect(api.get(f"/v1/nodes/{node}"), 200)
+
+    def nodes(self) -> list[dict[str, Any]]:
+        with self.api() as api:
+            return expect(api.get("/v1/nodes/detail"), 200)["nodes"]
+
+    def vifs(self, node: str) -> list[str]:
+        with self.api() as api:
+            return [v["id"] for v in expect(api.get(f"/v1/nodes/{node}/vifs"), 200)["vifs"]]
+
+
+def expect(response: httpx.Response, status: int) -> Any:
+    if response.status_code != status:
+        raise AssertionError(
+            f"{response.request.method} {response.request.url} -> "
+            f"{response.status_code}: {response.text}"
+        )
+    return response.json() if response.content else None
