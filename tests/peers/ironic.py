@@ -106,6 +106,7 @@ class IronicServer:
         self.config = self.workdir / "ironic.conf"
         self.log_path = self.workdir / "ironic.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._ports_made = 0  # MAC addresses are unique in Ironic
         self._write_config(redfish, http_root, http_url)
         self._create_schema()
 
@@ -160,12 +161,13 @@ class IronicServer:
             raise PeerFailed(f"ironic-dbsync create_schema failed:\n{result.stderr[-3000:]}")
 
     def start(self, timeout: float = 60.0) -> IronicServer:
-        self.process = subprocess.Popen(
-            [str(self.venv / "bin" / "ironic"), "--config-file", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.workdir / "ironic.stderr", "ab"),  # noqa: SIM115 - child owns it
-            start_new_session=True,
-        )
+        with open(self.workdir / "ironic.stderr", "ab") as stderr:
+            self.process = subprocess.Popen(
+                [str(self.venv / "bin" / "ironic"), "--config-file", str(self.config)],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -238,10 +240,12 @@ class IronicServer:
                     **fields,
                 }
                 node = expect(api.post("/v1/nodes", json=body), 201)
+                serial = self._ports_made
+                self._ports_made += 1
                 port: dict[str, Any] = {
                     "node_uuid": node["uuid"],
-                    "address": f"52:54:01:{index // 65536:02x}:{index // 256 % 256:02x}"
-                    f":{index % 256:02x}",
+                    "address": f"52:54:01:{serial // 65536:02x}:{serial // 256 % 256:02x}"
+                    f":{serial % 256:02x}",
                 }
                 if port_type:
                     port["extra"] = {"port_type": port_type}

@@ -44,8 +44,8 @@ class IronicInventory(base.ManagedInventory):
     def list_nodes(self) -> list[base.InventoryNode]:
         baremetal = self._client.baremetal
         with translated(self._client, "listing Ironic's nodes"):
-            nodes = list(baremetal.nodes(details=True, fields=_NODE_FIELDS))
-            ports = list(baremetal.ports(details=True, fields=_PORT_FIELDS))
+            nodes = list(baremetal.nodes(fields=_NODE_FIELDS))
+            ports = list(baremetal.ports(fields=_PORT_FIELDS))
         by_node: dict[str, list[base.InventoryPort]] = defaultdict(list)
         for port in ports:
             by_node[port.node_id].append(
