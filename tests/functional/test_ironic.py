@@ -157,9 +157,7 @@ def test_instances_live_their_whole_life_in_ironic(ironic: IronicServer, api: Ap
 
     # Seven nodes were free and one came back: eight more instances fit, the ninth does not.
     more = [
-        api.create(
-            type_, image, [{"net_id": network["uuid"]}], name=f"batch-{i}"
-        ).json()["uuid"]
+        api.create(type_, image, [{"net_id": network["uuid"]}], name=f"batch-{i}").json()["uuid"]
         for i in range(9)
     ]
     finals = [api.wait_for(u, lambda i: i["status"] in ("active", "error"), 60) for u in more]
@@ -273,9 +271,7 @@ def test_ironic_stopping_leaves_no_orphan(ironic: IronicServer, api: Api):
     ironic.start()
     sync(api)
     # Every Ironic node that serves an instance serves one Mogan placed there.
-    placed = {
-        n["uuid"]: n["instance_uuid"] for n in nodes_of(api).values() if n["instance_uuid"]
-    }
+    placed = {n["uuid"]: n["instance_uuid"] for n in nodes_of(api).values() if n["instance_uuid"]}
     for node in ironic.nodes():
         if node["instance_uuid"] is not None:
             assert placed.get(node["uuid"]) == node["instance_uuid"], node
@@ -286,8 +282,7 @@ def test_ironic_stopping_leaves_no_orphan(ironic: IronicServer, api: Api):
         assert api.delete(f"/v1/instances/{uuid}").status_code == 204
         api.wait_gone(uuid, timeout=60)
     assert all(
-        n["provision_state"] == "available" and n["instance_uuid"] is None
-        for n in ironic.nodes()
+        n["provision_state"] == "available" and n["instance_uuid"] is None for n in ironic.nodes()
     )
 
 
@@ -298,9 +293,7 @@ def test_adopting_a_deployed_node(ironic: IronicServer, api: Api):
         expect(
             direct.patch(
                 f"/v1/nodes/{running}",
-                json=[
-                    {"op": "add", "path": "/instance_info/image_source", "value": "http://i/x"}
-                ],
+                json=[{"op": "add", "path": "/instance_info/image_source", "value": "http://i/x"}],
             ),
             200,
         )

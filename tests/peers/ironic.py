@@ -230,11 +230,12 @@ class IronicServer:
     ) -> list[dict[str, Any]]:
         """Enrol ``count`` fake-hardware nodes with one port each, made ``available``."""
         nodes = []
+        driver = fields.pop("driver", "fake-hardware")
         with self.api() as api:
             for index in range(count):
                 body = {
                     "name": f"{prefix}-{index:03d}",
-                    "driver": fields.pop("driver", None) or "fake-hardware",
+                    "driver": driver,
                     "resource_class": resource_class,
                     "properties": properties or {"cpus": 8, "memory_mb": 16384, "local_gb": 100},
                     **fields,
@@ -253,12 +254,23 @@ class IronicServer:
                 if provide:
                     self.move(api, node["uuid"], "manage", "manageable")
                     self.move(api, node["uuid"], "provide", "available")
+                    # fake-hardware reports no power state until the first power action; real
+                    # hardware always has one (Ironic's power sync reads it).
+                    self.power(api, node["uuid"], "power off")
                 nodes.append(expect(api.get(f"/v1/nodes/{node['uuid']}"), 200))
         return nodes
 
     def move(self, api: httpx.Client, node: str, target: str, expected: str) -> dict[str, Any]:
         expect(api.put(f"/v1/nodes/{node}/states/provision", json={"target": target}), 202)
         return self.wait_state(api, node, expected)
+
+    def power(self, api: httpx.Client, node: str, target: str) -> None:
+        expect(api.put(f"/v1/nodes/{node}/states/power", json={"target": target}), 202)
+        deadline = time.monotonic() + 30
+        while expect(api.get(f"/v1/nodes/{node}"), 200)["power_state"] != target:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Ironic node {node} did not reach {target!r}")
+            time.sleep(0.05)
 
     def wait_state(
         self, api: httpx.Client, node: str, expected: str, timeout: float = 60.0

@@ -81,6 +81,12 @@ def translated(client: IronicClient, what: str) -> Iterator[None]:
         raise NodeUnreachable(
             f"{what}: Ironic at {client.endpoint()} is unreachable ({type(exc).__name__})"
         ) from None
+    except ks_exceptions.DiscoveryFailure:
+        # The first call of a process discovers Ironic's API versions; a down Ironic fails here.
+        raise NodeUnreachable(
+            f"{what}: Ironic at {client.endpoint()} did not answer API version discovery "
+            "(unreachable, or not an Ironic API)"
+        ) from None
     except ks_exceptions.RetriableConnectionFailure as exc:
         raise NodeUnreachable(f"{what}: Ironic did not answer in time ({exc})") from None
     except sdk_exceptions.HttpException as exc:

@@ -9,6 +9,8 @@ repeating a step after an engine crash continues where Ironic is rather than sta
 
 from __future__ import annotations
 
+import base64
+import gzip
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -18,7 +20,7 @@ from typing import Any
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError, UnsupportedAction
 from mogan.drivers import base
-from mogan.drivers.configdrive import meta_data, network_data
+from mogan.drivers.configdrive import config_drive
 from mogan.drivers.ironic.client import IronicClient, translated
 from mogan.drivers.ironic.inventory import InventorySettings, IronicInventory
 
@@ -85,7 +87,9 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         return _OBSERVED.get(found.power_state)
 
     def set_power_state(self, node: base.NodeRef, action: str) -> None:
-        target = _POWER_TARGETS[action]
+        target = _POWER_TARGETS.get(action)
+        if target is None:
+            raise UnsupportedAction(f"Power action {action!r} is not one Ironic knows")
         try:
             with translated(self._client, f"power {action} of node {node.name}"):
                 self._client.baremetal.set_node_power_state(node.uuid, target, wait=False)
@@ -124,15 +128,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
             baremetal.set_node_provision_state(
                 node.uuid,
                 "active",
-                config_drive={
-                    "meta_data": meta_data(
-                        request.instance_uuid,
-                        request.instance_name,
-                        request.availability_zone,
-                        request.extra,
-                    ),
-                    "network_data": network_data(request.network_info, request.subnets),
-                },
+                config_drive=_config_drive(request),
                 wait=False,
             )
         return self._wait_deployed(node, what)
@@ -159,9 +155,12 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         while True:
             found = self._node(node, what)
             if found.provision_state == base.ACTIVE:
+                # Ironic's drivers leave a deployed node running; some (fake-hardware) do not
+                # touch power at all. An active instance is one that runs.
+                self._ensure_power(node, found, base.POWER_ON, what)
                 return base.DeployResult(config_drive=True)
             if found.provision_state == "deploy failed":
-                raise DriverError(f"{what}: Ironic's deploy failed: {found.last_error}")
+                raise DriverError(f"{what}: Ironic's deploy failed: {self._why(found)}")
             if found.provision_state not in ("deploying", "wait call-back") and (
                 found.target_provision_state is None
             ):
@@ -175,6 +174,22 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
                     f"says {found.provision_state!r}"
                 )
             self._sleep(self._settings.poll_interval)
+
+    def _why(self, found: Any) -> str:
+        """Ironic's reason for a failure: ``last_error``, or (when an aborted deploy step has
+        cleared it) the latest error in the node's history."""
+        if found.last_error:
+            return str(found.last_error)
+        try:
+            with translated(self._client, "reading the node's history"):
+                response = self._client.baremetal.get(
+                    f"/nodes/{found.id}/history", microversion="1.78"
+                )
+            events = response.json().get("history", [])
+        except (DriverError, ValueError):
+            events = []
+        errors = [e["event"] for e in events if e.get("severity") == "ERROR"]
+        return errors[-1] if errors else "Ironic recorded no reason"
 
     def undeploy(self, node: base.NodeRef) -> None:
         what = f"tear-down of Ironic node {node.name}"
@@ -193,7 +208,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
             state = found.provision_state
             if state == "clean failed":
                 self._forget_instance(node, found, what)
-                raise CleaningFailed(f"{what}: Ironic's cleaning failed: {found.last_error}")
+                raise CleaningFailed(f"{what}: Ironic's cleaning failed: {self._why(found)}")
             if state in _TEARABLE and found.instance_id is not None and not asked:
                 with translated(self._client, what):
                     self._client.baremetal.set_node_provision_state(node.uuid, "deleted")
@@ -201,12 +216,26 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
             elif state not in _TRANSIENT and state not in _TEARABLE:
                 # available (or manageable, enroll…): no deployment left; drop our traces.
                 self._forget_instance(node, found, what)
+                self._ensure_power(node, found, base.POWER_OFF, what)
                 return
             if time.monotonic() > deadline:
                 raise DriverError(
                     f"{what}: not torn down after {self._settings.deploy_timeout:.0f} s; "
                     f"Ironic says {state!r}"
                 )
+            self._sleep(self._settings.poll_interval)
+
+    def _ensure_power(self, node: base.NodeRef, found: Any, action: str, what: str) -> None:
+        """Bring the node to ``action``'s state if Ironic reports it elsewhere, and wait."""
+        wanted = _POWER_TARGETS[action]
+        if found.power_state == wanted:
+            return
+        with translated(self._client, what):
+            self._client.baremetal.set_node_power_state(node.uuid, wanted, wait=False)
+        deadline = time.monotonic() + self._settings.deploy_timeout
+        while self.get_power_state(node) != _OBSERVED[wanted]:
+            if time.monotonic() > deadline:
+                raise DriverError(f"{what}: Ironic did not report {wanted!r} in time")
             self._sleep(self._settings.poll_interval)
 
     def _forget_instance(self, node: base.NodeRef, found: Any, what: str) -> None:
@@ -228,29 +257,48 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
 
 
 def _instance_info(node: base.NodeRef, request: base.DeployRequest) -> dict[str, Any]:
-    """What Ironic needs to know about the image and the instance, as Nova writes it."""
-    info: dict[str, Any] = {
-        "image_source": request.image_url,
-        "display_name": request.instance_name,
-    }
-    if request.image_checksum:
-        algorithm, _, value = request.image_checksum.rpartition(":")
-        if algorithm:
-            info["image_os_hash_algo"] = algorithm
-            info["image_os_hash_value"] = value
-        else:
-            info["image_checksum"] = value
-    if request.image_disk_format:
+    """What Ironic needs to know about the image and the instance, as Nova writes it.
+
+    An ISO is booted as it is (Ironic's ``ramdisk`` deploy takes it as ``boot_iso``, and
+    refuses an ``image_source`` beside it); any other image is written to disk.
+    """
+    info: dict[str, Any] = {"display_name": request.instance_name}
+    if request.image_disk_format == "iso":
+        info["boot_iso"] = request.image_url
+    else:
+        info["image_source"] = request.image_url
         info["image_disk_format"] = request.image_disk_format
+        if request.image_checksum:
+            algorithm, _, value = request.image_checksum.rpartition(":")
+            if algorithm:
+                info["image_os_hash_algo"] = algorithm
+                info["image_os_hash_value"] = value
+            else:
+                info["image_checksum"] = value
     root_gb = request.extra_specs.get("root_gb") or node.properties.get("local_gb")
     if root_gb:
         info["root_gb"] = str(root_gb)
     capabilities = _capabilities(request.extra_specs)
     if capabilities:
         info["capabilities"] = capabilities
-    if request.image_disk_format == "iso":
-        info["boot_iso"] = request.image_url  # the ramdisk deploy boots it as it is
     return info
+
+
+def _config_drive(request: base.DeployRequest) -> str:
+    """The config drive as Ironic takes it ready-made: a gzipped, base64-encoded ISO.
+
+    Built here, as Nova does, rather than handed to Ironic as JSON: Ironic would need
+    genisoimage or xorrisofs on its conductors to build it.
+    """
+    image = config_drive(
+        request.instance_uuid,
+        request.instance_name,
+        request.availability_zone,
+        request.extra,
+        request.network_info,
+        request.subnets,
+    )
+    return base64.b64encode(gzip.compress(image)).decode()
 
 
 def _capabilities(extra_specs: Mapping[str, str]) -> dict[str, str]:
@@ -286,7 +334,8 @@ class IronicDriver(base.Driver):
     def validate_interfaces(self, node: base.NodeRef) -> dict[str, base.InterfaceCheck]:
         with translated(self._client, f"validation of Ironic node {node.name}"):
             results = self._client.baremetal.validate_node(node.uuid, required=None)
+        # Mogan's four capabilities first, then whatever else Ironic checks (network…).
         return {
-            name: base.InterfaceCheck(bool(result.result), result.reason)
-            for name, result in sorted(results.items())
+            name: base.InterfaceCheck(bool(results[name].result), results[name].reason)
+            for name in sorted(results, key=lambda n: (n not in base.CAPABILITIES, n))
         }
