@@ -13,17 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from mogan import conf as mogan_conf
 from mogan.core import states
 from mogan.core.errors import DriverError, NodeUnreachable, UnsupportedAction
 from mogan.drivers import base
-from mogan import conf as mogan_conf
 from mogan.drivers.fake import FakeDriver, SimulatedMachine
 from mogan.drivers.ironic import InventorySettings, IronicClient, IronicDriver, IronicSettings
 from mogan.drivers.redfish import RedfishDriver, RedfishSettings
 from tests.functional.process import free_port
 from tests.peers.ironic import IronicServer
 from tests.peers.redfish import PASSWORD, FileServer, RedfishEmulator
-
 
 INSTANCE = "5d6a3c1e-0b7f-4c8e-9a51-2f7f0c6b1d11"
 
