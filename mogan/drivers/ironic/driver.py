@@ -13,9 +13,11 @@ import base64
 import gzip
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from openstack import exceptions as sdk_exceptions
 
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError, UnsupportedAction
@@ -57,6 +59,16 @@ _TRANSIENT = {
     "servicing",
     "service wait",
 }
+_STATE_FIELDS = [
+    "uuid",
+    "provision_state",
+    "target_provision_state",
+    "instance_uuid",
+    "instance_info",
+    "power_state",
+    "maintenance",
+    "last_error",
+]
 #: Ironic interfaces a deploy needs.
 _REQUIRED = ("boot", "deploy", "power", "management", "network")
 
@@ -76,8 +88,10 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         self._sleep = sleep
 
     def _node(self, ref: base.NodeRef, what: str) -> Any:
+        """The node's fields a deploy or tear-down decides on (a partial read is much cheaper
+        for Ironic than the whole node, and these are read in polling loops)."""
         with translated(self._client, what):
-            return self._client.baremetal.get_node(ref.uuid)
+            return self._client.baremetal.get_node(ref.uuid, fields=_STATE_FIELDS)
 
     # -- power -------------------------------------------------------------------------------
 
@@ -135,10 +149,13 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
 
     def _attach_vifs(self, node: base.NodeRef, vif_ids: list[str]) -> None:
         baremetal = self._client.baremetal
-        attached = set(baremetal.list_node_vifs(node.uuid))
         for vif_id in vif_ids:
-            if vif_id not in attached:
+            try:
                 baremetal.attach_vif_to_node(node.uuid, vif_id, retry_on_conflict=False)
+            except sdk_exceptions.ConflictException as exc:
+                # A repeated step finds its VIF attached already; anything else is a refusal.
+                if vif_id not in set(baremetal.list_node_vifs(node.uuid)):
+                    raise exc from None
 
     def _validate(self, node: base.NodeRef, what: str) -> None:
         results = self._client.baremetal.validate_node(node.uuid, required=None)
@@ -150,8 +167,19 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         if failed:
             raise DriverError(f"{what}: Ironic's validation failed ({'; '.join(failed)})")
 
+    def _polls(self) -> Iterator[None]:
+        """Sleeps between reads of a node: ``poll_interval``, growing by half each time up to
+        five times it. Every waiting deploy polls Ironic, whose API is one process; backing
+        off keeps a busy Ironic from spending itself on answering "not yet"."""
+        delay = self._settings.poll_interval
+        while True:
+            self._sleep(delay)
+            yield
+            delay = min(delay * 1.5, self._settings.poll_interval * 5)
+
     def _wait_deployed(self, node: base.NodeRef, what: str) -> base.DeployResult:
         deadline = time.monotonic() + self._settings.deploy_timeout
+        polls = self._polls()
         while True:
             found = self._node(node, what)
             if found.provision_state == base.ACTIVE:
@@ -173,7 +201,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
                     f"{what}: not active after {self._settings.deploy_timeout:.0f} s; Ironic "
                     f"says {found.provision_state!r}"
                 )
-            self._sleep(self._settings.poll_interval)
+            next(polls)
 
     def _why(self, found: Any) -> str:
         """Ironic's reason for a failure: ``last_error``, or (when an aborted deploy step has
@@ -195,6 +223,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         what = f"tear-down of Ironic node {node.name}"
         deadline = time.monotonic() + self._settings.deploy_timeout
         asked = False
+        polls = self._polls()
         while True:
             found = self._node(node, what)
             if found.instance_id not in (None, node.instance_uuid):
@@ -223,7 +252,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
                     f"{what}: not torn down after {self._settings.deploy_timeout:.0f} s; "
                     f"Ironic says {state!r}"
                 )
-            self._sleep(self._settings.poll_interval)
+            next(polls)
 
     def _ensure_power(self, node: base.NodeRef, found: Any, action: str, what: str) -> None:
         """Bring the node to ``action``'s state if Ironic reports it elsewhere, and wait."""
@@ -233,10 +262,13 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         with translated(self._client, what):
             self._client.baremetal.set_node_power_state(node.uuid, wanted, wait=False)
         deadline = time.monotonic() + self._settings.deploy_timeout
-        while self.get_power_state(node) != _OBSERVED[wanted]:
+        polls = self._polls()
+        while True:
+            next(polls)
+            if self.get_power_state(node) == _OBSERVED[wanted]:
+                return
             if time.monotonic() > deadline:
                 raise DriverError(f"{what}: Ironic did not report {wanted!r} in time")
-            self._sleep(self._settings.poll_interval)
 
     def _forget_instance(self, node: base.NodeRef, found: Any, what: str) -> None:
         """Detach the VIFs and clear instance_info and instance_uuid, if still there."""
