@@ -57,8 +57,12 @@ class IronicClient:
         )
 
     def endpoint(self) -> str:
-        """Where Ironic is, for messages (the override, or 'the catalog')."""
-        return str(self._conf[GROUP].endpoint_override or "Ironic (from the service catalog)")
+        """Where Ironic is, for messages: the override, or the catalog it is looked up in."""
+        group = self._conf[GROUP]
+        if group.endpoint_override:
+            return str(group.endpoint_override)
+        auth_url = getattr(group, "auth_url", None)
+        return f"(the Keystone catalog of {auth_url})" if auth_url else "(the service catalog)"
 
 
 def _fault_text(exc: sdk_exceptions.HttpException) -> str:
@@ -78,8 +82,10 @@ def translated(client: IronicClient, what: str) -> Iterator[None]:
     except DriverError:
         raise
     except (ks_exceptions.ConnectFailure, ks_exceptions.ConnectTimeout) as exc:
+        # keystoneauth names the URL it could not reach (Ironic's, or Keystone's for a token).
+        where = str(exc).split(": HTTP")[0]
         raise NodeUnreachable(
-            f"{what}: Ironic at {client.endpoint()} is unreachable ({type(exc).__name__})"
+            f"{what}: Ironic at {client.endpoint()} is unreachable ({where})"
         ) from None
     except ks_exceptions.DiscoveryFailure:
         # The first call of a process discovers Ironic's API versions; a down Ironic fails here.
