@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from mogan import conf as mogan_conf
 from mogan.api.app import create_app
 from mogan.api.identity import NoAuthDefaults, noauth_context
+from mogan.api.keystone import KeystoneAuthMiddleware, keystone_context
 from mogan.db.database import Database
 from mogan.db.fake_hardware import DatabaseHardwareStore
 from mogan.drivers.base import Driver
@@ -178,11 +179,19 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         conf.noauth.default_user_id,
         tuple(conf.noauth.default_roles),
     )
-    app = create_app(
-        services,
-        identify=functools.partial(noauth_context, defaults=defaults),
-        public_endpoint=conf.api.public_endpoint,
-    )
+    if conf.auth_strategy == "keystone":
+        app = create_app(
+            services,
+            identify=keystone_context,
+            public_endpoint=conf.api.public_endpoint,
+            authenticate=lambda inner: KeystoneAuthMiddleware(inner, conf),
+        )
+    else:
+        app = create_app(
+            services,
+            identify=functools.partial(noauth_context, defaults=defaults),
+            public_endpoint=conf.api.public_endpoint,
+        )
     return Mogan(
         conf=conf,
         db=db,

@@ -31,8 +31,10 @@ def create_app(
     *,
     identify: Callable[[Request], RequestContext],
     public_endpoint: str | None = None,
+    authenticate: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> ASGIApp:
-    """The API over ``services``; ``identify`` builds the caller's context from a request."""
+    """The API over ``services``; ``identify`` builds the caller's context from a request,
+    after ``authenticate`` (middleware such as Keystone's) has let it through."""
     app = FastAPI(title="Mogan", version=__version__, docs_url=None, redoc_url=None)
     app.state.services = services
     app.state.identify = identify
@@ -76,4 +78,5 @@ def create_app(
         )
 
     openapi.install(app)
-    return RequestIdMiddleware(app)
+    guarded: ASGIApp = authenticate(app) if authenticate is not None else app
+    return RequestIdMiddleware(guarded)

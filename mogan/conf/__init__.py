@@ -17,9 +17,10 @@ _DEFAULT_OPTS = [
     cfg.StrOpt(
         "auth_strategy",
         default="noauth",
-        choices=["noauth"],
-        help="How callers are identified. 'noauth' trusts X-Project-Id, X-User-Id and "
-        "X-Roles headers (for standalone and test use).",
+        choices=["noauth", "keystone"],
+        help="How callers are identified. 'keystone': a Keystone token, validated by "
+        "keystonemiddleware's auth_token (configured in [keystone_authtoken]). 'noauth' trusts "
+        "X-Project-Id, X-User-Id and X-Roles headers (for standalone and test use).",
     ),
     cfg.StrOpt(
         "state_path",
@@ -302,11 +303,13 @@ def _register_ironic_keystoneauth(conf: cfg.ConfigOpts) -> None:
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     """Entry point for ``oslo-config-generator``."""
+    from keystonemiddleware import auth_token
+
     listed = [(group or "DEFAULT", list(opts)) for group, opts in _GROUPS]
     for name, opts in listed:
         if name == "ironic":
             opts.extend(_ironic_keystoneauth_opts())
-    return listed
+    return listed + [(group, list(opts)) for group, opts in auth_token.list_opts()]
 
 
 def load(

@@ -14,9 +14,13 @@ from oslo_policy import policy
 from mogan.core.errors import NotAuthorized
 from mogan.services.context import RequestContext
 
-ADMIN_OR_OWNER = "rule:admin_or_owner"
 ADMIN_API = "rule:admin_api"
-ANYONE = "@"
+#: Any role of a project may read; writes need ``member`` (OpenStack's default roles, where
+#: Keystone's implied roles make every admin a member and every member a reader).
+READER = "rule:project_reader"
+MEMBER = "rule:project_member"
+OWNER_READER = "rule:owner_reader"
+OWNER_MEMBER = "rule:owner_member"
 
 BASE_RULES = [
     policy.RuleDefault(
@@ -27,6 +31,26 @@ BASE_RULES = [
         "admin_or_owner",
         "is_admin:True or project_id:%(project_id)s",
         description="The owning project, or an administrator.",
+    ),
+    policy.RuleDefault(
+        "project_reader",
+        "role:reader or role:member or role:admin",
+        description="A caller with any of the default roles of its project: may read.",
+    ),
+    policy.RuleDefault(
+        "project_member",
+        "role:member or role:admin",
+        description="A member of its project: may create and change things.",
+    ),
+    policy.RuleDefault(
+        "owner_reader",
+        "rule:context_is_admin or (rule:project_reader and project_id:%(project_id)s)",
+        description="A reader of the project that owns the resource, or an administrator.",
+    ),
+    policy.RuleDefault(
+        "owner_member",
+        "rule:context_is_admin or (rule:project_member and project_id:%(project_id)s)",
+        description="A member of the project that owns the resource, or an administrator.",
     ),
 ]
 
@@ -43,10 +67,10 @@ def _api(
 
 
 API_RULES = [
-    _api("mogan:instance:create", ANYONE, "Create an instance.", [("POST", "/instances")]),
+    _api("mogan:instance:create", MEMBER, "Create an instance.", [("POST", "/instances")]),
     _api(
         "mogan:instance:get_all",
-        ANYONE,
+        READER,
         "List the caller's instances.",
         [("GET", "/instances"), ("GET", "/instances/detail")],
     ),
@@ -58,37 +82,37 @@ API_RULES = [
     ),
     _api(
         "mogan:instance:get",
-        ADMIN_OR_OWNER,
+        OWNER_READER,
         "Show an instance.",
         [("GET", "/instances/{instance_ident}")],
     ),
     _api(
         "mogan:instance:update",
-        ADMIN_OR_OWNER,
+        OWNER_MEMBER,
         "Update an instance.",
         [("PATCH", "/instances/{instance_ident}")],
     ),
     _api(
         "mogan:instance:delete",
-        ADMIN_OR_OWNER,
+        OWNER_MEMBER,
         "Delete an instance.",
         [("DELETE", "/instances/{instance_ident}")],
     ),
     _api(
         "mogan:instance:get_states",
-        ADMIN_OR_OWNER,
+        OWNER_READER,
         "Show an instance's power state.",
         [("GET", "/instances/{instance_ident}/states")],
     ),
     _api(
         "mogan:instance:set_power_state",
-        ADMIN_OR_OWNER,
+        OWNER_MEMBER,
         "Change an instance's power state.",
         [("PUT", "/instances/{instance_ident}/states/power")],
     ),
     _api(
         "mogan:instance_type:get",
-        ANYONE,
+        READER,
         "List and show instance types.",
         [
             ("GET", "/types"),
@@ -125,7 +149,7 @@ API_RULES = [
     ),
     _api(
         "mogan:availability_zone:get_all",
-        ANYONE,
+        READER,
         "List availability zones.",
         [("GET", "/availability_zones")],
     ),
@@ -161,7 +185,7 @@ API_RULES = [
     ),
     _api(
         "mogan:image:get",
-        ANYONE,
+        READER,
         "List and show images.",
         [("GET", "/images"), ("GET", "/images/{image_uuid}")],
     ),
@@ -177,7 +201,7 @@ API_RULES = [
     ),
     _api(
         "mogan:network:get",
-        ANYONE,
+        READER,
         "List and show networks and their ports.",
         [("GET", "/networks"), ("GET", "/networks/{network_uuid}")],
     ),

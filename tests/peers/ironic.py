@@ -1,22 +1,19 @@
 """A real, standalone OpenStack Ironic for tests: its own virtualenv, its own database, one
 ``ironic`` process (API + conductor) on a free loopback port.
 
-The virtualenv is built once per machine under ``$MOGAN_PEERS_CACHE`` (default
-``~/.cache/mogan-peers``) and reused; it is kept apart from Mogan's environment because Ironic
-pins its own versions of half of OpenStack. A start that does not answer within the timeout
-fails loudly with the tail of Ironic's log: with a bad driver configuration Ironic neither
-listens nor exits nor obeys SIGTERM, so the whole process group is killed.
+The virtualenv is built once per machine (see ``tests.peers.venv``) and reused; it is kept
+apart from Mogan's environment because Ironic pins its own versions of half of OpenStack. A
+start that does not answer within the timeout fails loudly with the tail of Ironic's log: with
+a bad driver configuration Ironic neither listens nor exits nor obeys SIGTERM, so the whole
+process group is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 import uuid
@@ -26,6 +23,7 @@ from typing import Any
 import httpx
 
 from tests.functional.process import free_port
+from tests.peers.venv import PeerFailed, peer_virtualenv
 
 #: Pinned so a cached virtualenv stays what the tests were written against.
 IRONIC_REQUIREMENTS = ("ironic==39.0.0", "openstacksdk==4.22.0")
@@ -52,41 +50,6 @@ enabled_power_interfaces = fake,redfish
 """
 
 
-class PeerFailed(RuntimeError):
-    """A real peer could not be installed or started; the message says why."""
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("MOGAN_PEERS_CACHE", Path.home() / ".cache" / "mogan-peers"))
-
-
-def ironic_virtualenv() -> Path:
-    """The cached virtualenv holding Ironic, built on first use (about 40 s).
-
-    A lock file serialises builders (two test runs on one machine); the ``.complete`` marker
-    is written last, so an interrupted build is redone rather than trusted.
-    """
-    tag = "-".join(r.replace("==", "") for r in IRONIC_REQUIREMENTS)
-    venv = cache_dir() / f"ironic-{tag}"
-    marker = venv / ".complete"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.with_name(venv.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists():
-            return venv
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        result = subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "-q", *IRONIC_REQUIREMENTS],
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise PeerFailed(f"pip install of Ironic failed:\n{result.stderr[-3000:]}")
-        marker.write_text("\n".join(IRONIC_REQUIREMENTS) + "\n")
-    return venv
-
-
 class IronicServer:
     """One standalone Ironic. ``start`` again after ``stop`` keeps its database."""
 
@@ -100,7 +63,7 @@ class IronicServer:
     ) -> None:
         self.workdir = workdir / f"ironic-{uuid.uuid4().hex[:6]}"
         self.workdir.mkdir(parents=True)
-        self.venv = ironic_virtualenv()
+        self.venv = peer_virtualenv("ironic", IRONIC_REQUIREMENTS)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = self.workdir / "ironic.conf"
