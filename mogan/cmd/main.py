@@ -1,4 +1,6 @@
-"""``mogan serve | db upgrade | policy sample | states diagram``."""
+"""``mogan serve | api | engine | db upgrade | policy sample | states diagram`` run the
+service; every other command (``mogan instance list``, ``mogan help``…) is the client
+(``mogan.client.cli.shell``)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,24 @@ LOG = logging.getLogger("mogan")
 _CONFIG_DESTS = ("serve_config", "api_config", "engine_config", "db_config")
 
 
+#: The service's own subcommands; anything else is a client command.
+SERVICE_COMMANDS = frozenset({"serve", "api", "engine", "db", "policy", "states"})
+
+
+def _service_command(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` runs the service (or asks for its help) rather than the client."""
+    rest = list(argv)
+    while rest and rest[0].startswith("--config-file"):
+        rest = rest[1:] if "=" in rest[0] else rest[2:]
+    return not rest or rest[0].startswith("-") or rest[0] in SERVICE_COMMANDS
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mogan", description="Mogan bare-metal compute.")
+    parser = argparse.ArgumentParser(
+        prog="mogan",
+        description="Mogan bare-metal compute.",
+        epilog="Client commands (instance, type, zone, node, image, network): 'mogan help'.",
+    )
     parser.add_argument(
         "--config-file",
         action="append",
@@ -59,7 +77,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not _service_command(arguments):
+        from mogan.client.cli.shell import main as client_main
+
+        return client_main(arguments)
+    args = _parser().parse_args(arguments)
     files = [
         *args.config_file,
         *(path for name in _CONFIG_DESTS for path in getattr(args, name, [])),

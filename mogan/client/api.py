@@ -1,0 +1,348 @@
+"""The Python SDK: Mogan's HTTP API as typed calls over a keystoneauth session.
+
+Authentication is keystoneauth's (a Keystone session from clouds.yaml or ``OS_*`` variables),
+or none against a ``noauth`` Mogan at a fixed URL. Lists follow the ``next`` links, so they
+return every item, page by page. A refusal raises ``MoganAPIError`` carrying the status, the
+service's fault string and the request id to quote to an operator.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import time
+import uuid as uuid_module
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from keystoneauth1 import adapter as ks_adapter
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
+
+SERVICE_TYPE = "baremetal-compute"
+
+
+class MoganAPIError(Exception):
+    """Mogan refused a request: ``status``, its ``fault`` string and the ``request_id``."""
+
+    def __init__(self, status: int, fault: str, request_id: str | None) -> None:
+        super().__init__(f"{fault} (HTTP {status}, request {request_id})" if request_id else fault)
+        self.status = status
+        self.fault = fault
+        self.request_id = request_id
+
+
+class NotFoundError(MoganAPIError):
+    """The resource does not exist (or is not visible to the caller)."""
+
+
+class WaitFailed(Exception):
+    """An instance ended in ``error`` (or vanished) while a caller waited for another state."""
+
+    def __init__(self, message: str, instance: Instance | None = None) -> None:
+        super().__init__(message)
+        self.instance = instance
+
+
+@dataclass(frozen=True)
+class Instance:
+    uuid: str
+    name: str
+    status: str
+    power_state: str | None
+    project_id: str
+    instance_type_uuid: str
+    image_uuid: str
+    availability_zone: str | None
+    network_info: dict[str, Any]
+    description: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    fault: dict[str, Any] | None = None
+    created_at: str | None = None
+    launched_at: str | None = None
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> Instance:
+        return cls(
+            uuid=body["uuid"],
+            name=body["name"],
+            status=body["status"],
+            power_state=body.get("power_state"),
+            project_id=body.get("project_id", ""),
+            instance_type_uuid=body.get("instance_type_uuid", ""),
+            image_uuid=body.get("image_uuid", ""),
+            availability_zone=body.get("availability_zone"),
+            network_info=body.get("network_info") or {},
+            description=body.get("description"),
+            extra=body.get("extra") or {},
+            fault=body.get("fault"),
+            created_at=body.get("created_at"),
+            launched_at=body.get("launched_at"),
+        )
+
+    @property
+    def addresses(self) -> list[str]:
+        return [
+            ip["ip_address"]
+            for port in self.network_info.values()
+            for ip in port.get("fixed_ips", [])
+        ]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A type, node, image, network or zone: its ``uuid``, ``name`` and the whole body."""
+
+    uuid: str
+    name: str
+    body: dict[str, Any]
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> Resource:
+        return cls(
+            str(body.get("uuid", body.get("name", ""))), str(body.get("name", "")), dict(body)
+        )
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid_module.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+class Client:
+    """Mogan's API. Build it from a keystoneauth session (``endpoint_override`` for a fixed
+    URL), or with ``Client.noauth(url)``."""
+
+    def __init__(
+        self,
+        session: ks_session.Session,
+        *,
+        endpoint_override: str | None = None,
+        interface: str | None = None,
+        region_name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._http = ks_adapter.Adapter(
+            session,
+            service_type=SERVICE_TYPE,
+            endpoint_override=endpoint_override,
+            interface=interface,
+            region_name=region_name,
+            additional_headers=dict(headers or {}),
+        )
+        self.instances = Instances(self)
+        self.types = Collection(self, "types", "types")
+        self.nodes = Collection(self, "nodes", "nodes")
+        self.images = Collection(self, "images", "images")
+        self.networks = Collection(self, "networks", "networks")
+
+    @classmethod
+    def noauth(
+        cls,
+        url: str,
+        *,
+        project_id: str | None = None,
+        user_id: str | None = None,
+        roles: str | None = None,
+    ) -> Client:
+        """A client for a ``noauth`` Mogan: the caller is named by headers, if at all."""
+        headers = {
+            name: value
+            for name, value in (
+                ("X-Project-Id", project_id),
+                ("X-User-Id", user_id),
+                ("X-Roles", roles),
+            )
+            if value
+        }
+        return cls(ks_session.Session(), endpoint_override=url.rstrip("/"), headers=headers)
+
+    def availability_zones(self) -> list[str]:
+        return [str(z) for z in self.request("GET", "/v1/availability_zones")["availability_zones"]]
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        """One call to the API; the decoded JSON answer (None for an empty one)."""
+        kwargs: dict[str, Any] = {"raise_exc": False}
+        if body is not None:
+            kwargs["json"] = body
+        if params:
+            kwargs["params"] = {k: v for k, v in params.items() if v is not None}
+        try:
+            response = self._http.request(path, method, **kwargs)
+        except ks_exceptions.ConnectFailure as exc:
+            raise MoganAPIError(0, f"Mogan could not be reached: {exc}", None) from None
+        request_id = response.headers.get("X-OpenStack-Request-Id")
+        if response.status_code >= 400:
+            error = NotFoundError if response.status_code == 404 else MoganAPIError
+            raise error(response.status_code, _fault(response), request_id)
+        return response.json() if response.content else None
+
+    def pages(self, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a collection, following its ``next`` links."""
+        body = self.request("GET", path, **params)
+        while True:
+            yield from body[key]
+            following = body.get("next")
+            if not following or not body[key]:
+                return
+            body = self.request("GET", _relative(following))
+
+
+def _relative(href: str) -> str:
+    """A ``next`` link as a path under the endpoint (the adapter adds the endpoint)."""
+    marker = href.find("/v1/")
+    return href[marker:] if marker >= 0 else href
+
+
+def _fault(response: Any) -> str:
+    try:
+        return str(json.loads(response.json()["error_message"])["faultstring"])
+    except (ValueError, KeyError, TypeError):
+        return response.text or response.reason or f"HTTP {response.status_code}"
+
+
+class Collection:
+    """The generic part of every collection: list, find by name or UUID, show, create,
+    delete."""
+
+    def __init__(self, client: Client, path: str, key: str) -> None:
+        self._client = client
+        self._path = path
+        self._key = key
+
+    def list(self, **filters: Any) -> builtins.list[Resource]:
+        return [
+            Resource.from_body(b)
+            for b in self._client.pages(f"/v1/{self._path}", self._key, **filters)
+        ]
+
+    def get(self, ident: str) -> Resource:
+        return Resource.from_body(self._client.request("GET", f"/v1/{self._path}/{ident}"))
+
+    def find(self, ident: str) -> Resource:
+        """By UUID, or by unique name."""
+        if _is_uuid(ident):
+            return self.get(ident)
+        found = [r for r in self.list() if r.name == ident]
+        return _one(found, self._path, ident)
+
+    def create(self, body: Mapping[str, Any]) -> Resource:
+        return Resource.from_body(self._client.request("POST", f"/v1/{self._path}", dict(body)))
+
+    def update(self, ident: str, patch: builtins.list[dict[str, Any]]) -> Resource:
+        return Resource.from_body(self._client.request("PATCH", f"/v1/{self._path}/{ident}", patch))
+
+    def delete(self, ident: str) -> None:
+        self._client.request("DELETE", f"/v1/{self._path}/{ident}")
+
+
+def _one(found: builtins.list[Any], kind: str, ident: str) -> Any:
+    if not found:
+        raise NotFoundError(404, f"No {kind.rstrip('s')} with name or UUID {ident!r}.", None)
+    if len(found) > 1:
+        raise MoganAPIError(409, f"{len(found)} {kind} are named {ident!r}; use the UUID.", None)
+    return found[0]
+
+
+class Instances:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self, *, all_tenants: bool = False, **filters: Any) -> builtins.list[Instance]:
+        params = {**filters, "all_tenants": 1 if all_tenants else None}
+        return [
+            Instance.from_body(b)
+            for b in self._client.pages("/v1/instances/detail", "instances", **params)
+        ]
+
+    def get(self, ident: str) -> Instance:
+        return Instance.from_body(self._client.request("GET", f"/v1/instances/{ident}"))
+
+    def find(self, ident: str) -> Instance:
+        if _is_uuid(ident):
+            return self.get(ident)
+        return _one(self.list(name=ident), "instances", ident)
+
+    def create(
+        self,
+        name: str,
+        *,
+        instance_type_uuid: str,
+        image_uuid: str,
+        networks: builtins.list[dict[str, str]],
+        availability_zone: str | None = None,
+        description: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Instance:
+        body: dict[str, Any] = {
+            "name": name,
+            "instance_type_uuid": instance_type_uuid,
+            "image_uuid": image_uuid,
+            "networks": networks,
+        }
+        if availability_zone:
+            body["availability_zone"] = availability_zone
+        if description:
+            body["description"] = description
+        if extra:
+            body["extra"] = dict(extra)
+        return Instance.from_body(self._client.request("POST", "/v1/instances", body))
+
+    def update(self, ident: str, patch: builtins.list[dict[str, Any]]) -> Instance:
+        return Instance.from_body(self._client.request("PATCH", f"/v1/instances/{ident}", patch))
+
+    def delete(self, ident: str) -> None:
+        self._client.request("DELETE", f"/v1/instances/{ident}")
+
+    def set_power_state(self, ident: str, target: str) -> None:
+        self._client.request("PUT", f"/v1/instances/{ident}/states/power", {"target": target})
+
+    def states(self, ident: str) -> dict[str, Any]:
+        return dict(self._client.request("GET", f"/v1/instances/{ident}/states"))
+
+    def wait(
+        self,
+        ident: str,
+        done: Callable[[Instance], bool],
+        *,
+        timeout: float = 1800,
+        interval: float = 1.0,
+        progress: Callable[[Instance], None] | None = None,
+        gone_is_done: bool = False,
+    ) -> Instance | None:
+        """Poll until ``done(instance)``; ``WaitFailed`` when it ends in ``error`` instead (or
+        vanishes, unless ``gone_is_done``)."""
+        deadline = time.monotonic() + timeout
+        last: Instance | None = None
+        while True:
+            try:
+                instance = self.get(ident)
+            except NotFoundError:
+                if gone_is_done:
+                    return None
+                raise WaitFailed(f"Instance {ident} no longer exists.", last) from None
+            if progress is not None and (last is None or _moved(last, instance)):
+                progress(instance)
+            last = instance
+            if done(instance):
+                return instance
+            if instance.status == "error":
+                fault = (instance.fault or {}).get("message", "no fault recorded")
+                raise WaitFailed(f"Instance {instance.name} is in error: {fault}", instance)
+            if time.monotonic() > deadline:
+                raise WaitFailed(
+                    f"Gave up waiting for instance {instance.name} after {timeout:.0f} s "
+                    f"(status {instance.status}, power {instance.power_state}).",
+                    instance,
+                )
+            time.sleep(interval)
+
+
+def _moved(before: Instance, after: Instance) -> bool:
+    return (before.status, before.power_state) != (after.status, after.power_state)

@@ -1,0 +1,1 @@
+"""CLI commands, shared by the standalone ``mogan`` shell and the OpenStackClient plugin."""

@@ -1,0 +1,265 @@
+"""``instance …`` commands (``openstack baremetal compute instance …`` under OSC)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from mogan.client.api import Instance
+from mogan.client.cli.base import Command, ListCommand, ShowCommand, client_of, failing
+
+INSTANCE_COLUMNS = (
+    "uuid",
+    "name",
+    "status",
+    "power_state",
+    "project_id",
+    "instance_type_uuid",
+    "image_uuid",
+    "availability_zone",
+    "addresses",
+    "description",
+    "extra",
+    "fault",
+    "created_at",
+    "launched_at",
+)
+
+
+def _show(instance: Instance) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    values = {
+        **vars(instance),
+        "addresses": ", ".join(instance.addresses),
+        "fault": (instance.fault or {}).get("message"),
+    }
+    return INSTANCE_COLUMNS, tuple(values[c] for c in INSTANCE_COLUMNS)
+
+
+def _progress(parsed: argparse.Namespace) -> Any:
+    def report(instance: Instance) -> None:
+        print(
+            f"{instance.name}: {instance.status}, {instance.power_state or 'power unknown'}",
+            file=sys.stderr,
+        )
+
+    return report
+
+
+def _network(value: str) -> dict[str, str]:
+    """``NET[,port_type=TYPE]`` → ``{"net_id": …, "port_type": …}`` (net by name or UUID,
+    resolved later)."""
+    name, *options = value.split(",")
+    network = {"net_id": name}
+    for option in options:
+        key, sep, setting = option.partition("=")
+        if not sep or key != "port_type":
+            raise argparse.ArgumentTypeError(f"expected NET[,port_type=TYPE], got {value!r}")
+        network["port_type"] = setting
+    return network
+
+
+def _key_value(value: str) -> tuple[str, str]:
+    key, sep, setting = value.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
+    return key, setting
+
+
+class CreateInstance(ShowCommand):
+    """Create an instance."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("name", metavar="NAME")
+        parser.add_argument("--type", required=True, help="instance type (name or UUID)")
+        parser.add_argument("--image", required=True, help="image (name or UUID)")
+        parser.add_argument(
+            "--network",
+            required=True,
+            action="append",
+            type=_network,
+            metavar="NET[,port_type=TYPE]",
+            help="a network (name or UUID) to attach, optionally on a NIC of TYPE; repeatable",
+        )
+        parser.add_argument("--zone", help="availability zone")
+        parser.add_argument("--description")
+        parser.add_argument(
+            "--property", action="append", type=_key_value, default=[], metavar="KEY=VALUE"
+        )
+        parser.add_argument("--wait", action="store_true", help="wait until it is active")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        client = client_of(self)
+        with failing():
+            type_ = client.types.find(parsed.type)
+            image = client.images.find(parsed.image)
+            networks = [
+                {**n, "net_id": client.networks.find(n["net_id"]).uuid} for n in parsed.network
+            ]
+            instance = client.instances.create(
+                parsed.name,
+                instance_type_uuid=type_.uuid,
+                image_uuid=image.uuid,
+                networks=networks,
+                availability_zone=parsed.zone,
+                description=parsed.description,
+                extra=dict(parsed.property),
+            )
+            if parsed.wait:
+                waited = client.instances.wait(
+                    instance.uuid,
+                    lambda i: i.status == "active",
+                    progress=_progress(parsed),
+                )
+                instance = waited or instance
+        return _show(instance)
+
+
+class ListInstances(ListCommand):
+    """List instances."""
+
+    columns = ("uuid", "name", "status", "power_state", "addresses")
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--all-projects", action="store_true", help="every project's (admin)")
+        parser.add_argument("--status", help="only instances in this status")
+        parser.add_argument("--name", help="only instances with this name")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        with failing():
+            instances = client_of(self).instances.list(
+                all_tenants=parsed.all_projects, status=parsed.status, name=parsed.name
+            )
+        return self.rows({**vars(i), "addresses": ", ".join(i.addresses)} for i in instances)
+
+
+class ShowInstance(ShowCommand):
+    """Show an instance (by name or UUID)."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        with failing():
+            return _show(client_of(self).instances.find(parsed.instance))
+
+
+class DeleteInstance(Command):
+    """Delete instances (by name or UUID)."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instances", metavar="INSTANCE", nargs="+")
+        parser.add_argument("--wait", action="store_true", help="wait until they are gone")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> int:
+        client = client_of(self)
+        with failing():
+            found = [client.instances.find(ident) for ident in parsed.instances]
+            for instance in found:
+                client.instances.delete(instance.uuid)
+            if parsed.wait:
+                for instance in found:
+                    client.instances.wait(
+                        instance.uuid,
+                        lambda _i: False,
+                        progress=_progress(parsed),
+                        gone_is_done=True,
+                    )
+        return 0
+
+
+class SetInstance(ShowCommand):
+    """Rename an instance or change its description or properties."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument("--name")
+        parser.add_argument("--description")
+        parser.add_argument(
+            "--property", action="append", type=_key_value, default=[], metavar="KEY=VALUE"
+        )
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        patch: list[dict[str, Any]] = []
+        if parsed.name:
+            patch.append({"op": "replace", "path": "/name", "value": parsed.name})
+        if parsed.description is not None:
+            patch.append({"op": "replace", "path": "/description", "value": parsed.description})
+        for key, value in parsed.property:
+            patch.append({"op": "add", "path": f"/extra/{key}", "value": value})
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            if patch:
+                instance = client.instances.update(instance.uuid, patch)
+        return _show(instance)
+
+
+class _Power(Command):
+    """Change an instance's power state."""
+
+    target: str
+    #: The power state that means the change is done.
+    reached: str
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument("--wait", action="store_true", help="wait until it is observed")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> int:
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            client.instances.set_power_state(instance.uuid, self.target)
+            if parsed.wait:
+                client.instances.wait(
+                    instance.uuid,
+                    lambda i: (
+                        i.power_state == self.reached
+                        and client.instances.states(i.uuid)["target_power_state"] is None
+                    ),
+                    progress=_progress(parsed),
+                )
+        return 0
+
+
+class PowerOn(_Power):
+    """Power an instance on."""
+
+    target, reached = "on", "power on"
+
+
+class PowerOff(_Power):
+    """Power an instance off."""
+
+    target, reached = "off", "power off"
+
+
+class SoftPowerOff(_Power):
+    """Shut an instance down through its operating system (ACPI)."""
+
+    target, reached = "soft_off", "power off"
+
+
+class Reboot(_Power):
+    """Reboot an instance."""
+
+    target, reached = "reboot", "power on"
+
+
+class SoftReboot(_Power):
+    """Reboot an instance through its operating system (ACPI)."""
+
+    target, reached = "soft_reboot", "power on"
