@@ -207,6 +207,35 @@ class KeystoneServer:
                 response = api.put(f"/projects/{project_id}/users/{user_id}/roles/{roles[role]}")
                 assert response.status_code == 204, response.text
 
+    def register_endpoint(self, url: str) -> None:
+        """Put Mogan in the catalog, as ``baremetal-compute``, so clients find it there."""
+        headers = {"X-Auth-Token": self.token(self.ADMIN)}
+        with httpx.Client(base_url=self.auth_url, headers=headers, timeout=30) as api:
+            body = {"service": {"type": "baremetal-compute", "name": "mogan"}}
+            service = _ok(api.post("/services", json=body))["service"]["id"]
+            for interface in ("public", "internal"):
+                endpoint = {
+                    "service_id": service,
+                    "interface": interface,
+                    "url": url,
+                    "region_id": "RegionOne",
+                }
+                _ok(api.post("/endpoints", json={"endpoint": endpoint}))
+
+    def environment(self, account: Account) -> dict[str, str]:
+        """The ``OS_*`` variables a user of this Keystone sets for CLIs."""
+        return {
+            "OS_AUTH_TYPE": "password",
+            "OS_AUTH_URL": self.auth_url,
+            "OS_USERNAME": account.user,
+            "OS_PASSWORD": ADMIN_PASSWORD if account == self.ADMIN else PASSWORD,
+            "OS_PROJECT_NAME": account.project,
+            "OS_USER_DOMAIN_ID": "default",
+            "OS_PROJECT_DOMAIN_ID": "default",
+            "OS_REGION_NAME": "RegionOne",
+            "OS_IDENTITY_API_VERSION": "3",
+        }
+
     def token(self, account: Account, *, password: str = PASSWORD) -> str:
         """A project-scoped token for ``account`` (the admin's password is the bootstrap one)."""
         if account == self.ADMIN:

@@ -1,0 +1,190 @@
+"""The CLI as people run it: ``mogan …`` and ``openstack baremetal compute …`` as
+subprocesses, against a real ``mogan serve`` — in noauth mode, and behind a real Keystone.
+
+The CLI speaks only HTTP, so these run on SQLite only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.databases import fresh_database
+from tests.functional.process import MoganProcess, mogan_command
+from tests.peers.keystone import Account, KeystoneServer
+
+pytestmark = pytest.mark.functional
+
+
+class Cli:
+    """Runs ``mogan`` (or ``openstack``) with an environment; returns (exit status, output)."""
+
+    def __init__(self, env: dict[str, str], program: list[str] | None = None) -> None:
+        self.env = env
+        self.program = program or mogan_command()
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "MOGAN_"))}
+        return subprocess.run(
+            [*self.program, *args],
+            env={**clean, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def json(self, *args: str) -> Any:
+        done = self(*args, "-f", "json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+
+def openstack_command() -> list[str]:
+    return [str(Path(sys.executable).with_name("openstack"))]
+
+
+@pytest.fixture
+def noauth_mogan(tmp_path: Path) -> Iterator[MoganProcess]:
+    with fresh_database("sqlite", str(tmp_path)) as url:
+        process = MoganProcess(tmp_path, url, DEFAULT={"enabled_drivers": "fake"}).start()
+        yield process
+        process.kill()
+
+
+def _operator_setup(admin: Cli, nodes: int) -> None:
+    for index in range(nodes):
+        done = admin(
+            "node", "create", f"rack1-{index}", "--driver", "fake",
+            "--property", "cpus=8", "--resource-class", "baremetal", "--zone", "az1",
+            "--nic", f"52:54:00:0c:11:{index:02x},port_type=10GE",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    for args in (
+        ("type", "create", "bm.small", "--resource-class", "baremetal"),
+        ("image", "create", "ubuntu", "--url", "http://img/u.qcow2", "--disk-format", "qcow2"),
+        ("network", "create", "prod", "--subnet", "10.20.0.0/24"),
+    ):
+        done = admin(*args)
+        assert done.returncode == 0, done.stderr
+
+
+def test_an_instance_life_with_the_cli_in_noauth_mode(noauth_mogan: MoganProcess):
+    admin = Cli({"MOGAN_URL": noauth_mogan.url})
+    tenant = Cli(
+        {"MOGAN_URL": noauth_mogan.url, "OS_PROJECT_ID": "team-a", "MOGAN_ROLES": "member"}
+    )
+    _operator_setup(admin, 1)
+    assert [z["Name"] for z in tenant.json("zone", "list")] == ["az1"]
+
+    created = tenant.json(
+        "instance", "create", "web-1", "--type", "bm.small", "--image", "ubuntu",
+        "--network", "prod,port_type=10GE", "--wait",
+    )  # fmt: skip
+    assert created["status"] == "active"
+    assert created["power_state"] == "power on"
+    assert created["addresses"].startswith("10.20.0.")
+    listed = tenant.json("instance", "list")
+    assert [(i["Name"], i["Status"]) for i in listed] == [("web-1", "active")]
+    assert Cli({**tenant.env, "OS_PROJECT_ID": "team-b"}).json("instance", "list") == []
+
+    powered = tenant("instance", "power", "off", "web-1", "--wait")
+    assert powered.returncode == 0, powered.stderr
+    assert "power off" in powered.stderr  # progress is shown while waiting
+    shown = tenant.json("instance", "show", created["uuid"])
+    assert shown["power_state"] == "power off"
+    yaml = tenant("instance", "show", "web-1", "-f", "yaml", "-c", "name", "-c", "status")
+    assert yaml.stdout == "name: web-1\nstatus: active\n"
+
+    # Only one node: a second instance ends in error, and --wait says why, with status 1.
+    second = tenant(
+        "instance", "create", "web-2", "--type", "bm.small", "--image", "ubuntu",
+        "--network", "prod", "--wait",
+    )  # fmt: skip
+    assert second.returncode == 1
+    assert "is in error" in second.stderr and "No valid node" in second.stderr
+
+    # Refusals carry the service's words and the request id; bad usage is status 2.
+    unknown = tenant("instance", "show", "nope")
+    assert unknown.returncode == 1 and "nope" in unknown.stderr
+    forbidden = tenant("type", "create", "mine")
+    assert forbidden.returncode == 1
+    assert "Policy does not allow" in forbidden.stderr and "request req-" in forbidden.stderr
+    assert tenant("instance", "list", "--no-such-option").returncode == 2
+
+    deleted = tenant("instance", "delete", "web-1", "web-2", "--wait")
+    assert deleted.returncode == 0, deleted.stderr
+    assert tenant.json("instance", "list") == []
+
+
+def test_the_openstackclient_plugin_in_noauth_mode(noauth_mogan: MoganProcess):
+    admin = Cli({"MOGAN_URL": noauth_mogan.url})
+    _operator_setup(admin, 1)
+    osc = Cli(
+        {"OS_AUTH_TYPE": "none", "OS_ENDPOINT": noauth_mogan.url}, program=openstack_command()
+    )
+    types = osc.json("baremetal", "compute", "type", "list")
+    assert [t["Name"] for t in types] == ["bm.small"]
+    created = osc.json(
+        "baremetal", "compute", "instance", "create", "db-1", "--type", "bm.small",
+        "--image", "ubuntu", "--network", "prod", "--wait",
+    )  # fmt: skip
+    assert created["status"] == "active"
+    done = osc("baremetal", "compute", "instance", "delete", "db-1", "--wait")
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeystoneServer]:
+    server = KeystoneServer(tmp_path_factory.mktemp("keystone")).start()
+    yield server
+    server.stop()
+
+
+def test_the_cli_authenticates_with_keystone(keystone: KeystoneServer, tmp_path: Path):
+    with fresh_database("sqlite", str(tmp_path)) as url:
+        mogan = MoganProcess(
+            tmp_path,
+            url,
+            DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "fake"},
+            keystone_authtoken=keystone.authtoken_options(),
+        ).start()
+        try:
+            keystone.register_endpoint(mogan.url)
+
+            def as_(account: Account, osc: bool = False) -> Cli:
+                program = openstack_command() if osc else None
+                return Cli(keystone.environment(account), program=program)
+
+            _operator_setup(as_(keystone.ADMIN), 1)
+            alice = as_(keystone.ALICE)
+            created = alice.json(
+                "instance", "create", "app-1", "--type", "bm.small", "--image", "ubuntu",
+                "--network", "prod", "--wait",
+            )  # fmt: skip
+            assert created["project_id"] == keystone.project_ids["project-a"]
+
+            # The reader sees it and may not touch it; the other project sees nothing.
+            rita = as_(keystone.RITA)
+            assert [i["Name"] for i in rita.json("instance", "list")] == ["app-1"]
+            refused = rita("instance", "power", "off", "app-1")
+            assert refused.returncode == 1 and "Policy does not allow" in refused.stderr
+            assert as_(keystone.BOB).json("instance", "list") == []
+            osc_listed = as_(keystone.ALICE, osc=True).json(
+                "baremetal", "compute", "instance", "list"
+            )
+            assert [i["Name"] for i in osc_listed] == ["app-1"]
+
+            wrong = Cli({**keystone.environment(keystone.ALICE), "OS_PASSWORD": "wrong"})
+            denied = wrong("instance", "list")
+            assert denied.returncode == 1
+            assert "401" in denied.stderr or "authenticate" in denied.stderr.lower()
+            assert alice("instance", "delete", "app-1", "--wait").returncode == 0
+        finally:
+            mogan.kill()
