@@ -86,7 +86,7 @@ def api_reference() -> str:
     document = openapi_document()
     out = [_HEADER, "# API reference\n\n", document["info"].get("description", "") + "\n\n"]
     out.append(
-        "Every error has the body `{\"error_message\": \"<JSON>\"}` whose JSON holds "
+        'Every error has the body `{"error_message": "<JSON>"}` whose JSON holds '
         "`faultcode`, `faultstring` and `debuginfo`; every answer carries "
         "`X-OpenStack-Request-Id`.\n"
     )

@@ -41,6 +41,34 @@ FILTERS = ("name", "status", "instance_type_uuid", "image_uuid", "availability_z
 WRITABLE_PATHS = ("/name", "/description", "/extra")
 
 
+def building_instance(
+    *,
+    name: str,
+    description: str | None,
+    project_id: str,
+    user_id: str,
+    instance_type_uuid: str,
+    image_uuid: str,
+    availability_zone: str | None,
+    extra: dict[str, str],
+) -> Instance:
+    """A new instance row, ``building``, not yet on any node."""
+    return Instance(
+        uuid=str(uuid_module.uuid4()),
+        name=name,
+        description=description,
+        project_id=project_id,
+        user_id=user_id,
+        status=states.BUILDING,
+        power_state=None,
+        instance_type_uuid=instance_type_uuid,
+        image_uuid=image_uuid,
+        availability_zone=availability_zone,
+        network_info={},
+        extra=dict(extra),
+    )
+
+
 @dataclass
 class InstanceRecord:
     """An instance as the API shows it: the row plus its latest fault when in error."""
@@ -70,19 +98,15 @@ class InstanceService:
         self._policy.authorize("mogan:instance:create", context)
         with self._db.write() as session:
             extra_specs = self._check_references(session, context, request)
-            instance = Instance(
-                uuid=str(uuid_module.uuid4()),
+            instance = building_instance(
                 name=request.name,
                 description=request.description,
                 project_id=context.project_id,
                 user_id=context.user_id,
-                status=states.BUILDING,
-                power_state=None,
                 instance_type_uuid=request.instance_type_uuid,
                 image_uuid=request.image_uuid,
                 availability_zone=request.availability_zone,
-                network_info={},
-                extra=dict(request.extra),
+                extra=request.extra,
             )
             session.add(instance)
             session.add(

@@ -3,21 +3,19 @@ instance yet, and their adoption as instances of a project without redeploying."
 
 from __future__ import annotations
 
-import uuid as uuid_module
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
-from mogan.core import states
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.db.database import Database
-from mogan.db.models import Image, Instance, InstanceType, Nic, Node, Operation
+from mogan.db.models import Image, InstanceType, Nic, Node, Operation
 from mogan.drivers.base import ACTIVE
 from mogan.drivers.registry import DriverRegistry
 from mogan.services import schemas
 from mogan.services.context import RequestContext
-from mogan.services.instances import InstanceRecord
+from mogan.services.instances import InstanceRecord, building_instance
 from mogan.services.lookup import canonical_uuid
 from mogan.services.policy import Policy
 
@@ -99,19 +97,15 @@ class ManageableService:
                     f"Invalid value for field 'image_uuid': image {request.image_uuid} "
                     "was not found."
                 )
-            instance = Instance(
-                uuid=str(uuid_module.uuid4()),
+            instance = building_instance(
                 name=request.name,
                 description=request.description,
                 project_id=request.project_id,
                 user_id=request.user_id or context.user_id,
-                status=states.BUILDING,
-                power_state=None,
                 instance_type_uuid=request.instance_type_uuid,
                 image_uuid=request.image_uuid,
                 availability_zone=node.availability_zone,
-                network_info={},
-                extra=dict(request.extra),
+                extra=request.extra,
             )
             session.add(instance)
             session.add(

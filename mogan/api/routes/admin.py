@@ -91,11 +91,7 @@ async def adopt(request: Request) -> Response:
     body = await model_body(request, schemas.AdoptRequest)
     record = await call(request.app.state.services.manageable.adopt, context(request), body)
     base = base_url(request)
-    return json_response(
-        views.instance(record, base),
-        201,
-        {"Location": f"{base}/v1/instances/{record.instance.uuid}"},
-    )
+    return _created(views.instance(record, base), base, "instances")
 
 
 @router.get("/nodes/{node_ident}", tags=["nodes"], summary="Show a node (by UUID or name)")

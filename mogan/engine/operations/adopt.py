@@ -15,13 +15,14 @@ from sqlalchemy import update
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.db.database import affected
-from mogan.db.models import Node, utcnow
+from mogan.db.models import Node
 from mogan.drivers.base import ACTIVE
 from mogan.engine import leases, scheduler
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
     Work,
+    become_active,
     move_instance,
     record_fault,
 )
@@ -78,24 +79,8 @@ class AdoptInstance(Handler):
             )
         except DriverError as exc:
             raise OperationFailed(f"Adoption of node {node.name} failed: {exc.message}") from None
-        try:
-            power = driver.power.get_power_state(ref)
-        except DriverError as exc:
-            LOG.warning("Power state of adopted node %s unknown: %s", node.name, exc.message)
-            power = None
-        with work.db.write() as session:
-            if not move_instance(
-                session,
-                work.instance_uuid,
-                states.BUILDING,
-                status=states.ACTIVE,
-                launched_at=utcnow(),
-                power_state=power,
-            ):
-                work.finish(session, leases.CANCELLED)
-                return None
-            work.finish(session)
-        LOG.info("Node %s adopted as instance %s", node.name, work.instance_uuid)
+        if become_active(work, node, driver, ref):
+            LOG.info("Node %s adopted as instance %s", node.name, work.instance_uuid)
         return None
 
     def fail(self, work: Work, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,7 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from mogan.core.errors import MoganError
+from mogan.core import states
+from mogan.core.errors import DriverError, MoganError
 from mogan.db.database import Database, affected
 from mogan.db.models import Instance, InstanceFault, Node, utcnow
 from mogan.drivers.base import Driver, NodeRef
@@ -19,6 +21,7 @@ from mogan.engine import leases
 from mogan.engine.retry import call_with_retries
 
 T = TypeVar("T")
+LOG = logging.getLogger(__name__)
 
 
 class OperationFailed(MoganError):
@@ -111,6 +114,38 @@ def move_instance(
             )
         )
     )
+
+
+def become_active(work: Work, node: Node, driver: Driver, ref: NodeRef) -> bool:
+    """End a create or adoption: read the node's power state (unknown if that fails) and make
+    the building instance ``active`` with it; False when the instance had moved on meanwhile
+    (its operation then ends as cancelled)."""
+    try:
+        power = work.driver_call(
+            lambda: driver.power.get_power_state(ref), f"power state of node {node.name}"
+        )
+    except DriverError as exc:
+        LOG.warning("Power state of node %s unknown: %s", node.name, exc.message)
+        power = None
+    with work.db.write() as session:
+        if not move_instance(
+            session,
+            work.instance_uuid,
+            states.BUILDING,
+            status=states.ACTIVE,
+            launched_at=utcnow(),
+            power_state=power,
+        ):
+            work.finish(session, leases.CANCELLED)
+            return False
+        session.execute(
+            update(Node)
+            .where(Node.uuid == node.uuid)
+            .values(power_state=power)
+            .execution_options(synchronize_session=False)
+        )
+        work.finish(session)
+    return True
 
 
 def note_node_error(session: Session, node_uuid: str, message: str | None) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.placement import NetworkRequest, TypeRequirements
-from mogan.db.models import Image, Instance, Node, Subnet, utcnow
+from mogan.db.models import Image, Instance, Node, Subnet
 from mogan.drivers.base import DeployRequest
 from mogan.engine import leases, ports, scheduler
 from mogan.engine.inventory import CLEANUP_PENDING
@@ -24,6 +24,7 @@ from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
     Work,
+    become_active,
     move_instance,
     note_node_error,
     record_fault,
@@ -221,29 +222,8 @@ class CreateInstance(Handler):
 
     def step_finish(self, work: Work) -> str | None:
         node, driver, ref = work.node(work.state["node_uuid"])
-        try:
-            power = work.driver_call(
-                lambda: driver.power.get_power_state(ref), f"power state of node {node.name}"
-            )
-        except DriverError as exc:
-            LOG.warning("Power state of node %s unknown after deploy: %s", node.name, exc.message)
-            power = None
-        with work.db.write() as session:
-            if not move_instance(
-                session,
-                work.instance_uuid,
-                states.BUILDING,
-                status=states.ACTIVE,
-                launched_at=utcnow(),
-                power_state=power,
-            ):
-                work.finish(session, leases.CANCELLED)
-                return None
-            session.query(Node).filter(Node.uuid == node.uuid).update(
-                {"power_state": power}, synchronize_session=False
-            )
-            work.finish(session)
-        LOG.info("Instance %s is active on node %s", work.instance_uuid, node.name)
+        if become_active(work, node, driver, ref):
+            LOG.info("Instance %s is active on node %s", work.instance_uuid, node.name)
         return None
 
     def fail(self, work: Work, message: str) -> None:
