@@ -72,7 +72,7 @@ def sdk_deploys(ironic: IronicServer, nodes: list[str], in_flight: int) -> float
             ],
             retry_on_conflict=False,
         )
-        baremetal.validate_node(node, required=None)
+        baremetal.validate_node(node, required=())
         drive = config_drive(instance, "bench", None, {}, {}, {})
         baremetal.set_node_provision_state(
             node, "active", config_drive=base64.b64encode(gzip.compress(drive)).decode()

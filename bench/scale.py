@@ -1,5 +1,6 @@
-"""Mogan at scale on PostgreSQL: `mogan api` with 2 workers, engines with the fake driver at
-zero latency. Prints a table.
+"""Mogan at scale on PostgreSQL (`mogan api` with 2 workers, engines with the fake driver at
+zero latency) beside standalone Ironic on the same data sizes (``bench.ironic_side``). Prints a
+table.
 
     apt-get install wrk        # once
     .venv/bin/python -m bench.scale [--instances 1000] [--stored 10000]
@@ -177,9 +178,26 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=1000)
     parser.add_argument("--stored", type=int, default=10000)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument(
+        "--no-ironic", action="store_true", help="skip the standalone Ironic baseline"
+    )
+    parser.add_argument("--ironic-nodes", type=int, default=200)
+    parser.add_argument("--in-flight", type=int, default=16)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mogan-scale-"))
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str, str]] = []  # (key, figure, Mogan's value)
+    ironic: dict[str, str] = {}
+    if not args.no_ironic:
+        from bench import ironic_side
+
+        ironic = ironic_side.measure(
+            work,
+            stored=args.stored,
+            deploys=args.instances,
+            nodes=args.ironic_nodes,
+            in_flight=args.in_flight,
+            seconds=args.seconds,
+        )
     with fresh_database("postgresql", str(work)) as url:
         config = work / "upgrade.conf"
         config.write_text(f"[database]\nconnection = {url}\n")
@@ -197,7 +215,9 @@ def main() -> int:
         try:
             one = seed_instances(url, args.stored)
             rate, p50 = wrk(f"{api.url}/v1/instances/{one}", ADMIN, args.seconds)
-            rows.append(("GET one instance, wrk -c8", f"{rate:,.0f} req/s, p50 {p50:.1f} ms"))
+            rows.append(
+                ("get_one", "GET one instance, wrk -c8", f"{rate:,.0f} req/s, p50 {p50:.1f} ms")
+            )
             with httpx.Client(base_url=api.url, headers=ADMIN, timeout=60) as client:
                 times = []
                 for _ in range(20):
@@ -209,6 +229,7 @@ def main() -> int:
                     assert len(page.json()["instances"]) == 1000
             rows.append(
                 (
+                    "detail",
                     f"GET detail list of 1,000 (of {args.stored:,} stored)",
                     f"{statistics.median(times) * 1000:.0f} ms median",
                 )
@@ -216,6 +237,7 @@ def main() -> int:
             single = create_to_active(api.url, args.instances, "one")
             rows.append(
                 (
+                    "deploys",
                     f"create → active, {args.instances:,} instances, 1 engine",
                     f"{single:.1f} s, {args.instances / single:.0f} instances/s",
                 )
@@ -226,6 +248,7 @@ def main() -> int:
             double = create_to_active(api.url, args.instances, "two")
             rows.append(
                 (
+                    "deploys2",
                     f"create → active, {args.instances:,} instances, 2 engines",
                     f"{double:.1f} s, {args.instances / double:.0f} instances/s "
                     f"({single / double:.2f}x)",
@@ -233,11 +256,14 @@ def main() -> int:
             )
             rows.append(
                 (
+                    "memory",
                     "memory: mogan api (2 workers, with supervisor)",
                     f"{rss_mb(_pid(api)):.0f} MiB",
                 )
             )
-            rows.append(("memory: one mogan engine", f"{rss_mb(_pid(engines[0])):.0f} MiB"))
+            rows.append(
+                ("memory2", "memory: one mogan engine", f"{rss_mb(_pid(engines[0])):.0f} MiB")
+            )
         finally:
             for process in (api, *engines):
                 process.kill()
@@ -271,6 +297,7 @@ def main() -> int:
         rate, p50 = wrk(f"http://127.0.0.1:{port}/", {}, args.seconds)
         rows.append(
             (
+                "ceiling",
                 "ceiling: bare ASGI app, same-size body, 2 workers",
                 f"{rate:,.0f} req/s, p50 {p50:.1f} ms",
             )
@@ -278,11 +305,11 @@ def main() -> int:
     finally:
         bare.terminate()
         bare.wait()
-    print(f"\nMogan on PostgreSQL, this machine ({os.cpu_count()} cores)\n")
-    print("| figure | Mogan |")
-    print("| --- | --- |")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    print(f"\nMogan on PostgreSQL and standalone Ironic, this machine ({os.cpu_count()} cores)\n")
+    print("| figure | Mogan | standalone Ironic |")
+    print("| --- | --- | --- |")
+    for key, name, value in rows:
+        print(f"| {name} | {value} | {ironic.get(key, '')} |")
     return 0
 
 
