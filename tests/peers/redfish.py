@@ -177,10 +177,15 @@ class FaultProxy:
     def __init__(self, target: str) -> None:
         self.target = target
         self.mode = "pass"
+        #: Answer the next this many requests (of method ``fail_method``, if set) with
+        #: ``status`` whatever the mode, then carry on.
+        self.fail_next = 0
+        self.fail_method: str | None = None
         self.status = 503
         self.hang_seconds = 5.0
         self.requests: list[tuple[str, str]] = []
         self.errors: list[str] = []
+        self.guard = threading.Lock()
         self._upstream = httpx.Client(timeout=30)  # thread-safe; one TLS context for all
         proxy = self
 
@@ -201,7 +206,10 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 proxy.requests.append((self.command, self.path))
-                if proxy.mode == "error":
+                with proxy.guard:
+                    failing = proxy.fail_next > 0 and proxy.fail_method in (None, self.command)
+                    proxy.fail_next -= 1 if failing else 0
+                if proxy.mode == "error" or failing:
                     self._reply(
                         proxy.status,
                         {
