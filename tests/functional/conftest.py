@@ -10,6 +10,7 @@ import pytest
 
 from tests.databases import fresh_database
 from tests.functional.process import MoganProcess
+from tests.peers.keystone import KeystoneServer
 
 
 @pytest.fixture
@@ -31,3 +32,23 @@ def serve(fresh_url: str, tmp_path: Path) -> Iterator[Callable[..., MoganProcess
     yield start
     for process in processes:
         process.kill()
+
+
+@pytest.fixture(scope="module")
+def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeystoneServer]:
+    """A real Keystone shared by a module's tests."""
+    server = KeystoneServer(tmp_path_factory.mktemp("keystone")).start()
+    yield server
+    server.stop()
+
+
+def keystone_mogan(
+    workdir: Path, url: str, keystone: KeystoneServer, **authtoken: Any
+) -> MoganProcess:
+    """``mogan serve`` with ``auth_strategy = keystone`` in front of ``keystone``."""
+    return MoganProcess(
+        workdir,
+        url,
+        DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "fake"},
+        keystone_authtoken={**keystone.authtoken_options(), **authtoken},
+    ).start()

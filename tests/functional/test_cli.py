@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.databases import fresh_database
+from tests.functional.conftest import keystone_mogan
 from tests.functional.process import MoganProcess, mogan_command
 from tests.peers.keystone import Account, KeystoneServer
 
@@ -140,21 +141,9 @@ def test_the_openstackclient_plugin_in_noauth_mode(noauth_mogan: MoganProcess):
     assert done.returncode == 0, done.stderr
 
 
-@pytest.fixture(scope="module")
-def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeystoneServer]:
-    server = KeystoneServer(tmp_path_factory.mktemp("keystone")).start()
-    yield server
-    server.stop()
-
-
 def test_the_cli_authenticates_with_keystone(keystone: KeystoneServer, tmp_path: Path):
     with fresh_database("sqlite", str(tmp_path)) as url:
-        mogan = MoganProcess(
-            tmp_path,
-            url,
-            DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "fake"},
-            keystone_authtoken=keystone.authtoken_options(),
-        ).start()
+        mogan = keystone_mogan(tmp_path, url, keystone)
         try:
             keystone.register_endpoint(mogan.url)
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.databases import fresh_database
+from tests.functional.conftest import keystone_mogan
 from tests.functional.process import MoganProcess
 from tests.harness import Api, fault_of
 from tests.peers.keystone import TOKEN_LIFETIME, Account, KeystoneServer
@@ -21,22 +22,10 @@ from tests.peers.keystone import TOKEN_LIFETIME, Account, KeystoneServer
 pytestmark = pytest.mark.functional
 
 
-@pytest.fixture(scope="module")
-def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeystoneServer]:
-    server = KeystoneServer(tmp_path_factory.mktemp("keystone")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def mogan(keystone: KeystoneServer, tmp_path: Path) -> Iterator[MoganProcess]:
     with fresh_database("sqlite", str(tmp_path)) as url:
-        process = MoganProcess(
-            tmp_path,
-            url,
-            DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "fake"},
-            keystone_authtoken=keystone.authtoken_options(),
-        ).start()
+        process = keystone_mogan(tmp_path, url, keystone)
         yield process
         process.kill()
 
@@ -145,12 +134,7 @@ def test_keystone_down_is_503(mogan: MoganProcess, tmp_path: Path):
     process = None
     try:
         with fresh_database("sqlite", str(tmp_path / "db")) as url:
-            process = MoganProcess(
-                tmp_path,
-                url,
-                DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "fake"},
-                keystone_authtoken={**keystone.authtoken_options(), "http_connect_timeout": 2},
-            ).start()
+            process = keystone_mogan(tmp_path, url, keystone, http_connect_timeout=2)
             token = keystone.token(keystone.ALICE)
             keystone.stop()
             response = httpx.get(
