@@ -4,6 +4,11 @@ On SQLite, Python's sqlite3 module is told to stay out of transaction control an
 ``BEGIN IMMEDIATE`` for writes: a deferred transaction that reads and then writes can fail
 outright when another writer committed in between, which would turn a compare-and-set into a
 spurious error. Reads use a plain (deferred) ``BEGIN`` and never block writers under WAL.
+
+On PostgreSQL connections rest in autocommit and reads run that way: under PostgreSQL's
+READ COMMITTED every statement takes its own snapshot even inside a transaction, so wrapping a
+read in ``BEGIN``/``ROLLBACK`` bought no consistency and cost two of a GET's three round trips.
+Writes (and migrations) switch their connection to READ COMMITTED for the transaction.
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, CursorResult, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mogan.core.errors import ServiceUnavailable
@@ -28,6 +34,9 @@ _WRITE = "mogan_write"
 #: PostgreSQL channel on which new operations are announced to engines.
 OPERATIONS_CHANNEL = "mogan_operations"
 
+#: A pooled connection idle for longer than this is pinged before use (see ``_ping_when_idle``).
+IDLE_PING_AFTER = 1.0
+
 
 class Database:
     """One process's handle on the database: an engine and two session factories."""
@@ -36,8 +45,14 @@ class Database:
         self.url: URL = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.engine: Engine = self._create_engine(pool_size, max_overflow)
+        #: Connections that run a transaction (``BEGIN`` … ``COMMIT``) on every backend.
+        self.transactional: Engine = (
+            self.engine.execution_options(isolation_level="READ COMMITTED")
+            if self.dialect == "postgresql"
+            else self.engine
+        )
         self._write_sessions = sessionmaker(
-            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+            bind=self.transactional.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
 
@@ -46,19 +61,26 @@ class Database:
         return self.dialect == "sqlite"
 
     def _create_engine(self, pool_size: int, max_overflow: int) -> Engine:
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(self.url.database)), exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10)
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_timeout=10,
+            )
             if self.dialect == "postgresql":
+                kwargs["isolation_level"] = "AUTOCOMMIT"
                 # Fail fast when PostgreSQL is down instead of hanging a request.
                 kwargs["connect_args"] = {"connect_timeout": 5}
         engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(engine)
+        else:
+            _ping_when_idle(engine)
         return engine
 
     @contextlib.contextmanager
@@ -112,6 +134,32 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection is alive before use, if it has sat idle for a while.
+
+    A connection that idled may have been closed by a database restart or a firewall, and
+    handing it to a request would turn a healthy database into a 503. Pinging on every
+    checkout (``pool_pre_ping``) costs a round trip per request, though, and a connection
+    returned a moment ago is as alive as the ping would prove. A connection that breaks while
+    in use still gets its request a 503 and makes the pool drop its siblings.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure means "do not use this one"
+            # The pool discards the connection and checks out another (a fresh one if need be).
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
 
 
 @contextlib.contextmanager

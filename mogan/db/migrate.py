@@ -31,7 +31,7 @@ def current(db: Database) -> str | None:
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` (the newest by default)."""
-    with db.engine.begin() as connection:
+    with db.transactional.begin() as connection:
         config = _config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
@@ -39,7 +39,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
 
 def revision(db: Database, message: str) -> None:
     """Autogenerate a new migration from the models (a developer's tool)."""
-    with db.engine.begin() as connection:
+    with db.transactional.begin() as connection:
         config = _config()
         config.attributes["connection"] = connection
         command.revision(config, message=message, autogenerate=True)

@@ -36,6 +36,25 @@ def test_policy_file_overrides_the_defaults(mogan_factory: Any, tmp_path: Path):
         assert member.get("/v1/types").status_code == 200  # untouched rules keep defaults
 
 
+def test_an_edited_policy_file_applies_to_a_running_service(mogan_factory: Any, tmp_path: Path):
+    """Decisions are remembered briefly for speed; an operator's edit still takes effect."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text('"mogan:availability_zone:get_all": "@"\n')
+    mogan = mogan_factory(oslo_policy__policy_file=str(policy))
+    with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url) as client:
+        member = Api(client, project("tenant-a"))
+        assert member.get("/v1/availability_zones").status_code == 200
+        policy.write_text('"mogan:availability_zone:get_all": "!"\n')
+        deadline = time.monotonic() + 10
+        while member.get("/v1/availability_zones").status_code != 403:
+            assert time.monotonic() < deadline, "the edited policy never applied"
+            time.sleep(0.2)
+        policy.write_text('"mogan:availability_zone:get_all": "@"\n')
+        while member.get("/v1/availability_zones").status_code != 200:
+            assert time.monotonic() < deadline, "restoring the policy never applied"
+            time.sleep(0.2)
+
+
 def test_periodic_power_sync_corrects_state_on_its_own(mogan_factory: Any):
     mogan = mogan_factory(engine__sync_power_state_interval=1)
     with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url) as client:
