@@ -1,20 +1,22 @@
 """Choosing and claiming a node for an instance.
 
 Candidates are filtered in SQL (free, not in maintenance, enabled driver, zone, resource
-class), then by what SQL cannot express portably (capabilities, NIC fit), ranked (the node
-with the fewest NICs that still fits first, to keep bigger nodes for bigger requests), and
-ties shuffled so concurrent schedulers spread out. The claim is one conditional UPDATE, so
-any number of schedulers are safe and a lost claim just moves on to the next candidate.
+class), ranked there (the node with the fewest NICs first, to keep bigger nodes for bigger
+requests; ties shuffled so concurrent schedulers spread out), and only the best
+``SAMPLE_SIZE`` are loaded and checked for what SQL cannot express portably (capabilities, NIC
+fit). Loading every free node for every instance made scheduling cost grow with the fleet;
+only when none of the sample fits is the rest of the fleet examined. The claim is one
+conditional UPDATE, so any number of schedulers are safe and a lost claim just moves on to the
+next candidate.
 """
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from mogan.core.placement import (
@@ -26,6 +28,9 @@ from mogan.core.placement import (
 from mogan.db.database import affected
 from mogan.db.models import Nic, Node
 from mogan.drivers.base import AVAILABLE
+
+#: How many of the best-ranked free nodes one scheduling attempt loads first.
+SAMPLE_SIZE = 32
 
 #: A node Mogan drives itself has no provision state; one owned by Ironic must be available.
 _PROVISIONABLE = or_(Node.provision_state.is_(None), Node.provision_state == AVAILABLE)
@@ -48,7 +53,18 @@ class Request:
 
 
 def candidates(session: Session, request: Request) -> list[Candidate]:
-    """Fitting free nodes, best first."""
+    """Fitting free nodes, best first: from the best-ranked sample, or when none of it fits,
+    from the whole fleet."""
+    query = _free_nodes(request)
+    sample = list(session.scalars(query.limit(SAMPLE_SIZE)))
+    fitting = _fitting(session, request, sample)
+    if fitting or len(sample) < SAMPLE_SIZE:
+        return fitting
+    return _fitting(session, request, list(session.scalars(query)))
+
+
+def _free_nodes(request: Request) -> Select[tuple[Node]]:
+    nic_count = select(func.count(Nic.uuid)).where(Nic.node_uuid == Node.uuid).scalar_subquery()
     query = select(Node).where(
         Node.instance_uuid.is_(None),
         Node.maintenance.is_(False),
@@ -61,9 +77,14 @@ def candidates(session: Session, request: Request) -> list[Candidate]:
         query = query.where(Node.resource_class_trait == request.requirements.resource_class_trait)
     if request.exclude:
         query = query.where(Node.uuid.not_in(list(request.exclude)))
+    return query.order_by(nic_count, func.random())
+
+
+def _fitting(session: Session, request: Request, free: list[Node]) -> list[Candidate]:
+    """Those of ``free`` (in rank order) whose capabilities and NICs fit the request."""
     nodes = [
         n
-        for n in session.scalars(query)
+        for n in free
         if request.requirements.capabilities_match(
             parse_capabilities(n.properties.get("capabilities"))
         )
@@ -79,9 +100,8 @@ def candidates(session: Session, request: Request) -> list[Candidate]:
     for node in nodes:
         assignment = assign_nics(nics[node.uuid], request.networks)
         if assignment is not None:
-            fitting.append((len(nics[node.uuid]), random.random(), Candidate(node, assignment)))
-    fitting.sort(key=lambda item: (item[0], item[1]))
-    return [candidate for _, _, candidate in fitting]
+            fitting.append(Candidate(node, assignment))
+    return fitting
 
 
 def claim(session: Session, node_uuid: str, instance_uuid: str) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from mogan.db.models import Operation
 from mogan.engine.power_sync import sync_power_states
+from mogan.engine.scheduler import SAMPLE_SIZE
 from tests.harness import Api, ThreadedServer
 
 
@@ -111,6 +112,18 @@ def test_extra_specs_select_nodes(api: Api):
     assert _serving(api)[created["uuid"]]["uuid"] == gold["uuid"]
     second = api.create(wanted, image, [{"net_id": network["uuid"]}]).json()
     assert "No valid node" in api.wait_status(second["uuid"], "error")["fault"]["message"]
+
+
+def test_the_one_fitting_node_is_found_behind_many_that_rank_better(api: Api):
+    """The scheduler looks at the best-ranked free nodes first; when none of them fits it
+    still finds the node that does."""
+    for index in range(SAMPLE_SIZE + 4):
+        api.enrol(f"bios-{index}", nics=["1GE"], capabilities={"boot_mode": "bios"})
+    uefi = api.enrol("uefi", nics=["1GE", "10GE"], capabilities={"boot_mode": "uefi"})
+    wanted = api.make_type("uefi", extra_specs={"capabilities:boot_mode": "uefi"})
+    created = api.create(wanted, api.make_image(), [{"net_id": api.make_network()["uuid"]}])
+    api.wait_status(created.json()["uuid"], "active")
+    assert _serving(api)[created.json()["uuid"]]["uuid"] == uefi["uuid"]
 
 
 def test_nodes_in_maintenance_are_not_scheduled(api: Api, fleet):
