@@ -63,7 +63,7 @@ def candidates(session: Session, request: Request) -> list[Candidate]:
     return _fitting(session, request, list(session.scalars(query)))
 
 
-def _free_nodes(request: Request) -> Select[tuple[Node]]:
+def _free_nodes(request: Request) -> Select[Node]:
     nic_count = select(func.count(Nic.uuid)).where(Nic.node_uuid == Node.uuid).scalar_subquery()
     query = select(Node).where(
         Node.instance_uuid.is_(None),
