@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from sqlalchemy import insert, update
+
 from mogan.core import states
-from mogan.db.database import Database
-from mogan.db.models import FakeHardware
+from mogan.db.database import Database, affected
+from mogan.db.models import FakeHardware, table_of
 from mogan.drivers.fake import SimulatedMachine
 
 
@@ -31,5 +33,10 @@ class DatabaseHardwareStore:
             )
 
     def save(self, node_uuid: str, machine: SimulatedMachine) -> None:
+        table = table_of(FakeHardware)
         with self._db.write() as session:
-            session.merge(FakeHardware(node_uuid=node_uuid, **asdict(machine)))
+            updated = session.execute(
+                update(table).where(table.c.node_uuid == node_uuid).values(**asdict(machine))
+            )
+            if not affected(updated):
+                session.execute(insert(table).values(node_uuid=node_uuid, **asdict(machine)))

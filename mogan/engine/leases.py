@@ -31,69 +31,61 @@ class LeaseLost(Exception):
     """Another engine took this operation over; stop working on it at once."""
 
 
-def _claimable(now: dt.datetime) -> Any:
+def _claimable(now: dt.datetime, operation: Any) -> Any:
     older = aliased(Operation)
     blocked = exists().where(
-        older.instance_uuid == Operation.instance_uuid,
-        older.id < Operation.id,
+        older.instance_uuid == operation.instance_uuid,
+        older.id < operation.id,
         older.status.in_(UNFINISHED),
     )
     return and_(
         or_(
-            Operation.status == PENDING,
-            and_(Operation.status == RUNNING, Operation.lease_expires_at < now),
+            operation.status == PENDING,
+            and_(operation.status == RUNNING, operation.lease_expires_at < now),
         ),
         ~blocked,
     )
 
 
-def claim_next(
-    db: Database, owner: str, lease_seconds: float, working_on: Iterable[int] = ()
-) -> Operation | None:
-    """Claim the oldest claimable operation for ``owner``, or return ``None``.
+def claim(
+    db: Database,
+    owner: str,
+    lease_seconds: float,
+    working_on: Iterable[int] = (),
+    limit: int = 1,
+) -> list[Operation]:
+    """Claim up to ``limit`` of the oldest claimable operations for ``owner``, oldest first.
 
-    ``working_on`` are operations this engine is running: even if their lease ran out (a
-    starved heartbeat), they are not claimed again here while the first run goes on.
+    One statement: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)
+    RETURNING …``. The rows are locked as they are chosen (PostgreSQL re-checks them against
+    the claimable condition once locked), so two engines never claim the same operation and
+    neither waits for the other. ``working_on`` are operations this engine is running: even if
+    their lease ran out (a starved heartbeat), they are not claimed again here while the first
+    run goes on.
     """
     now = utcnow()
+    candidate = aliased(Operation)
+    chosen = select(candidate.id).where(_claimable(now, candidate))
+    busy = list(working_on)
+    if busy:
+        chosen = chosen.where(candidate.id.not_in(busy))
+    chosen = chosen.order_by(candidate.id).limit(limit)
+    if not db.is_sqlite:
+        chosen = chosen.with_for_update(skip_locked=True, of=candidate)
     with db.write() as session:
-        query = select(Operation).where(_claimable(now))
-        busy = list(working_on)
-        if busy:
-            query = query.where(Operation.id.not_in(busy))
-        query = query.order_by(Operation.id).limit(1)
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True, of=Operation)
-        operation = session.scalars(query).first()
-        if operation is None:
-            return None
-        expected_owner = operation.owner
-        claimed = affected(
-            session.execute(
-                update(Operation)
-                .where(
-                    Operation.id == operation.id,
-                    Operation.status == operation.status,
-                    Operation.claims == operation.claims,
-                    (
-                        Operation.owner.is_(None)
-                        if expected_owner is None
-                        else Operation.owner == expected_owner
-                    ),
-                )
-                .values(
-                    status=RUNNING,
-                    owner=owner,
-                    claims=Operation.claims + 1,
-                    lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-                )
-                .execution_options(synchronize_session=False)
+        claimed = session.scalars(
+            update(Operation)
+            .where(Operation.id.in_(chosen.scalar_subquery()))
+            .values(
+                status=RUNNING,
+                owner=owner,
+                claims=Operation.claims + 1,
+                lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
             )
-        )
-        if not claimed:
-            return None
-        session.refresh(operation)
-        return operation
+            .returning(Operation)
+            .execution_options(synchronize_session=False)
+        ).all()
+    return sorted(claimed, key=lambda operation: operation.id)
 
 
 def next_expiry(db: Database, working_on: Iterable[int]) -> dt.datetime | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -37,8 +38,18 @@ _PROVISIONABLE = or_(Node.provision_state.is_(None), Node.provision_state == AVA
 
 
 @dataclass(frozen=True)
+class FreeNode:
+    """What scheduling needs of a node (loaded as plain rows, not ORM objects)."""
+
+    uuid: str
+    name: str
+    availability_zone: str | None
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Candidate:
-    node: Node
+    node: FreeNode
     #: NIC uuid for each requested network, in request order.
     nic_uuids: list[str]
 
@@ -56,16 +67,16 @@ def candidates(session: Session, request: Request) -> list[Candidate]:
     """Fitting free nodes, best first: from the best-ranked sample, or when none of it fits,
     from the whole fleet."""
     query = _free_nodes(request)
-    sample = list(session.scalars(query.limit(SAMPLE_SIZE)))
+    sample = [FreeNode(*row) for row in session.execute(query.limit(SAMPLE_SIZE))]
     fitting = _fitting(session, request, sample)
     if fitting or len(sample) < SAMPLE_SIZE:
         return fitting
-    return _fitting(session, request, list(session.scalars(query)))
+    return _fitting(session, request, [FreeNode(*row) for row in session.execute(query)])
 
 
-def _free_nodes(request: Request) -> Select[Node]:
+def _free_nodes(request: Request) -> Select[tuple[str, str, str | None, dict[str, Any]]]:
     nic_count = select(func.count(Nic.uuid)).where(Nic.node_uuid == Node.uuid).scalar_subquery()
-    query = select(Node).where(
+    query = select(Node.uuid, Node.name, Node.availability_zone, Node.properties).where(
         Node.instance_uuid.is_(None),
         Node.maintenance.is_(False),
         _PROVISIONABLE,
@@ -80,7 +91,7 @@ def _free_nodes(request: Request) -> Select[Node]:
     return query.order_by(nic_count, func.random())
 
 
-def _fitting(session: Session, request: Request, free: list[Node]) -> list[Candidate]:
+def _fitting(session: Session, request: Request, free: list[FreeNode]) -> list[Candidate]:
     """Those of ``free`` (in rank order) whose capabilities and NICs fit the request."""
     nodes = [
         n
@@ -92,10 +103,12 @@ def _fitting(session: Session, request: Request, free: list[Node]) -> list[Candi
     if not nodes:
         return []
     nics: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-    for nic in session.scalars(
-        select(Nic).where(Nic.node_uuid.in_([n.uuid for n in nodes])).order_by(Nic.mac_address)
+    for nic_uuid, node_uuid, port_type in session.execute(
+        select(Nic.uuid, Nic.node_uuid, Nic.port_type)
+        .where(Nic.node_uuid.in_([n.uuid for n in nodes]))
+        .order_by(Nic.mac_address)
     ):
-        nics[nic.node_uuid].append((nic.uuid, nic.port_type))
+        nics[node_uuid].append((nic_uuid, port_type))
     fitting = []
     for node in nodes:
         assignment = assign_nics(nics[node.uuid], request.networks)

@@ -61,7 +61,6 @@ class Engine:
         self.id = f"{config.host}:{uuid_module.uuid4().hex[:12]}"
         self._stopping = threading.Event()
         self._wakeup = threading.Event()
-        self._slots = threading.Semaphore(config.workers)
         self._pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="engine-op")
         self._running: set[int] = set()
         self._running_guard = threading.Lock()
@@ -109,35 +108,35 @@ class Engine:
     # -- claiming ------------------------------------------------------------------------------
 
     def _dispatch_loop(self) -> None:
+        """Claim as many operations as there are free workers, in one statement; sleep until
+        woken (new work announced, a worker freed) or until a lease may need taking over."""
         while not self._stopping.is_set():
+            wait = self._config.poll_interval
             try:
-                while not self._stopping.is_set() and self._slots.acquire(blocking=False):
-                    with self._running_guard:
-                        working_on = set(self._running)
-                    operation = leases.claim_next(
-                        self._db, self.id, self._config.lease_timeout, working_on
+                with self._running_guard:
+                    working_on = set(self._running)
+                free = self._config.workers - len(working_on)
+                if free > 0:
+                    claimed = leases.claim(
+                        self._db, self.id, self._config.lease_timeout, working_on, limit=free
                     )
-                    if operation is None:
-                        self._slots.release()
-                        break
                     with self._running_guard:
-                        self._running.add(operation.id)
-                    self._pool.submit(self._run, operation)
+                        self._running.update(operation.id for operation in claimed)
+                    for operation in claimed:
+                        self._pool.submit(self._run, operation)
+                    if len(claimed) < free:  # the queue is drained: mind the leases
+                        wait = self._next_look(working_on)
             except ServiceUnavailable:
-                self._slots.release()
                 LOG.warning("Engine %s paused: database unavailable", self.id)
             except Exception:
-                self._slots.release()
                 LOG.exception("Engine %s: claiming failed", self.id)
-            self._wakeup.wait(self._next_look())
+            self._wakeup.wait(wait)
             self._wakeup.clear()
 
-    def _next_look(self) -> float:
+    def _next_look(self, working_on: set[int]) -> float:
         """Seconds until the dispatcher looks again without being woken: the fallback poll, or
         sooner when a lease nobody here works on runs out (its engine may have died)."""
         try:
-            with self._running_guard:
-                working_on = set(self._running)
             expiry = leases.next_expiry(self._db, working_on)
         except Exception:  # the database is away; the poll interval will do
             return self._config.poll_interval
@@ -315,7 +314,6 @@ class Engine:
                     LOG.warning("Notification for operation %d not emitted: %s", operation.id, exc)
             with self._running_guard:
                 self._running.discard(operation.id)
-            self._slots.release()
             self._wakeup.set()
 
     def _hand_back(self, operation_id: int, claim: int) -> None:

@@ -36,13 +36,19 @@ def _expire(db: Database, operation_id: int) -> None:
         )
 
 
+def _claim_one(db: Database, owner: str, working_on: set[int] | None = None) -> Operation | None:
+    claimed = leases.claim(db, owner, 30, working_on or set())
+    assert len(claimed) <= 1
+    return claimed[0] if claimed else None
+
+
 def test_a_stale_run_cannot_record_anything_after_a_reclaim(db: Database):
     operation_id = _queue(db)
-    first = leases.claim_next(db, "engine-a", 30)
+    first = _claim_one(db, "engine-a")
     assert first is not None and first.claims == 1
-    assert leases.claim_next(db, "engine-b", 30) is None  # held
+    assert _claim_one(db, "engine-b") is None  # held
     _expire(db, operation_id)
-    again = leases.claim_next(db, "engine-a", 30)  # the same engine, its heartbeat starved
+    again = _claim_one(db, "engine-a")  # the same engine, its heartbeat starved
     assert again is not None and again.claims == 2
     with pytest.raises(leases.LeaseLost), db.write() as session:
         leases.save_progress(session, operation_id, "engine-a", 1, "deploy", {})
@@ -53,9 +59,26 @@ def test_a_stale_run_cannot_record_anything_after_a_reclaim(db: Database):
 
 def test_an_engine_does_not_reclaim_what_it_is_running(db: Database):
     operation_id = _queue(db)
-    claimed = leases.claim_next(db, "engine-a", 30)
+    claimed = _claim_one(db, "engine-a")
     assert claimed is not None
     _expire(db, operation_id)
-    assert leases.claim_next(db, "engine-a", 30, working_on={operation_id}) is None
-    taken = leases.claim_next(db, "engine-b", 30)  # another engine may take it over
+    assert _claim_one(db, "engine-a", {operation_id}) is None
+    taken = _claim_one(db, "engine-b")  # another engine may take it over
     assert taken is not None and (taken.owner, taken.claims) == ("engine-b", 2)
+
+
+def test_a_batch_claim_takes_the_oldest_and_keeps_each_instance_in_order(db: Database):
+    with db.write() as session:
+        queued = [
+            Operation(instance_uuid=instance, kind="create", step="schedule", state={})
+            for instance in ("i-1", "i-2", "i-1", "i-3", "i-4")
+        ]
+        session.add_all(queued)
+        session.flush()
+        ids = [operation.id for operation in queued]
+    claimed = leases.claim(db, "engine-a", 30, limit=3)
+    # i-1's second operation waits for its first; the batch moves on to i-3.
+    assert [o.id for o in claimed] == [ids[0], ids[1], ids[3]]
+    assert all((o.owner, o.status, o.claims) == ("engine-a", "running", 1) for o in claimed)
+    rest = leases.claim(db, "engine-b", 30, limit=10)
+    assert [o.id for o in rest] == [ids[4]]

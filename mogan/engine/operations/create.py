@@ -59,9 +59,8 @@ class CreateInstance(Handler):
     # -- steps ---------------------------------------------------------------------------------
 
     def step_schedule(self, work: Work) -> str | None:
-        if self._building(work) is None:
-            self._cancel(work)
-            return None
+        # No "is it still building?" read first: the claim's compare-and-set on the instance
+        # answers that in the same transaction (see ``_NoLongerBuilding``).
         networks = [NetworkRequest(n["net_id"], n.get("port_type")) for n in work.state["networks"]]
         request = scheduler.Request(
             requirements=TypeRequirements.from_extra_specs(work.state.get("extra_specs", {})),
@@ -117,6 +116,8 @@ class CreateInstance(Handler):
                     candidate.node.uuid,
                 )
                 return work.advance(session, "deploy")
+        if self._building(work) is None:
+            raise _NoLongerBuilding
         raise OperationFailed(self._no_node_message(work))
 
     @staticmethod
