@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from mogan.core import states
@@ -26,6 +26,7 @@ from mogan.db.models import (
     Network,
     Node,
     Operation,
+    table_of,
 )
 from mogan.notifications import Notifier, NullNotifier, instance_payload
 from mogan.services import schemas
@@ -69,11 +70,19 @@ def building_instance(
     )
 
 
+#: An instance as read for display: the ORM object, or (on the read paths, which load plain
+#: rows because building ORM objects cost more than the query) a row with the same attributes.
+InstanceView = Instance | Row[Any]
+
+#: Every column of ``instances``, selected as plain rows.
+_INSTANCE_ROWS = select(*table_of(Instance).columns)
+
+
 @dataclass
 class InstanceRecord:
     """An instance as the API shows it: the row plus its latest fault when in error."""
 
-    instance: Instance
+    instance: InstanceView
     fault: InstanceFault | None = None
 
 
@@ -184,7 +193,7 @@ class InstanceService:
         self._policy.authorize("mogan:instance:get_all", context)
         if all_tenants:
             self._policy.authorize("mogan:instance:get_all_tenants", context)
-        query = select(Instance)
+        query = _INSTANCE_ROWS
         if not all_tenants:
             query = query.where(Instance.project_id == context.project_id)
         for name, value in filters.items():
@@ -192,9 +201,9 @@ class InstanceService:
                 raise InvalidInput(f"Unknown filter '{name}'.")
             query = query.where(getattr(Instance, name) == value)
         visible = (
-            select(Instance)
+            _INSTANCE_ROWS
             if all_tenants
-            else select(Instance).where(Instance.project_id == context.project_id)
+            else _INSTANCE_ROWS.where(Instance.project_id == context.project_id)
         )
         with self._db.read() as session:
             result: Page = paginate(
@@ -206,6 +215,7 @@ class InstanceService:
                 default_sort="created_at",
                 max_limit=self._max_limit,
                 marker_visible=visible,
+                plain_rows=True,
             )
             faults = self._latest_faults(
                 session, [i for i in result.items if i.status == states.ERROR]
@@ -214,12 +224,19 @@ class InstanceService:
         return records, result.next_marker
 
     def get(self, context: RequestContext, ident: str) -> InstanceRecord:
+        key = canonical_uuid(ident)
         with self._db.read() as session:
-            instance = self._find(session, context, ident, "mogan:instance:get")
+            row = (
+                session.execute(_INSTANCE_ROWS.where(Instance.uuid == key)).first()
+                if key is not None
+                else None
+            )
+            self._check_visible(row, context, ident, "mogan:instance:get")
+            assert row is not None
             fault = None
-            if instance.status == states.ERROR:
-                fault = self._latest_faults(session, [instance]).get(instance.uuid)
-        return InstanceRecord(instance, fault)
+            if row.status == states.ERROR:
+                fault = self._latest_faults(session, [row]).get(row.uuid)
+        return InstanceRecord(row, fault)
 
     def get_states(self, context: RequestContext, ident: str) -> Instance:
         with self._db.read() as session:
@@ -242,6 +259,14 @@ class InstanceService:
             if for_update and not self._db.is_sqlite:
                 query = query.with_for_update()
             instance = session.scalars(query).first()
+        self._check_visible(instance, context, ident, rule)
+        assert instance is not None
+        return instance
+
+    def _check_visible(
+        self, instance: InstanceView | None, context: RequestContext, ident: str, rule: str
+    ) -> None:
+        """``NotFound`` for a missing instance and for another project's (never ``403``)."""
         if instance is None:
             raise NotFound(f"Instance {ident} could not be found.")
         try:
@@ -250,10 +275,11 @@ class InstanceService:
             if instance.project_id != context.project_id:
                 raise NotFound(f"Instance {ident} could not be found.") from None
             raise
-        return instance
 
     @staticmethod
-    def _latest_faults(session: Session, instances: Sequence[Instance]) -> dict[str, InstanceFault]:
+    def _latest_faults(
+        session: Session, instances: Sequence[InstanceView]
+    ) -> dict[str, InstanceFault]:
         if not instances:
             return {}
         newest = (

@@ -37,12 +37,18 @@ def paginate(
     default_sort: str,
     max_limit: int,
     marker_visible: Select[Any] | None = None,
+    plain_rows: bool = False,
 ) -> Page:
-    """Run ``query`` (selecting ``model``) for one page.
+    """Run ``query`` (selecting ``model``, or with ``plain_rows`` its columns) for one page.
 
     Sorting is by ``sort_key`` then ``uuid`` so the order is total and a marker is exact.
     ``sort_keys`` are the non-null columns a caller may sort by.
     """
+
+    def run(statement: Select[Any]) -> list[Any]:
+        result = session.execute(statement)
+        return list(result) if plain_rows else list(result.scalars())
+
     sort_key = request.sort_key or default_sort
     if sort_key not in sort_keys:
         raise InvalidInput(f"Invalid sort_key '{sort_key}'; choose from {', '.join(sort_keys)}.")
@@ -57,7 +63,8 @@ def paginate(
     descending = request.sort_dir == "desc"
     if request.marker is not None:
         source = marker_visible if marker_visible is not None else query
-        marker = session.scalars(source.where(model.uuid == request.marker)).first()
+        found = run(source.where(model.uuid == request.marker))
+        marker = found[0] if found else None
         if marker is None:
             raise InvalidInput(f"Marker {request.marker} was not found.")
         value = getattr(marker, sort_key)
@@ -66,7 +73,7 @@ def paginate(
         else:
             query = query.where(or_(column > value, and_(column == value, tiebreak > marker.uuid)))
     order = (column.desc(), tiebreak.desc()) if descending else (column.asc(), tiebreak.asc())
-    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
+    rows = run(query.order_by(*order).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_marker=rows[-1].uuid if more and rows else None)
