@@ -162,9 +162,11 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
                 "(injected fault)",
                 node=node.uuid,
             )
-        self._sleep(self._latency(node, "fake_deploy_latency", self._deploy_latency))
+        latency = self._latency(node, "fake_deploy_latency", self._deploy_latency)
+        self._sleep(latency)
         with self._lock(node):
-            machine = self._settle(self._store.load(node.uuid))
+            if latency > 0:  # the machine may have changed meanwhile
+                machine = self._settle(self._store.load(node.uuid))
             machine.deployed_instance = request.instance_uuid
             machine.deployed_image_url = request.image_url
             machine.boot_device = "disk"

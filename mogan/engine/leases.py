@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import DateTime, Integer, String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from mogan.db.database import Database, affected
@@ -31,7 +31,7 @@ class LeaseLost(Exception):
     """Another engine took this operation over; stop working on it at once."""
 
 
-def _claimable(now: dt.datetime, operation: Any) -> Any:
+def _claimable(now: Any, operation: Any) -> Any:
     older = aliased(Operation)
     blocked = exists().where(
         older.instance_uuid == operation.instance_uuid,
@@ -47,6 +47,38 @@ def _claimable(now: dt.datetime, operation: Any) -> Any:
     )
 
 
+def _claim_statement(skip_locked: bool) -> Any:
+    """``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING …``, built
+    once: the dispatcher runs it on every wake-up, and building it cost as much as running it.
+    Parameters: ``now``, ``expires``, ``owner``, ``busy`` (a list), ``limit``."""
+    now = bindparam("now", type_=DateTime)
+    candidate = aliased(Operation)
+    chosen = (
+        select(candidate.id)
+        .where(_claimable(now, candidate))
+        .where(candidate.id.not_in(bindparam("busy", expanding=True)))
+        .order_by(candidate.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if skip_locked:
+        chosen = chosen.with_for_update(skip_locked=True, of=candidate)
+    return (
+        update(Operation)
+        .where(Operation.id.in_(chosen.scalar_subquery()))
+        .values(
+            status=RUNNING,
+            owner=bindparam("owner", type_=String),
+            claims=Operation.claims + 1,
+            lease_expires_at=bindparam("expires", type_=DateTime),
+        )
+        .returning(Operation)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIM = {True: _claim_statement(skip_locked=True), False: _claim_statement(skip_locked=False)}
+
+
 def claim(
     db: Database,
     owner: str,
@@ -56,34 +88,23 @@ def claim(
 ) -> list[Operation]:
     """Claim up to ``limit`` of the oldest claimable operations for ``owner``, oldest first.
 
-    One statement: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)
-    RETURNING …``. The rows are locked as they are chosen (PostgreSQL re-checks them against
+    One statement. The rows are locked as they are chosen (PostgreSQL re-checks them against
     the claimable condition once locked), so two engines never claim the same operation and
     neither waits for the other. ``working_on`` are operations this engine is running: even if
     their lease ran out (a starved heartbeat), they are not claimed again here while the first
     run goes on.
     """
     now = utcnow()
-    candidate = aliased(Operation)
-    chosen = select(candidate.id).where(_claimable(now, candidate))
-    busy = list(working_on)
-    if busy:
-        chosen = chosen.where(candidate.id.not_in(busy))
-    chosen = chosen.order_by(candidate.id).limit(limit)
-    if not db.is_sqlite:
-        chosen = chosen.with_for_update(skip_locked=True, of=candidate)
     with db.write() as session:
         claimed = session.scalars(
-            update(Operation)
-            .where(Operation.id.in_(chosen.scalar_subquery()))
-            .values(
-                status=RUNNING,
-                owner=owner,
-                claims=Operation.claims + 1,
-                lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-            )
-            .returning(Operation)
-            .execution_options(synchronize_session=False)
+            _CLAIM[not db.is_sqlite],
+            {
+                "now": now,
+                "expires": now + dt.timedelta(seconds=lease_seconds),
+                "owner": owner,
+                "busy": list(working_on),
+                "limit": limit,
+            },
         ).all()
     return sorted(claimed, key=lambda operation: operation.id)
 

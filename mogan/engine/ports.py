@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mogan.core.addresses import Pool, first_free
 from mogan.core.errors import MoganError
 from mogan.core.placement import NetworkRequest
-from mogan.db.models import FixedIP, Nic, Port, Subnet, table_of
+from mogan.db.models import FixedIP, Port, Subnet, table_of
 
 
 class AddressesExhausted(MoganError):
@@ -32,20 +32,16 @@ def allocate(
     instance_uuid: str,
     networks: Sequence[NetworkRequest],
     nic_uuids: Sequence[str],
+    macs: dict[str, str],
 ) -> dict[str, Any]:
-    """Create one port per requested network on the chosen NICs, each with an IP per subnet.
+    """Create one port per requested network on the chosen NICs (``macs`` gives their MAC
+    addresses), each with an IP per subnet.
 
     Returns the instance's ``network_info``. Allocation on a subnet is serialized by a row lock;
     addresses are also unique per subnet by constraint, so even a missed lock could only fail
     the transaction, never share an address. Rows are written with plain (Core) inserts: the
     ORM's unit of work cost more than the rest of scheduling put together.
     """
-    macs: dict[str, str] = {
-        nic_uuid: mac
-        for nic_uuid, mac in session.execute(
-            select(Nic.uuid, Nic.mac_address).where(Nic.uuid.in_(list(nic_uuids)))
-        )
-    }
     network_info: dict[str, Any] = {}
     for request, nic_uuid in zip(networks, nic_uuids, strict=True):
         port_uuid = str(uuid_module.uuid4())

@@ -52,6 +52,8 @@ class Candidate:
     node: FreeNode
     #: NIC uuid for each requested network, in request order.
     nic_uuids: list[str]
+    #: The MAC address of each of those NICs.
+    macs: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,19 @@ def _fitting(session: Session, request: Request, free: list[FreeNode]) -> list[C
     if not nodes:
         return []
     nics: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-    for nic_uuid, node_uuid, port_type in session.execute(
-        select(Nic.uuid, Nic.node_uuid, Nic.port_type)
+    macs: dict[str, str] = {}
+    for nic_uuid, node_uuid, port_type, mac in session.execute(
+        select(Nic.uuid, Nic.node_uuid, Nic.port_type, Nic.mac_address)
         .where(Nic.node_uuid.in_([n.uuid for n in nodes]))
         .order_by(Nic.mac_address)
     ):
         nics[node_uuid].append((nic_uuid, port_type))
+        macs[nic_uuid] = mac
     fitting = []
     for node in nodes:
         assignment = assign_nics(nics[node.uuid], request.networks)
         if assignment is not None:
-            fitting.append(Candidate(node, assignment))
+            fitting.append(Candidate(node, assignment, {n: macs[n] for n in assignment}))
     return fitting
 
 

@@ -33,6 +33,9 @@ from mogan.notifications import Notifier, NullNotifier
 
 LOG = logging.getLogger(__name__)
 
+#: Seconds the dispatcher waits after a wake-up before it claims (see ``_dispatch_loop``).
+DISPATCH_GATHER = 0.02
+
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -130,7 +133,10 @@ class Engine:
                 LOG.warning("Engine %s paused: database unavailable", self.id)
             except Exception:
                 LOG.exception("Engine %s: claiming failed", self.id)
-            self._wakeup.wait(wait)
+            if self._wakeup.wait(wait):
+                # Let more work and more free workers gather, so one claim takes them all
+                # instead of a claim per announcement (every API commit wakes every engine).
+                self._stopping.wait(DISPATCH_GATHER)
             self._wakeup.clear()
 
     def _next_look(self, working_on: set[int]) -> float:

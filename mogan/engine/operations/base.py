@@ -56,6 +56,7 @@ class Work:
     stopping: threading.Event = field(default_factory=threading.Event)
     #: How the operation ended (``leases.SUCCEEDED`` …), once it has.
     outcome: str | None = None
+    _nodes: dict[str, tuple[Node, Driver, NodeRef]] = field(default_factory=dict, repr=False)
 
     def advance(self, session: Session, step: str) -> str:
         """Record that the next step is ``step`` (in the caller's transaction) and return it."""
@@ -76,6 +77,13 @@ class Work:
         )
 
     def node(self, node_uuid: str) -> tuple[Node, Driver, NodeRef]:
+        """The node, its driver and its driver's handle on it; read once per run (the steps of
+        a run follow each other at once, and a takeover starts a new run)."""
+        if node_uuid not in self._nodes:
+            self._nodes[node_uuid] = self._load_node(node_uuid)
+        return self._nodes[node_uuid]
+
+    def _load_node(self, node_uuid: str) -> tuple[Node, Driver, NodeRef]:
         with self.db.read() as session:
             node = session.get(Node, node_uuid)
         if node is None:

@@ -94,7 +94,11 @@ class CreateInstance(Handler):
                     continue
                 try:
                     network_info = ports.allocate(
-                        session, work.instance_uuid, networks, candidate.nic_uuids
+                        session,
+                        work.instance_uuid,
+                        networks,
+                        candidate.nic_uuids,
+                        candidate.macs,
                     )
                 except ports.AddressesExhausted as exc:
                     raise OperationFailed(exc.message) from None
@@ -179,7 +183,8 @@ class CreateInstance(Handler):
         if not result.config_drive:
             LOG.warning("Instance %s has no config drive: %s", instance.uuid, result.note)
         with work.db.write() as session:
-            note_node_error(session, node.uuid, None)
+            if node.last_error is not None:
+                note_node_error(session, node.uuid, None)
             move_instance(
                 session, work.instance_uuid, states.BUILDING, config_drive=result.config_drive
             )
