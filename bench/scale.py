@@ -42,6 +42,7 @@ ADMIN = {"X-Project-Id": "admin", "X-User-Id": "admin", "X-Roles": "admin"}
 DATABASE = {"max_pool_size": 10, "max_overflow": 5}
 ENGINE = {
     "workers": 16,
+    "lease_timeout": 30,  # the default; the test harness's 3 s is for takeover tests
     "poll_interval": 30,
     "sync_power_state_interval": 0,
     "power_poll_interval": 0.05,

@@ -5,9 +5,9 @@ class), ranked there (the node with the fewest NICs first, to keep bigger nodes 
 requests; ties shuffled so concurrent schedulers spread out), and only the best
 ``SAMPLE_SIZE`` are loaded and checked for what SQL cannot express portably (capabilities, NIC
 fit). Loading every free node for every instance made scheduling cost grow with the fleet;
-only when none of the sample fits is the rest of the fleet examined. The claim is one
-conditional UPDATE, so any number of schedulers are safe and a lost claim just moves on to the
-next candidate.
+only when none of the sample fits, or others claimed all of it first, is the rest of the fleet
+examined. The claim is one conditional UPDATE, so any number of schedulers are safe and a lost
+claim just moves on to the next candidate.
 """
 
 from __future__ import annotations
@@ -65,15 +65,29 @@ class Request:
     drivers: Sequence[str]
 
 
-def candidates(session: Session, request: Request) -> list[Candidate]:
-    """Fitting free nodes, best first: from the best-ranked sample, or when none of it fits,
-    from the whole fleet."""
+def claim_best(session: Session, request: Request, instance_uuid: str) -> Candidate | None:
+    """Claim the best fitting free node for the instance; None when no node is left for it.
+
+    Candidates come from the best-ranked sample first. Concurrent schedulers draw from the same
+    top of the ranking, so when every node of a full sample was claimed by others meanwhile,
+    the rest of the fleet is tried before giving up.
+    """
     query = _free_nodes(request)
     sample = [FreeNode(*row) for row in session.execute(query.limit(SAMPLE_SIZE))]
-    fitting = _fitting(session, request, sample)
-    if fitting or len(sample) < SAMPLE_SIZE:
-        return fitting
-    return _fitting(session, request, [FreeNode(*row) for row in session.execute(query)])
+    lost: set[str] = set()
+    for candidate in _fitting(session, request, sample):
+        if claim(session, candidate.node.uuid, instance_uuid):
+            return candidate
+        lost.add(candidate.node.uuid)
+    if len(sample) < SAMPLE_SIZE:
+        return None  # that was the whole fleet
+    rest = [
+        node for node in (FreeNode(*row) for row in session.execute(query)) if node.uuid not in lost
+    ]
+    for candidate in _fitting(session, request, rest):
+        if claim(session, candidate.node.uuid, instance_uuid):
+            return candidate
+    return None
 
 
 def _free_nodes(request: Request) -> Select[tuple[str, str, str | None, dict[str, Any]]]:

@@ -89,9 +89,8 @@ class CreateInstance(Handler):
         self, work: Work, request: scheduler.Request, networks: list[NetworkRequest]
     ) -> str | None:
         with work.db.write() as session:
-            for candidate in scheduler.candidates(session, request):
-                if not scheduler.claim(session, candidate.node.uuid, work.instance_uuid):
-                    continue
+            candidate = scheduler.claim_best(session, request, work.instance_uuid)
+            if candidate is not None:
                 try:
                     network_info = ports.allocate(
                         session,
