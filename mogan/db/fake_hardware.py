@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlalchemy import insert, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mogan.core import states
-from mogan.db.database import Database, affected
+from mogan.db.database import Database
 from mogan.db.models import FakeHardware, table_of
 from mogan.drivers.fake import SimulatedMachine
 
@@ -33,10 +34,11 @@ class DatabaseHardwareStore:
             )
 
     def save(self, node_uuid: str, machine: SimulatedMachine) -> None:
-        table = table_of(FakeHardware)
+        """One upsert (PostgreSQL and SQLite both speak ``INSERT … ON CONFLICT``)."""
+        values = asdict(machine)
+        dialect_insert = sqlite_insert if self._db.is_sqlite else postgresql_insert
+        statement = dialect_insert(table_of(FakeHardware)).values(node_uuid=node_uuid, **values)
         with self._db.write() as session:
-            updated = session.execute(
-                update(table).where(table.c.node_uuid == node_uuid).values(**asdict(machine))
+            session.execute(
+                statement.on_conflict_do_update(index_elements=["node_uuid"], set_=values)
             )
-            if not affected(updated):
-                session.execute(insert(table).values(node_uuid=node_uuid, **asdict(machine)))

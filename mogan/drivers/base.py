@@ -66,6 +66,9 @@ class DeployResult:
     config_drive: bool
     #: Why not, or anything else an operator should know, for the log.
     note: str | None = None
+    #: The machine's power state when the deploy ended, if the driver knows it for certain;
+    #: the engine then need not ask again before making the instance active.
+    power_state: str | None = None
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,8 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
             machine.deployed_instance == request.instance_uuid
             and machine.power_state == states.POWER_ON
         ):
-            return base.DeployResult(config_drive=True)  # a repeated step after a takeover
+            # A repeated step after a takeover.
+            return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
         if _flag(node.driver_info, "fake_fail_deploy"):
             raise DriverError(
                 f"Deploy of image {request.image_url} to node {node.name} "
@@ -174,7 +175,7 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
             machine.pending_power_state = None
             machine.power_change_at = None
             self._store.save(node.uuid, machine)
-        return base.DeployResult(config_drive=True)
+        return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
 
     def undeploy(self, node: base.NodeRef) -> None:
         self._reach(node)

@@ -136,23 +136,33 @@ def become_active(work: Work, node: Node, driver: Driver, ref: NodeRef) -> bool:
         LOG.warning("Power state of node %s unknown: %s", node.name, exc.message)
         power = None
     with work.db.write() as session:
-        if not move_instance(
-            session,
-            work.instance_uuid,
-            states.BUILDING,
-            status=states.ACTIVE,
-            launched_at=utcnow(),
-            power_state=power,
-        ):
-            work.finish(session, leases.CANCELLED)
-            return False
-        session.execute(
-            update(Node)
-            .where(Node.uuid == node.uuid)
-            .values(power_state=power)
-            .execution_options(synchronize_session=False)
-        )
-        work.finish(session)
+        return activate(session, work, node.uuid, power)
+
+
+def activate(
+    session: Session, work: Work, node_uuid: str, power: str | None, **values: Any
+) -> bool:
+    """In the caller's transaction: the building instance becomes ``active`` with ``power``
+    (and ``values``), the node records ``power``, the operation succeeds. False when the
+    instance had moved on meanwhile: the operation then ends as cancelled."""
+    if not move_instance(
+        session,
+        work.instance_uuid,
+        states.BUILDING,
+        status=states.ACTIVE,
+        launched_at=utcnow(),
+        power_state=power,
+        **values,
+    ):
+        work.finish(session, leases.CANCELLED)
+        return False
+    session.execute(
+        update(Node)
+        .where(Node.uuid == node_uuid)
+        .values(power_state=power)
+        .execution_options(synchronize_session=False)
+    )
+    work.finish(session)
     return True
 
 

@@ -1,5 +1,8 @@
 """Create: schedule (claim a node and wire its ports) → deploy → finish (observe power).
 
+When the driver reports the power state a deploy left the machine in, the deploy step makes
+the instance active itself and there is no finish step.
+
 A failed deploy is undone (tear-down, ports freed, node released) and the instance is
 rescheduled on another node, up to ``max_attempts`` nodes; then it goes to ``error`` with a
 fault. If the instance starts being deleted meanwhile, the operation stops and leaves the
@@ -24,6 +27,7 @@ from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
     Work,
+    activate,
     become_active,
     move_instance,
     note_node_error,
@@ -184,10 +188,17 @@ class CreateInstance(Handler):
         with work.db.write() as session:
             if node.last_error is not None:
                 note_node_error(session, node.uuid, None)
-            move_instance(
-                session, work.instance_uuid, states.BUILDING, config_drive=result.config_drive
-            )
-            return work.advance(session, "finish")
+            if result.power_state is None:  # observe it in a step of its own
+                move_instance(
+                    session, work.instance_uuid, states.BUILDING, config_drive=result.config_drive
+                )
+                return work.advance(session, "finish")
+            # The driver saw the machine come up: active now, in the deploy's own transaction.
+            if activate(
+                session, work, node.uuid, result.power_state, config_drive=result.config_drive
+            ):
+                LOG.info("Instance %s is active on node %s", work.instance_uuid, node.name)
+            return None
 
     def _reschedule(self, work: Work, node: Node, error: str) -> str | None:
         """Undo a failed deploy on ``node``; go back to scheduling or give up."""
