@@ -140,17 +140,23 @@ class InstanceService:
         self, session: Session, context: RequestContext, request: schemas.InstanceCreate
     ) -> dict[str, str]:
         """Every UUID the request names must exist and be visible; returns the type's specs."""
-        type_query = select(InstanceType.uuid).where(
-            InstanceType.uuid == request.instance_type_uuid
+        # The type and its extra specs in one query (a type without specs gives one row of
+        # NULLs); no row at all means no such type, or one this project may not use.
+        type_query = (
+            select(InstanceTypeExtraSpec.key, InstanceTypeExtraSpec.value)
+            .select_from(InstanceType)
+            .outerjoin(InstanceTypeExtraSpec, InstanceTypeExtraSpec.type_uuid == InstanceType.uuid)
+            .where(InstanceType.uuid == request.instance_type_uuid)
         )
         if not context.is_admin:
             type_query = type_query.where(visible_type_filter(context.project_id))
-        if session.scalar(type_query) is None:
+        spec_rows = session.execute(type_query).all()
+        if not spec_rows:
             raise InvalidInput(
                 f"Invalid value for field 'instance_type_uuid': instance type "
                 f"{request.instance_type_uuid} was not found."
             )
-        if session.get(Image, request.image_uuid) is None:
+        if session.scalar(select(Image.uuid).where(Image.uuid == request.image_uuid)) is None:
             raise InvalidInput(
                 f"Invalid value for field 'image_uuid': image {request.image_uuid} was not found."
             )
@@ -173,12 +179,7 @@ class InstanceService:
                     f"Invalid value for field 'availability_zone': zone "
                     f"{request.availability_zone!r} does not exist."
                 )
-        specs = session.execute(
-            select(InstanceTypeExtraSpec.key, InstanceTypeExtraSpec.value).where(
-                InstanceTypeExtraSpec.type_uuid == request.instance_type_uuid
-            )
-        )
-        return {key: value for key, value in specs}
+        return {key: value for key, value in spec_rows if key is not None}
 
     # -- read ----------------------------------------------------------------------------------
 
