@@ -91,10 +91,11 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only transaction, ended when the block ends.
+        """A session for reading: autocommit on PostgreSQL (each statement sees the latest
+        committed data, as it would under READ COMMITTED), a deferred transaction on SQLite.
 
         Closing (not rolling back) the session keeps loaded rows readable after the block; the
-        connection pool resets the connection's transaction when it takes it back.
+        connection pool resets the connection when it takes it back.
         """
         with _translate_outage(), self._read_sessions() as session:
             yield session
