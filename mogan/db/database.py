@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL, CursorResult, Engine, make_url
+from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -99,6 +99,13 @@ class Database:
         """
         with _translate_outage(), self._read_sessions() as session:
             yield session
+
+    @contextlib.contextmanager
+    def read_rows(self) -> Iterator[Connection]:
+        """A connection for reading plain rows with Core statements, as ``read()`` reads: for
+        the hottest reads, where an ORM session's bookkeeping costs more than the query."""
+        with _translate_outage(), self.engine.connect() as connection:
+            yield connection
 
     def announce_operation(self, session: Session) -> None:
         """Tell engines in other processes that work was queued, when this commits.

@@ -76,7 +76,10 @@ def _claim_statement(skip_locked: bool) -> Any:
     )
 
 
-_CLAIM = {True: _claim_statement(skip_locked=True), False: _claim_statement(skip_locked=False)}
+#: On PostgreSQL rows are locked as chosen; SQLite has no row locks (``BEGIN IMMEDIATE``
+#: serializes its writers instead).
+_CLAIM_SKIP_LOCKED = _claim_statement(skip_locked=True)
+_CLAIM_SERIALIZED = _claim_statement(skip_locked=False)
 
 
 def claim(
@@ -97,7 +100,7 @@ def claim(
     now = utcnow()
     with db.write() as session:
         claimed = session.scalars(
-            _CLAIM[not db.is_sqlite],
+            _CLAIM_SERIALIZED if db.is_sqlite else _CLAIM_SKIP_LOCKED,
             {
                 "now": now,
                 "expires": now + dt.timedelta(seconds=lease_seconds),

@@ -75,18 +75,22 @@ def claim_best(session: Session, request: Request, instance_uuid: str) -> Candid
     query = _free_nodes(request)
     sample = [FreeNode(*row) for row in session.execute(query.limit(SAMPLE_SIZE))]
     lost: set[str] = set()
-    for candidate in _fitting(session, request, sample):
+    won = _claim_first(session, request, sample, instance_uuid, lost)
+    if won is not None or len(sample) < SAMPLE_SIZE:  # a short sample was the whole fleet
+        return won
+    rest = [FreeNode(*row) for row in session.execute(query)]
+    return _claim_first(session, request, rest, instance_uuid, lost)
+
+
+def _claim_first(
+    session: Session, request: Request, free: list[FreeNode], instance_uuid: str, lost: set[str]
+) -> Candidate | None:
+    """Claim the first of ``free`` that fits and is not in ``lost`` (nodes others claimed
+    first, to which each lost race here is added)."""
+    for candidate in _fitting(session, request, [n for n in free if n.uuid not in lost]):
         if claim(session, candidate.node.uuid, instance_uuid):
             return candidate
         lost.add(candidate.node.uuid)
-    if len(sample) < SAMPLE_SIZE:
-        return None  # that was the whole fleet
-    rest = [
-        node for node in (FreeNode(*row) for row in session.execute(query)) if node.uuid not in lost
-    ]
-    for candidate in _fitting(session, request, rest):
-        if claim(session, candidate.node.uuid, instance_uuid):
-            return candidate
     return None
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from mogan.core import states
@@ -76,6 +76,8 @@ InstanceView = Instance | Row[Any]
 
 #: Every column of ``instances``, selected as plain rows.
 _INSTANCE_ROWS = select(*table_of(Instance).columns)
+#: One instance by uuid (parameter ``uuid``), built once: building it per GET cost a sixth of it.
+_SHOW_INSTANCE = _INSTANCE_ROWS.where(Instance.uuid == bindparam("uuid"))
 
 
 @dataclass
@@ -226,16 +228,15 @@ class InstanceService:
 
     def get(self, context: RequestContext, ident: str) -> InstanceRecord:
         key = canonical_uuid(ident)
-        with self._db.read() as session:
-            row = (
-                session.execute(_INSTANCE_ROWS.where(Instance.uuid == key)).first()
-                if key is not None
-                else None
-            )
-            self._check_visible(row, context, ident, "mogan:instance:get")
-            assert row is not None
-            fault = None
-            if row.status == states.ERROR:
+        row = None
+        if key is not None:
+            with self._db.read_rows() as connection:
+                row = connection.execute(_SHOW_INSTANCE, {"uuid": key}).first()
+        self._check_visible(row, context, ident, "mogan:instance:get")
+        assert row is not None
+        fault = None
+        if row.status == states.ERROR:
+            with self._db.read() as session:
                 fault = self._latest_faults(session, [row]).get(row.uuid)
         return InstanceRecord(row, fault)
 
