@@ -80,6 +80,35 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes and their children (uvicorn workers), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pids += [int(c) for c in children]
+        except FileNotFoundError:
+            pass
+    return total / ticks
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL process on this machine (backends, WAL writer, checkpointer…)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cmdline").read_bytes().startswith(b"postgres"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
 def _pid(process: MoganProcess) -> int:
     assert process.process is not None
     return process.process.pid
@@ -257,13 +286,31 @@ def main() -> int:
             engines.append(
                 MoganProcess(work, url, command="engine", engine=ENGINE, database=DATABASE).start()
             )
+            groups = {
+                "API workers": lambda: cpu_seconds([_pid(api)]),
+                "engines": lambda: cpu_seconds([_pid(e) for e in engines]),
+                "PostgreSQL": lambda: cpu_seconds(postgres_pids()),
+                "this benchmark (clients)": lambda: cpu_seconds([os.getpid()]),
+            }
+            before = {name: measure() for name, measure in groups.items()}
             double = create_to_active(api.url, args.instances, "two")
+            spent = {name: measure() - before[name] for name, measure in groups.items()}
             rows.append(
                 (
                     "deploys2",
                     f"create → active, {args.instances:,} instances, 2 engines",
                     f"{double:.1f} s, {args.instances / double:.0f} instances/s "
                     f"({single / double:.2f}x)",
+                )
+            )
+            rows.append(
+                (
+                    "cpu",
+                    "CPU per instance created, 2 engines",
+                    ", ".join(
+                        f"{name} {seconds / args.instances * 1000:.1f} ms"
+                        for name, seconds in spent.items()
+                    ),
                 )
             )
             rows.append(
