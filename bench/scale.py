@@ -64,35 +64,43 @@ def wrk(url: str, headers: dict[str, str], seconds: int = 20) -> tuple[float, fl
     return rate, latency * scale
 
 
+def process_tree(pids: list[int]) -> list[int]:
+    """``pids`` and all their descendants (uvicorn's workers) that are still running."""
+    found = []
+    pending = list(pids)
+    while pending:
+        current = pending.pop()
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        found.append(current)
+        pending += [int(c) for c in children]
+    return found
+
+
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (uvicorn workers), in MiB."""
+    """Resident memory of a process and its children, in MiB."""
     total = 0
-    pids = [pid]
-    while pids:
-        current = pids.pop()
+    for current in process_tree([pid]):
         try:
             status = Path(f"/proc/{current}/status").read_text()
             total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-            pids += [int(c) for c in children]
         except (FileNotFoundError, AttributeError):
             pass
     return total / 1024
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of processes and their children (uvicorn workers), in seconds."""
+    """User + system CPU time of processes and their children, in seconds."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    while pids:
-        current = pids.pop()
+    for current in process_tree(pids):
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-            pids += [int(c) for c in children]
         except FileNotFoundError:
-            pass
+            continue
+        total += int(fields[11]) + int(fields[12])
     return total / ticks
 
 
