@@ -67,11 +67,7 @@ class Database:
                 os.makedirs(os.path.dirname(os.path.abspath(self.url.database)), exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
-            kwargs.update(
-                pool_size=pool_size,
-                max_overflow=max_overflow,
-                pool_timeout=10,
-            )
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10)
             if self.dialect == "postgresql":
                 kwargs["isolation_level"] = "AUTOCOMMIT"
                 # Fail fast when PostgreSQL is down instead of hanging a request.

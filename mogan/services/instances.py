@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid as uuid_module
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -73,6 +73,7 @@ def building_instance(
 #: An instance as read for display: the ORM object, or (on the read paths, which load plain
 #: rows because building ORM objects cost more than the query) a row with the same attributes.
 InstanceView = Instance | Row[Any]
+V = TypeVar("V", Instance, Row[Any])
 
 #: Every column of ``instances``, selected as plain rows.
 _INSTANCE_ROWS = select(*table_of(Instance).columns)
@@ -199,15 +200,11 @@ class InstanceService:
         query = _INSTANCE_ROWS
         if not all_tenants:
             query = query.where(Instance.project_id == context.project_id)
+        visible = query  # a marker need only be visible to the caller, whatever the filters
         for name, value in filters.items():
             if name not in FILTERS:
                 raise InvalidInput(f"Unknown filter '{name}'.")
             query = query.where(getattr(Instance, name) == value)
-        visible = (
-            _INSTANCE_ROWS
-            if all_tenants
-            else _INSTANCE_ROWS.where(Instance.project_id == context.project_id)
-        )
         with self._db.read() as session:
             result: Page = paginate(
                 session,
@@ -232,8 +229,7 @@ class InstanceService:
         if key is not None:
             with self._db.read_rows() as connection:
                 row = connection.execute(_SHOW_INSTANCE, {"uuid": key}).first()
-        self._check_visible(row, context, ident, "mogan:instance:get")
-        assert row is not None
+        row = self._visible(row, context, ident, "mogan:instance:get")
         fault = None
         if row.status == states.ERROR:
             with self._db.read() as session:
@@ -261,14 +257,11 @@ class InstanceService:
             if for_update and not self._db.is_sqlite:
                 query = query.with_for_update()
             instance = session.scalars(query).first()
-        self._check_visible(instance, context, ident, rule)
-        assert instance is not None
-        return instance
+        return self._visible(instance, context, ident, rule)
 
-    def _check_visible(
-        self, instance: InstanceView | None, context: RequestContext, ident: str, rule: str
-    ) -> None:
-        """``NotFound`` for a missing instance and for another project's (never ``403``)."""
+    def _visible(self, instance: V | None, context: RequestContext, ident: str, rule: str) -> V:
+        """The instance, if the caller may see it under ``rule``; ``NotFound`` for a missing
+        instance and for another project's (never ``403``)."""
         if instance is None:
             raise NotFound(f"Instance {ident} could not be found.")
         try:
@@ -277,6 +270,7 @@ class InstanceService:
             if instance.project_id != context.project_id:
                 raise NotFound(f"Instance {ident} could not be found.") from None
             raise
+        return instance
 
     @staticmethod
     def _latest_faults(
