@@ -95,18 +95,25 @@ def validate_subnet(
     return result
 
 
-def first_free(pools: Iterable[Pool], taken: Iterable[str], gateway_ip: str | None) -> str | None:
-    """The lowest address of ``pools`` that is neither taken nor the gateway, or ``None``.
+def in_turn(pools: Iterable[Pool], last: str | None, gateway_ip: str | None) -> Iterator[str]:
+    """Every address of ``pools`` but the gateway, once each: first those after ``last`` in
+    order, then from the lowest round to ``last`` itself (all in order when ``last`` is None).
 
-    ``taken`` are in canonical text form (as ``str()`` of an address writes them, which is how
-    they are stored): comparing text spares parsing every taken address of a big subnet.
+    Allocating in turn, rather than the lowest free address, makes an allocation look at a few
+    addresses instead of every taken one, and keeps a just-released address (still in other
+    machines' ARP caches) out of use until the pools have come round to it.
     """
-    used = set(taken)
-    if gateway_ip is not None:
-        used.add(str(ipaddress.ip_address(gateway_ip)))
-    for pool in sorted(pools, key=lambda p: int(p.start)):
-        for address in pool:
-            text = str(address)
-            if text not in used:
-                return text
-    return None
+    ordered = sorted(pools, key=lambda p: int(p.start))
+    if not ordered:
+        return
+    kind = type(ordered[0].start)  # IPv4Address or IPv6Address, whatever the integer's size
+    skip = int(ipaddress.ip_address(gateway_ip)) if gateway_ip is not None else None
+    turn = int(ipaddress.ip_address(last)) + 1 if last is not None else 0
+    for low, high in ((turn, None), (0, turn)):
+        for pool in ordered:
+            start, end = max(int(pool.start), low), int(pool.end)
+            if high is not None:
+                end = min(end, high - 1)
+            for value in range(start, end + 1):
+                if value != skip:
+                    yield str(kind(value))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import functools
+from dataclasses import asdict, fields
+from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -11,6 +14,23 @@ from mogan.core import states
 from mogan.db.database import Database
 from mogan.db.models import FakeHardware, table_of
 from mogan.drivers.fake import SimulatedMachine
+
+_HARDWARE = table_of(FakeHardware)
+_MACHINE_FIELDS = [f.name for f in fields(SimulatedMachine)]
+_LOAD = select(*(_HARDWARE.c[name] for name in _MACHINE_FIELDS)).where(
+    _HARDWARE.c.node_uuid == bindparam("node")
+)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (node_uuid) DO UPDATE`` (PostgreSQL and SQLite both speak it),
+    built once; its parameters are the ``fake_hardware`` columns."""
+    statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(_HARDWARE)
+    return statement.on_conflict_do_update(
+        index_elements=["node_uuid"],
+        set_={name: statement.excluded[name] for name in _MACHINE_FIELDS},
+    )
 
 
 class DatabaseHardwareStore:
@@ -20,25 +40,12 @@ class DatabaseHardwareStore:
         self._db = db
 
     def load(self, node_uuid: str) -> SimulatedMachine:
-        with self._db.read() as session:
-            row = session.get(FakeHardware, node_uuid)
-            if row is None:
-                return SimulatedMachine(power_state=states.POWER_OFF)
-            return SimulatedMachine(
-                power_state=row.power_state,
-                pending_power_state=row.pending_power_state,
-                power_change_at=row.power_change_at,
-                deployed_instance=row.deployed_instance,
-                deployed_image_url=row.deployed_image_url,
-                boot_device=row.boot_device,
-            )
+        with self._db.read_rows() as connection:
+            row = connection.execute(_LOAD, {"node": node_uuid}).first()
+        if row is None:
+            return SimulatedMachine(power_state=states.POWER_OFF)
+        return SimulatedMachine(**row._asdict())
 
     def save(self, node_uuid: str, machine: SimulatedMachine) -> None:
-        """One upsert (PostgreSQL and SQLite both speak ``INSERT … ON CONFLICT``)."""
-        values = asdict(machine)
-        dialect_insert = sqlite_insert if self._db.is_sqlite else postgresql_insert
-        statement = dialect_insert(table_of(FakeHardware)).values(node_uuid=node_uuid, **values)
-        with self._db.write() as session:
-            session.execute(
-                statement.on_conflict_do_update(index_elements=["node_uuid"], set_=values)
-            )
+        """One statement, its own transaction."""
+        self._db.write_one(_upsert(self._db.dialect), {"node_uuid": node_uuid, **asdict(machine)})

@@ -118,6 +118,8 @@ class Subnet(Base):
     gateway_ip: Mapped[str | None] = mapped_column(String(64))
     #: ``[{"start": "…", "end": "…"}]``
     allocation_pools: Mapped[list[Any]] = mapped_column(JSON)
+    #: Where the next allocation starts looking (just after this address): see ``ports``.
+    last_allocated_ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
-from mogan.db.database import Database, affected
-from mogan.db.models import Operation, utcnow
+from mogan.db.database import Database, Executor, affected
+from mogan.db.models import Operation, table_of, utcnow
 
 PENDING = "pending"
 RUNNING = "running"
@@ -29,6 +30,9 @@ UNFINISHED = (PENDING, RUNNING)
 
 class LeaseLost(Exception):
     """Another engine took this operation over; stop working on it at once."""
+
+
+_OPERATIONS = table_of(Operation)
 
 
 def _claimable(now: Any, operation: Any) -> Any:
@@ -63,16 +67,15 @@ def _claim_statement(skip_locked: bool) -> Any:
     if skip_locked:
         chosen = chosen.with_for_update(skip_locked=True, of=candidate)
     return (
-        update(Operation)
-        .where(Operation.id.in_(chosen.scalar_subquery()))
+        update(_OPERATIONS)
+        .where(_OPERATIONS.c.id.in_(chosen.scalar_subquery()))
         .values(
             status=RUNNING,
             owner=bindparam("owner", type_=String),
-            claims=Operation.claims + 1,
+            claims=_OPERATIONS.c.claims + 1,
             lease_expires_at=bindparam("expires", type_=DateTime),
         )
-        .returning(Operation)
-        .execution_options(synchronize_session=False)
+        .returning(*_OPERATIONS.c)
     )
 
 
@@ -88,28 +91,34 @@ def claim(
     lease_seconds: float,
     working_on: Iterable[int] = (),
     limit: int = 1,
-) -> list[Operation]:
-    """Claim up to ``limit`` of the oldest claimable operations for ``owner``, oldest first.
+) -> list[Row[Any]]:
+    """Claim up to ``limit`` of the oldest claimable operations for ``owner``, oldest first;
+    returns their rows (``operations`` columns, as claimed).
 
-    One statement. The rows are locked as they are chosen (PostgreSQL re-checks them against
-    the claimable condition once locked), so two engines never claim the same operation and
-    neither waits for the other. ``working_on`` are operations this engine is running: even if
-    their lease ran out (a starved heartbeat), they are not claimed again here while the first
-    run goes on.
+    One statement, which is its own transaction. The rows are locked as they are chosen
+    (PostgreSQL re-checks them against the claimable condition once locked), so two engines
+    never claim the same operation and neither waits for the other. ``working_on`` are
+    operations this engine is running: even if their lease ran out (a starved heartbeat), they
+    are not claimed again here while the first run goes on.
     """
     now = utcnow()
-    with db.write() as session:
-        claimed = session.scalars(
-            _CLAIM_SERIALIZED if db.is_sqlite else _CLAIM_SKIP_LOCKED,
-            {
-                "now": now,
-                "expires": now + dt.timedelta(seconds=lease_seconds),
-                "owner": owner,
-                "busy": list(working_on),
-                "limit": limit,
-            },
-        ).all()
-    return sorted(claimed, key=lambda operation: operation.id)
+    claimed = db.write_one(
+        _CLAIM_SERIALIZED if db.is_sqlite else _CLAIM_SKIP_LOCKED,
+        {
+            "now": now,
+            "expires": now + dt.timedelta(seconds=lease_seconds),
+            "owner": owner,
+            "busy": list(working_on),
+            "limit": limit,
+        },
+    )
+    return sorted(claimed, key=lambda operation: int(operation.id))
+
+
+_NEXT_EXPIRY = select(func.min(_OPERATIONS.c.lease_expires_at)).where(
+    _OPERATIONS.c.status == RUNNING,
+    _OPERATIONS.c.id.not_in(bindparam("busy", expanding=True)),
+)
 
 
 def next_expiry(db: Database, working_on: Iterable[int]) -> dt.datetime | None:
@@ -118,13 +127,21 @@ def next_expiry(db: Database, working_on: Iterable[int]) -> dt.datetime | None:
 
     Lease expiry announces itself to nobody, so the dispatcher sleeps no longer than this.
     """
-    query = select(func.min(Operation.lease_expires_at)).where(Operation.status == RUNNING)
-    ids = list(working_on)
-    if ids:
-        query = query.where(Operation.id.not_in(ids))
-    with db.read() as session:
-        expiry: dt.datetime | None = session.scalar(query)
+    with db.read_rows() as connection:
+        expiry: dt.datetime | None = connection.scalar(_NEXT_EXPIRY, {"busy": list(working_on)})
         return expiry
+
+
+_RENEW = (
+    update(_OPERATIONS)
+    .where(
+        _OPERATIONS.c.id.in_(bindparam("ids", expanding=True)),
+        _OPERATIONS.c.owner == bindparam("owner", type_=String),
+        _OPERATIONS.c.status == RUNNING,
+    )
+    .values(lease_expires_at=bindparam("expires", type_=DateTime))
+    .returning(_OPERATIONS.c.id)
+)
 
 
 def renew(db: Database, owner: str, operation_ids: Iterable[int], lease_seconds: float) -> set[int]:
@@ -132,20 +149,9 @@ def renew(db: Database, owner: str, operation_ids: Iterable[int], lease_seconds:
     ids = list(operation_ids)
     if not ids:
         return set()
-    with db.write() as session:
-        session.execute(
-            update(Operation)
-            .where(Operation.id.in_(ids), Operation.owner == owner, Operation.status == RUNNING)
-            .values(lease_expires_at=utcnow() + dt.timedelta(seconds=lease_seconds))
-            .execution_options(synchronize_session=False)
-        )
-        return set(
-            session.scalars(
-                select(Operation.id).where(
-                    Operation.id.in_(ids), Operation.owner == owner, Operation.status == RUNNING
-                )
-            )
-        )
+    expires = utcnow() + dt.timedelta(seconds=lease_seconds)
+    held = db.write_one(_RENEW, {"ids": ids, "owner": owner, "expires": expires})
+    return {int(row.id) for row in held}
 
 
 def guard(operation_id: int, owner: str, claim: int) -> Any:
@@ -163,33 +169,62 @@ def guard(operation_id: int, owner: str, claim: int) -> Any:
     )
 
 
+#: ``guard()`` as a prebuilt UPDATE whose SET clause is whatever else its parameters name
+#: (a Core UPDATE without ``values()`` sets the columns its parameters name).
+_UPDATE_HELD = update(_OPERATIONS).where(
+    _OPERATIONS.c.id == bindparam("held_id", type_=Integer),
+    _OPERATIONS.c.owner == bindparam("held_owner", type_=String),
+    _OPERATIONS.c.claims == bindparam("held_claim", type_=Integer),
+    _OPERATIONS.c.status == RUNNING,
+)
+
+
+def _update_held(
+    executor: Executor, operation_id: int, owner: str, claim: int, **values: Any
+) -> None:
+    held = {"held_id": operation_id, "held_owner": owner, "held_claim": claim}
+    if not affected(executor.execute(_UPDATE_HELD, {**held, **values})):
+        raise LeaseLost(f"operation {operation_id} is no longer held by {owner}")
+
+
 def save_progress(
-    session: Any, operation_id: int, owner: str, claim: int, step: str, state: dict[str, Any]
+    executor: Executor, operation_id: int, owner: str, claim: int, step: str, state: dict[str, Any]
 ) -> None:
     """Record the step reached, inside the caller's transaction; ``LeaseLost`` if taken over."""
-    moved = affected(
-        session.execute(
-            update(Operation)
-            .where(guard(operation_id, owner, claim))
-            .values(step=step, state=state)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if not moved:
-        raise LeaseLost(f"operation {operation_id} is no longer held by {owner}")
+    _update_held(executor, operation_id, owner, claim, step=step, state=state)
 
 
 def finish(
-    session: Any, operation_id: int, owner: str, claim: int, status: str, state: dict[str, Any]
+    executor: Executor,
+    operation_id: int,
+    owner: str,
+    claim: int,
+    status: str,
+    state: dict[str, Any],
 ) -> None:
     """End the operation with ``status``, inside the caller's transaction."""
-    moved = affected(
-        session.execute(
-            update(Operation)
-            .where(guard(operation_id, owner, claim))
-            .values(status=status, state=state, finished_at=utcnow(), lease_expires_at=None)
-            .execution_options(synchronize_session=False)
-        )
+    _update_held(
+        executor,
+        operation_id,
+        owner,
+        claim,
+        status=status,
+        state=state,
+        finished_at=utcnow(),
+        lease_expires_at=None,
     )
-    if not moved:
-        raise LeaseLost(f"operation {operation_id} is no longer held by {owner}")
+
+
+def hand_back(db: Database, operation_id: int, owner: str, claim: int) -> None:
+    """Return an operation this claim holds to the queue, for the next engine to resume."""
+    db.write_one(
+        _UPDATE_HELD,
+        {
+            "held_id": operation_id,
+            "held_owner": owner,
+            "held_claim": claim,
+            "status": PENDING,
+            "owner": None,
+            "lease_expires_at": None,
+        },
+    )

@@ -12,13 +12,14 @@ claim just moves on to the next candidate.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy.engine import Row
 
 from mogan.core.placement import (
     NetworkRequest,
@@ -26,15 +27,18 @@ from mogan.core.placement import (
     assign_nics,
     parse_capabilities,
 )
-from mogan.db.database import affected
-from mogan.db.models import Nic, Node
+from mogan.db.database import Executor
+from mogan.db.models import Nic, Node, table_of
 from mogan.drivers.base import AVAILABLE
 
 #: How many of the best-ranked free nodes one scheduling attempt loads first.
 SAMPLE_SIZE = 32
 
+_NODES = table_of(Node)
+_NICS = table_of(Nic)
+
 #: A node Mogan drives itself has no provision state; one owned by Ironic must be available.
-_PROVISIONABLE = or_(Node.provision_state.is_(None), Node.provision_state == AVAILABLE)
+_PROVISIONABLE = or_(_NODES.c.provision_state.is_(None), _NODES.c.provision_state == AVAILABLE)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,16 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Claimed:
+    """A node now serving the instance, and how its NICs serve the requested networks."""
+
+    #: The claimed node's ``nodes`` row, as the claim left it.
+    node: Row[Any]
+    nic_uuids: list[str]
+    macs: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Request:
     requirements: TypeRequirements
     networks: Sequence[NetworkRequest]
@@ -65,53 +79,79 @@ class Request:
     drivers: Sequence[str]
 
 
-def claim_best(session: Session, request: Request, instance_uuid: str) -> Candidate | None:
+def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Claimed | None:
     """Claim the best fitting free node for the instance; None when no node is left for it.
 
     Candidates come from the best-ranked sample first. Concurrent schedulers draw from the same
     top of the ranking, so when every node of a full sample was claimed by others meanwhile,
     the rest of the fleet is tried before giving up.
     """
-    query = _free_nodes(request)
-    sample = [FreeNode(*row) for row in session.execute(query.limit(SAMPLE_SIZE))]
+    shape = (
+        request.availability_zone is not None,
+        request.requirements.resource_class_trait is not None,
+        bool(request.exclude),
+    )
+    params = {
+        "drivers": list(request.drivers),
+        "zone": request.availability_zone,
+        "trait": request.requirements.resource_class_trait,
+        "exclude": list(request.exclude),
+    }
+    sample = [FreeNode(*row) for row in executor.execute(_free_nodes(*shape, sample=True), params)]
     lost: set[str] = set()
-    won = _claim_first(session, request, sample, instance_uuid, lost)
+    won = _claim_first(executor, request, sample, instance_uuid, lost)
     if won is not None or len(sample) < SAMPLE_SIZE:  # a short sample was the whole fleet
         return won
-    rest = [FreeNode(*row) for row in session.execute(query)]
-    return _claim_first(session, request, rest, instance_uuid, lost)
+    rest = [FreeNode(*row) for row in executor.execute(_free_nodes(*shape, sample=False), params)]
+    return _claim_first(executor, request, rest, instance_uuid, lost)
 
 
 def _claim_first(
-    session: Session, request: Request, free: list[FreeNode], instance_uuid: str, lost: set[str]
-) -> Candidate | None:
+    executor: Executor, request: Request, free: list[FreeNode], instance_uuid: str, lost: set[str]
+) -> Claimed | None:
     """Claim the first of ``free`` that fits and is not in ``lost`` (nodes others claimed
     first, to which each lost race here is added)."""
-    for candidate in _fitting(session, request, [n for n in free if n.uuid not in lost]):
-        if claim(session, candidate.node.uuid, instance_uuid):
-            return candidate
+    for candidate in _fitting(executor, request, [n for n in free if n.uuid not in lost]):
+        node = claim(executor, candidate.node.uuid, instance_uuid)
+        if node is not None:
+            return Claimed(node, candidate.nic_uuids, candidate.macs)
         lost.add(candidate.node.uuid)
     return None
 
 
-def _free_nodes(request: Request) -> Select[tuple[str, str, str | None, dict[str, Any]]]:
-    nic_count = select(func.count(Nic.uuid)).where(Nic.node_uuid == Node.uuid).scalar_subquery()
-    query = select(Node.uuid, Node.name, Node.availability_zone, Node.properties).where(
-        Node.instance_uuid.is_(None),
-        Node.maintenance.is_(False),
+@functools.cache
+def _free_nodes(
+    by_zone: bool, by_trait: bool, excluding: bool, *, sample: bool
+) -> Select[tuple[str, str, str | None, dict[str, Any]]]:
+    """The ranked free nodes (the best ``SAMPLE_SIZE`` of them if ``sample``), built once per
+    shape of request. Parameters: ``drivers``, ``zone``, ``trait``, ``exclude``."""
+    nics = select(func.count(_NICS.c.uuid)).where(_NICS.c.node_uuid == _NODES.c.uuid)
+    query = select(
+        _NODES.c.uuid, _NODES.c.name, _NODES.c.availability_zone, _NODES.c.properties
+    ).where(
+        _NODES.c.instance_uuid.is_(None),
+        _NODES.c.maintenance.is_(False),
         _PROVISIONABLE,
-        Node.driver.in_(list(request.drivers)),
+        _NODES.c.driver.in_(bindparam("drivers", expanding=True)),
     )
-    if request.availability_zone is not None:
-        query = query.where(Node.availability_zone == request.availability_zone)
-    if request.requirements.resource_class_trait is not None:
-        query = query.where(Node.resource_class_trait == request.requirements.resource_class_trait)
-    if request.exclude:
-        query = query.where(Node.uuid.not_in(list(request.exclude)))
-    return query.order_by(nic_count, func.random())
+    if by_zone:
+        query = query.where(_NODES.c.availability_zone == bindparam("zone"))
+    if by_trait:
+        query = query.where(_NODES.c.resource_class_trait == bindparam("trait"))
+    if excluding:
+        query = query.where(_NODES.c.uuid.not_in(bindparam("exclude", expanding=True)))
+    query = query.order_by(nics.scalar_subquery(), func.random())
+    return query.limit(SAMPLE_SIZE) if sample else query
 
 
-def _fitting(session: Session, request: Request, free: list[FreeNode]) -> list[Candidate]:
+_NICS_OF = (
+    select(_NICS.c.uuid, _NICS.c.node_uuid, _NICS.c.port_type, _NICS.c.mac_address)
+    .where(_NICS.c.node_uuid.in_(bindparam("nodes", expanding=True)))
+    .order_by(_NICS.c.mac_address)
+)
+
+
+def _fitting(executor: Executor, request: Request, free: list[FreeNode]) -> list[Candidate]:
     """Those of ``free`` (in rank order) whose capabilities and NICs fit the request."""
     nodes = [
         n
@@ -124,10 +164,8 @@ def _fitting(session: Session, request: Request, free: list[FreeNode]) -> list[C
         return []
     nics: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
     macs: dict[str, str] = {}
-    for nic_uuid, node_uuid, port_type, mac in session.execute(
-        select(Nic.uuid, Nic.node_uuid, Nic.port_type, Nic.mac_address)
-        .where(Nic.node_uuid.in_([n.uuid for n in nodes]))
-        .order_by(Nic.mac_address)
+    for nic_uuid, node_uuid, port_type, mac in executor.execute(
+        _NICS_OF, {"nodes": [n.uuid for n in nodes]}
     ):
         nics[node_uuid].append((nic_uuid, port_type))
         macs[nic_uuid] = mac
@@ -139,41 +177,46 @@ def _fitting(session: Session, request: Request, free: list[FreeNode]) -> list[C
     return fitting
 
 
-def claim(session: Session, node_uuid: str, instance_uuid: str) -> bool:
-    """Make the node serve the instance if it is still free; False when someone else won."""
-    return bool(
-        affected(
-            session.execute(
-                update(Node)
-                .where(
-                    Node.uuid == node_uuid,
-                    Node.instance_uuid.is_(None),
-                    Node.maintenance.is_(False),
-                    _PROVISIONABLE,
-                )
-                .values(instance_uuid=instance_uuid)
-                .execution_options(synchronize_session=False)
-            )
-        )
+_CLAIM = (
+    update(_NODES)
+    .where(
+        _NODES.c.uuid == bindparam("claiming"),
+        _NODES.c.instance_uuid.is_(None),
+        _NODES.c.maintenance.is_(False),
+        _PROVISIONABLE,
+    )
+    .values(instance_uuid=bindparam("claimant"))
+    .returning(*_NODES.c)
+)
+
+
+def claim(executor: Executor, node_uuid: str, instance_uuid: str) -> Row[Any] | None:
+    """Make the node serve the instance if it is still free and return its row as claimed;
+    None when someone else won."""
+    return executor.execute(_CLAIM, {"claiming": node_uuid, "claimant": instance_uuid}).first()
+
+
+_RELEASE = update(_NODES).where(
+    _NODES.c.uuid == bindparam("releasing"), _NODES.c.instance_uuid == bindparam("serving")
+)
+
+
+def release(executor: Executor, node_uuid: str, instance_uuid: str, **values: object) -> None:
+    """Free the node if it still serves ``instance_uuid`` (and set ``values`` on it)."""
+    executor.execute(
+        _RELEASE,
+        {"releasing": node_uuid, "serving": instance_uuid, "instance_uuid": None, **values},
     )
 
 
-def release(session: Session, node_uuid: str, instance_uuid: str, **values: object) -> None:
-    """Free the node if it still serves ``instance_uuid``."""
-    session.execute(
-        update(Node)
-        .where(Node.uuid == node_uuid, Node.instance_uuid == instance_uuid)
-        .values(instance_uuid=None, **values)
-        .execution_options(synchronize_session=False)
-    )
+_TORN_DOWN = (
+    update(_NODES)
+    .where(_NODES.c.uuid == bindparam("node_uuid"), _NODES.c.provision_state.is_not(None))
+    .values(provision_state=AVAILABLE)
+)
 
 
-def mark_torn_down(session: Session, node_uuid: str) -> None:
+def mark_torn_down(executor: Executor, node_uuid: str) -> None:
     """A successful tear-down leaves a node its owner manages (Ironic) available again,
     without waiting for the next inventory sync to say so."""
-    session.execute(
-        update(Node)
-        .where(Node.uuid == node_uuid, Node.provision_state.is_not(None))
-        .values(provision_state=AVAILABLE)
-        .execution_options(synchronize_session=False)
-    )
+    executor.execute(_TORN_DOWN, {"node_uuid": node_uuid})

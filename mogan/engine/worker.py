@@ -14,14 +14,15 @@ import threading
 import uuid as uuid_module
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy.engine import Row
 
 from mogan.core.errors import MoganError, ServiceUnavailable
 from mogan.core.hashring import HashRing
 from mogan.core.logcontext import request_id_var
 from mogan.db.database import OPERATIONS_CHANNEL, Database
-from mogan.db.models import Operation, utcnow
+from mogan.db.models import utcnow
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine import events, leases, registry
 from mogan.engine.inventory import sync_inventory
@@ -235,7 +236,8 @@ class Engine:
 
     # -- running -------------------------------------------------------------------------------
 
-    def _run(self, operation: Operation) -> None:
+    def _run(self, operation: Row[Any]) -> None:
+        """Carry out a claimed operation (its ``operations`` row) from the step it reached."""
         handler = HANDLERS[operation.kind]
         work = Work(
             operation_id=operation.id,
@@ -325,13 +327,7 @@ class Engine:
     def _hand_back(self, operation_id: int, claim: int) -> None:
         """Return an interrupted operation to the queue so the next engine resumes it at once."""
         try:
-            with self._db.write() as session:
-                session.execute(
-                    update(Operation)
-                    .where(leases.guard(operation_id, self.id, claim))
-                    .values(status=leases.PENDING, owner=None, lease_expires_at=None)
-                    .execution_options(synchronize_session=False)
-                )
+            leases.hand_back(self._db, operation_id, self.id, claim)
         except Exception as exc:
             LOG.warning(
                 "Could not hand operation %d back (%s); its lease will run out", operation_id, exc

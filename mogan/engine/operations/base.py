@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Row
 
 from mogan.core import states
 from mogan.core.errors import DriverError, MoganError
-from mogan.db.database import Database, affected
-from mogan.db.models import Instance, InstanceFault, Node, utcnow
+from mogan.db.database import Database, Executor, affected
+from mogan.db.models import Instance, InstanceFault, Node, table_of, utcnow
 from mogan.drivers.base import Driver, NodeRef
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine import leases
@@ -40,6 +40,40 @@ class EngineSettings:
     power_poll_interval: float = 0.5
 
 
+_NODES = table_of(Node)
+_INSTANCES = table_of(Instance)
+_FAULTS = table_of(InstanceFault)
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    """What an operation reads of its node, once per run (a ``nodes`` row's values)."""
+
+    uuid: str
+    name: str
+    driver: str
+    driver_info: dict[str, Any]
+    properties: dict[str, Any]
+    instance_uuid: str | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> NodeFacts:
+        """From a row holding the ``nodes`` columns (a SELECT's, or a claim's RETURNING)."""
+        return cls(
+            uuid=row.uuid,
+            name=row.name,
+            driver=row.driver,
+            driver_info=dict(row.driver_info or {}),
+            properties=dict(row.properties or {}),
+            instance_uuid=row.instance_uuid,
+            last_error=row.last_error,
+        )
+
+
+_NODE = select(_NODES).where(_NODES.c.uuid == bindparam("uuid"))
+
+
 @dataclass
 class Work:
     """The operation being carried out and what a step may use."""
@@ -56,15 +90,18 @@ class Work:
     stopping: threading.Event = field(default_factory=threading.Event)
     #: How the operation ended (``leases.SUCCEEDED`` …), once it has.
     outcome: str | None = None
-    _nodes: dict[str, tuple[Node, Driver, NodeRef]] = field(default_factory=dict, repr=False)
+    #: What a step learnt that the next step of this run needs, so it need not read it again
+    #: (lost with the run: a takeover starts afresh from the database).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    _nodes: dict[str, tuple[NodeFacts, Driver, NodeRef]] = field(default_factory=dict, repr=False)
 
-    def advance(self, session: Session, step: str) -> str:
+    def advance(self, executor: Executor, step: str) -> str:
         """Record that the next step is ``step`` (in the caller's transaction) and return it."""
-        leases.save_progress(session, self.operation_id, self.owner, self.claim, step, self.state)
+        leases.save_progress(executor, self.operation_id, self.owner, self.claim, step, self.state)
         return step
 
-    def finish(self, session: Session, status: str = leases.SUCCEEDED) -> None:
-        leases.finish(session, self.operation_id, self.owner, self.claim, status, self.state)
+    def finish(self, executor: Executor, status: str = leases.SUCCEEDED) -> None:
+        leases.finish(executor, self.operation_id, self.owner, self.claim, status, self.state)
         self.outcome = status
 
     def driver_call(self, call: Callable[[], T], what: str) -> T:
@@ -76,55 +113,64 @@ class Work:
             what=what,
         )
 
-    def node(self, node_uuid: str) -> tuple[Node, Driver, NodeRef]:
+    def node(self, node_uuid: str) -> tuple[NodeFacts, Driver, NodeRef]:
         """The node, its driver and its driver's handle on it; read once per run (the steps of
         a run follow each other at once, and a takeover starts a new run)."""
         if node_uuid not in self._nodes:
-            self._nodes[node_uuid] = self._load_node(node_uuid)
+            with self.db.read_rows() as connection:
+                row = connection.execute(_NODE, {"uuid": node_uuid}).first()
+            if row is None:
+                raise OperationFailed(f"Node {node_uuid} no longer exists.")
+            self.know_node(NodeFacts.of(row))
         return self._nodes[node_uuid]
 
-    def _load_node(self, node_uuid: str) -> tuple[Node, Driver, NodeRef]:
-        with self.db.read() as session:
-            node = session.get(Node, node_uuid)
-        if node is None:
-            raise OperationFailed(f"Node {node_uuid} no longer exists.")
-        return (
+    def know_node(self, node: NodeFacts) -> None:
+        """Remember the node as this run just read (or claimed) it."""
+        self._nodes[node.uuid] = (
             node,
             self.drivers.get(node.driver),
             NodeRef(
                 node.uuid,
                 node.name,
-                dict(node.driver_info),
+                node.driver_info,
                 instance_uuid=node.instance_uuid,
-                properties=dict(node.properties or {}),
+                properties=node.properties,
             ),
         )
 
 
-def record_fault(session: Session, instance_uuid: str, message: str, code: int = 500) -> None:
-    session.add(
-        InstanceFault(instance_uuid=instance_uuid, code=code, message=message, created_at=utcnow())
+_ADD_FAULT = insert(_FAULTS)
+
+
+def record_fault(executor: Executor, instance_uuid: str, message: str, code: int = 500) -> None:
+    executor.execute(
+        _ADD_FAULT,
+        {"instance_uuid": instance_uuid, "code": code, "message": message, "created_at": utcnow()},
     )
 
 
+#: Compare-and-set of an instance's status; the SET clause is the other parameters' columns.
+_MOVE_INSTANCE = update(_INSTANCES).where(
+    _INSTANCES.c.uuid == bindparam("moving_uuid"),
+    _INSTANCES.c.status.in_(bindparam("moving_from", expanding=True)),
+)
+
+
 def move_instance(
-    session: Session, instance_uuid: str, expected: str | tuple[str, ...], **values: Any
+    executor: Executor, instance_uuid: str, expected: str | tuple[str, ...], **values: Any
 ) -> bool:
     """Compare-and-set an instance's status (and other columns); False when it had moved on."""
-    allowed = (expected,) if isinstance(expected, str) else expected
+    allowed = [expected] if isinstance(expected, str) else list(expected)
     return bool(
         affected(
-            session.execute(
-                update(Instance)
-                .where(Instance.uuid == instance_uuid, Instance.status.in_(allowed))
-                .values(**values)
-                .execution_options(synchronize_session=False)
+            executor.execute(
+                _MOVE_INSTANCE, {"moving_uuid": instance_uuid, "moving_from": allowed, **values}
             )
         )
     )
 
 
-def become_active(work: Work, node: Node, driver: Driver, ref: NodeRef) -> bool:
+def become_active(work: Work, node: NodeFacts, driver: Driver, ref: NodeRef) -> bool:
     """End a create or adoption: read the node's power state (unknown if that fails) and make
     the building instance ``active`` with it; False when the instance had moved on meanwhile
     (its operation then ends as cancelled)."""
@@ -135,18 +181,18 @@ def become_active(work: Work, node: Node, driver: Driver, ref: NodeRef) -> bool:
     except DriverError as exc:
         LOG.warning("Power state of node %s unknown: %s", node.name, exc.message)
         power = None
-    with work.db.write() as session:
-        return activate(session, work, node.uuid, power)
+    with work.db.transaction() as connection:
+        return activate(connection, work, node.uuid, power)
 
 
 def activate(
-    session: Session, work: Work, node_uuid: str, power: str | None, **values: Any
+    executor: Executor, work: Work, node_uuid: str, power: str | None, **values: Any
 ) -> bool:
     """In the caller's transaction: the building instance becomes ``active`` with ``power``
     (and ``values``), the node records ``power``, the operation succeeds. False when the
     instance had moved on meanwhile: the operation then ends as cancelled."""
     if not move_instance(
-        session,
+        executor,
         work.instance_uuid,
         states.BUILDING,
         status=states.ACTIVE,
@@ -154,25 +200,23 @@ def activate(
         power_state=power,
         **values,
     ):
-        work.finish(session, leases.CANCELLED)
+        work.finish(executor, leases.CANCELLED)
         return False
-    session.execute(
-        update(Node)
-        .where(Node.uuid == node_uuid)
-        .values(power_state=power)
-        .execution_options(synchronize_session=False)
-    )
-    work.finish(session)
+    update_node(executor, node_uuid, power_state=power)
+    work.finish(executor)
     return True
 
 
-def note_node_error(session: Session, node_uuid: str, message: str | None) -> None:
-    session.execute(
-        update(Node)
-        .where(Node.uuid == node_uuid)
-        .values(last_error=message)
-        .execution_options(synchronize_session=False)
-    )
+#: The SET clause is the other parameters' columns.
+_UPDATE_NODE = update(_NODES).where(_NODES.c.uuid == bindparam("updating_uuid"))
+
+
+def update_node(executor: Executor, node_uuid: str, **values: Any) -> None:
+    executor.execute(_UPDATE_NODE, {"updating_uuid": node_uuid, **values})
+
+
+def note_node_error(executor: Executor, node_uuid: str, message: str | None) -> None:
+    update_node(executor, node_uuid, last_error=message)
 
 
 class Handler:

@@ -12,19 +12,22 @@ clean-up to the delete operation queued behind it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.placement import NetworkRequest, TypeRequirements
-from mogan.db.models import Image, Instance, Node, Subnet
+from mogan.db.models import Image, Instance, Subnet, table_of
 from mogan.drivers.base import DeployRequest
 from mogan.engine import leases, ports, scheduler
 from mogan.engine.inventory import CLEANUP_PENDING
 from mogan.engine.operations.base import (
     Handler,
+    NodeFacts,
     OperationFailed,
     Work,
     activate,
@@ -40,6 +43,33 @@ LOG = logging.getLogger(__name__)
 _ALLOCATION_RETRIES = 5
 
 
+_INSTANCES = table_of(Instance)
+_IMAGES = table_of(Image)
+_SUBNETS = table_of(Subnet)
+
+#: The instance still building, with its image (whose columns are None if it was deleted).
+_TO_DEPLOY: Select[Any] = (
+    select(
+        _INSTANCES.c.uuid,
+        _INSTANCES.c.name,
+        _INSTANCES.c.image_uuid,
+        _INSTANCES.c.network_info,
+        _INSTANCES.c.availability_zone,
+        _INSTANCES.c.extra,
+        _IMAGES.c.url.label("image_url"),
+        _IMAGES.c.checksum.label("image_checksum"),
+        _IMAGES.c.disk_format.label("image_disk_format"),
+    )
+    .outerjoin(_IMAGES, _IMAGES.c.uuid == _INSTANCES.c.image_uuid)
+    .where(_INSTANCES.c.uuid == bindparam("uuid"), _INSTANCES.c.status == states.BUILDING)
+)
+_SUBNETS_BY_UUID = select(_SUBNETS.c.uuid, _SUBNETS.c.cidr, _SUBNETS.c.gateway_ip).where(
+    _SUBNETS.c.uuid.in_(bindparam("uuids", expanding=True))
+)
+#: ``Work.memo`` key: the subnets of the addresses the schedule step just allocated.
+_SUBNETS_MEMO = "subnets"
+
+
 class _NoLongerBuilding(Exception):
     pass
 
@@ -48,16 +78,14 @@ class CreateInstance(Handler):
     kind = "create"
     first_step = "schedule"
 
-    def _building(self, work: Work) -> Instance | None:
-        with work.db.read() as session:
-            instance = session.get(Instance, work.instance_uuid)
-        if instance is None or instance.status != states.BUILDING:
-            return None
-        return instance
+    def _building(self, work: Work) -> Row[Any] | None:
+        """The instance (and its image) if it is still building."""
+        with work.db.read_rows() as connection:
+            return connection.execute(_TO_DEPLOY, {"uuid": work.instance_uuid}).first()
 
     def _cancel(self, work: Work) -> None:
-        with work.db.write() as session:
-            work.finish(session, leases.CANCELLED)
+        with work.db.transaction() as connection:
+            work.finish(connection, leases.CANCELLED)
         LOG.info("Create of instance %s stopped: it is no longer building", work.instance_uuid)
 
     # -- steps ---------------------------------------------------------------------------------
@@ -92,37 +120,41 @@ class CreateInstance(Handler):
     def _claim_and_wire(
         self, work: Work, request: scheduler.Request, networks: list[NetworkRequest]
     ) -> str | None:
-        with work.db.write() as session:
-            candidate = scheduler.claim_best(session, request, work.instance_uuid)
-            if candidate is not None:
+        with work.db.transaction() as connection:
+            claimed = scheduler.claim_best(connection, request, work.instance_uuid)
+            if claimed is not None:
                 try:
-                    network_info = ports.allocate(
-                        session,
+                    network_info, subnets = ports.allocate(
+                        connection,
                         work.instance_uuid,
                         networks,
-                        candidate.nic_uuids,
-                        candidate.macs,
+                        claimed.nic_uuids,
+                        claimed.macs,
                     )
                 except ports.AddressesExhausted as exc:
                     raise OperationFailed(exc.message) from None
                 if not move_instance(
-                    session,
+                    connection,
                     work.instance_uuid,
                     states.BUILDING,
-                    node_uuid=candidate.node.uuid,
+                    node_uuid=claimed.node.uuid,
                     network_info=network_info,
-                    availability_zone=candidate.node.availability_zone,
+                    availability_zone=claimed.node.availability_zone,
                 ):
                     raise _NoLongerBuilding  # rolls the claim back
 
-                work.state["node_uuid"] = candidate.node.uuid
-                LOG.info(
-                    "Instance %s scheduled on node %s (%s)",
-                    work.instance_uuid,
-                    candidate.node.name,
-                    candidate.node.uuid,
-                )
-                return work.advance(session, "deploy")
+                work.state["node_uuid"] = claimed.node.uuid
+                step = work.advance(connection, "deploy")
+        if claimed is not None:  # committed: what the deploy step needs is known now
+            work.know_node(NodeFacts.of(claimed.node))
+            work.memo[_SUBNETS_MEMO] = subnets
+            LOG.info(
+                "Instance %s scheduled on node %s (%s)",
+                work.instance_uuid,
+                claimed.node.name,
+                claimed.node.uuid,
+            )
+            return step
         if self._building(work) is None:
             raise _NoLongerBuilding
         raise OperationFailed(self._no_node_message(work))
@@ -150,26 +182,18 @@ class CreateInstance(Handler):
         if instance is None:
             self._cancel(work)
             return None
-        node, driver, ref = work.node(work.state["node_uuid"])
-        with work.db.read() as session:
-            image = session.get(Image, instance.image_uuid)
-            subnet_ids = {
-                ip["subnet_id"]
-                for port in (instance.network_info or {}).values()
-                for ip in port.get("fixed_ips", [])
-            }
-            subnets = {
-                s.uuid: {"cidr": s.cidr, "gateway_ip": s.gateway_ip}
-                for s in session.scalars(select(Subnet).where(Subnet.uuid.in_(subnet_ids)))
-            }
-        if image is None:
+        if instance.image_url is None:
             raise OperationFailed(f"Image {instance.image_uuid} was deleted before the deploy.")
+        node, driver, ref = work.node(work.state["node_uuid"])
+        subnets = work.memo.get(_SUBNETS_MEMO)
+        if subnets is None:  # a run that starts here: a takeover
+            subnets = self._subnets(work, instance.network_info or {})
         request = DeployRequest(
             instance_uuid=instance.uuid,
             instance_name=instance.name,
-            image_url=image.url,
-            image_checksum=image.checksum,
-            image_disk_format=image.disk_format,
+            image_url=instance.image_url,
+            image_checksum=instance.image_checksum,
+            image_disk_format=instance.image_disk_format,
             network_info=instance.network_info,
             subnets=subnets,
             availability_zone=instance.availability_zone,
@@ -185,22 +209,35 @@ class CreateInstance(Handler):
             return self._reschedule(work, node, exc.message)
         if not result.config_drive:
             LOG.warning("Instance %s has no config drive: %s", instance.uuid, result.note)
-        with work.db.write() as session:
+        with work.db.transaction() as connection:
             if node.last_error is not None:
-                note_node_error(session, node.uuid, None)
+                note_node_error(connection, node.uuid, None)
             if result.power_state is None:  # observe it in a step of its own
                 move_instance(
-                    session, work.instance_uuid, states.BUILDING, config_drive=result.config_drive
+                    connection,
+                    work.instance_uuid,
+                    states.BUILDING,
+                    config_drive=result.config_drive,
                 )
-                return work.advance(session, "finish")
+                return work.advance(connection, "finish")
             # The driver saw the machine come up: active now, in the deploy's own transaction.
             if activate(
-                session, work, node.uuid, result.power_state, config_drive=result.config_drive
+                connection, work, node.uuid, result.power_state, config_drive=result.config_drive
             ):
                 LOG.info("Instance %s is active on node %s", work.instance_uuid, node.name)
             return None
 
-    def _reschedule(self, work: Work, node: Node, error: str) -> str | None:
+    @staticmethod
+    def _subnets(work: Work, network_info: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """uuid → ``cidr``, ``gateway_ip`` of the subnets of the instance's addresses."""
+        uuids = [
+            ip["subnet_id"] for port in network_info.values() for ip in port.get("fixed_ips", [])
+        ]
+        with work.db.read_rows() as connection:
+            rows = connection.execute(_SUBNETS_BY_UUID, {"uuids": uuids})
+            return {row.uuid: {"cidr": row.cidr, "gateway_ip": row.gateway_ip} for row in rows}
+
+    def _reschedule(self, work: Work, node: NodeFacts, error: str) -> str | None:
         """Undo a failed deploy on ``node``; go back to scheduling or give up."""
         LOG.warning(
             "Deploy of instance %s on node %s failed: %s", work.instance_uuid, node.name, error
@@ -214,8 +251,9 @@ class CreateInstance(Handler):
         work.state.setdefault("tried_nodes", []).append(node.uuid)
         work.state.setdefault("errors", []).append(f"node {node.name}: {error}")
         attempts = len(work.state["tried_nodes"])
-        with work.db.write() as session:
-            ports.release(session, work.instance_uuid)
+        work.memo.pop(_SUBNETS_MEMO, None)
+        with work.db.transaction() as connection:
+            ports.release(connection, work.instance_uuid)
             extra: dict[str, object] = {"last_error": error}
             if dirty is not None:
                 # The node may still hold the failed deploy: keep it away from tenants.
@@ -223,15 +261,15 @@ class CreateInstance(Handler):
                     maintenance=True,
                     maintenance_reason=(f"{CLEANUP_PENDING} {work.instance_uuid} failed: {dirty}"),
                 )
-            scheduler.release(session, node.uuid, work.instance_uuid, **extra)
+            scheduler.release(connection, node.uuid, work.instance_uuid, **extra)
             if dirty is None:
-                scheduler.mark_torn_down(session, node.uuid)
+                scheduler.mark_torn_down(connection, node.uuid)
             move_instance(
-                session, work.instance_uuid, states.BUILDING, node_uuid=None, network_info={}
+                connection, work.instance_uuid, states.BUILDING, node_uuid=None, network_info={}
             )
             if attempts < work.settings.max_attempts:
-                return work.advance(session, "schedule")
-            work.advance(session, "schedule")  # keep the record of what was tried
+                return work.advance(connection, "schedule")
+            work.advance(connection, "schedule")  # keep the record of what was tried
         raise OperationFailed(
             f"Deploy failed on {attempts} node(s); last error: node {node.name}: {error}"
         )
@@ -243,8 +281,8 @@ class CreateInstance(Handler):
         return None
 
     def fail(self, work: Work, message: str) -> None:
-        with work.db.write() as session:
-            if move_instance(session, work.instance_uuid, states.BUILDING, status=states.ERROR):
-                record_fault(session, work.instance_uuid, message)
-            work.finish(session, leases.FAILED)
+        with work.db.transaction() as connection:
+            if move_instance(connection, work.instance_uuid, states.BUILDING, status=states.ERROR):
+                record_fault(connection, work.instance_uuid, message)
+            work.finish(connection, leases.FAILED)
         LOG.error("Create of instance %s failed: %s", work.instance_uuid, message)
