@@ -37,6 +37,8 @@ OPERATIONS_CHANNEL = "mogan_operations"
 #: What a helper that only runs statements accepts: an ORM session or a plain connection.
 Executor = Session | Connection
 
+_NOTIFY = text(f"NOTIFY {OPERATIONS_CHANNEL}")
+
 #: A pooled connection idle for longer than this is pinged before use (see ``_ping_when_idle``).
 IDLE_PING_AFTER = 1.0
 
@@ -128,7 +130,7 @@ class Database:
         with _translate_outage(), self.engine.connect() as connection:
             yield connection
 
-    def announce_operation(self, session: Session) -> None:
+    def announce_operation(self, executor: Executor) -> None:
         """Tell engines in other processes that work was queued, when this commits.
 
         PostgreSQL delivers a NOTIFY only if and when its transaction commits, so an engine is
@@ -136,7 +138,7 @@ class Database:
         suffices.
         """
         if self.dialect == "postgresql":
-            session.execute(text(f"NOTIFY {OPERATIONS_CHANNEL}"))
+            executor.execute(_NOTIFY)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -149,6 +149,10 @@ class Node(Timestamps, Base):
     #: The provision state reported by the service that owns the node (Ironic), null for
     #: nodes Mogan drives itself. Only null or ``available`` nodes are schedulable.
     provision_state: Mapped[str | None] = mapped_column(String(32))
+    #: How many NICs the node has, kept in the transactions that add or remove them: the
+    #: scheduler ranks free nodes by it, and counting every free node's NICs per decision cost
+    #: more than all the rest of scheduling.
+    nic_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Nic(Base):

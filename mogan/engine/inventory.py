@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mogan.core import states
@@ -221,6 +221,14 @@ class _Sync:
                 )
                 changed = True
         session.flush()
+        if changed:
+            count = select(func.count()).where(Nic.node_uuid == found.uuid).scalar_subquery()
+            session.execute(
+                update(Node)
+                .where(Node.uuid == found.uuid)
+                .values(nic_count=count)
+                .execution_options(synchronize_session=False)
+            )
         return changed
 
     def _gone(self, node_uuid: str) -> None:

@@ -125,7 +125,6 @@ def _free_nodes(
 ) -> Select[tuple[str, str, str | None, dict[str, Any]]]:
     """The ranked free nodes (the best ``SAMPLE_SIZE`` of them if ``sample``), built once per
     shape of request. Parameters: ``drivers``, ``zone``, ``trait``, ``exclude``."""
-    nics = select(func.count(_NICS.c.uuid)).where(_NICS.c.node_uuid == _NODES.c.uuid)
     query = select(
         _NODES.c.uuid, _NODES.c.name, _NODES.c.availability_zone, _NODES.c.properties
     ).where(
@@ -140,7 +139,7 @@ def _free_nodes(
         query = query.where(_NODES.c.resource_class_trait == bindparam("trait"))
     if excluding:
         query = query.where(_NODES.c.uuid.not_in(bindparam("exclude", expanding=True)))
-    query = query.order_by(nics.scalar_subquery(), func.random())
+    query = query.order_by(_NODES.c.nic_count, func.random())
     return query.limit(SAMPLE_SIZE) if sample else query
 
 

@@ -122,6 +122,7 @@ class NodeService:
             resource_class_trait=resource_class_trait(request.resource_class),
             availability_zone=request.availability_zone,
             maintenance=False,
+            nic_count=len(request.nics),
         )
         try:
             driver.validate(NodeRef(node.uuid, node.name, node.driver_info))

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, or_, select
+from sqlalchemy import BindParameter, ColumnElement, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,9 @@ class TypeRecord:
     extra_specs: dict[str, str] = field(default_factory=dict)
 
 
-def visible_type_filter(project_id: str) -> ColumnElement[bool]:
-    """Public types, and private ones shared with ``project_id``."""
+def visible_type_filter(project_id: str | BindParameter[str]) -> ColumnElement[bool]:
+    """Public types, and private ones shared with ``project_id`` (a value, or a parameter of
+    a prebuilt statement)."""
     shared = exists().where(
         InstanceTypeProject.type_uuid == InstanceType.uuid,
         InstanceTypeProject.project_id == project_id,

@@ -126,6 +126,19 @@ def test_the_one_fitting_node_is_found_behind_many_that_rank_better(api: Api):
     assert _serving(api)[created.json()["uuid"]]["uuid"] == uefi["uuid"]
 
 
+def test_the_fitting_node_with_the_fewest_nics_is_used_first(api: Api):
+    """Smaller nodes go first, keeping the bigger ones for the requests that need them."""
+    big = api.enrol("big", nics=["1GE", "10GE", "10GE", "10GE"])
+    small = api.enrol("small", nics=["1GE", "10GE"])
+    type_, image, network = api.make_type("t"), api.make_image(), api.make_network()
+    served = []
+    for name in ("first", "second"):
+        created = api.create(type_, image, [{"net_id": network["uuid"]}], name=name).json()
+        api.wait_status(created["uuid"], "active")
+        served.append(_serving(api)[created["uuid"]]["uuid"])
+    assert served == [small["uuid"], big["uuid"]]
+
+
 def test_nodes_in_maintenance_are_not_scheduled(api: Api, fleet):
     for node in fleet["nodes"]:
         assert (
