@@ -55,6 +55,7 @@ _SUBNETS_OF = (
     .with_for_update()
 )
 _TAKEN = select(_FIXED_IPS.c.ip_address).where(_FIXED_IPS.c.subnet_uuid == bindparam("subnet"))
+_IS_TAKEN = _TAKEN.where(_FIXED_IPS.c.ip_address == bindparam("candidate"))
 _TAKEN_AMONG = _TAKEN.where(_FIXED_IPS.c.ip_address.in_(bindparam("candidates", expanding=True)))
 _ALLOCATED = (
     update(_SUBNETS)
@@ -119,11 +120,17 @@ def allocate(
 def _next_free(executor: Executor, subnet: Any) -> str | None:
     """The subnet's next free address in turn (see ``addresses.in_turn``), or None when full.
 
-    Addresses are taken in turn, so the ones after the last allocation are nearly always free
-    and a look at ``WINDOW`` of them settles it; a subnet where several looks find nothing is
-    nearly full, and one read of all its taken addresses settles that.
+    Addresses are taken in turn, so the one after the last allocation is nearly always free
+    and one look settles it. Once the pools have come round, a look at ``WINDOW`` addresses at
+    a time; a subnet where several such looks find nothing is nearly full, and one read of all
+    its taken addresses settles that.
     """
     order = in_turn(_pools(subnet.allocation_pools), subnet.last_allocated_ip, subnet.gateway_ip)
+    following = next(order, None)
+    if following is None:
+        return None
+    if executor.scalar(_IS_TAKEN, {"subnet": subnet.uuid, "candidate": following}) is None:
+        return following
     for _ in range(LOOKS):
         window = list(itertools.islice(order, WINDOW))
         if not window:

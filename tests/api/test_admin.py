@@ -173,6 +173,36 @@ def test_network_with_pools_and_ipv6(api: Api):
     assert api.admin.delete(f"/v1/networks/{network['uuid']}").status_code == 409
 
 
+def test_addresses_are_handed_out_in_turn_and_a_freed_one_waits_for_the_pool_to_come_round(
+    api: Api,
+):
+    network = api.make_network(
+        "turns",
+        "192.168.7.0/24",
+        allocation_pools=[{"start": "192.168.7.10", "end": "192.168.7.12"}],
+    )
+    for name in ("a", "b", "c"):
+        api.enrol(name, nics=["1GE"])
+    type_, image = api.make_type(), api.make_image()
+
+    def create(name: str) -> tuple[str, str]:
+        made = api.create(type_, image, [{"net_id": network["uuid"]}], name=name).json()
+        active = api.wait_status(made["uuid"], "active")
+        (port,) = active["network_info"].values()
+        return made["uuid"], port["fixed_ips"][0]["ip_address"]
+
+    first, first_address = create("first")
+    second, second_address = create("second")
+    assert (first_address, second_address) == ("192.168.7.10", "192.168.7.11")
+    api.delete(f"/v1/instances/{first}")
+    api.wait_gone(first)
+    # .10 is free again, but machines may still have it cached for the instance just gone.
+    assert create("third")[1] == "192.168.7.12"
+    api.delete(f"/v1/instances/{second}")
+    api.wait_gone(second)
+    assert create("fourth")[1] == "192.168.7.10"  # round again: the oldest free one
+
+
 def test_version_documents(api: Api):
     root = api.get("/").json()
     assert root["versions"][0]["id"] == "v1"
