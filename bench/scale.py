@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import re
@@ -30,6 +31,8 @@ import time
 import uuid as uuid_module
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
@@ -122,6 +125,28 @@ def _pid(process: MoganProcess) -> int:
     return process.process.pid
 
 
+class JsonPoster:
+    """POSTs JSON over one keep-alive HTTP/1.1 connection with the standard library.
+
+    The load generator shares this machine's two cores with what it measures: httpx spent
+    about 1 ms of CPU per request, ``http.client`` a fifth of that, which the service gets.
+    """
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        parts = urlsplit(url)
+        self._connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self._headers = {**headers, "Content-Type": "application/json"}
+
+    def post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """(status, decoded JSON body) of POST ``path``."""
+        self._connection.request("POST", path, json.dumps(body).encode(), self._headers)
+        response = self._connection.getresponse()
+        return response.status, json.loads(response.read())
+
+    def close(self) -> None:
+        self._connection.close()
+
+
 def seed_instances(url: str, count: int) -> str:
     engine = sa.create_engine(url)
     start = dt.datetime(2026, 1, 1)
@@ -188,23 +213,22 @@ def create_to_active(api_url: str, count: int, prefix: str) -> float:
         "networks": [{"net_id": network["uuid"]}],
     }
     local = threading.local()
-    clients: list[httpx.Client] = []
+    posters: list[JsonPoster] = []
 
     def post(index: int) -> str:
-        # One keep-alive client per posting thread: the load generator shares this machine's
-        # two cores with what it measures, so it must not spend them on connection set-up.
-        if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=api_url, headers=ADMIN, timeout=60)
-            clients.append(local.client)
-        made = local.client.post("/v1/instances", json={**body, "name": f"{prefix}-{index}"})
-        assert made.status_code == 201, made.text
-        return str(made.json()["uuid"])
+        # One keep-alive connection per posting thread (see ``JsonPoster``).
+        if not hasattr(local, "poster"):
+            local.poster = JsonPoster(api_url, ADMIN)
+            posters.append(local.poster)
+        status, made = local.poster.post("/v1/instances", {**body, "name": f"{prefix}-{index}"})
+        assert status == 201, made
+        return str(made["uuid"])
 
     started = time.perf_counter()
     with ThreadPoolExecutor(32) as pool:
         wanted = set(pool.map(post, range(count)))
-    for own in clients:
-        own.close()
+    for poster in posters:
+        poster.close()
     # Wait until nothing is building (a one-row query), then check every instance is active.
     while client.get(
         "/v1/instances", params={"all_tenants": 1, "status": "building", "limit": 1}
