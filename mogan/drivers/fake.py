@@ -149,13 +149,15 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
 
     def deploy(self, node: base.NodeRef, request: base.DeployRequest) -> base.DeployResult:
         self._reach(node)
-        machine = self._settle(self._store.load(node.uuid))
-        if (
-            machine.deployed_instance == request.instance_uuid
-            and machine.power_state == states.POWER_ON
-        ):
-            # A repeated step after a takeover.
-            return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
+        latency = self._latency(node, "fake_deploy_latency", self._deploy_latency)
+        if latency > 0:
+            machine = self._settle(self._store.load(node.uuid))
+            if (
+                machine.deployed_instance == request.instance_uuid
+                and machine.power_state == states.POWER_ON
+            ):
+                # A repeated step after a takeover: the image is there, no second wait.
+                return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
         if _flag(node.driver_info, "fake_fail_deploy"):
             raise DriverError(
                 f"Deploy of image {request.image_url} to node {node.name} "
@@ -163,18 +165,17 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
                 "(injected fault)",
                 node=node.uuid,
             )
-        latency = self._latency(node, "fake_deploy_latency", self._deploy_latency)
         self._sleep(latency)
         with self._lock(node):
-            if latency > 0:  # the machine may have changed meanwhile
-                machine = self._settle(self._store.load(node.uuid))
-            machine.deployed_instance = request.instance_uuid
-            machine.deployed_image_url = request.image_url
-            machine.boot_device = "disk"
-            machine.power_state = states.POWER_ON
-            machine.pending_power_state = None
-            machine.power_change_at = None
-            self._store.save(node.uuid, machine)
+            # A deploy leaves nothing of the machine's former state (so, without a latency to
+            # spare a repeated step, there is no need to read it first).
+            deployed = SimulatedMachine(
+                power_state=states.POWER_ON,
+                deployed_instance=request.instance_uuid,
+                deployed_image_url=request.image_url,
+                boot_device="disk",
+            )
+            self._store.save(node.uuid, deployed)
         return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
 
     def undeploy(self, node: base.NodeRef) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 import uuid as uuid_module
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ class Engine:
         self._pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="engine-op")
         self._running: set[int] = set()
         self._running_guard = threading.Lock()
+        #: Until when (monotonic) no lease can run out unseen: see ``_next_look``.
+        self._leases_quiet_until: float | None = None
         self._threads: list[threading.Thread] = []
 
     # -- life cycle ----------------------------------------------------------------------------
@@ -142,15 +145,27 @@ class Engine:
 
     def _next_look(self, working_on: set[int]) -> float:
         """Seconds until the dispatcher looks again without being woken: the fallback poll, or
-        sooner when a lease nobody here works on runs out (its engine may have died)."""
-        try:
-            expiry = leases.next_expiry(self._db, working_on)
-        except Exception:  # the database is away; the poll interval will do
-            return self._config.poll_interval
-        if expiry is None:
-            return self._config.poll_interval
-        due = (expiry - utcnow()).total_seconds() + 0.05
-        return min(self._config.poll_interval, max(0.05, due))
+        sooner when a lease nobody here works on runs out (its engine may have died).
+
+        The answer is remembered: leases taken or renewed later run out a whole lease timeout
+        after that, so none can run out before the remembered moment unseen, except one this
+        engine let go of without finishing it, which forgets the moment (``_run``). The
+        dispatcher wakes after most operations; asking the database every time cost a query
+        per operation.
+        """
+        now = time.monotonic()
+        quiet_until = self._leases_quiet_until
+        if quiet_until is None or quiet_until <= now:
+            try:
+                expiry = leases.next_expiry(self._db, working_on)
+            except Exception:  # the database is away; the poll interval will do
+                return self._config.poll_interval
+            if expiry is None:  # any lease taken from now on runs a whole timeout
+                quiet_until = now + self._config.lease_timeout
+            else:
+                quiet_until = now + max(0.05, (expiry - utcnow()).total_seconds() + 0.05)
+            self._leases_quiet_until = quiet_until
+        return min(self._config.poll_interval, max(0.05, quiet_until - now))
 
     def _heartbeat_loop(self) -> None:
         interval = self._config.lease_timeout / 3
@@ -320,6 +335,8 @@ class Engine:
                     )
                 except Exception as exc:  # a notification never fails an operation
                     LOG.warning("Notification for operation %d not emitted: %s", operation.id, exc)
+            if work.outcome is None:  # let go unfinished: its lease may run out unseen
+                self._leases_quiet_until = None
             with self._running_guard:
                 self._running.discard(operation.id)
             self._wakeup.set()
