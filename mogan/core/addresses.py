@@ -95,25 +95,37 @@ def validate_subnet(
     return result
 
 
-def in_turn(pools: Iterable[Pool], last: str | None, gateway_ip: str | None) -> Iterator[str]:
-    """Every address of ``pools`` but the gateway, once each: first those after ``last`` in
-    order, then from the lowest round to ``last`` itself (all in order when ``last`` is None).
+def pool_size(pools: Iterable[Pool], gateway_ip: str | None) -> int:
+    """How many addresses ``pools`` hold, the gateway aside."""
+    skip = int(ipaddress.ip_address(gateway_ip)) if gateway_ip is not None else None
+    return sum(
+        int(p.end) - int(p.start) + 1 - (skip is not None and int(p.start) <= skip <= int(p.end))
+        for p in pools
+    )
 
-    Allocating in turn, rather than the lowest free address, makes an allocation look at a few
-    addresses instead of every taken one, and keeps a just-released address (still in other
-    machines' ARP caches) out of use until the pools have come round to it.
+
+def nth_address(pools: Iterable[Pool], gateway_ip: str | None, position: int) -> str | None:
+    """The address at ``position`` in ``pools`` (lowest pool first, the gateway left out),
+    counting round and round: position ``pool_size()`` is the first address again. None when
+    the pools hold no address.
+
+    A subnet hands out the addresses at its successive positions, as a sequence hands out
+    numbers: an allocation looks at one address instead of every taken one, and a released
+    address (still in other machines' ARP caches) waits until the pools have come round.
     """
     ordered = sorted(pools, key=lambda p: int(p.start))
-    if not ordered:
-        return
-    kind = type(ordered[0].start)  # IPv4Address or IPv6Address, whatever the integer's size
+    total = pool_size(ordered, gateway_ip)
+    if total == 0:
+        return None
     skip = int(ipaddress.ip_address(gateway_ip)) if gateway_ip is not None else None
-    turn = int(ipaddress.ip_address(last)) + 1 if last is not None else 0
-    for low, high in ((turn, None), (0, turn)):
-        for pool in ordered:
-            start, end = max(int(pool.start), low), int(pool.end)
-            if high is not None:
-                end = min(end, high - 1)
-            for value in range(start, end + 1):
-                if value != skip:
-                    yield str(kind(value))
+    index = position % total
+    for pool in ordered:
+        start, end = int(pool.start), int(pool.end)
+        size = end - start + 1 - (skip is not None and start <= skip <= end)
+        if index < size:
+            value = start + index
+            if skip is not None and start <= skip <= value:
+                value += 1
+            return str(type(pool.start)(value))  # IPv4Address or IPv6Address, as the pool's
+        index -= size
+    raise AssertionError("unreachable: index < total")

@@ -118,8 +118,9 @@ class Subnet(Base):
     gateway_ip: Mapped[str | None] = mapped_column(String(64))
     #: ``[{"start": "…", "end": "…"}]``
     allocation_pools: Mapped[list[Any]] = mapped_column(JSON)
-    #: Where the next allocation starts looking (just after this address): see ``ports``.
-    last_allocated_ip: Mapped[str | None] = mapped_column(String(64))
+    #: How many addresses the subnet has handed out, as a sequence counts: the next one is the
+    #: address at this position in its pools, round and round (see ``engine.ports``).
+    allocations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

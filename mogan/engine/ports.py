@@ -1,33 +1,52 @@
-"""Ports and fixed IPs: wiring an instance's NICs to its networks."""
+"""Ports and fixed IPs: wiring an instance's NICs to its networks.
+
+Addresses are handed out as a sequence hands out numbers (``reserve``): each subnet counts
+its allocations, and a reservation takes the address at the next position of its pools in a
+statement that commits on its own. Schedulers therefore never queue behind one another's
+transactions for an address, as they did while a subnet's row stayed locked until the
+scheduling transaction committed. A reserved address that goes unused (no node was found,
+the transaction failed) is skipped, as a sequence skips numbers; it comes back when the pools
+have come round. Addresses are also unique per subnet by constraint, so nothing can ever
+share one.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import uuid as uuid_module
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from mogan.core.addresses import Pool, in_turn
+from mogan.core.addresses import Pool, nth_address, pool_size
 from mogan.core.errors import MoganError
 from mogan.core.placement import NetworkRequest
-from mogan.db.database import Executor
+from mogan.db.database import Database, Executor
 from mogan.db.models import FixedIP, Port, Subnet, table_of
 
 _PORTS = table_of(Port)
 _FIXED_IPS = table_of(FixedIP)
 _SUBNETS = table_of(Subnet)
 
-#: Addresses checked per query when looking for a free one, and how many such looks are made
-#: before reading every taken address of the subnet instead (it is then nearly full).
-WINDOW = 64
+#: Taken addresses one reservation steps over before it reads every taken address of the
+#: subnet instead (the pools have come round to addresses still in use, or it is nearly full).
 LOOKS = 4
 
 
 class AddressesExhausted(MoganError):
     """A subnet has no free address left."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """An address reserved on a subnet."""
+
+    subnet_uuid: str
+    ip_address: str
+    cidr: str
+    gateway_ip: str | None
 
 
 def _pools(allocation_pools: list[dict[str, str]]) -> list[Pool]:
@@ -37,31 +56,84 @@ def _pools(allocation_pools: list[dict[str, str]]) -> list[Pool]:
     ]
 
 
-_ADD_PORT = insert(_PORTS)
-_ADD_FIXED_IP = insert(_FIXED_IPS)
-# Locked (PostgreSQL; SQLite writers are serialized already) so concurrent schedulers take
-# turns at picking the next free address instead of all picking the same one and colliding.
-# Subnets are locked after the node, always in the same order, so schedulers cannot deadlock.
-_SUBNETS_OF = (
-    select(
-        _SUBNETS.c.uuid,
-        _SUBNETS.c.cidr,
-        _SUBNETS.c.gateway_ip,
-        _SUBNETS.c.allocation_pools,
-        _SUBNETS.c.last_allocated_ip,
-    )
+_SUBNET_COLUMNS = (
+    _SUBNETS.c.uuid,
+    _SUBNETS.c.cidr,
+    _SUBNETS.c.gateway_ip,
+    _SUBNETS.c.allocation_pools,
+    _SUBNETS.c.allocations,
+    _SUBNETS.c.created_at,
+)
+#: One more allocation on every subnet of a network; returns the subnets with their counts.
+_COUNT_ON_NETWORK = (
+    update(_SUBNETS)
     .where(_SUBNETS.c.network_uuid == bindparam("network"))
-    .order_by(_SUBNETS.c.created_at, _SUBNETS.c.uuid)
-    .with_for_update()
+    .values(allocations=_SUBNETS.c.allocations + 1)
+    .returning(*_SUBNET_COLUMNS)
+)
+_COUNT_ON_SUBNET = (
+    update(_SUBNETS)
+    .where(_SUBNETS.c.uuid == bindparam("subnet"))
+    .values(allocations=_SUBNETS.c.allocations + 1)
+    .returning(*_SUBNET_COLUMNS)
+)
+_SET_COUNT = (
+    update(_SUBNETS)
+    .where(_SUBNETS.c.uuid == bindparam("subnet"))
+    .values(allocations=bindparam("count"))
 )
 _TAKEN = select(_FIXED_IPS.c.ip_address).where(_FIXED_IPS.c.subnet_uuid == bindparam("subnet"))
 _IS_TAKEN = _TAKEN.where(_FIXED_IPS.c.ip_address == bindparam("candidate"))
-_TAKEN_AMONG = _TAKEN.where(_FIXED_IPS.c.ip_address.in_(bindparam("candidates", expanding=True)))
-_ALLOCATED = (
-    update(_SUBNETS)
-    .where(_SUBNETS.c.uuid == bindparam("subnet"))
-    .values(last_allocated_ip=bindparam("address"))
-)
+
+
+def reserve(db: Database, networks: Sequence[NetworkRequest]) -> list[list[Address]]:
+    """An address on every subnet of each requested network, in request order.
+
+    Each reservation is a statement of its own, committed at once: call it outside any open
+    transaction. Raises ``AddressesExhausted`` when a subnet has no free address.
+    """
+    reserved = []
+    for request in networks:
+        counted = db.write_one(_COUNT_ON_NETWORK, {"network": request.net_id})
+        reserved.append(
+            [_free_address(db, subnet, request.net_id) for subnet in sorted(counted, key=_key)]
+        )
+    return reserved
+
+
+def _key(subnet: Any) -> tuple[Any, str]:
+    return (subnet.created_at, subnet.uuid)  # the order in which the network lists them
+
+
+def _free_address(db: Database, subnet: Any, network_uuid: str) -> Address:
+    """The address at the subnet's count, or at the next counts while those are taken."""
+    pools = _pools(subnet.allocation_pools)
+    for _ in range(LOOKS):
+        candidate = nth_address(pools, subnet.gateway_ip, subnet.allocations - 1)
+        if candidate is None:
+            break
+        with db.read_rows() as connection:
+            taken = connection.scalar(_IS_TAKEN, {"subnet": subnet.uuid, "candidate": candidate})
+        if taken is None:
+            return Address(subnet.uuid, candidate, subnet.cidr, subnet.gateway_ip)
+        (subnet,) = db.write_one(_COUNT_ON_SUBNET, {"subnet": subnet.uuid})
+    # Many taken in a row: look at them all once, and move the count past the first free one.
+    with db.read_rows() as connection:
+        taken_all = set(connection.scalars(_TAKEN, {"subnet": subnet.uuid}))
+    size = pool_size(pools, subnet.gateway_ip)
+    for position in range(subnet.allocations, subnet.allocations + size):
+        candidate = nth_address(pools, subnet.gateway_ip, position)
+        if candidate is not None and candidate not in taken_all:
+            db.write_one(_SET_COUNT, {"subnet": subnet.uuid, "count": position + 1})
+            return Address(subnet.uuid, candidate, subnet.cidr, subnet.gateway_ip)
+    raise AddressesExhausted(
+        f"No free IP address is left in subnet {subnet.uuid} ({subnet.cidr}) of network "
+        f"{network_uuid}."
+    )
+
+
+_ADD_PORT = insert(_PORTS)
+_ADD_FIXED_IP = insert(_FIXED_IPS)
 
 
 def allocate(
@@ -70,19 +142,17 @@ def allocate(
     networks: Sequence[NetworkRequest],
     nic_uuids: Sequence[str],
     macs: dict[str, str],
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    addresses: Sequence[Sequence[Address]],
+) -> dict[str, Any]:
     """Create one port per requested network on the chosen NICs (``macs`` gives their MAC
-    addresses), each with an IP per subnet.
+    addresses), with the addresses ``reserve`` gave each request; returns the instance's
+    ``network_info``.
 
-    Returns the instance's ``network_info`` and the subnets its addresses are on (uuid →
-    ``cidr``, ``gateway_ip``). Allocation on a subnet is serialized by a row lock;
-    addresses are also unique per subnet by constraint, so even a missed lock could only fail
-    the transaction, never share an address. Rows are written with plain (Core) inserts: the
-    ORM's unit of work cost more than the rest of scheduling put together.
+    Rows are written with plain (Core) inserts: the ORM's unit of work cost more than the rest
+    of scheduling put together.
     """
     network_info: dict[str, Any] = {}
-    subnets_used: dict[str, dict[str, Any]] = {}
-    for request, nic_uuid in zip(networks, nic_uuids, strict=True):
+    for request, nic_uuid, reserved in zip(networks, nic_uuids, addresses, strict=True):
         port_uuid = str(uuid_module.uuid4())
         executor.execute(
             _ADD_PORT,
@@ -94,53 +164,23 @@ def allocate(
                 "mac_address": macs[nic_uuid],
             },
         )
-        fixed_ips = []
-        for subnet in executor.execute(_SUBNETS_OF, {"network": request.net_id}).all():
-            address = _next_free(executor, subnet)
-            if address is None:
-                raise AddressesExhausted(
-                    f"No free IP address is left in subnet {subnet.uuid} "
-                    f"({subnet.cidr}) of network {request.net_id}."
-                )
+        for address in reserved:
             executor.execute(
                 _ADD_FIXED_IP,
-                {"port_uuid": port_uuid, "subnet_uuid": subnet.uuid, "ip_address": address},
+                {
+                    "port_uuid": port_uuid,
+                    "subnet_uuid": address.subnet_uuid,
+                    "ip_address": address.ip_address,
+                },
             )
-            executor.execute(_ALLOCATED, {"subnet": subnet.uuid, "address": address})
-            fixed_ips.append({"ip_address": address, "subnet_id": subnet.uuid})
-            subnets_used[subnet.uuid] = {"cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip}
         network_info[port_uuid] = {
             "network": request.net_id,
             "mac_address": macs[nic_uuid],
-            "fixed_ips": fixed_ips,
+            "fixed_ips": [
+                {"ip_address": a.ip_address, "subnet_id": a.subnet_uuid} for a in reserved
+            ],
         }
-    return network_info, subnets_used
-
-
-def _next_free(executor: Executor, subnet: Any) -> str | None:
-    """The subnet's next free address in turn (see ``addresses.in_turn``), or None when full.
-
-    Addresses are taken in turn, so the one after the last allocation is nearly always free
-    and one look settles it. Once the pools have come round, a look at ``WINDOW`` addresses at
-    a time; a subnet where several such looks find nothing is nearly full, and one read of all
-    its taken addresses settles that.
-    """
-    order = in_turn(_pools(subnet.allocation_pools), subnet.last_allocated_ip, subnet.gateway_ip)
-    following = next(order, None)
-    if following is None:
-        return None
-    if executor.scalar(_IS_TAKEN, {"subnet": subnet.uuid, "candidate": following}) is None:
-        return following
-    for _ in range(LOOKS):
-        window = list(itertools.islice(order, WINDOW))
-        if not window:
-            return None
-        taken = set(executor.scalars(_TAKEN_AMONG, {"subnet": subnet.uuid, "candidates": window}))
-        for address in window:
-            if address not in taken:
-                return address
-    taken = set(executor.scalars(_TAKEN, {"subnet": subnet.uuid}))
-    return next((address for address in order if address not in taken), None)
+    return network_info
 
 
 _PORTS_OF = select(_PORTS.c.uuid).where(_PORTS.c.instance_uuid == bindparam("instance"))

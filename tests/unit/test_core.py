@@ -16,20 +16,19 @@ def test_default_pool_skips_network_broadcast_and_edge_gateway():
     assert (str(v6.start), str(v6.end)) == ("2001:db8::1", "2001:db8::3")
 
 
-def test_addresses_come_in_turn_after_the_last_one_round_every_pool_and_skip_the_gateway():
+def test_addresses_are_numbered_through_every_pool_without_the_gateway_round_and_round():
     pools = addresses.validate_subnet(
         "10.0.0.0/24", "10.0.0.3", [("10.0.0.20", "10.0.0.21"), ("10.0.0.2", "10.0.0.5")]
     )
-    assert list(addresses.in_turn(pools, None, "10.0.0.3")) == [
-        "10.0.0.2", "10.0.0.4", "10.0.0.5", "10.0.0.20", "10.0.0.21"
+    assert addresses.pool_size(pools, "10.0.0.3") == 5
+    assert [addresses.nth_address(pools, "10.0.0.3", n) for n in range(7)] == [
+        "10.0.0.2", "10.0.0.4", "10.0.0.5", "10.0.0.20", "10.0.0.21", "10.0.0.2", "10.0.0.4"
     ]  # fmt: skip
-    assert list(addresses.in_turn(pools, "10.0.0.4", "10.0.0.3")) == [
-        "10.0.0.5", "10.0.0.20", "10.0.0.21", "10.0.0.2", "10.0.0.4"
-    ]  # fmt: skip
-    # After the last address of the last pool (or one outside them all) it starts over.
-    assert next(addresses.in_turn(pools, "10.0.0.21", "10.0.0.3")) == "10.0.0.2"
     v6 = addresses.validate_subnet("2001:db8::/125", None, [])
-    assert list(addresses.in_turn(v6, "2001:db8::6", None))[:2] == ["2001:db8::7", "2001:db8::1"]
+    assert addresses.nth_address(v6, None, 6) == "2001:db8::7"
+    assert addresses.nth_address(v6, None, 7) == "2001:db8::1"
+    only_the_gateway = addresses.validate_subnet("10.0.0.0/24", None, [("10.0.0.1", "10.0.0.1")])
+    assert addresses.nth_address(only_the_gateway, "10.0.0.1", 0) is None
 
 
 @pytest.mark.parametrize(

@@ -103,11 +103,15 @@ class CreateInstance(Handler):
         )
         for attempt in range(_ALLOCATION_RETRIES):
             try:
-                return self._claim_and_wire(work, request, networks)
+                addresses = ports.reserve(work.db, networks)
+            except ports.AddressesExhausted as exc:
+                raise OperationFailed(exc.message) from None
+            try:
+                return self._claim_and_wire(work, request, networks, addresses)
             except _NoLongerBuilding:
                 self._cancel(work)
                 return None
-            except IntegrityError:
+            except IntegrityError:  # the pools came round to an address in use meanwhile
                 LOG.info(
                     "Address allocation for %s collided (attempt %d); retrying",
                     work.instance_uuid,
@@ -118,21 +122,23 @@ class CreateInstance(Handler):
         )
 
     def _claim_and_wire(
-        self, work: Work, request: scheduler.Request, networks: list[NetworkRequest]
+        self,
+        work: Work,
+        request: scheduler.Request,
+        networks: list[NetworkRequest],
+        addresses: list[list[ports.Address]],
     ) -> str | None:
         with work.db.transaction() as connection:
             claimed = scheduler.claim_best(connection, request, work.instance_uuid)
             if claimed is not None:
-                try:
-                    network_info, subnets = ports.allocate(
-                        connection,
-                        work.instance_uuid,
-                        networks,
-                        claimed.nic_uuids,
-                        claimed.macs,
-                    )
-                except ports.AddressesExhausted as exc:
-                    raise OperationFailed(exc.message) from None
+                network_info = ports.allocate(
+                    connection,
+                    work.instance_uuid,
+                    networks,
+                    claimed.nic_uuids,
+                    claimed.macs,
+                    addresses,
+                )
                 if not move_instance(
                     connection,
                     work.instance_uuid,
@@ -147,7 +153,11 @@ class CreateInstance(Handler):
                 step = work.advance(connection, "deploy")
         if claimed is not None:  # committed: what the deploy step needs is known now
             work.know_node(NodeFacts.of(claimed.node))
-            work.memo[_SUBNETS_MEMO] = subnets
+            work.memo[_SUBNETS_MEMO] = {
+                address.subnet_uuid: {"cidr": address.cidr, "gateway_ip": address.gateway_ip}
+                for reserved in addresses
+                for address in reserved
+            }
             LOG.info(
                 "Instance %s scheduled on node %s (%s)",
                 work.instance_uuid,

@@ -1,4 +1,4 @@
-"""Subnets remember the address they handed out last, so allocation resumes after it.
+"""Subnets count the addresses they handed out, so the next allocation takes the next one.
 
 Revision ID: 0006
 Revises: 0005
@@ -18,9 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("subnets") as batch_op:
-        batch_op.add_column(sa.Column("last_allocated_ip", sa.String(64), nullable=True))
+        batch_op.add_column(
+            sa.Column("allocations", sa.Integer(), nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("subnets") as batch_op:
-        batch_op.drop_column("last_allocated_ip")
+        batch_op.drop_column("allocations")
