@@ -160,9 +160,12 @@ def test_300_concurrent_creates_over_two_engines_and_two_api_workers(cluster: Cl
 
 
 def test_an_engine_killed_mid_work_is_taken_over(cluster: Cluster):
+    # The first engine's machines are slower than the second one takes to start, so its steps
+    # are surely still under way when it dies; the second engine's take 2 s.
+    slower = {"fake": {"deploy_latency": 10, "power_latency": 10}}
     slow = {"fake": {"deploy_latency": 2, "power_latency": 2}}
     api_process = cluster.start("api", api={"workers": 1})
-    first = cluster.start("engine", **slow)
+    first = cluster.start("engine", **slower)
     with httpx.Client(base_url=api_process.url, timeout=60, headers=ADMIN) as client:
         api = Api(client)
         fleet = _fleet(api, 30)
