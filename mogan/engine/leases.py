@@ -154,23 +154,12 @@ def renew(db: Database, owner: str, operation_ids: Iterable[int], lease_seconds:
     return {int(row.id) for row in held}
 
 
-def guard(operation_id: int, owner: str, claim: int) -> Any:
-    """The WHERE clause that holds only while this very claim still holds the operation.
-
-    ``claim`` (the operation's claim count when it was claimed) is a fencing token: if the
-    lease ran out and the operation was claimed again — by another engine or by this one —
-    the count moved on, and the older run can no longer record anything.
-    """
-    return and_(
-        Operation.id == operation_id,
-        Operation.owner == owner,
-        Operation.claims == claim,
-        Operation.status == RUNNING,
-    )
-
-
-#: ``guard()`` as a prebuilt UPDATE whose SET clause is whatever else its parameters name
-#: (a Core UPDATE without ``values()`` sets the columns its parameters name).
+#: An UPDATE of the operation that holds only while this very claim still holds it.
+#:
+#: ``held_claim`` (the operation's claim count when it was claimed) is a fencing token: if the
+#: lease ran out and the operation was claimed again (by another engine or by this one), the
+#: count moved on, and the older run can no longer record anything. The SET clause is
+#: whatever else its parameters name (a Core UPDATE without ``values()`` sets those columns).
 _UPDATE_HELD = update(_OPERATIONS).where(
     _OPERATIONS.c.id == bindparam("held_id", type_=Integer),
     _OPERATIONS.c.owner == bindparam("held_owner", type_=String),

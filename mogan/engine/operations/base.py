@@ -81,7 +81,7 @@ class Work:
     operation_id: int
     instance_uuid: str
     owner: str
-    #: The fencing token of this run (the operation's claim count): see ``leases.guard``.
+    #: The fencing token of this run (the operation's claim count): see ``leases._UPDATE_HELD``.
     claim: int
     state: dict[str, Any]
     db: Database
