@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from fastapi import FastAPI
@@ -14,14 +13,13 @@ from starlette.types import ASGIApp
 
 from mogan import __version__
 from mogan.api import openapi
-from mogan.api.errors import error_response, status_for
+from mogan.api.errors import error_response, mogan_error_response
+from mogan.api.hot import HotReads
 from mogan.api.middleware import RequestIdMiddleware
 from mogan.api.routes import admin, instances, root, types, zones
 from mogan.core.errors import MoganError
 from mogan.services.bundle import Services
 from mogan.services.context import RequestContext
-
-LOG = logging.getLogger(__name__)
 
 _ROUTERS = (instances.router, types.router, zones.router, admin.router)
 
@@ -34,7 +32,24 @@ def create_app(
     authenticate: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> ASGIApp:
     """The API over ``services``; ``identify`` builds the caller's context from a request,
-    after ``authenticate`` (middleware such as Keystone's) has let it through."""
+    after ``authenticate`` (middleware such as Keystone's) has let it through.
+
+    From the outside in: the request id, authentication, the hottest read (``hot.py``), and
+    the FastAPI app with every route.
+    """
+    app = routes_app(services, identify=identify, public_endpoint=public_endpoint)
+    hot = HotReads(app)
+    guarded: ASGIApp = authenticate(hot) if authenticate is not None else hot
+    return RequestIdMiddleware(guarded)
+
+
+def routes_app(
+    services: Services,
+    *,
+    identify: Callable[[Request], RequestContext],
+    public_endpoint: str | None = None,
+) -> FastAPI:
+    """The FastAPI app: every route, the error table and the OpenAPI document."""
     app = FastAPI(title="Mogan", version=__version__, docs_url=None, redoc_url=None)
     app.state.services = services
     app.state.identify = identify
@@ -46,10 +61,7 @@ def create_app(
 
     @app.exception_handler(MoganError)
     async def mogan_error(_request: Request, exc: MoganError) -> Response:
-        status = status_for(exc)
-        if status >= 500:
-            LOG.error("%s: %s", type(exc).__name__, exc.message)
-        return error_response(status, exc.message, {"Retry-After": "5"} if status == 503 else None)
+        return mogan_error_response(exc)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -78,5 +90,4 @@ def create_app(
         )
 
     openapi.install(app)
-    guarded: ASGIApp = authenticate(app) if authenticate is not None else app
-    return RequestIdMiddleware(guarded)
+    return app

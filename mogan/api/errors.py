@@ -8,10 +8,13 @@ client never sees a traceback).
 from __future__ import annotations
 
 import json
+import logging
 
 from starlette.responses import Response
 
 from mogan.core import errors
+
+LOG = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: list[tuple[type[errors.MoganError], int]] = [
     (errors.InvalidInput, 400),
@@ -48,3 +51,11 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
         media_type="application/json",
         headers=headers,
     )
+
+
+def mogan_error_response(exc: errors.MoganError) -> Response:
+    """The answer to a request that ended in ``exc``; a 5xx is logged, a 503 says when to retry."""
+    status = status_for(exc)
+    if status >= 500:
+        LOG.error("%s: %s", type(exc).__name__, exc.message)
+    return error_response(status, exc.message, {"Retry-After": "5"} if status == 503 else None)

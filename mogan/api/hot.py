@@ -1,0 +1,61 @@
+"""The hottest read, answered without FastAPI's per-request machinery.
+
+``GET /v1/instances/{uuid}`` is what clients poll while an instance builds or changes power
+(``openstack server create --wait``, Terraform, orchestration loops), many times per instance.
+Through FastAPI, matching the path against every route (twice: versioned and bookmark paths),
+solving the endpoint's dependencies and passing the exception and telemetry middlewares cost
+about twice the work of the read itself (measured in ``bench/scale.py``'s GET one).
+
+``HotReads`` sits where FastAPI would be called (inside authentication, so a Keystone token is
+still checked on every request) and answers that one route through the same service call,
+view and error table as the FastAPI route, which still serves every other request, the
+bookmark path and the OpenAPI document. Anything else (another method, a trailing slash, a
+path it does not own) passes through untouched.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from mogan.api import views
+from mogan.api.errors import mogan_error_response
+from mogan.api.http import base_url, call, context, json_response
+from mogan.core.errors import MoganError
+
+#: ``/v1/instances/{ident}``, but not ``/v1/instances/detail`` (the detail list).
+_SHOW_INSTANCE = re.compile(r"/v1/instances/(?!detail$)([^/]+)")
+
+
+class HotReads:
+    """ASGI: answers ``GET /v1/instances/{ident}`` itself and hands the rest to ``app``."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            match = _SHOW_INSTANCE.fullmatch(scope["path"])
+            if match is not None:
+                await self._show_instance(scope, receive, send, match.group(1))
+                return
+        await self.app(scope, receive, send)
+
+    async def _show_instance(self, scope: Scope, receive: Receive, send: Send, ident: str) -> None:
+        # As Starlette does on entry: the routes' helpers find the app's state through it.
+        scope["app"] = self.app
+        request = Request(scope, receive)
+        try:
+            fields = (
+                views.parse_fields(request.query_params.get("fields"), views.INSTANCE_FIELDS)
+                if scope["query_string"]
+                else None
+            )
+            record = await call(self.app.state.services.instances.get, context(request), ident)
+            response = json_response(views.instance(record, base_url(request), fields))
+        except MoganError as exc:
+            response = mogan_error_response(exc)
+        await response(scope, receive, send)
