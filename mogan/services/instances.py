@@ -284,8 +284,7 @@ class InstanceService:
         key = canonical_uuid(ident)
         row = None
         if key is not None:
-            with self._db.read_rows() as connection:
-                row = connection.execute(_SHOW_INSTANCE, {"uuid": key}).first()
+            row = self._db.read_one(_SHOW_INSTANCE, {"uuid": key})
         row = self._visible(row, context, ident, "mogan:instance:get")
         fault = None
         if row.status == states.ERROR:
