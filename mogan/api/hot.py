@@ -21,9 +21,8 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from mogan.api import views
 from mogan.api.errors import mogan_error_response
-from mogan.api.http import base_url, call, context, json_response
+from mogan.api.routes.instances import instance_response
 from mogan.core.errors import MoganError
 
 #: ``/v1/instances/{ident}``, but not ``/v1/instances/detail`` (the detail list).
@@ -47,15 +46,8 @@ class HotReads:
     async def _show_instance(self, scope: Scope, receive: Receive, send: Send, ident: str) -> None:
         # As Starlette does on entry: the routes' helpers find the app's state through it.
         scope["app"] = self.app
-        request = Request(scope, receive)
         try:
-            fields = (
-                views.parse_fields(request.query_params.get("fields"), views.INSTANCE_FIELDS)
-                if scope["query_string"]
-                else None
-            )
-            record = await call(self.app.state.services.instances.get, context(request), ident)
-            response = json_response(views.instance(record, base_url(request), fields))
+            response = await instance_response(Request(scope, receive), ident)
         except MoganError as exc:
             response = mogan_error_response(exc)
         await response(scope, receive, send)
