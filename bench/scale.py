@@ -69,10 +69,12 @@ def wrk(url: str, headers: dict[str, str], seconds: int = 20) -> tuple[float, fl
 
 def process_tree(pids: list[int]) -> list[int]:
     """``pids`` and all their descendants (uvicorn's workers) that are still running."""
-    found = []
+    found: list[int] = []
     pending = list(pids)
     while pending:
         current = pending.pop()
+        if current in found:  # listed and also a child of one listed
+            continue
         try:
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except FileNotFoundError:
@@ -95,7 +97,9 @@ def rss_mb(pid: int) -> float:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of processes and their children, in seconds."""
+    """User + system CPU time of processes and their descendants, in seconds, counting the
+    ones that have exited: PostgreSQL ends a backend when the pool closes a connection above
+    its size, and the backend's CPU then moves to the postmaster's children's time."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for current in process_tree(pids):
@@ -103,17 +107,19 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        # utime, stime, and cutime, cstime: the children it has reaped.
+        total += sum(int(f) for f in fields[11:15])
     return total / ticks
 
 
 def postgres_pids() -> list[int]:
-    """Every PostgreSQL process on this machine (backends, WAL writer, checkpointer…)."""
+    """Every PostgreSQL process on this machine: the postmaster (whose children's time holds
+    the backends that have exited), backends, WAL writer, checkpointer…"""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "cmdline").read_bytes().startswith(b"postgres"):
+                if (entry / "comm").read_text().strip() == "postgres":
                     found.append(int(entry.name))
             except OSError:
                 pass
