@@ -162,8 +162,7 @@ class Database:
                     raise
                 # What SQLAlchemy does for its own statements: the pool forgets the connection.
                 connection.invalidate(exc)
-                LOG.warning("Database unavailable: %s", exc)
-                raise ServiceUnavailable("The database is unavailable; try again shortly.") from exc
+                raise _outage(exc) from exc
 
     def announce_operation(self, executor: Executor) -> None:
         """Tell engines in other processes that work was queued, when this commits.
@@ -235,13 +234,21 @@ def _translate_outage() -> Iterator[None]:
         yield
     except OperationalError as exc:
         if _is_disconnect(exc):
-            LOG.warning("Database unavailable: %s", exc.orig)
-            raise ServiceUnavailable("The database is unavailable; try again shortly.") from exc
+            raise _outage(exc.orig) from exc
         raise
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise ServiceUnavailable("The database is unavailable; try again shortly.") from exc
+            raise ServiceUnavailable(_UNAVAILABLE) from exc
         raise
+
+
+_UNAVAILABLE = "The database is unavailable; try again shortly."
+
+
+def _outage(cause: BaseException | None) -> ServiceUnavailable:
+    """What a request that found the database unreachable ends in; the cause is logged."""
+    LOG.warning("Database unavailable: %s", cause)
+    return ServiceUnavailable(_UNAVAILABLE)
 
 
 def _is_disconnect(exc: OperationalError) -> bool:
