@@ -18,11 +18,7 @@ from mogan.api.identity import NoAuthDefaults, noauth_context
 from mogan.api.keystone import KeystoneAuthMiddleware, keystone_context
 from mogan.db.database import Database
 from mogan.db.fake_hardware import DatabaseHardwareStore
-from mogan.drivers.base import Driver
-from mogan.drivers.fake import FakeDriver
-from mogan.drivers.ironic import InventorySettings, IronicClient, IronicDriver, IronicSettings
-from mogan.drivers.redfish import RedfishDriver, RedfishSettings
-from mogan.drivers.registry import DriverRegistry
+from mogan.drivers.registry import DriverEnvironment, DriverRegistry
 from mogan.engine.operations.base import EngineSettings
 from mogan.engine.worker import Engine, EngineConfig
 from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNotifier
@@ -67,44 +63,11 @@ def build_database(conf: cfg.ConfigOpts, *, engine_workers: int = 0) -> Database
 
 
 def build_drivers(conf: cfg.ConfigOpts, db: Database) -> DriverRegistry:
-    redfish = conf.redfish
-    available = {
-        "fake": lambda: FakeDriver(
-            DatabaseHardwareStore(db),
-            deploy_latency=conf.fake.deploy_latency,
-            power_latency=conf.fake.power_latency,
-        ),
-        "redfish": lambda: RedfishDriver(
-            RedfishSettings(
-                connect_timeout=redfish.connect_timeout,
-                read_timeout=redfish.read_timeout,
-                power_state_timeout=redfish.power_state_timeout,
-                poll_interval=redfish.poll_interval,
-                configdrive_dir=redfish.configdrive_dir,
-                configdrive_url=redfish.configdrive_url,
-            )
-        ),
-        "ironic": lambda: IronicDriver(
-            IronicClient(conf),
-            IronicSettings(
-                deploy_timeout=conf.ironic.deploy_timeout,
-                poll_interval=conf.ironic.poll_interval,
-            ),
-            InventorySettings(
-                zone_property=conf.ironic.availability_zone_property,
-                zone_from_conductor_group=conf.ironic.availability_zone_from_conductor_group,
-                default_port_type=conf.ironic.default_port_type,
-            ),
-        ),
-    }
-    unknown = sorted(set(conf.enabled_drivers) - set(available))
-    if unknown:
-        raise ValueError(
-            f"[DEFAULT] enabled_drivers names unknown drivers: {', '.join(unknown)}"
-            f"; available: {', '.join(sorted(available))}"
-        )
-    drivers: dict[str, Driver] = {name: available[name]() for name in conf.enabled_drivers}
-    return DriverRegistry(drivers)
+    """The enabled drivers (``mogan.drivers`` plugins), each built when first used."""
+    environment = DriverEnvironment(
+        conf, fake_hardware=functools.partial(DatabaseHardwareStore, db)
+    )
+    return DriverRegistry.from_entry_points(conf.enabled_drivers, environment)
 
 
 def build_notifier(conf: cfg.ConfigOpts, role: str) -> Notifier:
@@ -173,6 +136,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         images=ImageService(db, policy, max_limit),
         networks=NetworkService(db, policy, max_limit),
         manageable=ManageableService(db, policy, drivers, wake),
+        policy=policy,
     )
     defaults = NoAuthDefaults(
         conf.noauth.default_project_id,

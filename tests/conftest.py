@@ -1,8 +1,16 @@
-"""Shared fixtures. ``backend`` parametrizes every database test over SQLite and PostgreSQL."""
+"""Shared fixtures. ``backend`` parametrizes every database test over SQLite and PostgreSQL.
+
+Tests come in tiers, one folder each. The fast tier (``unit``, ``db``, ``engine``,
+``services``: pure code, the data layer and the use cases, with no server and no peer) is
+marked ``fast``: ``pytest -m fast --backends sqlite`` runs it alone. ``api`` adds a real HTTP
+server and engine threads; ``contract``, ``redfish``, ``ironic`` and ``functional`` add real
+peers (sushy-tools' emulator, Ironic, Keystone) and real ``mogan`` processes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +25,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=",".join(BACKENDS),
         help="comma-separated database backends to run on (sqlite,postgresql)",
     )
+
+
+#: The folders of the fast tier.
+FAST_TIERS = frozenset({"unit", "db", "engine", "services"})
+_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.resolve().relative_to(_TESTS).parts[0] in FAST_TIERS:
+            item.add_marker(pytest.mark.fast)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -57,6 +57,19 @@ def context(request: Request) -> RequestContext:
     return built
 
 
+def authorized(request: Request, rule: str) -> RequestContext:
+    """The caller, once policy allows them ``rule`` on their own project's resources.
+
+    Routes that read a body call this first, so a caller who may never do something is told
+    403 before anything about their body (a 400 listing the schema would answer a question
+    they may not ask). The service checks again against the real target: a resource of
+    another project is still 404 there.
+    """
+    caller = context(request)
+    request.app.state.services.policy.authorize(rule, caller)
+    return caller
+
+
 def base_url(request: Request) -> str:
     configured: str | None = request.app.state.public_endpoint
     if configured:

@@ -46,6 +46,9 @@ class KeystoneAuthMiddleware:
             await self._app(scope, receive, send)
             return
         environ = _environ(scope)
+        # auth_token's refusals are WebOb pages rendered for the client's Accept header (HTML
+        # for curl's "*/*"); asked for JSON, they carry a message we can quote as plain text.
+        environ["HTTP_ACCEPT"] = "application/json"
         outcome: dict[str, Any] = {}
         try:
             body = await anyio.to_thread.run_sync(self._check, environ, outcome)
@@ -108,7 +111,7 @@ def _environ(scope: Scope) -> dict[str, Any]:
 async def _refuse(send: Send, outcome: dict[str, Any], body: bytes) -> None:
     """auth_token's answer (401, 503…) with the OpenStack error body and its headers."""
     status = outcome.get("status", 500)
-    message = _message(body) or ("Authentication required" if status == 401 else "")
+    message = _MESSAGES.get(status) or _message(body)
     headers = [
         (k.lower().encode("latin-1"), v.encode("latin-1"))
         for k, v in outcome.get("headers", [])
@@ -123,14 +126,25 @@ async def _refuse(send: Send, outcome: dict[str, Any], body: bytes) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+#: What the usual refusals say: plain words a person can act on, whatever auth_token's page
+#: said and whatever the client accepts.
+_MESSAGES = {
+    401: "Authentication required: send a valid Keystone token in X-Auth-Token.",
+    503: "The identity service (Keystone) could not be reached to check the token; "
+    "try again shortly.",
+}
+
+
 def _message(body: bytes) -> str:
-    """The human part of auth_token's own JSON error, if that is what it sent."""
+    """The human part of auth_token's own JSON error, if that is what it sent; "" for
+    anything else (an HTML page is never a message a person should read in a fault)."""
     try:
         parsed = json.loads(body)
     except ValueError:
-        return body.decode(errors="replace").strip()
+        return ""
     error = parsed.get("error", {}) if isinstance(parsed, dict) else {}
-    return str(error.get("message") or error.get("title") or "").strip()
+    message = str(error.get("message") or error.get("title") or "").strip()
+    return "" if "<" in message else message
 
 
 def keystone_context(request: Request) -> RequestContext:

@@ -1,6 +1,13 @@
-"""``mogan serve | api | engine | db upgrade | policy sample | states diagram`` run the
-service; every other command (``mogan instance list``, ``mogan help``…) is the client
-(``mogan.client.cli.shell``)."""
+"""The ``mogan`` command: the service and its client behind one name, split by one rule.
+
+The first word of the command line that is neither an option nor an option's value is the
+command. ``serve``, ``api``, ``engine``, ``db``, ``policy`` and ``states`` run the service
+(``mogan [--config-file FILE] serve --demo``); any other command is the client
+(``mogan [--os-url URL | --os-cloud NAME …] instance list -f json``, ``mogan help``), handled
+by ``mogan.client.cli.shell``. So global options go before the command, as
+``openstack --os-cloud x server list`` is typed, for either program. A command line with no
+command is the service's usage, which points to ``mogan help``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from mogan import __version__
 from mogan import conf as mogan_conf
 from mogan.cmd import logs
 
@@ -18,16 +26,44 @@ LOG = logging.getLogger("mogan")
 _CONFIG_DESTS = ("serve_config", "api_config", "engine_config", "db_config")
 
 
-#: The service's own subcommands; anything else is a client command.
+#: The service's own commands; any other command is the client's.
 SERVICE_COMMANDS = frozenset({"serve", "api", "engine", "db", "policy", "states"})
 
+#: Global options, of the service and of the client (``mogan.client.cli.shell``, cliff's own
+#: included), that take a value as the next word. A test holds this to the client's parser:
+#: the client itself is not imported to find them, so that ``mogan serve`` does not load it.
+VALUE_OPTIONS = frozenset(
+    {
+        "--config-file",
+        "--log-file",
+        "--os-url",
+        "--os-cloud",
+        "--os-region-name",
+        "--os-interface",
+        "--os-project-id",
+        "--os-user-id",
+        "--os-roles",
+    }
+)
 
-def _service_command(argv: Sequence[str]) -> bool:
-    """Whether ``argv`` runs the service (or asks for its help) rather than the client."""
-    rest = list(argv)
-    while rest and rest[0].startswith("--config-file"):
-        rest = rest[1:] if "=" in rest[0] else rest[2:]
-    return not rest or rest[0].startswith("-") or rest[0] in SERVICE_COMMANDS
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names: its first word that is not an option or an option's value."""
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return next(words, None)
+        if not word.startswith("-"):
+            return word
+        if word in VALUE_OPTIONS:  # "--os-url URL"; "--os-url=URL" is one word
+            next(words, None)
+    return None
+
+
+def is_service_command(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` runs the service (or asks for its usage) rather than the client."""
+    command = command_word(argv)
+    return command is None or command in SERVICE_COMMANDS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Mogan bare-metal compute.",
         epilog="Client commands (instance, type, zone, node, image, network): 'mogan help'.",
     )
+    parser.add_argument("--version", action="version", version=f"mogan {__version__}")
     parser.add_argument(
         "--config-file",
         action="append",
@@ -78,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not _service_command(arguments):
+    if not is_service_command(arguments):
         from mogan.client.cli.shell import main as client_main
 
         return client_main(arguments)

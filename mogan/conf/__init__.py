@@ -325,7 +325,6 @@ def load(
     conf = cfg.ConfigOpts()
     for group, opts in _GROUPS:
         conf.register_opts(opts, group=group)
-    _register_ironic_keystoneauth(conf)
     policy_opts.set_defaults(conf)
     conf(
         args=[],
@@ -334,7 +333,11 @@ def load(
         default_config_dirs=[],
         validate_default_values=True,
     )
-    for dotted, value in (overrides or {}).items():
+    overrides = overrides or {}
+    enabled = overrides.get("enabled_drivers", conf.enabled_drivers)
+    if "ironic" in enabled:  # keystoneauth's options (and module) only where they are used
+        _register_ironic_keystoneauth(conf)
+    for dotted, value in overrides.items():
         group, _, name = dotted.rpartition(".")
         conf.set_override(name, value, group=group or None)
     return conf

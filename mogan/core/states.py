@@ -39,10 +39,28 @@ POWER_TARGETS: Final[dict[str, str]] = {
     "soft_reboot": POWER_ON,
 }
 
+#: Targets that ask the operating system to act (ACPI), so the machine must be running.
+SOFT_POWER_TARGETS: Final = frozenset({"soft_off", "soft_reboot"})
+
+
+class IllegalTransition(Exception):
+    """A status change the transition table does not allow: a bug in the caller, never a
+    tenant's mistake (a tenant's request that cannot be met is a ``Conflict`` before this)."""
+
 
 def can_transition(current: str, new: str) -> bool:
     """True when ``TRANSITIONS`` allows moving from ``current`` to ``new``."""
     return new in TRANSITIONS.get(current, frozenset())
+
+
+def check_transition(current: str, new: str) -> None:
+    """Raise ``IllegalTransition`` unless ``TRANSITIONS`` allows ``current`` → ``new``.
+
+    Every status change of an instance passes through here (``mogan.db.instances.move``), so
+    the table is the law, and the diagram generated from it tells the truth.
+    """
+    if not can_transition(current, new):
+        raise IllegalTransition(f"An instance cannot move from {current!r} to {new!r}.")
 
 
 def diagram() -> str:

@@ -20,11 +20,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mogan.core import states
 from mogan.core.errors import DriverError, NodeUnreachable, UnsupportedAction
 from mogan.drivers import base
+
+if TYPE_CHECKING:
+    from mogan.drivers.registry import DriverEnvironment
 
 
 @dataclass
@@ -215,3 +218,12 @@ class FakeDriver(base.Driver):
             raise NodeUnreachable(
                 f"BMC of node {node.name} did not answer: connection timed out", node=node.uuid
             )
+
+
+def create(environment: DriverEnvironment) -> FakeDriver:
+    """The ``mogan.drivers`` entry point: machines kept in the database, ``[fake]`` latencies."""
+    return FakeDriver(
+        environment.fake_hardware(),
+        deploy_latency=environment.conf.fake.deploy_latency,
+        power_latency=environment.conf.fake.power_latency,
+    )

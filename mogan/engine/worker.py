@@ -22,10 +22,12 @@ from sqlalchemy.engine import Row
 from mogan.core.errors import MoganError, ServiceUnavailable
 from mogan.core.hashring import HashRing
 from mogan.core.logcontext import request_id_var
+from mogan.core.operations import OperationKind, OperationStatus, Step, first_step, load_state
+from mogan.db import queue
 from mogan.db.database import OPERATIONS_CHANNEL, Database
 from mogan.db.models import utcnow
 from mogan.drivers.registry import DriverRegistry
-from mogan.engine import events, leases, registry
+from mogan.engine import events, registry
 from mogan.engine.inventory import sync_inventory
 from mogan.engine.operations import HANDLERS
 from mogan.engine.operations.base import EngineSettings, Work
@@ -112,6 +114,21 @@ class Engine:
         """New work was committed: look for it now rather than at the next poll."""
         self._wakeup.set()
 
+    def run_until_idle(self, limit: int = 1000) -> int:
+        """Claim and carry out operations in the calling thread, one at a time, until none is
+        claimable; returns how many ran. For tools and tests that want the engine's work done
+        now and in order, without its threads (``start()`` is how a service runs)."""
+        done = 0
+        while done < limit:
+            claimed = queue.claim(self._db, self.id, self._config.lease_timeout, limit=1)
+            if not claimed:
+                return done
+            with self._running_guard:
+                self._running.add(claimed[0].id)
+            self._run(claimed[0])
+            done += 1
+        raise RuntimeError(f"operations were still claimable after {limit} ran")
+
     # -- claiming ------------------------------------------------------------------------------
 
     def _dispatch_loop(self) -> None:
@@ -124,7 +141,7 @@ class Engine:
                     working_on = set(self._running)
                 free = self._config.workers - len(working_on)
                 if free > 0:
-                    claimed = leases.claim(
+                    claimed = queue.claim(
                         self._db, self.id, self._config.lease_timeout, working_on, limit=free
                     )
                     with self._running_guard:
@@ -157,7 +174,7 @@ class Engine:
         quiet_until = self._leases_quiet_until
         if quiet_until is None or quiet_until <= now:
             try:
-                expiry = leases.next_expiry(self._db, working_on)
+                expiry = queue.next_expiry(self._db, working_on)
             except Exception:  # the database is away; the poll interval will do
                 return self._config.poll_interval
             if expiry is None:  # any lease taken from now on runs a whole timeout
@@ -174,7 +191,7 @@ class Engine:
                 ids = set(self._running)
             try:
                 registry.heartbeat(self._db, self.id, self._config.host)
-                held = leases.renew(self._db, self.id, ids, self._config.lease_timeout)
+                held = queue.renew(self._db, self.id, ids, self._config.lease_timeout)
             except Exception as exc:  # the database may be away; leases simply run out
                 LOG.warning("Engine %s: lease renewal failed: %s", self.id, exc)
                 continue
@@ -253,20 +270,21 @@ class Engine:
 
     def _run(self, operation: Row[Any]) -> None:
         """Carry out a claimed operation (its ``operations`` row) from the step it reached."""
-        handler = HANDLERS[operation.kind]
+        kind = OperationKind(operation.kind)
+        handler = HANDLERS[kind]
         work = Work(
             operation_id=operation.id,
             instance_uuid=operation.instance_uuid,
             owner=self.id,
             claim=operation.claims,
-            state=dict(operation.state or {}),
+            state=load_state(kind, operation.state),
             db=self._db,
             drivers=self._drivers,
             settings=self._config.settings,
             stopping=self._stopping,
         )
-        step: str | None = operation.step
-        request_id_var.set(work.state.get("request_id") or f"op-{operation.id}")
+        step: Step | None = Step(operation.step)
+        request_id_var.set(work.state.request_id or f"op-{operation.id}")
         before = None
         LOG.info(
             "Engine %s runs %s operation %d of instance %s from step %s (claim %d)",
@@ -283,7 +301,7 @@ class Engine:
             # renewed forever and nobody would ever take it over.
             if self._notifier.enabled:  # the payload of a later .end, once the row is gone
                 before = events.snapshot(self._db, operation.instance_uuid)
-            if operation.claims == 1 and step == handler.first_step:
+            if operation.claims == 1 and step == first_step(kind):
                 events.emit(
                     self._db,
                     self._notifier,
@@ -295,7 +313,7 @@ class Engine:
                 if self._stopping.is_set():
                     raise Interrupted(step)
                 step = handler.run_step(step, work)
-        except leases.LeaseLost as exc:
+        except queue.LeaseLost as exc:
             LOG.warning("Engine %s: %s", self.id, exc)
         except Interrupted:
             self._hand_back(operation.id, operation.claims)
@@ -313,7 +331,7 @@ class Engine:
                 LOG.exception("Operation %d crashed", operation.id)
             try:
                 handler.fail(work, message)
-            except leases.LeaseLost as lost:
+            except queue.LeaseLost as lost:
                 LOG.warning("Engine %s: %s", self.id, lost)
             except Exception:
                 LOG.exception(
@@ -322,8 +340,8 @@ class Engine:
                     operation.id,
                 )
         finally:
-            if work.outcome in (leases.SUCCEEDED, leases.FAILED):
-                failed = work.outcome == leases.FAILED
+            if work.outcome in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
+                failed = work.outcome == OperationStatus.FAILED
                 try:
                     events.emit(
                         self._db,
@@ -344,7 +362,7 @@ class Engine:
     def _hand_back(self, operation_id: int, claim: int) -> None:
         """Return an interrupted operation to the queue so the next engine resumes it at once."""
         try:
-            leases.hand_back(self._db, operation_id, self.id, claim)
+            queue.hand_back(self._db, operation_id, self.id, claim)
         except Exception as exc:
             LOG.warning(
                 "Could not hand operation %d back (%s); its lease will run out", operation_id, exc

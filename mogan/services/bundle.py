@@ -9,6 +9,7 @@ from mogan.services.instances import InstanceService
 from mogan.services.manageable import ManageableService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
+from mogan.services.policy import Policy
 from mogan.services.types import TypeService
 from mogan.services.zones import ZoneService
 
@@ -22,3 +23,5 @@ class Services:
     images: ImageService
     networks: NetworkService
     manageable: ManageableService
+    #: The rules every service checks; the edge asks it first for routes that take a body.
+    policy: Policy

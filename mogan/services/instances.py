@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session
 
 from mogan.core import states
 from mogan.core.errors import Conflict, InvalidInput, NotAuthorized, NotFound
+from mogan.core.operations import CreateState, DeleteState, PowerState
+from mogan.db import instances as instance_rows
+from mogan.db import queue
 from mogan.db.database import Database, affected
 from mogan.db.models import (
     Image,
@@ -37,7 +40,6 @@ from mogan.db.models import (
     InstanceTypeExtraSpec,
     Network,
     Node,
-    Operation,
     table_of,
     utcnow,
 )
@@ -135,7 +137,6 @@ _ZONE = (
     .limit(1)
 )
 _ADD_INSTANCE = insert(_INSTANCES)
-_ADD_OPERATION = insert(table_of(Operation))
 
 
 class InstanceService:
@@ -173,24 +174,17 @@ class InstanceService:
             connection.execute(
                 _ADD_INSTANCE, {c.key: getattr(instance, c.key) for c in _INSTANCES.columns}
             )
-            connection.execute(
-                _ADD_OPERATION,
-                {
-                    "instance_uuid": instance.uuid,
-                    "kind": "create",
-                    "step": "schedule",
-                    "status": "pending",
-                    "claims": 0,
-                    "state": {
-                        "networks": [n.model_dump() for n in request.networks],
-                        "availability_zone": request.availability_zone,
-                        "extra_specs": extra_specs,
-                        "tried_nodes": [],
-                        "request_id": context.request_id,
-                    },
-                },
+            queue.enqueue(
+                self._db,
+                connection,
+                instance.uuid,
+                CreateState(
+                    request_id=context.request_id,
+                    networks=[n.model_dump() for n in request.networks],
+                    availability_zone=request.availability_zone,
+                    extra_specs=extra_specs,
+                ),
             )
-            self._db.announce_operation(connection)
         self._wake_engine()
         return InstanceRecord(instance)
 
@@ -378,24 +372,13 @@ class InstanceService:
             instance = self._find(session, context, ident, "mogan:instance:delete", for_update=True)
             if instance.status == states.DELETING:
                 return
-            moved = affected(
-                session.execute(
-                    update(Instance)
-                    .where(Instance.uuid == instance.uuid, Instance.status == instance.status)
-                    .values(status=states.DELETING)
-                )
-            )
-            if not moved:
+            if not instance_rows.move(
+                session, instance.uuid, instance.status, status=states.DELETING
+            ):
                 raise Conflict(f"Instance {ident} changed while being deleted; try again.")
-            session.add(
-                Operation(
-                    instance_uuid=instance.uuid,
-                    kind="delete",
-                    step="teardown",
-                    state={"request_id": context.request_id},
-                )
+            queue.enqueue(
+                self._db, session, instance.uuid, DeleteState(request_id=context.request_id)
             )
-            self._db.announce_operation(session)
         self._wake_engine()
 
     # -- power ---------------------------------------------------------------------------------
@@ -410,6 +393,12 @@ class InstanceService:
             instance = self._find(
                 session, context, ident, "mogan:instance:set_power_state", for_update=True
             )
+            if target in states.SOFT_POWER_TARGETS and instance.power_state == states.POWER_OFF:
+                # Nothing runs to ask for a graceful shutdown or restart (as Nova's 409).
+                raise Conflict(
+                    f"Instance {ident} is powered off; '{target}' needs a running operating "
+                    "system. Use 'on' or 'reboot' to power it on."
+                )
             expected = states.POWER_TARGETS[target]
             moved = affected(
                 session.execute(
@@ -433,13 +422,10 @@ class InstanceService:
                     f"Instance {ident} already has a pending power change to "
                     f"'{instance.target_power_state}'."
                 )
-            session.add(
-                Operation(
-                    instance_uuid=instance.uuid,
-                    kind="power",
-                    step="request",
-                    state={"action": target, "target": expected, "request_id": context.request_id},
-                )
+            queue.enqueue(
+                self._db,
+                session,
+                instance.uuid,
+                PowerState(request_id=context.request_id, action=target, target=expected),
             )
-            self._db.announce_operation(session)
         self._wake_engine()

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from mogan.core.errors import Conflict, InvalidInput
+from mogan.core.operations import AdoptState
+from mogan.db import queue
 from mogan.db.database import Database
-from mogan.db.models import Image, InstanceType, Nic, Node, Operation
+from mogan.db.models import Image, InstanceType, Nic, Node
 from mogan.drivers.base import ACTIVE
 from mogan.drivers.registry import DriverRegistry
 from mogan.services import schemas
@@ -108,15 +110,13 @@ class ManageableService:
                 extra=request.extra,
             )
             session.add(instance)
-            session.add(
-                Operation(
-                    instance_uuid=instance.uuid,
-                    kind="adopt",
-                    step="claim",
-                    state={"node_uuid": node.uuid, "request_id": context.request_id},
-                )
+            session.flush()  # the instance row before its operation's
+            queue.enqueue(
+                self._db,
+                session,
+                instance.uuid,
+                AdoptState(request_id=context.request_id, node_uuid=node.uuid),
             )
-            self._db.announce_operation(session)
         self._wake_engine()
         return InstanceRecord(instance)
 

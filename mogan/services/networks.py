@@ -13,7 +13,7 @@ from sqlalchemy import exists, select
 from mogan.core.addresses import default_gateway, validate_subnet
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.db.database import Database
-from mogan.db.models import FixedIP, Network, Port, Subnet
+from mogan.db.models import FixedIP, Instance, Network, Port, Subnet
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.lookup import get_or_404
@@ -122,13 +122,14 @@ class NetworkService:
         self._policy.authorize("mogan:network:get", context)
         with self._db.read() as session:
             network = get_or_404(session, Network, ident, "Network")
-            ports = list(
-                session.scalars(
-                    select(Port)
-                    .where(Port.network_uuid == network.uuid)
-                    .order_by(Port.created_at, Port.uuid)
+            query = select(Port).where(Port.network_uuid == network.uuid)
+            if not self._policy.check("mogan:network:get_all_ports", context):
+                # A tenant sees only its own instances' ports: another's MACs and addresses
+                # are theirs.
+                query = query.join(Instance, Instance.uuid == Port.instance_uuid).where(
+                    Instance.project_id == context.project_id
                 )
-            )
+            ports = list(session.scalars(query.order_by(Port.created_at, Port.uuid)))
             ips: dict[str, builtins.list[FixedIP]] = {p.uuid: [] for p in ports}
             if ports:
                 for ip in session.scalars(

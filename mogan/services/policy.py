@@ -205,8 +205,19 @@ API_RULES = [
     _api(
         "mogan:network:get",
         READER,
-        "List and show networks and their ports.",
-        [("GET", "/networks"), ("GET", "/networks/{network_uuid}")],
+        "List and show networks, and the ports of the caller's instances on them.",
+        [
+            ("GET", "/networks"),
+            ("GET", "/networks/{network_uuid}"),
+            ("GET", "/networks/{network_uuid}/ports"),
+        ],
+    ),
+    _api(
+        "mogan:network:get_all_ports",
+        ADMIN_API,
+        "See every project's ports on a network (MACs, addresses, instances), not only the "
+        "caller's own.",
+        [("GET", "/networks/{network_uuid}/ports")],
     ),
     _api(
         "mogan:network:write",

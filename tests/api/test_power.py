@@ -143,3 +143,20 @@ def test_refused_power_change_clears_target_and_names_the_node(api: Api, fleet):
     node_after = api.admin.get(f"/v1/nodes/{node['uuid']}").json()
     assert node["name"] in node_after["last_error"]
     assert "refused" in node_after["last_error"]
+
+
+@pytest.mark.parametrize("target", ["soft_off", "soft_reboot"])
+def test_soft_actions_on_a_powered_off_instance_are_409(api: Api, fleet, target):
+    instance = _active(api, fleet)
+    uuid = instance["uuid"]
+    assert api.put(f"/v1/instances/{uuid}/states/power", {"target": "off"}).status_code == 202
+    api.wait_for(uuid, lambda i: i["power_state"] == "power off")
+    response = api.put(f"/v1/instances/{uuid}/states/power", {"target": target})
+    assert response.status_code == 409, response.text
+    assert "powered off" in fault_of(response)["faultstring"]
+    # Nothing was queued: the machine stays off and nothing is pending.
+    time.sleep(0.3)
+    assert _states(api, uuid) == {"power_state": "power off", "target_power_state": None}
+    # A hard reboot may still power it on, as Nova's.
+    assert api.put(f"/v1/instances/{uuid}/states/power", {"target": "reboot"}).status_code == 202
+    api.wait_for(uuid, lambda i: i["power_state"] == "power on")

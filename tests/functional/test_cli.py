@@ -83,6 +83,13 @@ def test_an_instance_life_with_the_cli_in_noauth_mode(noauth_mogan: MoganProcess
     )
     _operator_setup(admin, 1)
     assert [z["Name"] for z in tenant.json("zone", "list")] == ["az1"]
+    # Global options before the command, as "openstack --os-cloud x server list" is typed.
+    typed_first = Cli({})(
+        "--os-url", noauth_mogan.url, "--os-project-id", "team-a", "--os-roles", "reader",
+        "type", "list", "-f", "json",
+    )  # fmt: skip
+    assert typed_first.returncode == 0, typed_first.stderr
+    assert [t["Name"] for t in json.loads(typed_first.stdout)] == ["bm.small"]
 
     created = tenant.json(
         "instance", "create", "web-1", "--type", "bm.small", "--image", "ubuntu",

@@ -62,6 +62,7 @@ def test_tokens_are_required_except_for_version_documents(http: httpx.Client):
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Keystone uri=")
         assert fault_of(response)["faultcode"] == "Client"
+        assert "X-Auth-Token" in fault_of(response)["faultstring"]
     # Trusted headers mean nothing without a token.
     forged = {"X-Project-Id": "project-a", "X-Roles": "admin"}
     assert http.get("/v1/nodes", headers=forged).status_code == 401
@@ -137,11 +138,20 @@ def test_keystone_down_is_503(mogan: MoganProcess, tmp_path: Path):
             process = keystone_mogan(tmp_path, url, keystone, http_connect_timeout=2)
             token = keystone.token(keystone.ALICE)
             keystone.stop()
-            response = httpx.get(
-                f"{process.url}/v1/instances", headers={"X-Auth-Token": token}, timeout=60
-            )
-            assert response.status_code == 503
-            assert fault_of(response)["faultcode"] == "Server"
+            # curl, httpx and requests send "Accept: */*"; a browser prefers HTML.
+            for accept in ("*/*", "text/html", "application/json"):
+                response = httpx.get(
+                    f"{process.url}/v1/instances",
+                    headers={"X-Auth-Token": token, "Accept": accept},
+                    timeout=60,
+                )
+                assert response.status_code == 503
+                assert response.headers["content-type"] == "application/json"
+                fault = fault_of(response)
+                assert fault["faultcode"] == "Server"
+                # Plain words a person can act on, never WebOb's HTML page.
+                assert "<" not in fault["faultstring"], fault["faultstring"]
+                assert "identity service" in fault["faultstring"].lower(), fault["faultstring"]
             assert httpx.get(f"{process.url}/v1").status_code == 200
     finally:
         if process is not None:

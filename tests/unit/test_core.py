@@ -89,3 +89,15 @@ def test_patch_rules():
     with pytest.raises(InvalidInput, match="non-empty list"):
         apply_patch(document, [], ("/name",))
     assert document == {"name": "a", "extra": {"k": "v"}}
+
+
+def test_every_status_change_is_checked_against_the_table():
+    from mogan.core.states import IllegalTransition, check_transition
+
+    for source, targets in states.TRANSITIONS.items():
+        for target in states.STATUSES:
+            if target in targets:
+                check_transition(source, target)
+            else:
+                with pytest.raises(IllegalTransition):
+                    check_transition(source, target)

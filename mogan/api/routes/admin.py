@@ -9,6 +9,7 @@ from starlette.responses import Response
 from mogan.api import views
 from mogan.api.http import (
     PATCH_BODY,
+    authorized,
     base_url,
     call,
     collection,
@@ -54,8 +55,9 @@ async def list_nodes(request: Request) -> Response:
     summary="Enrol a node",
 )
 async def create_node(request: Request) -> Response:
+    caller = authorized(request, "mogan:node:write")
     body = await model_body(request, schemas.NodeCreate)
-    record = await call(request.app.state.services.nodes.create, context(request), body)
+    record = await call(request.app.state.services.nodes.create, caller, body)
     base = base_url(request)
     return _created(views.node(record, base), base, "nodes")
 
@@ -88,8 +90,9 @@ async def list_manageable(request: Request) -> Response:
     summary="Adopt a deployed node as an instance of a project, without redeploying",
 )
 async def adopt(request: Request) -> Response:
+    caller = authorized(request, "mogan:manageable_instance:adopt")
     body = await model_body(request, schemas.AdoptRequest)
-    record = await call(request.app.state.services.manageable.adopt, context(request), body)
+    record = await call(request.app.state.services.manageable.adopt, caller, body)
     base = base_url(request)
     return _created(views.instance(record, base), base, "instances")
 
@@ -119,10 +122,9 @@ async def validate_node(request: Request, node_ident: str) -> Response:
     summary="Update a node (JSON Patch)",
 )
 async def update_node(request: Request, node_ident: str) -> Response:
+    caller = authorized(request, "mogan:node:write")
     patch = await json_body(request)
-    record = await call(
-        request.app.state.services.nodes.update, context(request), node_ident, patch
-    )
+    record = await call(request.app.state.services.nodes.update, caller, node_ident, patch)
     return json_response(views.node(record, base_url(request)))
 
 
@@ -154,8 +156,9 @@ async def list_images(request: Request) -> Response:
     summary="Register an image",
 )
 async def create_image(request: Request) -> Response:
+    caller = authorized(request, "mogan:image:write")
     body = await model_body(request, schemas.ImageCreate)
-    row = await call(request.app.state.services.images.create, context(request), body)
+    row = await call(request.app.state.services.images.create, caller, body)
     base = base_url(request)
     return _created(views.image(row, base), base, "images")
 
@@ -173,8 +176,9 @@ async def show_image(request: Request, image_uuid: str) -> Response:
     summary="Update an image (JSON Patch)",
 )
 async def update_image(request: Request, image_uuid: str) -> Response:
+    caller = authorized(request, "mogan:image:write")
     patch = await json_body(request)
-    row = await call(request.app.state.services.images.update, context(request), image_uuid, patch)
+    row = await call(request.app.state.services.images.update, caller, image_uuid, patch)
     return json_response(views.image(row, base_url(request)))
 
 
@@ -206,8 +210,9 @@ async def list_networks(request: Request) -> Response:
     summary="Create a network",
 )
 async def create_network(request: Request) -> Response:
+    caller = authorized(request, "mogan:network:write")
     body = await model_body(request, schemas.NetworkCreate)
-    record = await call(request.app.state.services.networks.create, context(request), body)
+    record = await call(request.app.state.services.networks.create, caller, body)
     base = base_url(request)
     return _created(views.network(record, base), base, "networks")
 
@@ -225,10 +230,9 @@ async def show_network(request: Request, network_uuid: str) -> Response:
     summary="Rename a network (JSON Patch)",
 )
 async def update_network(request: Request, network_uuid: str) -> Response:
+    caller = authorized(request, "mogan:network:write")
     patch = await json_body(request)
-    record = await call(
-        request.app.state.services.networks.update, context(request), network_uuid, patch
-    )
+    record = await call(request.app.state.services.networks.update, caller, network_uuid, patch)
     return json_response(views.network(record, base_url(request)))
 
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from mogan.api import views
 from mogan.api.http import (
     PATCH_BODY,
+    authorized,
     base_url,
     call,
     collection,
@@ -39,9 +40,10 @@ def _all_tenants(request: Request) -> bool:
     summary="Create an instance",
 )
 async def create_instance(request: Request) -> Response:
+    caller = authorized(request, "mogan:instance:create")
     body = await model_body(request, schemas.InstanceCreate)
     services = request.app.state.services
-    record = await call(services.instances.create, context(request), body)
+    record = await call(services.instances.create, caller, body)
     base = base_url(request)
     return json_response(
         views.instance(record, base),
@@ -100,10 +102,9 @@ async def instance_response(request: Request, instance_ident: str) -> Response:
     summary="Update an instance (JSON Patch)",
 )
 async def update_instance(request: Request, instance_ident: str) -> Response:
+    caller = authorized(request, "mogan:instance:update")
     patch = await json_body(request)
-    record = await call(
-        request.app.state.services.instances.update, context(request), instance_ident, patch
-    )
+    record = await call(request.app.state.services.instances.update, caller, instance_ident, patch)
     return json_response(views.instance(record, base_url(request)))
 
 
@@ -130,10 +131,11 @@ async def instance_states(request: Request, instance_ident: str) -> Response:
     summary="Change an instance's power",
 )
 async def set_power_state(request: Request, instance_ident: str) -> Response:
+    caller = authorized(request, "mogan:instance:set_power_state")
     body = await model_body(request, schemas.PowerRequest)
     await call(
         request.app.state.services.instances.set_power_state,
-        context(request),
+        caller,
         instance_ident,
         body.target,
     )

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.http import (
+    authorized,
     base_url,
     call,
     collection,
@@ -46,8 +47,9 @@ async def list_types(request: Request) -> Response:
     summary="Create an instance type",
 )
 async def create_type(request: Request) -> Response:
+    caller = authorized(request, "mogan:instance_type:create")
     body = await model_body(request, schemas.TypeCreate)
-    record = await call(request.app.state.services.types.create, context(request), body)
+    record = await call(request.app.state.services.types.create, caller, body)
     base = base_url(request)
     return json_response(
         views.instance_type(record, base), 201, {"Location": f"{base}/v1/types/{record.type.uuid}"}
@@ -66,8 +68,9 @@ async def show_type(request: Request, type_uuid: str) -> Response:
     summary="Update an instance type",
 )
 async def update_type(request: Request, type_uuid: str) -> Response:
+    caller = authorized(request, "mogan:instance_type:update")
     body = await model_body(request, schemas.TypeUpdate)
-    record = await call(request.app.state.services.types.update, context(request), type_uuid, body)
+    record = await call(request.app.state.services.types.update, caller, type_uuid, body)
     return json_response(views.instance_type(record, base_url(request)))
 
 
@@ -92,6 +95,7 @@ async def list_extra_specs(request: Request, type_uuid: str) -> Response:
     summary="Create or update extra specs",
 )
 async def set_extra_specs(request: Request, type_uuid: str) -> Response:
+    caller = authorized(request, "mogan:instance_type:update")
     raw = await json_body(request)
     if not isinstance(raw, dict):
         raise InvalidInput("The request body must be a JSON object of extra specs.")
@@ -99,9 +103,7 @@ async def set_extra_specs(request: Request, type_uuid: str) -> Response:
         specs = _EXTRA_SPECS.validate_python(raw)
     except ValidationError as exc:
         raise InvalidInput(describe(exc)) from None
-    result = await call(
-        request.app.state.services.types.set_extra_specs, context(request), type_uuid, specs
-    )
+    result = await call(request.app.state.services.types.set_extra_specs, caller, type_uuid, specs)
     return json_response({"extra_specs": result}, 201)
 
 
@@ -128,10 +130,9 @@ async def list_type_access(request: Request, type_uuid: str) -> Response:
     summary="Share a private type",
 )
 async def add_type_access(request: Request, type_uuid: str) -> Response:
+    caller = authorized(request, "mogan:instance_type:access")
     body = await model_body(request, schemas.TypeAccess)
-    await call(
-        request.app.state.services.types.add_access, context(request), type_uuid, body.tenant_id
-    )
+    await call(request.app.state.services.types.add_access, caller, type_uuid, body.tenant_id)
     return json_response({"type_uuid": type_uuid, "tenant_id": body.tenant_id}, 201)
 
 

@@ -5,5 +5,22 @@ power and virtual-media deploy; ``configdrive`` builds the OpenStack config driv
 """
 
 from mogan.drivers.redfish.driver import RedfishDriver, RedfishSettings
+from mogan.drivers.registry import DriverEnvironment
 
-__all__ = ["RedfishDriver", "RedfishSettings"]
+
+def create(environment: DriverEnvironment) -> RedfishDriver:
+    """The ``mogan.drivers`` entry point, configured by ``[redfish]``."""
+    redfish = environment.conf.redfish
+    return RedfishDriver(
+        RedfishSettings(
+            connect_timeout=redfish.connect_timeout,
+            read_timeout=redfish.read_timeout,
+            power_state_timeout=redfish.power_state_timeout,
+            poll_interval=redfish.poll_interval,
+            configdrive_dir=redfish.configdrive_dir,
+            configdrive_url=redfish.configdrive_url,
+        )
+    )
+
+
+__all__ = ["RedfishDriver", "RedfishSettings", "create"]

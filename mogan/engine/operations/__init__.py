@@ -1,16 +1,17 @@
-"""One handler per kind of operation; ``HANDLERS`` maps an operation's ``kind`` to it."""
+"""One handler per kind of operation, registered explicitly in ``HANDLERS``."""
 
+from typing import Any
+
+from mogan.core.operations import OperationKind
 from mogan.engine.operations.adopt import AdoptInstance
 from mogan.engine.operations.base import Handler
 from mogan.engine.operations.create import CreateInstance
 from mogan.engine.operations.delete import DeleteInstance
 from mogan.engine.operations.power import SetPowerState
 
-HANDLERS: dict[str, Handler] = {
-    "adopt": AdoptInstance(),
-    "create": CreateInstance(),
-    "delete": DeleteInstance(),
-    "power": SetPowerState(),
+HANDLERS: dict[OperationKind, Handler[Any]] = {
+    handler.kind: handler
+    for handler in (CreateInstance(), DeleteInstance(), SetPowerState(), AdoptInstance())
 }
 
 __all__ = ["HANDLERS", "Handler"]

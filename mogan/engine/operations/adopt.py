@@ -14,28 +14,31 @@ from sqlalchemy import update
 
 from mogan.core import states
 from mogan.core.errors import DriverError
+from mogan.core.operations import AdoptState, OperationKind, OperationStatus, Step
+from mogan.db import instances
 from mogan.db.database import affected
 from mogan.db.models import Node
 from mogan.drivers.base import ACTIVE
-from mogan.engine import leases, scheduler
+from mogan.engine import scheduler
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
+    StepFunction,
     Work,
     become_active,
-    move_instance,
-    record_fault,
 )
 
 LOG = logging.getLogger(__name__)
 
 
-class AdoptInstance(Handler):
-    kind = "adopt"
-    first_step = "claim"
+class AdoptInstance(Handler[AdoptState]):
+    kind = OperationKind.ADOPT
 
-    def step_claim(self, work: Work) -> str | None:
-        node_uuid = work.state["node_uuid"]
+    def steps(self) -> dict[Step, StepFunction[AdoptState]]:
+        return {Step.CLAIM: self.step_claim, Step.ADOPT: self.step_adopt}
+
+    def step_claim(self, work: Work[AdoptState]) -> Step | None:
+        node_uuid = work.state.node_uuid
         with work.db.write() as session:
             claimed = affected(
                 session.execute(
@@ -56,20 +59,20 @@ class AdoptInstance(Handler):
                     "instance or is no longer active."
                 )
             assert node is not None
-            if not move_instance(
+            if not instances.move(
                 session,
                 work.instance_uuid,
                 states.BUILDING,
                 node_uuid=node_uuid,
                 availability_zone=node.availability_zone,
             ):
-                work.finish(session, leases.CANCELLED)
+                work.finish(session, OperationStatus.CANCELLED)
                 scheduler.release(session, node_uuid, work.instance_uuid)
                 return None
-            return work.advance(session, "adopt")
+            return work.advance(session, Step.ADOPT)
 
-    def step_adopt(self, work: Work) -> str | None:
-        node, driver, ref = work.node(work.state["node_uuid"])
+    def step_adopt(self, work: Work[AdoptState]) -> Step | None:
+        node, driver, ref = work.node(work.state.node_uuid)
         if driver.inventory is None:
             raise OperationFailed(f"Driver {node.driver!r} cannot adopt nodes.")
         inventory = driver.inventory
@@ -83,12 +86,12 @@ class AdoptInstance(Handler):
             LOG.info("Node %s adopted as instance %s", node.name, work.instance_uuid)
         return None
 
-    def fail(self, work: Work, message: str) -> None:
+    def fail(self, work: Work[AdoptState], message: str) -> None:
         with work.db.write() as session:
-            if move_instance(
+            if instances.move(
                 session, work.instance_uuid, states.BUILDING, status=states.ERROR, node_uuid=None
             ):
-                record_fault(session, work.instance_uuid, message)
-            scheduler.release(session, work.state["node_uuid"], work.instance_uuid)
-            work.finish(session, leases.FAILED)
+                instances.record_fault(session, work.instance_uuid, message)
+            scheduler.release(session, work.state.node_uuid, work.instance_uuid)
+            work.finish(session, OperationStatus.FAILED)
         LOG.error("Adoption as instance %s failed: %s", work.instance_uuid, message)

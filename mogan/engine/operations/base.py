@@ -6,21 +6,23 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Row
 
 from mogan.core import states
 from mogan.core.errors import DriverError, MoganError
-from mogan.db.database import Database, Executor, affected
-from mogan.db.models import Instance, InstanceFault, Node, table_of, utcnow
+from mogan.core.operations import OperationKind, OperationState, OperationStatus, Step
+from mogan.db import instances, queue
+from mogan.db.database import Database, Executor
+from mogan.db.models import Instance, Node, table_of, utcnow
 from mogan.drivers.base import Driver, NodeRef
 from mogan.drivers.registry import DriverRegistry
-from mogan.engine import leases
 from mogan.engine.retry import call_with_retries
 
 T = TypeVar("T")
+S = TypeVar("S", bound=OperationState)
 LOG = logging.getLogger(__name__)
 
 
@@ -42,7 +44,6 @@ class EngineSettings:
 
 _NODES = table_of(Node)
 _INSTANCES = table_of(Instance)
-_FAULTS = table_of(InstanceFault)
 
 
 @dataclass(frozen=True)
@@ -75,33 +76,40 @@ _NODE = select(_NODES).where(_NODES.c.uuid == bindparam("uuid"))
 
 
 @dataclass
-class Work:
+class Work(Generic[S]):
     """The operation being carried out and what a step may use."""
 
     operation_id: int
     instance_uuid: str
     owner: str
-    #: The fencing token of this run (the operation's claim count): see ``leases._UPDATE_HELD``.
+    #: The fencing token of this run (the operation's claim count): see ``queue._UPDATE_HELD``.
     claim: int
-    state: dict[str, Any]
+    #: What the operation carries from step to step, saved with every step reached.
+    state: S
     db: Database
     drivers: DriverRegistry
     settings: EngineSettings
     stopping: threading.Event = field(default_factory=threading.Event)
-    #: How the operation ended (``leases.SUCCEEDED`` …), once it has.
-    outcome: str | None = None
+    #: How the operation ended (``OperationStatus.SUCCEEDED`` …), once it has.
+    outcome: OperationStatus | None = None
     #: What a step learnt that the next step of this run needs, so it need not read it again
     #: (lost with the run: a takeover starts afresh from the database).
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
     _nodes: dict[str, tuple[NodeFacts, Driver, NodeRef]] = field(default_factory=dict, repr=False)
 
-    def advance(self, executor: Executor, step: str) -> str:
+    def advance(self, executor: Executor, step: Step) -> Step:
         """Record that the next step is ``step`` (in the caller's transaction) and return it."""
-        leases.save_progress(executor, self.operation_id, self.owner, self.claim, step, self.state)
+        queue.save_progress(
+            executor, self.operation_id, self.owner, self.claim, step, self.state.to_json()
+        )
         return step
 
-    def finish(self, executor: Executor, status: str = leases.SUCCEEDED) -> None:
-        leases.finish(executor, self.operation_id, self.owner, self.claim, status, self.state)
+    def finish(
+        self, executor: Executor, status: OperationStatus = OperationStatus.SUCCEEDED
+    ) -> None:
+        queue.finish(
+            executor, self.operation_id, self.owner, self.claim, status, self.state.to_json()
+        )
         self.outcome = status
 
     def driver_call(self, call: Callable[[], T], what: str) -> T:
@@ -113,9 +121,11 @@ class Work:
             what=what,
         )
 
-    def node(self, node_uuid: str) -> tuple[NodeFacts, Driver, NodeRef]:
+    def node(self, node_uuid: str | None) -> tuple[NodeFacts, Driver, NodeRef]:
         """The node, its driver and its driver's handle on it; read once per run (the steps of
         a run follow each other at once, and a takeover starts a new run)."""
+        if node_uuid is None:
+            raise OperationFailed("The operation reached a step that needs a node without one.")
         if node_uuid not in self._nodes:
             with self.db.read_rows() as connection:
                 row = connection.execute(_NODE, {"uuid": node_uuid}).first()
@@ -139,37 +149,6 @@ class Work:
         )
 
 
-_ADD_FAULT = insert(_FAULTS)
-
-
-def record_fault(executor: Executor, instance_uuid: str, message: str, code: int = 500) -> None:
-    executor.execute(
-        _ADD_FAULT,
-        {"instance_uuid": instance_uuid, "code": code, "message": message, "created_at": utcnow()},
-    )
-
-
-#: Compare-and-set of an instance's status; the SET clause is the other parameters' columns.
-_MOVE_INSTANCE = update(_INSTANCES).where(
-    _INSTANCES.c.uuid == bindparam("moving_uuid"),
-    _INSTANCES.c.status.in_(bindparam("moving_from", expanding=True)),
-)
-
-
-def move_instance(
-    executor: Executor, instance_uuid: str, expected: str | tuple[str, ...], **values: Any
-) -> bool:
-    """Compare-and-set an instance's status (and other columns); False when it had moved on."""
-    allowed = [expected] if isinstance(expected, str) else list(expected)
-    return bool(
-        affected(
-            executor.execute(
-                _MOVE_INSTANCE, {"moving_uuid": instance_uuid, "moving_from": allowed, **values}
-            )
-        )
-    )
-
-
 def become_active(work: Work, node: NodeFacts, driver: Driver, ref: NodeRef) -> bool:
     """End a create or adoption: read the node's power state (unknown if that fails) and make
     the building instance ``active`` with it; False when the instance had moved on meanwhile
@@ -191,7 +170,7 @@ def activate(
     """In the caller's transaction: the building instance becomes ``active`` with ``power``
     (and ``values``), the node records ``power``, the operation succeeds. False when the
     instance had moved on meanwhile: the operation then ends as cancelled."""
-    if not move_instance(
+    if not instances.move(
         executor,
         work.instance_uuid,
         states.BUILDING,
@@ -200,7 +179,7 @@ def activate(
         power_state=power,
         **values,
     ):
-        work.finish(executor, leases.CANCELLED)
+        work.finish(executor, OperationStatus.CANCELLED)
         return False
     update_node(executor, node_uuid, power_state=power)
     work.finish(executor)
@@ -219,20 +198,30 @@ def note_node_error(executor: Executor, node_uuid: str, message: str | None) -> 
     update_node(executor, node_uuid, last_error=message)
 
 
-class Handler:
-    """A step machine: ``step_<name>(work)`` returns the next step name, or None when done."""
+#: A step: carries the operation on and returns the next step, or None when it is done.
+StepFunction = Callable[[Work[S]], Step | None]
 
-    kind: str
-    first_step: str
 
-    def event(self, work: Work) -> str:
+class Handler(Generic[S]):
+    """A step machine for one kind of operation.
+
+    ``steps()`` maps each of the kind's steps (``mogan.core.operations.STEPS``) to the method
+    that carries it out; the registry is explicit, so a step name read from the database can
+    only ever reach one of these.
+    """
+
+    kind: ClassVar[OperationKind]
+
+    def steps(self) -> dict[Step, StepFunction[S]]:
+        raise NotImplementedError
+
+    def event(self, work: Work[S]) -> str:
         """The notification event of this operation, without ``.start``/``.end``/``.error``."""
         return f"instance.{self.kind}"
 
-    def run_step(self, step: str, work: Work) -> str | None:
-        method: Callable[[Work], str | None] = getattr(self, f"step_{step}")
-        return method(work)
+    def run_step(self, step: Step, work: Work[S]) -> Step | None:
+        return self.steps()[step](work)
 
-    def fail(self, work: Work, message: str) -> None:
+    def fail(self, work: Work[S], message: str) -> None:
         """End the operation after an error, leaving the instance in a state a person can act on."""
         raise NotImplementedError

@@ -20,21 +20,22 @@ from sqlalchemy.exc import IntegrityError
 
 from mogan.core import states
 from mogan.core.errors import DriverError
+from mogan.core.operations import CreateState, OperationKind, OperationStatus, Step
 from mogan.core.placement import NetworkRequest, TypeRequirements
+from mogan.db import instances
 from mogan.db.models import Image, Instance, Subnet, table_of
 from mogan.drivers.base import DeployRequest
-from mogan.engine import leases, ports, scheduler
+from mogan.engine import ports, scheduler
 from mogan.engine.inventory import CLEANUP_PENDING
 from mogan.engine.operations.base import (
     Handler,
     NodeFacts,
     OperationFailed,
+    StepFunction,
     Work,
     activate,
     become_active,
-    move_instance,
     note_node_error,
-    record_fault,
 )
 
 LOG = logging.getLogger(__name__)
@@ -74,31 +75,37 @@ class _NoLongerBuilding(Exception):
     pass
 
 
-class CreateInstance(Handler):
-    kind = "create"
-    first_step = "schedule"
+class CreateInstance(Handler[CreateState]):
+    kind = OperationKind.CREATE
 
-    def _building(self, work: Work) -> Row[Any] | None:
+    def steps(self) -> dict[Step, StepFunction[CreateState]]:
+        return {
+            Step.SCHEDULE: self.step_schedule,
+            Step.DEPLOY: self.step_deploy,
+            Step.FINISH: self.step_finish,
+        }
+
+    def _building(self, work: Work[CreateState]) -> Row[Any] | None:
         """The instance (and its image) if it is still building."""
         with work.db.read_rows() as connection:
             return connection.execute(_TO_DEPLOY, {"uuid": work.instance_uuid}).first()
 
-    def _cancel(self, work: Work) -> None:
+    def _cancel(self, work: Work[CreateState]) -> None:
         with work.db.transaction() as connection:
-            work.finish(connection, leases.CANCELLED)
+            work.finish(connection, OperationStatus.CANCELLED)
         LOG.info("Create of instance %s stopped: it is no longer building", work.instance_uuid)
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def step_schedule(self, work: Work) -> str | None:
+    def step_schedule(self, work: Work[CreateState]) -> Step | None:
         # No "is it still building?" read first: the claim's compare-and-set on the instance
         # answers that in the same transaction (see ``_NoLongerBuilding``).
-        networks = [NetworkRequest(n["net_id"], n.get("port_type")) for n in work.state["networks"]]
+        networks = [NetworkRequest(n["net_id"], n.get("port_type")) for n in work.state.networks]
         request = scheduler.Request(
-            requirements=TypeRequirements.from_extra_specs(work.state.get("extra_specs", {})),
+            requirements=TypeRequirements.from_extra_specs(work.state.extra_specs),
             networks=networks,
-            availability_zone=work.state.get("availability_zone"),
-            exclude=work.state.get("tried_nodes", []),
+            availability_zone=work.state.availability_zone,
+            exclude=work.state.tried_nodes,
             drivers=work.drivers.names,
         )
         for attempt in range(_ALLOCATION_RETRIES):
@@ -123,11 +130,11 @@ class CreateInstance(Handler):
 
     def _claim_and_wire(
         self,
-        work: Work,
+        work: Work[CreateState],
         request: scheduler.Request,
         networks: list[NetworkRequest],
         addresses: list[list[ports.Address]],
-    ) -> str | None:
+    ) -> Step | None:
         with work.db.transaction() as connection:
             claimed = scheduler.claim_best(connection, request, work.instance_uuid)
             if claimed is not None:
@@ -139,7 +146,7 @@ class CreateInstance(Handler):
                     claimed.macs,
                     addresses,
                 )
-                if not move_instance(
+                if not instances.move(
                     connection,
                     work.instance_uuid,
                     states.BUILDING,
@@ -149,8 +156,8 @@ class CreateInstance(Handler):
                 ):
                     raise _NoLongerBuilding  # rolls the claim back
 
-                work.state["node_uuid"] = claimed.node.uuid
-                step = work.advance(connection, "deploy")
+                work.state.node_uuid = claimed.node.uuid
+                step = work.advance(connection, Step.DEPLOY)
         if claimed is not None:  # committed: what the deploy step needs is known now
             work.know_node(NodeFacts.of(claimed.node))
             work.memo[_SUBNETS_MEMO] = {
@@ -170,16 +177,16 @@ class CreateInstance(Handler):
         raise OperationFailed(self._no_node_message(work))
 
     @staticmethod
-    def _no_node_message(work: Work) -> str:
-        tried = work.state.get("tried_nodes", [])
-        zone = work.state.get("availability_zone")
+    def _no_node_message(work: Work[CreateState]) -> str:
+        tried = work.state.tried_nodes
+        zone = work.state.availability_zone
         where = f" in availability zone {zone!r}" if zone else ""
         message = (
             f"No valid node was found{where}: no free node outside maintenance "
             "matches the instance type and the requested networks"
         )
         if tried:
-            errors = work.state.get("errors", [])
+            errors = work.state.errors
             message += (
                 f" ({len(tried)} node(s) already failed; last error: {errors[-1]})"
                 if errors
@@ -187,14 +194,14 @@ class CreateInstance(Handler):
             )
         return message + "."
 
-    def step_deploy(self, work: Work) -> str | None:
+    def step_deploy(self, work: Work[CreateState]) -> Step | None:
         instance = self._building(work)
         if instance is None:
             self._cancel(work)
             return None
         if instance.image_url is None:
             raise OperationFailed(f"Image {instance.image_uuid} was deleted before the deploy.")
-        node, driver, ref = work.node(work.state["node_uuid"])
+        node, driver, ref = work.node(work.state.node_uuid)
         subnets = work.memo.get(_SUBNETS_MEMO)
         if subnets is None:  # a run that starts here: a takeover
             subnets = self._subnets(work, instance.network_info or {})
@@ -208,7 +215,7 @@ class CreateInstance(Handler):
             subnets=subnets,
             availability_zone=instance.availability_zone,
             extra=instance.extra or {},
-            extra_specs=work.state.get("extra_specs", {}),
+            extra_specs=work.state.extra_specs,
         )
         try:
             result = work.driver_call(
@@ -223,13 +230,13 @@ class CreateInstance(Handler):
             if node.last_error is not None:
                 note_node_error(connection, node.uuid, None)
             if result.power_state is None:  # observe it in a step of its own
-                move_instance(
+                instances.move(
                     connection,
                     work.instance_uuid,
                     states.BUILDING,
                     config_drive=result.config_drive,
                 )
-                return work.advance(connection, "finish")
+                return work.advance(connection, Step.FINISH)
             # The driver saw the machine come up: active now, in the deploy's own transaction.
             if activate(
                 connection, work, node.uuid, result.power_state, config_drive=result.config_drive
@@ -238,7 +245,9 @@ class CreateInstance(Handler):
             return None
 
     @staticmethod
-    def _subnets(work: Work, network_info: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    def _subnets(
+        work: Work[CreateState], network_info: dict[str, Any]
+    ) -> dict[str, dict[str, Any]]:
         """uuid → ``cidr``, ``gateway_ip`` of the subnets of the instance's addresses."""
         uuids = [
             ip["subnet_id"] for port in network_info.values() for ip in port.get("fixed_ips", [])
@@ -247,7 +256,7 @@ class CreateInstance(Handler):
             rows = connection.execute(_SUBNETS_BY_UUID, {"uuids": uuids})
             return {row.uuid: {"cidr": row.cidr, "gateway_ip": row.gateway_ip} for row in rows}
 
-    def _reschedule(self, work: Work, node: NodeFacts, error: str) -> str | None:
+    def _reschedule(self, work: Work[CreateState], node: NodeFacts, error: str) -> Step | None:
         """Undo a failed deploy on ``node``; go back to scheduling or give up."""
         LOG.warning(
             "Deploy of instance %s on node %s failed: %s", work.instance_uuid, node.name, error
@@ -258,9 +267,9 @@ class CreateInstance(Handler):
             work.driver_call(lambda: driver.deploy.undeploy(ref), f"clean-up of node {node.name}")
         except DriverError as exc:
             dirty = exc.message
-        work.state.setdefault("tried_nodes", []).append(node.uuid)
-        work.state.setdefault("errors", []).append(f"node {node.name}: {error}")
-        attempts = len(work.state["tried_nodes"])
+        work.state.tried_nodes.append(node.uuid)
+        work.state.errors.append(f"node {node.name}: {error}")
+        attempts = len(work.state.tried_nodes)
         work.memo.pop(_SUBNETS_MEMO, None)
         with work.db.transaction() as connection:
             ports.release(connection, work.instance_uuid)
@@ -274,25 +283,25 @@ class CreateInstance(Handler):
             scheduler.release(connection, node.uuid, work.instance_uuid, **extra)
             if dirty is None:
                 scheduler.mark_torn_down(connection, node.uuid)
-            move_instance(
+            instances.move(
                 connection, work.instance_uuid, states.BUILDING, node_uuid=None, network_info={}
             )
             if attempts < work.settings.max_attempts:
-                return work.advance(connection, "schedule")
-            work.advance(connection, "schedule")  # keep the record of what was tried
+                return work.advance(connection, Step.SCHEDULE)
+            work.advance(connection, Step.SCHEDULE)  # keep the record of what was tried
         raise OperationFailed(
             f"Deploy failed on {attempts} node(s); last error: node {node.name}: {error}"
         )
 
-    def step_finish(self, work: Work) -> str | None:
-        node, driver, ref = work.node(work.state["node_uuid"])
+    def step_finish(self, work: Work[CreateState]) -> Step | None:
+        node, driver, ref = work.node(work.state.node_uuid)
         if become_active(work, node, driver, ref):
             LOG.info("Instance %s is active on node %s", work.instance_uuid, node.name)
         return None
 
-    def fail(self, work: Work, message: str) -> None:
+    def fail(self, work: Work[CreateState], message: str) -> None:
         with work.db.transaction() as connection:
-            if move_instance(connection, work.instance_uuid, states.BUILDING, status=states.ERROR):
-                record_fault(connection, work.instance_uuid, message)
-            work.finish(connection, leases.FAILED)
+            if instances.move(connection, work.instance_uuid, states.BUILDING, status=states.ERROR):
+                instances.record_fault(connection, work.instance_uuid, message)
+            work.finish(connection, OperationStatus.FAILED)
         LOG.error("Create of instance %s failed: %s", work.instance_uuid, message)

@@ -13,25 +13,28 @@ from sqlalchemy import delete
 
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError
+from mogan.core.operations import DeleteState, OperationKind, OperationStatus, Step
+from mogan.db import instances
 from mogan.db.models import Instance
-from mogan.engine import leases, ports, scheduler
+from mogan.engine import ports, scheduler
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
+    StepFunction,
     Work,
-    move_instance,
     note_node_error,
-    record_fault,
 )
 
 LOG = logging.getLogger(__name__)
 
 
-class DeleteInstance(Handler):
-    kind = "delete"
-    first_step = "teardown"
+class DeleteInstance(Handler[DeleteState]):
+    kind = OperationKind.DELETE
 
-    def step_teardown(self, work: Work) -> str | None:
+    def steps(self) -> dict[Step, StepFunction[DeleteState]]:
+        return {Step.TEARDOWN: self.step_teardown, Step.RELEASE: self.step_release}
+
+    def step_teardown(self, work: Work[DeleteState]) -> Step | None:
         with work.db.read() as session:
             instance = session.get(Instance, work.instance_uuid)
         if instance is None:
@@ -48,19 +51,19 @@ class DeleteInstance(Handler):
                 # The instance's deployment is gone, so the tenant's delete goes on; the node
                 # is kept from the next tenant until an operator has looked at it.
                 LOG.error("Node %s needs an operator: %s", node.name, exc.message)
-                work.state["cleaning_failed"] = exc.message
+                work.state.cleaning_failed = exc.message
             except DriverError as exc:
                 raise OperationFailed(
                     f"Tear-down of node {node.name} ({node.uuid}) failed: {exc.message}"
                 ) from None
-            work.state["node_uuid"] = node.uuid
+            work.state.node_uuid = node.uuid
         with work.db.write() as session:
-            return work.advance(session, "release")
+            return work.advance(session, Step.RELEASE)
 
-    def step_release(self, work: Work) -> str | None:
+    def step_release(self, work: Work[DeleteState]) -> Step | None:
         with work.db.write() as session:
-            node_uuid = work.state.get("node_uuid")
-            cleaning_failed = work.state.get("cleaning_failed")
+            node_uuid = work.state.node_uuid
+            cleaning_failed = work.state.cleaning_failed
             if node_uuid is not None and cleaning_failed:
                 scheduler.release(
                     session,
@@ -89,15 +92,15 @@ class DeleteInstance(Handler):
         LOG.info("Instance %s deleted", work.instance_uuid)
         return None
 
-    def fail(self, work: Work, message: str) -> None:
+    def fail(self, work: Work[DeleteState], message: str) -> None:
         with work.db.write() as session:
-            if move_instance(session, work.instance_uuid, states.DELETING, status=states.ERROR):
-                record_fault(session, work.instance_uuid, message)
-            node_uuid = work.state.get("node_uuid")
+            if instances.move(session, work.instance_uuid, states.DELETING, status=states.ERROR):
+                instances.record_fault(session, work.instance_uuid, message)
+            node_uuid = work.state.node_uuid
             if node_uuid is None:
                 instance = session.get(Instance, work.instance_uuid)
                 node_uuid = instance.node_uuid if instance else None
             if node_uuid is not None:
                 note_node_error(session, node_uuid, message)
-            work.finish(session, leases.FAILED)
+            work.finish(session, OperationStatus.FAILED)
         LOG.error("Delete of instance %s failed: %s", work.instance_uuid, message)

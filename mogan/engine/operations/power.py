@@ -15,15 +15,16 @@ from sqlalchemy import update
 
 from mogan.core import states
 from mogan.core.errors import DriverError
+from mogan.core.operations import OperationKind, OperationStatus, PowerState, Step
+from mogan.db import instances
 from mogan.db.database import affected
 from mogan.db.models import Instance, Node
-from mogan.engine import leases
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
+    StepFunction,
     Work,
     note_node_error,
-    record_fault,
 )
 from mogan.engine.retry import Interrupted
 
@@ -42,35 +43,37 @@ _EVENTS = {
 _SOFT_FALLBACK = {"soft_off": "off", "soft_reboot": "reboot"}
 
 
-class SetPowerState(Handler):
-    kind = "power"
-    first_step = "request"
+class SetPowerState(Handler[PowerState]):
+    kind = OperationKind.POWER
 
-    def event(self, work: Work) -> str:
-        action = work.state.get("fell_back_from") or work.state["action"]
+    def steps(self) -> dict[Step, StepFunction[PowerState]]:
+        return {Step.REQUEST: self.step_request, Step.OBSERVE: self.step_observe}
+
+    def event(self, work: Work[PowerState]) -> str:
+        action = work.state.fell_back_from or work.state.action
         return _EVENTS[action]
 
-    def _current(self, work: Work) -> Instance | None:
+    def _current(self, work: Work[PowerState]) -> Instance | None:
         with work.db.read() as session:
             instance = session.get(Instance, work.instance_uuid)
         if (
             instance is None
             or instance.status != states.ACTIVE
-            or instance.target_power_state != work.state["target"]
+            or instance.target_power_state != work.state.target
             or instance.node_uuid is None
         ):
             return None
         return instance
 
-    def step_request(self, work: Work) -> str | None:
+    def step_request(self, work: Work[PowerState]) -> Step | None:
         instance = self._current(work)
         if instance is None or instance.node_uuid is None:
             with work.db.write() as session:
-                work.finish(session, leases.CANCELLED)
+                work.finish(session, OperationStatus.CANCELLED)
             return None
         node, driver, ref = work.node(instance.node_uuid)
-        action = work.state["action"]
-        work.state["node_uuid"] = node.uuid
+        action = work.state.action
+        work.state.node_uuid = node.uuid
         try:
             work.driver_call(
                 lambda: driver.power.set_power_state(ref, action),
@@ -82,14 +85,15 @@ class SetPowerState(Handler):
             ) from None
         soft = action in _SOFT_FALLBACK
         timeout = work.settings.soft_power_timeout if soft else work.settings.power_state_timeout
-        work.state["timeout"] = timeout
-        work.state["deadline"] = time.time() + timeout
+        work.state.timeout = timeout
+        work.state.deadline = time.time() + timeout
         with work.db.write() as session:
-            return work.advance(session, "observe")
+            return work.advance(session, Step.OBSERVE)
 
-    def step_observe(self, work: Work) -> str | None:
-        node, driver, ref = work.node(work.state["node_uuid"])
-        target = work.state["target"]
+    def step_observe(self, work: Work[PowerState]) -> Step | None:
+        node, driver, ref = work.node(work.state.node_uuid)
+        target = work.state.target
+        deadline = work.state.deadline or 0.0
         observed: str | None = None
         while True:
             try:
@@ -98,8 +102,9 @@ class SetPowerState(Handler):
                 LOG.warning("Reading power state of node %s failed: %s", node.name, exc.message)
             if observed == target:
                 break
-            if time.time() >= work.state["deadline"]:
-                work.state["observed"] = observed
+            if time.time() >= deadline:
+                work.state.deadline_passed = True
+                work.state.observed = observed
                 return self._timed_out(work, node.name, observed)
             if work.stopping.wait(work.settings.power_poll_interval):
                 raise Interrupted("power observe")
@@ -120,42 +125,45 @@ class SetPowerState(Handler):
         LOG.info("Instance %s observed %s", work.instance_uuid, observed)
         return None
 
-    def _timed_out(self, work: Work, node_name: str, observed: str | None) -> str | None:
+    def _timed_out(
+        self, work: Work[PowerState], node_name: str, observed: str | None
+    ) -> Step | None:
         """A soft action that timed out becomes the hard one if the operator wants it so."""
-        action = work.state["action"]
-        timeout = work.state.get("timeout", work.settings.power_state_timeout)
+        action = work.state.action
+        timeout = work.state.timeout or work.settings.power_state_timeout
         message = (
-            f"Node {node_name} did not reach '{work.state['target']}' within "
+            f"Node {node_name} did not reach '{work.state.target}' within "
             f"{timeout:.0f}s after power action '{action}' "
             f"(last observed: {observed or 'unknown'})."
         )
         if action in _SOFT_FALLBACK and work.settings.soft_power_fallback == "hard":
             LOG.warning("%s Falling back to '%s'.", message, _SOFT_FALLBACK[action])
-            work.state["action"] = _SOFT_FALLBACK[action]
-            work.state["fell_back_from"] = action
+            work.state.action = _SOFT_FALLBACK[action]
+            work.state.fell_back_from = action
+            work.state.deadline_passed = False
             with work.db.write() as session:
-                return work.advance(session, "request")
+                return work.advance(session, Step.REQUEST)
         raise OperationFailed(message)
 
-    def fail(self, work: Work, message: str) -> None:
+    def fail(self, work: Work[PowerState], message: str) -> None:
         values: dict[str, object] = {"target_power_state": None}
-        if "observed" in work.state:
-            values["power_state"] = work.state["observed"]
+        if work.state.deadline_passed:
+            values["power_state"] = work.state.observed
         with work.db.write() as session:
             cleared = affected(
                 session.execute(
                     update(Instance)
                     .where(
                         Instance.uuid == work.instance_uuid,
-                        Instance.target_power_state == work.state["target"],
+                        Instance.target_power_state == work.state.target,
                     )
                     .values(**values)
                     .execution_options(synchronize_session=False)
                 )
             )
             if cleared:
-                record_fault(session, work.instance_uuid, message)
-            if work.state.get("node_uuid"):
-                note_node_error(session, work.state["node_uuid"], message)
-            work.finish(session, leases.FAILED)
+                instances.record_fault(session, work.instance_uuid, message)
+            if work.state.node_uuid:
+                note_node_error(session, work.state.node_uuid, message)
+            work.finish(session, OperationStatus.FAILED)
         LOG.error("Power change of instance %s failed: %s", work.instance_uuid, message)

@@ -1,4 +1,4 @@
-"""Claiming operations and holding their leases.
+"""The operations queue: enqueueing, claiming, holding leases and recording progress.
 
 A claim is a compare-and-set: an operation is claimable when it is ``pending``, or
 ``running`` with an expired lease (its engine died). Operations of one instance run in order:
@@ -13,19 +13,28 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
+from mogan.core.operations import UNFINISHED, OperationState, OperationStatus, first_step
 from mogan.db.database import Database, Executor, affected
 from mogan.db.models import Operation, table_of, utcnow
 
-PENDING = "pending"
-RUNNING = "running"
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-CANCELLED = "cancelled"
-UNFINISHED = (PENDING, RUNNING)
+PENDING = OperationStatus.PENDING
+RUNNING = OperationStatus.RUNNING
 
 
 class LeaseLost(Exception):
@@ -33,6 +42,25 @@ class LeaseLost(Exception):
 
 
 _OPERATIONS = table_of(Operation)
+_ENQUEUE = insert(_OPERATIONS)
+
+
+def enqueue(db: Database, executor: Executor, instance_uuid: str, state: OperationState) -> None:
+    """Queue an operation of ``state.kind`` on the instance, at its first step, in the
+    caller's transaction; engines are woken when (and only if) that transaction commits."""
+    executor.execute(
+        _ENQUEUE,
+        {
+            "instance_uuid": instance_uuid,
+            "kind": state.kind.value,
+            "step": first_step(state.kind).value,
+            "status": PENDING.value,
+            "claims": 0,
+            "state": state.to_json(),
+            "created_at": utcnow(),
+        },
+    )
+    db.announce_operation(executor)
 
 
 def _claimable(now: Any, operation: Any) -> Any:
@@ -188,7 +216,7 @@ def finish(
     operation_id: int,
     owner: str,
     claim: int,
-    status: str,
+    status: OperationStatus,
     state: dict[str, Any],
 ) -> None:
     """End the operation with ``status``, inside the caller's transaction."""

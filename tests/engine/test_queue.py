@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
+from mogan.core.operations import OperationStatus
+from mogan.db import queue
 from mogan.db.database import Database
 from mogan.db.models import Operation, utcnow
-from mogan.engine import leases
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def _expire(db: Database, operation_id: int) -> None:
 
 
 def _claim_one(db: Database, owner: str, working_on: set[int] | None = None) -> Operation | None:
-    claimed = leases.claim(db, owner, 30, working_on or set())
+    claimed = queue.claim(db, owner, 30, working_on or set())
     assert len(claimed) <= 1
     return claimed[0] if claimed else None
 
@@ -50,11 +51,11 @@ def test_a_stale_run_cannot_record_anything_after_a_reclaim(db: Database):
     _expire(db, operation_id)
     again = _claim_one(db, "engine-a")  # the same engine, its heartbeat starved
     assert again is not None and again.claims == 2
-    with pytest.raises(leases.LeaseLost), db.write() as session:
-        leases.save_progress(session, operation_id, "engine-a", 1, "deploy", {})
+    with pytest.raises(queue.LeaseLost), db.write() as session:
+        queue.save_progress(session, operation_id, "engine-a", 1, "deploy", {})
     with db.write() as session:
-        leases.save_progress(session, operation_id, "engine-a", 2, "deploy", {})
-        leases.finish(session, operation_id, "engine-a", 2, leases.SUCCEEDED, {})
+        queue.save_progress(session, operation_id, "engine-a", 2, "deploy", {})
+        queue.finish(session, operation_id, "engine-a", 2, OperationStatus.SUCCEEDED, {})
 
 
 def test_an_engine_does_not_reclaim_what_it_is_running(db: Database):
@@ -76,9 +77,9 @@ def test_a_batch_claim_takes_the_oldest_and_keeps_each_instance_in_order(db: Dat
         session.add_all(queued)
         session.flush()
         ids = [operation.id for operation in queued]
-    claimed = leases.claim(db, "engine-a", 30, limit=3)
+    claimed = queue.claim(db, "engine-a", 30, limit=3)
     # i-1's second operation waits for its first; the batch moves on to i-3.
     assert [o.id for o in claimed] == [ids[0], ids[1], ids[3]]
     assert all((o.owner, o.status, o.claims) == ("engine-a", "running", 1) for o in claimed)
-    rest = leases.claim(db, "engine-b", 30, limit=10)
+    rest = queue.claim(db, "engine-b", 30, limit=10)
     assert [o.id for o in rest] == [ids[4]]

@@ -1,0 +1,143 @@
+"""The service → engine contract: what an operation is, typed end to end.
+
+A service enqueues an operation (a kind, its first step and a typed state); an engine claims
+it, runs the handler registered for its kind step by step, and records each step reached and
+the state it carries. The values are stored as the strings they name, so the enums below are
+the only spelling of them anywhere.
+
+A state is a frozen-schema dataclass per kind, stored as JSON. ``from_json`` tolerates keys a
+newer or older release wrote (unknown keys are dropped, missing ones take their defaults), so
+an operation survives an upgrade in the middle of its run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
+
+
+class OperationKind(StrEnum):
+    CREATE = "create"
+    DELETE = "delete"
+    POWER = "power"
+    ADOPT = "adopt"
+
+
+class OperationStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+#: Statuses of an operation that still has work to do (and blocks later ones of its instance).
+UNFINISHED = (OperationStatus.PENDING, OperationStatus.RUNNING)
+
+
+class Step(StrEnum):
+    """Every step of every kind; ``STEPS`` says which belong to which."""
+
+    # create
+    SCHEDULE = "schedule"
+    DEPLOY = "deploy"
+    FINISH = "finish"
+    # delete
+    TEARDOWN = "teardown"
+    RELEASE = "release"
+    # power
+    REQUEST = "request"
+    OBSERVE = "observe"
+    # adopt
+    CLAIM = "claim"
+    ADOPT = "adopt"
+
+
+#: The steps of each kind, first step first.
+STEPS: dict[OperationKind, tuple[Step, ...]] = {
+    OperationKind.CREATE: (Step.SCHEDULE, Step.DEPLOY, Step.FINISH),
+    OperationKind.DELETE: (Step.TEARDOWN, Step.RELEASE),
+    OperationKind.POWER: (Step.REQUEST, Step.OBSERVE),
+    OperationKind.ADOPT: (Step.CLAIM, Step.ADOPT),
+}
+
+S = TypeVar("S", bound="OperationState")
+
+
+@dataclass
+class OperationState:
+    """What an operation carries from step to step (and across a takeover)."""
+
+    kind: ClassVar[OperationKind]
+    #: The request that asked for it: its log lines and notifications carry this id.
+    request_id: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls: type[S], data: dict[str, Any] | None) -> S:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+
+@dataclass
+class CreateState(OperationState):
+    kind: ClassVar[OperationKind] = OperationKind.CREATE
+    #: ``{"net_id": …, "port_type": …}`` per requested network, in order.
+    networks: list[dict[str, Any]] = field(default_factory=list)
+    availability_zone: str | None = None
+    #: The instance type's extra specs as they were when the create was accepted.
+    extra_specs: dict[str, str] = field(default_factory=dict)
+    #: Nodes whose deploy failed, never tried again for this instance; and why each failed.
+    tried_nodes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    #: The node claimed by the schedule step.
+    node_uuid: str | None = None
+
+
+@dataclass
+class DeleteState(OperationState):
+    kind: ClassVar[OperationKind] = OperationKind.DELETE
+    node_uuid: str | None = None
+    #: Why the node's tear-down failed: it goes to maintenance rather than back to the pool.
+    cleaning_failed: str | None = None
+
+
+@dataclass
+class PowerState(OperationState):
+    kind: ClassVar[OperationKind] = OperationKind.POWER
+    #: What the tenant asked for (``on``, ``soft_off``…) and the power state that fulfils it.
+    action: str = ""
+    target: str = ""
+    node_uuid: str | None = None
+    #: Seconds allowed for the hardware to be seen in ``target``, and when they run out.
+    timeout: float | None = None
+    deadline: float | None = None
+    #: Whether the deadline passed before the target was seen, and what was seen last then.
+    deadline_passed: bool = False
+    observed: str | None = None
+    #: The soft action this hard one replaced after it was not honoured in time.
+    fell_back_from: str | None = None
+
+
+@dataclass
+class AdoptState(OperationState):
+    kind: ClassVar[OperationKind] = OperationKind.ADOPT
+    node_uuid: str = ""
+
+
+STATE_TYPES: dict[OperationKind, type[OperationState]] = {
+    state.kind: state for state in (CreateState, DeleteState, PowerState, AdoptState)
+}
+
+
+def first_step(kind: OperationKind) -> Step:
+    return STEPS[kind][0]
+
+
+def load_state(kind: str, data: dict[str, Any] | None) -> OperationState:
+    """The typed state of a stored operation of ``kind``."""
+    return STATE_TYPES[OperationKind(kind)].from_json(data)

@@ -1,0 +1,71 @@
+"""Instance status changes go through the transition table, as compare-and-sets."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from mogan.core import states
+from mogan.core.states import IllegalTransition
+from mogan.db import instances
+from mogan.db.database import Database
+from mogan.db.models import Instance, utcnow
+
+
+@pytest.fixture
+def db(database_url: str):
+    handle = Database(database_url)
+    yield handle
+    handle.dispose()
+
+
+def _instance(db: Database, status: str) -> str:
+    with db.write() as session:
+        session.add(
+            Instance(
+                uuid="5f0e6c1a-3b7e-4c55-9d0b-4f2a1c9e8d71",
+                created_at=utcnow(),
+                name="web",
+                project_id="p",
+                user_id="u",
+                status=status,
+                instance_type_uuid="t",
+                image_uuid="i",
+                network_info={},
+                extra={},
+            )
+        )
+    return "5f0e6c1a-3b7e-4c55-9d0b-4f2a1c9e8d71"
+
+
+def _status(db: Database, uuid: str) -> str:
+    with db.read() as session:
+        return session.scalars(select(Instance.status).where(Instance.uuid == uuid)).one()
+
+
+def test_an_allowed_move_is_a_compare_and_set(db: Database):
+    uuid = _instance(db, states.BUILDING)
+    with db.transaction() as connection:
+        assert instances.move(connection, uuid, states.BUILDING, status=states.ACTIVE)
+    # Expected the old status: someone moved it on, so this one does nothing.
+    with db.transaction() as connection:
+        assert not instances.move(connection, uuid, states.BUILDING, status=states.ERROR)
+    assert _status(db, uuid) == states.ACTIVE
+
+
+@pytest.mark.parametrize(
+    "current, new",
+    [(states.ERROR, states.ACTIVE), (states.ACTIVE, states.BUILDING), (states.DELETING, "active")],
+)
+def test_a_move_the_table_forbids_raises_and_changes_nothing(db: Database, current, new):
+    uuid = _instance(db, current)
+    with pytest.raises(IllegalTransition), db.transaction() as connection:
+        instances.move(connection, uuid, current, status=new)
+    assert _status(db, uuid) == current
+
+
+def test_every_expected_status_must_allow_the_move(db: Database):
+    uuid = _instance(db, states.BUILDING)
+    with pytest.raises(IllegalTransition), db.transaction() as connection:
+        instances.move(connection, uuid, (states.BUILDING, states.ERROR), status=states.ACTIVE)
+    assert _status(db, uuid) == states.BUILDING

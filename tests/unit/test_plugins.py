@@ -1,0 +1,62 @@
+"""Drivers are plugins, loaded only when enabled and first used; heavy clients stay unloaded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from mogan import conf as mogan_conf
+from mogan.drivers.registry import DriverRegistry, installed_drivers
+from mogan.root import build_drivers
+
+
+def test_the_shipped_drivers_are_installed_plugins():
+    assert {"fake", "redfish", "ironic"} <= set(installed_drivers())
+
+
+def test_an_unknown_enabled_driver_fails_at_start_naming_what_is_installed(tmp_path):
+    conf = mogan_conf.load(overrides={"enabled_drivers": ["fake", "ipmi"]})
+    with pytest.raises(ValueError, match="unknown drivers: ipmi; installed: fake, ironic"):
+        build_drivers(conf, db=None)  # type: ignore[arg-type]
+
+
+def test_a_driver_is_built_once_when_first_asked_for():
+    built: list[str] = []
+
+    def factory() -> object:
+        built.append("fake")
+        return object()
+
+    registry = DriverRegistry({"fake": factory})  # type: ignore[dict-item]
+    assert built == []
+    assert registry.get("fake") is registry.get("fake")
+    assert built == ["fake"]
+
+
+def _modules_loaded(script: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_process_loads_only_the_clients_of_what_it_uses(tmp_path):
+    out = _modules_loaded(
+        f"""
+        import sys
+        from mogan import conf
+        from mogan.root import build
+        mogan = build(conf.load(overrides={{"state_path": {str(tmp_path)!r}}}))
+        heavy = ("sushy", "openstack", "keystoneauth1", "keystonemiddleware", "oslo_messaging")
+        print(sorted(m for m in heavy if m in sys.modules))
+        mogan.drivers.get("redfish")
+        print("sushy" in sys.modules)
+        """
+    )
+    # The default (fake, redfish; noauth; notifications off) loads none of them until a
+    # Redfish node is first touched.
+    assert out.splitlines() == ["[]", "True"]
