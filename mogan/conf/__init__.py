@@ -334,8 +334,9 @@ def load(
         validate_default_values=True,
     )
     overrides = overrides or {}
-    enabled = overrides.get("enabled_drivers", conf.enabled_drivers)
-    if "ironic" in enabled:  # keystoneauth's options (and module) only where they are used
+    enabled: Any = overrides.get("enabled_drivers", conf.enabled_drivers)
+    names = enabled.split(",") if isinstance(enabled, str) else list(enabled)
+    if "ironic" in names:  # keystoneauth's options (and module) only where they are used
         _register_ironic_keystoneauth(conf)
     for dotted, value in overrides.items():
         group, _, name = dotted.rpartition(".")
