@@ -149,12 +149,14 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
             identify=keystone_context,
             public_endpoint=conf.api.public_endpoint,
             authenticate=lambda inner: KeystoneAuthMiddleware(inner, conf),
+            service_threads=conf.api.service_threads,
         )
     else:
         app = create_app(
             services,
             identify=functools.partial(noauth_context, defaults=defaults),
             public_endpoint=conf.api.public_endpoint,
+            service_threads=conf.api.service_threads,
         )
     return Mogan(
         conf=conf,

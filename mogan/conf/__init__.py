@@ -67,9 +67,16 @@ _API_OPTS = [
     ),
 ]
 
-_API_OPTS.append(
-    cfg.IntOpt("workers", default=2, min=1, help="API worker processes of 'mogan api'.")
-)
+_API_OPTS += [
+    cfg.IntOpt("workers", default=2, min=1, help="API worker processes of 'mogan api'."),
+    cfg.IntOpt(
+        "service_threads",
+        default=40,
+        min=1,
+        help="Threads per API process that run requests' (blocking) database work: the most "
+        "requests one process serves at once.",
+    ),
+]
 
 _NOAUTH_OPTS = [
     cfg.StrOpt(

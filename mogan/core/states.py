@@ -5,6 +5,7 @@ The state diagram in the docs is generated from ``TRANSITIONS`` (``mogan states 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final
 
 BUILDING: Final = "building"
@@ -72,3 +73,22 @@ def diagram() -> str:
     lines.append('  "deleting" -> "(gone)";')
     lines.append("}")
     return "\n".join(lines)
+
+
+class MaintenanceKind(StrEnum):
+    """Why a node is in maintenance, as data; its ``maintenance_reason`` says it to a person.
+
+    What may lift it depends on the kind: only an operator lifts ``operator``,
+    ``clean_failed`` and ``failed_cleanup`` (a sync may lift ``failed_cleanup`` once it has
+    torn the leftover deployment down); the owner's next inventory sync lifts ``owner``.
+    """
+
+    #: Set through the API by an operator, for the operator's reason.
+    OPERATOR = "operator"
+    #: Mirrored from the service that owns the node (Ironic), or the owner lost the node.
+    OWNER = "owner"
+    #: A failed deploy could not be undone; the node may still hold that instance's
+    #: deployment (``nodes.leftover_instance_uuid``).
+    FAILED_CLEANUP = "failed_cleanup"
+    #: The tear-down after an instance's delete failed to clean the node.
+    CLEAN_FAILED = "clean_failed"

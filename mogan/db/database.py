@@ -252,22 +252,19 @@ def _outage(cause: BaseException | None) -> ServiceUnavailable:
 
 
 def _is_disconnect(exc: OperationalError) -> bool:
+    """Whether the database is out of reach (not: the statement was wrong), by the driver's
+    own classification rather than by its English messages.
+
+    SQLAlchemy marks the disconnects its dialect recognises. Beyond those, on PostgreSQL: an
+    error psycopg raised without a SQLSTATE is the client's own (connection refused or lost,
+    a timeout); and the server's classes 08 (connection exception), 53 (insufficient
+    resources: too many clients, out of memory — busy, so retry later) and 57P (shut down,
+    starting up, dropped) all mean "not now", never "not this". SQLite has no server to lose.
+    """
     if exc.connection_invalidated:
         return True
-    text = str(exc.orig).lower()
-    return any(
-        marker in text
-        for marker in (
-            "connection refused",
-            "could not connect",
-            "server closed the connection",
-            "terminating connection",
-            "the database system is",
-            "connection timeout",
-            "connection is closed",
-            "too many clients",  # max_connections reached: busy, not broken; retry later
-            "connection failed",
-            "consuming input failed",
-            "timeout expired",
-        )
-    )
+    cause = exc.orig
+    if not isinstance(cause, psycopg.OperationalError):
+        return False
+    state = cause.sqlstate
+    return state is None or state.startswith(("08", "53", "57P"))

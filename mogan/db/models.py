@@ -143,6 +143,10 @@ class Node(Timestamps, Base):
     availability_zone: Mapped[str | None] = mapped_column(String(255))
     maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
     maintenance_reason: Mapped[str | None] = mapped_column(Text)
+    #: Why, as data (``mogan.core.states.MaintenanceKind``); null when not in maintenance.
+    maintenance_kind: Mapped[str | None] = mapped_column(String(32))
+    #: With ``failed_cleanup``: the instance whose failed deploy may still be on the node.
+    leftover_instance_uuid: Mapped[str | None] = mapped_column(UUID)
     #: The instance this node serves; unique, and only ever set by a conditional UPDATE.
     instance_uuid: Mapped[str | None] = mapped_column(UUID, unique=True)
     power_state: Mapped[str | None] = mapped_column(String(16))

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.placement import resource_class_trait
+from mogan.core.states import MaintenanceKind
 from mogan.db.database import Database
 from mogan.db.models import Instance, Nic, Node, Port
 from mogan.drivers.base import ACTIVE, Driver, InventoryNode, NodeRef
@@ -38,10 +39,8 @@ from mogan.drivers.registry import DriverRegistry
 
 LOG = logging.getLogger(__name__)
 
-#: Prefix of a maintenance reason that mirrors the owner's; only those are lifted by a sync.
+#: How the reason of a maintenance mirrored from the owner begins, for the person reading it.
 OWNER_MAINTENANCE = "Ironic: "
-#: Prefix of the maintenance reason a failed deploy's failed clean-up leaves (see ``create``).
-CLEANUP_PENDING = "Clean-up after a failed deploy of instance"
 
 
 @dataclass(frozen=True)
@@ -169,19 +168,19 @@ class _Sync:
             "power_state": found.power_state,
         }
         own_maintenance = (
-            node is not None
-            and node.maintenance
-            and not (node.maintenance_reason or "").startswith(OWNER_MAINTENANCE)
+            node is not None and node.maintenance and node.maintenance_kind != MaintenanceKind.OWNER
         )
         if own_maintenance:
             pass  # Mogan's own reason wins until an operator lifts it
         elif found.maintenance:
             values["maintenance"] = True
+            values["maintenance_kind"] = MaintenanceKind.OWNER.value
             values["maintenance_reason"] = OWNER_MAINTENANCE + (
                 found.maintenance_reason or "in maintenance"
             )
         else:
             values["maintenance"] = False
+            values["maintenance_kind"] = None
             values["maintenance_reason"] = None
         if node is None:
             values["driver_info"] = {}
@@ -251,6 +250,7 @@ class _Sync:
                 .where(Node.uuid == node_uuid)
                 .values(
                     maintenance=True,
+                    maintenance_kind=MaintenanceKind.OWNER.value,
                     maintenance_reason=OWNER_MAINTENANCE + "the node is gone",
                     last_error=message,
                 )
@@ -272,8 +272,10 @@ class _Sync:
             # Only a deployment Mogan recorded as left behind is torn down: an instance that
             # merely exists elsewhere may be an adoption that failed half-way, on a node
             # whose workload is real.
-            reason = node.maintenance_reason or ""
-            left_behind = reason.startswith(CLEANUP_PENDING) and found.instance_uuid in reason
+            left_behind = (
+                node.maintenance_kind == MaintenanceKind.FAILED_CLEANUP
+                and node.leftover_instance_uuid == found.instance_uuid
+            )
             if left_behind:
                 self._repair(node, found.instance_uuid)
             else:
@@ -287,7 +289,7 @@ class _Sync:
         elif (
             found.instance_uuid is None
             and claimed_by is None
-            and (node.maintenance_reason or "").startswith(CLEANUP_PENDING)
+            and node.maintenance_kind == MaintenanceKind.FAILED_CLEANUP
             and found.provision_state not in (ACTIVE, "deploying", "deploy failed")
         ):
             self._repair(node, None)  # the failed deploy never reached Ironic, or is gone
@@ -332,8 +334,13 @@ class _Sync:
             return
         with self._db.write() as session:
             values: dict[str, Any] = {"provision_state": "available", "last_error": None}
-            if (node.maintenance_reason or "").startswith(CLEANUP_PENDING):
-                values.update(maintenance=False, maintenance_reason=None)
+            if node.maintenance_kind == MaintenanceKind.FAILED_CLEANUP:
+                values.update(
+                    maintenance=False,
+                    maintenance_reason=None,
+                    maintenance_kind=None,
+                    leftover_instance_uuid=None,
+                )
             session.execute(
                 update(Node)
                 .where(Node.uuid == node.uuid, Node.instance_uuid.is_(None))

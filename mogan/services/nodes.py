@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from mogan.core import secrets
 from mogan.core.errors import Conflict, DriverError, InvalidInput, NotFound
 from mogan.core.placement import parse_capabilities, resource_class_trait
+from mogan.core.states import MaintenanceKind
 from mogan.db.database import Database
 from mogan.db.models import Nic, Node
 from mogan.drivers.base import InterfaceCheck, NodeRef
@@ -181,10 +182,15 @@ class NodeService:
                 node.resource_class = patched.resource_class
                 node.resource_class_trait = resource_class_trait(patched.resource_class)
                 node.availability_zone = patched.availability_zone
+                reason = patched.maintenance_reason if patched.maintenance else None
+                if (patched.maintenance, reason) != (node.maintenance, node.maintenance_reason):
+                    # The operator decided: their maintenance, or none (whatever set it).
+                    node.maintenance_kind = (
+                        MaintenanceKind.OPERATOR.value if patched.maintenance else None
+                    )
+                    node.leftover_instance_uuid = None
                 node.maintenance = patched.maintenance
-                node.maintenance_reason = (
-                    patched.maintenance_reason if patched.maintenance else None
-                )
+                node.maintenance_reason = reason
                 session.flush()
                 nics = self._nics(session, [node.uuid])[node.uuid]
         except IntegrityError:

@@ -44,7 +44,8 @@ class Cloud:
         assert self.mogan.engine is not None
         return self.mogan.engine.run_until_idle()
 
-    def enrol(self, name: str, zone: str = "az1", **driver_info: Any) -> str:
+    def enrol(self, name: str, zone: str = "az1", nics: int = 1, **driver_info: Any) -> str:
+        """A fake node; the scheduler prefers nodes with fewer ``nics``."""
         index = sum(name.encode())
         node = self.services.nodes.create(
             ADMIN,
@@ -56,7 +57,10 @@ class Cloud:
                     "properties": {"cpus": 8, "memory_mb": 65536, "local_gb": 500},
                     "resource_class": "baremetal",
                     "availability_zone": zone,
-                    "nics": [{"mac_address": f"52:54:00:aa:{index % 256:02x}:01"}],
+                    "nics": [
+                        {"mac_address": f"52:54:00:aa:{index % 256:02x}:{nic:02x}"}
+                        for nic in range(nics)
+                    ],
                 }
             ),
         )

@@ -118,7 +118,7 @@ def test_a_failed_deploy_is_undone_and_tried_on_another_node(cloud: Cloud):
         "node-1",
         [{"op": "add", "path": "/driver_info/fake_fail_deploy", "value": True}],
     )
-    cloud.enrol("node-2")
+    cloud.enrol("node-2", nics=2)  # ranked after node-1, which is tried first
     uuid = cloud.create(TENANT)
     cloud.settle()
     record = cloud.services.instances.get(TENANT, uuid)

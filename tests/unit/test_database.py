@@ -79,3 +79,20 @@ def test_a_connection_postgresql_dropped_is_a_503_once_then_forgotten(tmp_path):
             assert row is not None and row.uuid == uuid
         finally:
             db.dispose()
+
+
+def test_an_unreachable_postgresql_is_an_outage_and_a_bad_statement_is_not():
+    from tests.functional.process import free_port
+
+    down = Database(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/mogan")
+    try:
+        with pytest.raises(ServiceUnavailable), down.read_rows() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    finally:
+        down.dispose()
+    up = Database(PG_ADMIN_URL)
+    try:
+        with pytest.raises(sa.exc.ProgrammingError), up.read_rows() as connection:
+            connection.execute(sa.text("SELECT * FROM no_such_table"))
+    finally:
+        up.dispose()

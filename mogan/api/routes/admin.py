@@ -36,6 +36,7 @@ def _created(body: dict, base: str, collection_name: str) -> Response:
 @router.get("/nodes", tags=["nodes"], summary="List nodes")
 async def list_nodes(request: Request) -> Response:
     records, next_marker = await call(
+        request,
         request.app.state.services.nodes.list,
         context(request),
         page_request(request),
@@ -57,7 +58,7 @@ async def list_nodes(request: Request) -> Response:
 async def create_node(request: Request) -> Response:
     caller = authorized(request, "mogan:node:write")
     body = await model_body(request, schemas.NodeCreate)
-    record = await call(request.app.state.services.nodes.create, caller, body)
+    record = await call(request, request.app.state.services.nodes.create, caller, body)
     base = base_url(request)
     return _created(views.node(record, base), base, "nodes")
 
@@ -68,7 +69,7 @@ async def create_node(request: Request) -> Response:
     summary="Sync the nodes of Ironic now: new, gone, maintenance, provision state, orphans",
 )
 async def sync_nodes(request: Request) -> Response:
-    result = await call(request.app.state.services.nodes.sync, context(request))
+    result = await call(request, request.app.state.services.nodes.sync, context(request))
     return json_response(result.as_dict())
 
 
@@ -78,7 +79,7 @@ async def sync_nodes(request: Request) -> Response:
     summary="List deployed Ironic nodes that serve no instance (adoptable)",
 )
 async def list_manageable(request: Request) -> Response:
-    items = await call(request.app.state.services.manageable.list, context(request))
+    items = await call(request, request.app.state.services.manageable.list, context(request))
     return json_response({"manageable_instances": items})
 
 
@@ -92,14 +93,14 @@ async def list_manageable(request: Request) -> Response:
 async def adopt(request: Request) -> Response:
     caller = authorized(request, "mogan:manageable_instance:adopt")
     body = await model_body(request, schemas.AdoptRequest)
-    record = await call(request.app.state.services.manageable.adopt, caller, body)
+    record = await call(request, request.app.state.services.manageable.adopt, caller, body)
     base = base_url(request)
     return _created(views.instance(record, base), base, "instances")
 
 
 @router.get("/nodes/{node_ident}", tags=["nodes"], summary="Show a node (by UUID or name)")
 async def show_node(request: Request, node_ident: str) -> Response:
-    record = await call(request.app.state.services.nodes.get, context(request), node_ident)
+    record = await call(request, request.app.state.services.nodes.get, context(request), node_ident)
     return json_response(views.node(record, base_url(request)))
 
 
@@ -109,7 +110,9 @@ async def show_node(request: Request, node_ident: str) -> Response:
     summary="Check the node's power, management, boot and deploy against its hardware",
 )
 async def validate_node(request: Request, node_ident: str) -> Response:
-    checks = await call(request.app.state.services.nodes.validate, context(request), node_ident)
+    checks = await call(
+        request, request.app.state.services.nodes.validate, context(request), node_ident
+    )
     return json_response(
         {name: {"result": check.result, "reason": check.reason} for name, check in checks.items()}
     )
@@ -124,13 +127,13 @@ async def validate_node(request: Request, node_ident: str) -> Response:
 async def update_node(request: Request, node_ident: str) -> Response:
     caller = authorized(request, "mogan:node:write")
     patch = await json_body(request)
-    record = await call(request.app.state.services.nodes.update, caller, node_ident, patch)
+    record = await call(request, request.app.state.services.nodes.update, caller, node_ident, patch)
     return json_response(views.node(record, base_url(request)))
 
 
 @router.delete("/nodes/{node_ident}", tags=["nodes"], status_code=204, summary="Delete a node")
 async def delete_node(request: Request, node_ident: str) -> Response:
-    await call(request.app.state.services.nodes.delete, context(request), node_ident)
+    await call(request, request.app.state.services.nodes.delete, context(request), node_ident)
     return Response(status_code=204)
 
 
@@ -140,7 +143,7 @@ async def delete_node(request: Request, node_ident: str) -> Response:
 @router.get("/images", tags=["images"], summary="List images")
 async def list_images(request: Request) -> Response:
     rows, next_marker = await call(
-        request.app.state.services.images.list, context(request), page_request(request)
+        request, request.app.state.services.images.list, context(request), page_request(request)
     )
     base = base_url(request)
     return json_response(
@@ -158,14 +161,14 @@ async def list_images(request: Request) -> Response:
 async def create_image(request: Request) -> Response:
     caller = authorized(request, "mogan:image:write")
     body = await model_body(request, schemas.ImageCreate)
-    row = await call(request.app.state.services.images.create, caller, body)
+    row = await call(request, request.app.state.services.images.create, caller, body)
     base = base_url(request)
     return _created(views.image(row, base), base, "images")
 
 
 @router.get("/images/{image_uuid}", tags=["images"], summary="Show an image")
 async def show_image(request: Request, image_uuid: str) -> Response:
-    row = await call(request.app.state.services.images.get, context(request), image_uuid)
+    row = await call(request, request.app.state.services.images.get, context(request), image_uuid)
     return json_response(views.image(row, base_url(request)))
 
 
@@ -178,13 +181,13 @@ async def show_image(request: Request, image_uuid: str) -> Response:
 async def update_image(request: Request, image_uuid: str) -> Response:
     caller = authorized(request, "mogan:image:write")
     patch = await json_body(request)
-    row = await call(request.app.state.services.images.update, caller, image_uuid, patch)
+    row = await call(request, request.app.state.services.images.update, caller, image_uuid, patch)
     return json_response(views.image(row, base_url(request)))
 
 
 @router.delete("/images/{image_uuid}", tags=["images"], status_code=204, summary="Delete an image")
 async def delete_image(request: Request, image_uuid: str) -> Response:
-    await call(request.app.state.services.images.delete, context(request), image_uuid)
+    await call(request, request.app.state.services.images.delete, context(request), image_uuid)
     return Response(status_code=204)
 
 
@@ -194,7 +197,7 @@ async def delete_image(request: Request, image_uuid: str) -> Response:
 @router.get("/networks", tags=["networks"], summary="List networks")
 async def list_networks(request: Request) -> Response:
     records, next_marker = await call(
-        request.app.state.services.networks.list, context(request), page_request(request)
+        request, request.app.state.services.networks.list, context(request), page_request(request)
     )
     base = base_url(request)
     return json_response(
@@ -212,14 +215,16 @@ async def list_networks(request: Request) -> Response:
 async def create_network(request: Request) -> Response:
     caller = authorized(request, "mogan:network:write")
     body = await model_body(request, schemas.NetworkCreate)
-    record = await call(request.app.state.services.networks.create, caller, body)
+    record = await call(request, request.app.state.services.networks.create, caller, body)
     base = base_url(request)
     return _created(views.network(record, base), base, "networks")
 
 
 @router.get("/networks/{network_uuid}", tags=["networks"], summary="Show a network")
 async def show_network(request: Request, network_uuid: str) -> Response:
-    record = await call(request.app.state.services.networks.get, context(request), network_uuid)
+    record = await call(
+        request, request.app.state.services.networks.get, context(request), network_uuid
+    )
     return json_response(views.network(record, base_url(request)))
 
 
@@ -232,7 +237,9 @@ async def show_network(request: Request, network_uuid: str) -> Response:
 async def update_network(request: Request, network_uuid: str) -> Response:
     caller = authorized(request, "mogan:network:write")
     patch = await json_body(request)
-    record = await call(request.app.state.services.networks.update, caller, network_uuid, patch)
+    record = await call(
+        request, request.app.state.services.networks.update, caller, network_uuid, patch
+    )
     return json_response(views.network(record, base_url(request)))
 
 
@@ -240,7 +247,7 @@ async def update_network(request: Request, network_uuid: str) -> Response:
     "/networks/{network_uuid}", tags=["networks"], status_code=204, summary="Delete a network"
 )
 async def delete_network(request: Request, network_uuid: str) -> Response:
-    await call(request.app.state.services.networks.delete, context(request), network_uuid)
+    await call(request, request.app.state.services.networks.delete, context(request), network_uuid)
     return Response(status_code=204)
 
 
@@ -251,6 +258,6 @@ async def delete_network(request: Request, network_uuid: str) -> Response:
 )
 async def list_ports(request: Request, network_uuid: str) -> Response:
     records = await call(
-        request.app.state.services.networks.list_ports, context(request), network_uuid
+        request, request.app.state.services.networks.list_ports, context(request), network_uuid
     )
     return json_response({"ports": [views.port(r) for r in records]})

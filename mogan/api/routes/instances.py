@@ -43,7 +43,7 @@ async def create_instance(request: Request) -> Response:
     caller = authorized(request, "mogan:instance:create")
     body = await model_body(request, schemas.InstanceCreate)
     services = request.app.state.services
-    record = await call(services.instances.create, caller, body)
+    record = await call(request, services.instances.create, caller, body)
     base = base_url(request)
     return json_response(
         views.instance(record, base),
@@ -58,6 +58,7 @@ async def _list(request: Request, default_fields: tuple[str, ...] | None) -> Res
         fields = default_fields
     services = request.app.state.services
     records, next_marker = await call(
+        request,
         services.instances.list,
         context(request),
         all_tenants=_all_tenants(request),
@@ -92,7 +93,9 @@ async def instance_response(request: Request, instance_ident: str) -> Response:
     fields = None
     if request.scope["query_string"]:  # parsing an empty one costs more than this test
         fields = views.parse_fields(request.query_params.get("fields"), views.INSTANCE_FIELDS)
-    record = await call(request.app.state.services.instances.get, context(request), instance_ident)
+    record = await call(
+        request, request.app.state.services.instances.get, context(request), instance_ident
+    )
     return json_response(views.instance(record, base_url(request), fields))
 
 
@@ -104,20 +107,24 @@ async def instance_response(request: Request, instance_ident: str) -> Response:
 async def update_instance(request: Request, instance_ident: str) -> Response:
     caller = authorized(request, "mogan:instance:update")
     patch = await json_body(request)
-    record = await call(request.app.state.services.instances.update, caller, instance_ident, patch)
+    record = await call(
+        request, request.app.state.services.instances.update, caller, instance_ident, patch
+    )
     return json_response(views.instance(record, base_url(request)))
 
 
 @router.delete("/instances/{instance_ident}", status_code=204, summary="Delete an instance")
 async def delete_instance(request: Request, instance_ident: str) -> Response:
-    await call(request.app.state.services.instances.delete, context(request), instance_ident)
+    await call(
+        request, request.app.state.services.instances.delete, context(request), instance_ident
+    )
     return Response(status_code=204)
 
 
 @router.get("/instances/{instance_ident}/states", summary="Show an instance's power state")
 async def instance_states(request: Request, instance_ident: str) -> Response:
     instance = await call(
-        request.app.state.services.instances.get_states, context(request), instance_ident
+        request, request.app.state.services.instances.get_states, context(request), instance_ident
     )
     return json_response(
         {"power_state": instance.power_state, "target_power_state": instance.target_power_state}
@@ -134,6 +141,7 @@ async def set_power_state(request: Request, instance_ident: str) -> Response:
     caller = authorized(request, "mogan:instance:set_power_state")
     body = await model_body(request, schemas.PowerRequest)
     await call(
+        request,
         request.app.state.services.instances.set_power_state,
         caller,
         instance_ident,

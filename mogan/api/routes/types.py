@@ -32,7 +32,7 @@ _EXTRA_SPECS = TypeAdapter(schemas.ExtraSpecs, config={"strict": True})
 @router.get("/types", summary="List instance types")
 async def list_types(request: Request) -> Response:
     records, next_marker = await call(
-        request.app.state.services.types.list, context(request), page_request(request)
+        request, request.app.state.services.types.list, context(request), page_request(request)
     )
     base = base_url(request)
     return json_response(
@@ -49,7 +49,7 @@ async def list_types(request: Request) -> Response:
 async def create_type(request: Request) -> Response:
     caller = authorized(request, "mogan:instance_type:create")
     body = await model_body(request, schemas.TypeCreate)
-    record = await call(request.app.state.services.types.create, caller, body)
+    record = await call(request, request.app.state.services.types.create, caller, body)
     base = base_url(request)
     return json_response(
         views.instance_type(record, base), 201, {"Location": f"{base}/v1/types/{record.type.uuid}"}
@@ -58,7 +58,7 @@ async def create_type(request: Request) -> Response:
 
 @router.get("/types/{type_uuid}", summary="Show an instance type")
 async def show_type(request: Request, type_uuid: str) -> Response:
-    record = await call(request.app.state.services.types.get, context(request), type_uuid)
+    record = await call(request, request.app.state.services.types.get, context(request), type_uuid)
     return json_response(views.instance_type(record, base_url(request)))
 
 
@@ -70,20 +70,20 @@ async def show_type(request: Request, type_uuid: str) -> Response:
 async def update_type(request: Request, type_uuid: str) -> Response:
     caller = authorized(request, "mogan:instance_type:update")
     body = await model_body(request, schemas.TypeUpdate)
-    record = await call(request.app.state.services.types.update, caller, type_uuid, body)
+    record = await call(request, request.app.state.services.types.update, caller, type_uuid, body)
     return json_response(views.instance_type(record, base_url(request)))
 
 
 @router.delete("/types/{type_uuid}", status_code=204, summary="Delete an instance type")
 async def delete_type(request: Request, type_uuid: str) -> Response:
-    await call(request.app.state.services.types.delete, context(request), type_uuid)
+    await call(request, request.app.state.services.types.delete, context(request), type_uuid)
     return Response(status_code=204)
 
 
 @router.get("/types/{type_uuid}/extraspecs", summary="List a type's extra specs")
 async def list_extra_specs(request: Request, type_uuid: str) -> Response:
     specs = await call(
-        request.app.state.services.types.get_extra_specs, context(request), type_uuid
+        request, request.app.state.services.types.get_extra_specs, context(request), type_uuid
     )
     return json_response({"extra_specs": specs})
 
@@ -103,7 +103,9 @@ async def set_extra_specs(request: Request, type_uuid: str) -> Response:
         specs = _EXTRA_SPECS.validate_python(raw)
     except ValidationError as exc:
         raise InvalidInput(describe(exc)) from None
-    result = await call(request.app.state.services.types.set_extra_specs, caller, type_uuid, specs)
+    result = await call(
+        request, request.app.state.services.types.set_extra_specs, caller, type_uuid, specs
+    )
     return json_response({"extra_specs": result}, 201)
 
 
@@ -111,13 +113,21 @@ async def set_extra_specs(request: Request, type_uuid: str) -> Response:
     "/types/{type_uuid}/extraspecs/{key}", status_code=204, summary="Delete an extra spec"
 )
 async def delete_extra_spec(request: Request, type_uuid: str, key: str) -> Response:
-    await call(request.app.state.services.types.delete_extra_spec, context(request), type_uuid, key)
+    await call(
+        request,
+        request.app.state.services.types.delete_extra_spec,
+        context(request),
+        type_uuid,
+        key,
+    )
     return Response(status_code=204)
 
 
 @router.get("/types/{type_uuid}/access", summary="List projects that may use a private type")
 async def list_type_access(request: Request, type_uuid: str) -> Response:
-    projects = await call(request.app.state.services.types.list_access, context(request), type_uuid)
+    projects = await call(
+        request, request.app.state.services.types.list_access, context(request), type_uuid
+    )
     return json_response(
         {"type_access": [{"type_uuid": type_uuid, "tenant_id": p} for p in projects]}
     )
@@ -132,7 +142,9 @@ async def list_type_access(request: Request, type_uuid: str) -> Response:
 async def add_type_access(request: Request, type_uuid: str) -> Response:
     caller = authorized(request, "mogan:instance_type:access")
     body = await model_body(request, schemas.TypeAccess)
-    await call(request.app.state.services.types.add_access, caller, type_uuid, body.tenant_id)
+    await call(
+        request, request.app.state.services.types.add_access, caller, type_uuid, body.tenant_id
+    )
     return json_response({"type_uuid": type_uuid, "tenant_id": body.tenant_id}, 201)
 
 
@@ -141,6 +153,10 @@ async def add_type_access(request: Request, type_uuid: str) -> Response:
 )
 async def remove_type_access(request: Request, type_uuid: str, tenant_id: str) -> Response:
     await call(
-        request.app.state.services.types.remove_access, context(request), type_uuid, tenant_id
+        request,
+        request.app.state.services.types.remove_access,
+        context(request),
+        type_uuid,
+        tenant_id,
     )
     return Response(status_code=204)

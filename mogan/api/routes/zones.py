@@ -13,5 +13,5 @@ router = APIRouter(tags=["availability zones"])
 
 @router.get("/availability_zones", summary="List availability zones")
 async def list_zones(request: Request) -> Response:
-    zones = await call(request.app.state.services.zones.list, context(request))
+    zones = await call(request, request.app.state.services.zones.list, context(request))
     return json_response({"availability_zones": zones})

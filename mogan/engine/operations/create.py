@@ -22,11 +22,11 @@ from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.operations import CreateState, OperationKind, OperationStatus, Step
 from mogan.core.placement import NetworkRequest, TypeRequirements
+from mogan.core.states import MaintenanceKind
 from mogan.db import instances
 from mogan.db.models import Image, Instance, Subnet, table_of
 from mogan.drivers.base import DeployRequest
 from mogan.engine import ports, scheduler
-from mogan.engine.inventory import CLEANUP_PENDING
 from mogan.engine.operations.base import (
     Handler,
     NodeFacts,
@@ -278,7 +278,12 @@ class CreateInstance(Handler[CreateState]):
                 # The node may still hold the failed deploy: keep it away from tenants.
                 extra.update(
                     maintenance=True,
-                    maintenance_reason=(f"{CLEANUP_PENDING} {work.instance_uuid} failed: {dirty}"),
+                    maintenance_kind=MaintenanceKind.FAILED_CLEANUP.value,
+                    leftover_instance_uuid=work.instance_uuid,
+                    maintenance_reason=(
+                        f"Clean-up after a failed deploy of instance {work.instance_uuid} "
+                        f"failed: {dirty}"
+                    ),
                 )
             scheduler.release(connection, node.uuid, work.instance_uuid, **extra)
             if dirty is None:

@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError
 from mogan.core.operations import DeleteState, OperationKind, OperationStatus, Step
+from mogan.core.states import MaintenanceKind
 from mogan.db import instances
 from mogan.db.models import Instance
 from mogan.engine import ports, scheduler
@@ -70,6 +71,7 @@ class DeleteInstance(Handler[DeleteState]):
                     node_uuid,
                     work.instance_uuid,
                     maintenance=True,
+                    maintenance_kind=MaintenanceKind.CLEAN_FAILED.value,
                     maintenance_reason=cleaning_failed,
                     last_error=cleaning_failed,
                 )

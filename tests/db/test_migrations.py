@@ -1,0 +1,56 @@
+"""Data migrations carry what earlier releases stored into the new shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from mogan.db import migrate
+from mogan.db.database import Database
+from tests.databases import fresh_database
+
+_LEFTOVER = "0b5f8a4e-2d7c-4f3a-9e1b-6c8d7e9f0a12"
+
+
+def test_maintenance_reasons_become_kinds(backend: str, tmp_path: Path):
+    with fresh_database(backend, str(tmp_path)) as url:
+        db = Database(url)
+        try:
+            migrate.upgrade(db, "0007")
+            nodes = [
+                ("owned", True, "Ironic: fan failure"),
+                (
+                    "leftover",
+                    True,
+                    f"Clean-up after a failed deploy of instance {_LEFTOVER} failed: BMC gone",
+                ),
+                ("operator", True, "DIMM replacement"),
+                ("free", False, None),
+            ]
+            with db.transactional.begin() as connection:
+                for name, maintenance, reason in nodes:
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO nodes (uuid, name, driver, driver_info, properties, "
+                            "maintenance, maintenance_reason, nic_count, created_at) "
+                            "VALUES (:u, :n, 'fake', '{}', '{}', :m, :r, 0, CURRENT_TIMESTAMP)"
+                        ),
+                        {"u": f"{name:0>36}"[-36:], "n": name, "m": maintenance, "r": reason},
+                    )
+            migrate.upgrade(db)
+            with db.engine.connect() as connection:
+                found = {
+                    row.name: (row.maintenance_kind, row.leftover_instance_uuid)
+                    for row in connection.execute(
+                        sa.text("SELECT name, maintenance_kind, leftover_instance_uuid FROM nodes")
+                    )
+                }
+        finally:
+            db.dispose()
+    assert found == {
+        "owned": ("owner", None),
+        "leftover": ("failed_cleanup", _LEFTOVER),
+        "operator": ("operator", None),
+        "free": (None, None),
+    }
