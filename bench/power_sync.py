@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 
 from mogan import conf as mogan_conf
+from mogan.core.pagination import PageRequest
 from mogan.db import migrate
 from mogan.engine.power_sync import sync_power_states
 from mogan.root import build
 from mogan.services import schemas
 from mogan.services.demo import ADMIN
-from mogan.services.pagination import PageRequest
 from tests.peers.redfish import FaultProxy, FileServer, RedfishEmulator
 
 

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.core.errors import InvalidInput
+from mogan.core.pagination import PageRequest
 from mogan.services.context import RequestContext
-from mogan.services.pagination import PageRequest
 from mogan.services.schemas import parse
 
 T = TypeVar("T")

@@ -14,6 +14,8 @@ ERROR: Final = "error"
 DELETING: Final = "deleting"
 
 STATUSES: Final = (BUILDING, ACTIVE, ERROR, DELETING)
+#: The status every instance starts in.
+INITIAL: Final = BUILDING
 
 #: status -> statuses it may move to. ``deleting`` ends with the row's removal.
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {

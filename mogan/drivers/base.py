@@ -128,13 +128,19 @@ class InventoryNode:
     availability_zone: str | None
     maintenance: bool
     maintenance_reason: str | None
-    #: The owner's provision state; only ``available`` nodes may be scheduled.
+    #: The owner's provision state, in its own words (shown; only ``available`` nodes may be
+    #: scheduled). What it means is in ``deployed`` and ``holds_deployment``, which the driver
+    #: that knows the owner's states sets.
     provision_state: str
     power_state: str | None
     #: The instance the owner says the node serves.
     instance_uuid: str | None
     last_error: str | None
     ports: tuple[InventoryPort, ...] = ()
+    #: A deployed image runs on it (Ironic's ``active``).
+    deployed: bool = False
+    #: A deployment is on it, finished, under way or failed: tearing it down is not done.
+    holds_deployment: bool = False
 
 
 #: The provision state of a node that may be given to a new instance.

@@ -34,7 +34,7 @@ from mogan.core.placement import resource_class_trait
 from mogan.core.states import MaintenanceKind
 from mogan.db.database import Database
 from mogan.db.models import Instance, Nic, Node, Port
-from mogan.drivers.base import ACTIVE, Driver, InventoryNode, NodeRef
+from mogan.drivers.base import AVAILABLE, Driver, InventoryNode, NodeRef
 from mogan.drivers.registry import DriverRegistry
 
 LOG = logging.getLogger(__name__)
@@ -290,10 +290,10 @@ class _Sync:
             found.instance_uuid is None
             and claimed_by is None
             and node.maintenance_kind == MaintenanceKind.FAILED_CLEANUP
-            and found.provision_state not in (ACTIVE, "deploying", "deploy failed")
+            and not found.holds_deployment
         ):
             self._repair(node, None)  # the failed deploy never reached Ironic, or is gone
-        elif found.instance_uuid is None and claimed_by is None and found.provision_state == ACTIVE:
+        elif found.instance_uuid is None and claimed_by is None and found.deployed:
             self._report(
                 node,
                 None,
@@ -333,7 +333,7 @@ class _Sync:
             )
             return
         with self._db.write() as session:
-            values: dict[str, Any] = {"provision_state": "available", "last_error": None}
+            values: dict[str, Any] = {"provision_state": AVAILABLE, "last_error": None}
             if node.maintenance_kind == MaintenanceKind.FAILED_CLEANUP:
                 values.update(
                     maintenance=False,

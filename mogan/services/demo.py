@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mogan.core.errors import Conflict
+from mogan.core.pagination import PageRequest
 from mogan.services import schemas
 from mogan.services.bundle import Services
 from mogan.services.context import RequestContext
-from mogan.services.pagination import PageRequest
 
 ADMIN = RequestContext(project_id="admin", user_id="admin", roles=("admin",), request_id="demo")
 NODES_PER_ZONE = 4

@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from mogan.core.pagination import PageRequest
 from mogan.db.database import Database
 from mogan.db.models import Image
+from mogan.db.pagination import paginate
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.lookup import get_or_404
-from mogan.services.pagination import PageRequest, paginate
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.operations import AdoptState
-from mogan.db import queue
+from mogan.db import instances, queue
 from mogan.db.database import Database
 from mogan.db.models import Image, InstanceType, Nic, Node
 from mogan.drivers.base import ACTIVE
@@ -109,8 +109,7 @@ class ManageableService:
                 availability_zone=node.availability_zone,
                 extra=request.extra,
             )
-            session.add(instance)
-            session.flush()  # the instance row before its operation's
+            instances.add(session, instance)
             queue.enqueue(
                 self._db,
                 session,

@@ -12,12 +12,13 @@ from sqlalchemy import exists, select
 
 from mogan.core.addresses import default_gateway, validate_subnet
 from mogan.core.errors import Conflict, InvalidInput
+from mogan.core.pagination import PageRequest
 from mogan.db.database import Database
 from mogan.db.models import FixedIP, Instance, Network, Port, Subnet
+from mogan.db.pagination import paginate
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.lookup import get_or_404
-from mogan.services.pagination import PageRequest, paginate
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 

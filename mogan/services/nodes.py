@@ -12,17 +12,18 @@ from sqlalchemy.exc import IntegrityError
 
 from mogan.core import secrets
 from mogan.core.errors import Conflict, DriverError, InvalidInput, NotFound
+from mogan.core.pagination import PageRequest
 from mogan.core.placement import parse_capabilities, resource_class_trait
 from mogan.core.states import MaintenanceKind
 from mogan.db.database import Database
 from mogan.db.models import Nic, Node
+from mogan.db.pagination import paginate
 from mogan.drivers.base import InterfaceCheck, NodeRef
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.inventory import InventoryResult, sync_inventory
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.lookup import get_or_404
-from mogan.services.pagination import PageRequest, paginate
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 

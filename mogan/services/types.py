@@ -8,17 +8,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, delete, exists, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mogan.core.errors import Conflict, InvalidInput, NotFound
+from mogan.core.pagination import PageRequest
 from mogan.db.database import Database, affected
 from mogan.db.models import InstanceType, InstanceTypeExtraSpec, InstanceTypeProject
+from mogan.db.pagination import paginate
+from mogan.db.types import visible_to
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.lookup import canonical_uuid
-from mogan.services.pagination import PageRequest, paginate
 from mogan.services.policy import Policy
 
 SORT_KEYS = ("name", "created_at", "uuid")
@@ -28,16 +30,6 @@ SORT_KEYS = ("name", "created_at", "uuid")
 class TypeRecord:
     type: InstanceType
     extra_specs: dict[str, str] = field(default_factory=dict)
-
-
-def visible_type_filter(project_id: str | BindParameter[str]) -> ColumnElement[bool]:
-    """Public types, and private ones shared with ``project_id`` (a value, or a parameter of
-    a prebuilt statement)."""
-    shared = exists().where(
-        InstanceTypeProject.type_uuid == InstanceType.uuid,
-        InstanceTypeProject.project_id == project_id,
-    )
-    return or_(InstanceType.is_public.is_(True), shared)
 
 
 class TypeService:
@@ -52,7 +44,7 @@ class TypeService:
         self._policy.authorize("mogan:instance_type:get", context)
         query = select(InstanceType)
         if not context.is_admin:
-            query = query.where(visible_type_filter(context.project_id))
+            query = query.where(visible_to(context.project_id))
         with self._db.read() as session:
             result = paginate(
                 session,
@@ -192,7 +184,7 @@ class TypeService:
         if key is not None:
             query = select(InstanceType).where(InstanceType.uuid == key)
             if not context.is_admin:
-                query = query.where(visible_type_filter(context.project_id))
+                query = query.where(visible_to(context.project_id))
             instance_type = session.scalars(query).first()
         if instance_type is None:
             raise NotFound(f"Instance type {type_uuid} could not be found.")

@@ -6,7 +6,7 @@ import pytest
 
 from mogan.api import views
 from mogan.core.errors import Conflict, InvalidInput, NotAuthorized, NotFound
-from mogan.services.pagination import PageRequest
+from mogan.core.pagination import PageRequest
 from tests.services.conftest import ADMIN, Cloud, member
 
 TENANT = member("tenant-a")

@@ -24,6 +24,8 @@ _NODE_FIELDS = [
     "last_error",
 ]
 _PORT_FIELDS = ["uuid", "address", "node_uuid", "extra", "physical_network"]
+#: Ironic states in which a deployment is on the node: done, under way, or failed.
+_HOLDS_DEPLOYMENT = frozenset({"active", "deploying", "wait call-back", "deploy failed"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class IronicInventory(base.ManagedInventory):
             instance_uuid=node.instance_id,
             last_error=node.last_error,
             ports=tuple(sorted(ports, key=lambda p: p.mac_address)),
+            deployed=node.provision_state == base.ACTIVE,
+            holds_deployment=node.provision_state in _HOLDS_DEPLOYMENT,
         )
 
     def adopt(self, node: base.NodeRef, instance_uuid: str) -> None:

@@ -1,4 +1,4 @@
-"""``Database.read_one``: the hottest read, straight through psycopg on PostgreSQL."""
+"""``Database``: the hottest read straight through psycopg on PostgreSQL, and outages."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from mogan.core.errors import ServiceUnavailable
 from mogan.db import migrate
 from mogan.db.database import Database
+from mogan.db.instances import _ONE as _SHOW_INSTANCE
 from mogan.db.models import Instance
-from mogan.services.instances import _SHOW_INSTANCE
 from tests.databases import PG_ADMIN_URL, fresh_database
 
 

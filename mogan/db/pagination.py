@@ -1,30 +1,15 @@
-"""Limit / marker / sort for every collection, shared by all list use cases."""
+"""Limit / marker / sort for every collection: one page of a query."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mogan.core.errors import InvalidInput
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    limit: int | None = None
-    marker: str | None = None
-    sort_key: str | None = None
-    sort_dir: str = "asc"
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    #: The marker for the next page, when more items remain.
-    next_marker: str | None
+from mogan.core.pagination import Page, PageRequest
 
 
 def paginate(

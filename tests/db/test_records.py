@@ -1,0 +1,51 @@
+"""Every record has exactly its table's columns, so no column is ever silently dropped."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from mogan.db import records
+from mogan.db.models import (
+    FixedIP,
+    Image,
+    Instance,
+    InstanceFault,
+    InstanceType,
+    Network,
+    Nic,
+    Node,
+    Port,
+    Subnet,
+    table_of,
+)
+
+PAIRS = [
+    (records.InstanceRow, Instance),
+    (records.FaultRow, InstanceFault),
+    (records.TypeRow, InstanceType),
+    (records.ImageRow, Image),
+    (records.NetworkRow, Network),
+    (records.SubnetRow, Subnet),
+    (records.NodeRow, Node),
+    (records.NicRow, Nic),
+    (records.PortRow, Port),
+    (records.FixedIpRow, FixedIP),
+]
+
+
+@pytest.mark.parametrize("record, model", PAIRS, ids=[r.__name__ for r, _ in PAIRS])
+def test_a_record_has_its_tables_columns(record, model):
+    fields = {field.name for field in dataclasses.fields(record)}
+    assert fields == {column.key for column in table_of(model).columns}
+
+
+def test_records_are_frozen_values():
+    row = records.NicRow.of(
+        type("Row", (), {"uuid": "n", "node_uuid": "x", "mac_address": "m", "port_type": None})
+    )
+    assert row == records.NicRow("n", "x", "m", None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.port_type = "10GE"  # type: ignore[misc]
+    assert row.replace(port_type="10GE").port_type == "10GE"
