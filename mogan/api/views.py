@@ -8,7 +8,7 @@ from typing import Any
 
 from mogan.core import secrets
 from mogan.core.errors import InvalidInput
-from mogan.db.models import FixedIP, Image, Nic, Port, Subnet
+from mogan.db.records import FixedIpRow, ImageRow, NicRow, SubnetRow
 from mogan.services.instances import InstanceRecord
 from mogan.services.networks import NetworkRecord, PortRecord
 from mogan.services.nodes import NodeRecord
@@ -112,7 +112,7 @@ def instance_type(record: TypeRecord, base: str) -> dict[str, Any]:
     }
 
 
-def nic(row: Nic) -> dict[str, Any]:
+def nic(row: NicRow) -> dict[str, Any]:
     return {"uuid": row.uuid, "mac_address": row.mac_address, "port_type": row.port_type}
 
 
@@ -139,7 +139,7 @@ def node(record: NodeRecord, base: str) -> dict[str, Any]:
     }
 
 
-def image(row: Image, base: str) -> dict[str, Any]:
+def image(row: ImageRow, base: str) -> dict[str, Any]:
     return {
         "uuid": row.uuid,
         "name": row.name,
@@ -152,7 +152,7 @@ def image(row: Image, base: str) -> dict[str, Any]:
     }
 
 
-def subnet(row: Subnet) -> dict[str, Any]:
+def subnet(row: SubnetRow) -> dict[str, Any]:
     return {
         "uuid": row.uuid,
         "cidr": row.cidr,
@@ -174,12 +174,12 @@ def network(record: NetworkRecord, base: str) -> dict[str, Any]:
     }
 
 
-def fixed_ip(row: FixedIP) -> dict[str, str]:
+def fixed_ip(row: FixedIpRow) -> dict[str, str]:
     return {"ip_address": row.ip_address, "subnet_id": row.subnet_uuid}
 
 
 def port(record: PortRecord) -> dict[str, Any]:
-    row: Port = record.port
+    row = record.port
     return {
         "uuid": row.uuid,
         "network_uuid": row.network_uuid,

@@ -343,7 +343,8 @@ def load(
     overrides = overrides or {}
     enabled: Any = overrides.get("enabled_drivers", conf.enabled_drivers)
     names = enabled.split(",") if isinstance(enabled, str) else list(enabled)
-    if "ironic" in names:  # keystoneauth's options (and module) only where they are used
+    # keystoneauth's options (and module) only where they are used: the ironic driver.
+    if "ironic" in names or any(key.startswith("ironic.") for key in overrides):
         _register_ironic_keystoneauth(conf)
     for dotted, value in overrides.items():
         group, _, name = dotted.rpartition(".")

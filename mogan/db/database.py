@@ -24,7 +24,7 @@ import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, Row, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mogan.core.errors import ServiceUnavailable
@@ -43,6 +43,12 @@ _NOTIFY = text(f"NOTIFY {OPERATIONS_CHANNEL}")
 
 #: A pooled connection idle for longer than this is pinged before use (see ``_ping_when_idle``).
 IDLE_PING_AFTER = 1.0
+
+
+class Duplicate(Exception):
+    """A write broke a uniqueness or reference rule of the schema (a name or MAC already
+    taken, an address allocated meanwhile, a row referred to that is gone): the data layer's
+    word for SQLAlchemy's ``IntegrityError``, so callers never need to know the library."""
 
 
 class Database:
@@ -229,9 +235,12 @@ def _ping_when_idle(engine: Engine) -> None:
 
 @contextlib.contextmanager
 def _translate_outage() -> Iterator[None]:
-    """Turn "the database is unreachable" into ``ServiceUnavailable``; let the rest through."""
+    """Turn "the database is unreachable" into ``ServiceUnavailable`` and a broken schema
+    rule into ``Duplicate``; let the rest through."""
     try:
         yield
+    except IntegrityError as exc:
+        raise Duplicate(str(exc.orig)) from exc
     except OperationalError as exc:
         if _is_disconnect(exc):
             raise _outage(exc.orig) from exc

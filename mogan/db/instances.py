@@ -112,17 +112,16 @@ def page(
         if name not in FILTERS:
             raise InvalidInput(f"Unknown filter '{name}'.")
         query = query.where(_INSTANCES.c[name] == value)
-    with db.read() as session:
+    with db.read_rows() as connection:
         result = paginate(
-            session,
+            connection,
             query,
-            Instance,
+            _INSTANCES.c,
             request,
             sort_keys=SORT_KEYS,
             default_sort="created_at",
             max_limit=max_limit,
             marker_visible=visible,
-            plain_rows=True,
         )
     return Page([InstanceRow.of(row) for row in result.items], result.next_marker)
 

@@ -6,34 +6,29 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mogan.core.errors import InvalidInput
 from mogan.core.pagination import Page, PageRequest
+from mogan.db.database import Executor
 
 
 def paginate(
-    session: Session,
+    executor: Executor,
     query: Select[Any],
-    model: Any,
+    columns: Any,
     request: PageRequest,
     *,
     sort_keys: Sequence[str],
     default_sort: str,
     max_limit: int,
     marker_visible: Select[Any] | None = None,
-    plain_rows: bool = False,
-) -> Page:
-    """Run ``query`` (selecting ``model``, or with ``plain_rows`` its columns) for one page.
+) -> Page[Any]:
+    """Run ``query`` (selecting a table's columns, named in ``columns``) for one page of rows.
 
     Sorting is by ``sort_key`` then ``uuid`` so the order is total and a marker is exact.
-    ``sort_keys`` are the non-null columns a caller may sort by.
+    ``sort_keys`` are the non-null columns a caller may sort by. A marker must be a row of
+    ``marker_visible`` (default: of ``query``).
     """
-
-    def run(statement: Select[Any]) -> list[Any]:
-        result = session.execute(statement)
-        return list(result) if plain_rows else list(result.scalars())
-
     sort_key = request.sort_key or default_sort
     if sort_key not in sort_keys:
         raise InvalidInput(f"Invalid sort_key '{sort_key}'; choose from {', '.join(sort_keys)}.")
@@ -43,13 +38,12 @@ def paginate(
     if limit < 1:
         raise InvalidInput("limit must be a positive integer.")
     limit = min(limit, max_limit)
-    column: InstrumentedAttribute[Any] = getattr(model, sort_key)
-    tiebreak: InstrumentedAttribute[Any] = model.uuid
+    column = getattr(columns, sort_key)
+    tiebreak = columns.uuid
     descending = request.sort_dir == "desc"
     if request.marker is not None:
         source = marker_visible if marker_visible is not None else query
-        found = run(source.where(model.uuid == request.marker))
-        marker = found[0] if found else None
+        marker = executor.execute(source.where(tiebreak == request.marker)).first()
         if marker is None:
             raise InvalidInput(f"Marker {request.marker} was not found.")
         value = getattr(marker, sort_key)
@@ -58,7 +52,7 @@ def paginate(
         else:
             query = query.where(or_(column > value, and_(column == value, tiebreak > marker.uuid)))
     order = (column.desc(), tiebreak.desc()) if descending else (column.asc(), tiebreak.asc())
-    rows = run(query.order_by(*order).limit(limit + 1))
+    rows = list(executor.execute(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_marker=rows[-1].uuid if more and rows else None)

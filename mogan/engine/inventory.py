@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.placement import resource_class_trait
 from mogan.core.states import MaintenanceKind
-from mogan.db.database import Database
+from mogan.db.database import Database, Duplicate
 from mogan.db.models import Instance, Nic, Node, Port
 from mogan.drivers.base import AVAILABLE, Driver, InventoryNode, NodeRef
 from mogan.drivers.registry import DriverRegistry
@@ -118,8 +117,8 @@ class _Sync:
             try:
                 self._mirror(node)
                 self._reconcile(node)
-            except IntegrityError as exc:
-                reason = f"conflicts with a node Mogan already has ({exc.orig})"
+            except Duplicate as exc:
+                reason = f"conflicts with a node Mogan already has ({exc})"
                 self.result.skipped[node.uuid] = reason
                 LOG.warning("Inventory sync: Ironic node %s skipped: %s", node.uuid, reason)
         with self._db.read() as session:

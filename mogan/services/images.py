@@ -5,19 +5,17 @@ from __future__ import annotations
 import uuid as uuid_module
 from typing import Any
 
-from sqlalchemy import select
-
 from mogan.core.pagination import PageRequest
 from mogan.db.database import Database
-from mogan.db.models import Image
-from mogan.db.pagination import paginate
+from mogan.db.images import IMAGES, SORT_KEYS
+from mogan.db.models import utcnow
+from mogan.db.records import ImageRow
 from mogan.services import schemas
 from mogan.services.context import RequestContext
-from mogan.services.lookup import get_or_404
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 
-SORT_KEYS = ("name", "created_at", "uuid")
+_WRITABLE_PATHS = ("/name", "/url", "/checksum", "/disk_format")
 
 
 class ImageService:
@@ -26,47 +24,47 @@ class ImageService:
         self._policy = policy
         self._max_limit = max_limit
 
-    def list(self, context: RequestContext, page: PageRequest) -> tuple[list[Image], str | None]:
+    def list(self, context: RequestContext, page: PageRequest) -> tuple[list[ImageRow], str | None]:
         self._policy.authorize("mogan:image:get", context)
-        with self._db.read() as session:
-            result = paginate(
-                session,
-                select(Image),
-                Image,
-                page,
-                sort_keys=SORT_KEYS,
-                default_sort="name",
-                max_limit=self._max_limit,
-            )
-        return result.items, result.next_marker
+        found = IMAGES.page(
+            self._db, page, sort_keys=SORT_KEYS, default_sort="name", max_limit=self._max_limit
+        )
+        return found.items, found.next_marker
 
-    def get(self, context: RequestContext, ident: str) -> Image:
+    def get(self, context: RequestContext, ident: str) -> ImageRow:
         self._policy.authorize("mogan:image:get", context)
-        with self._db.read() as session:
-            return get_or_404(session, Image, ident, "Image")
+        return self._find(ident)
 
-    def create(self, context: RequestContext, request: schemas.ImageCreate) -> Image:
+    def create(self, context: RequestContext, request: schemas.ImageCreate) -> ImageRow:
         self._policy.authorize("mogan:image:write", context)
-        image = Image(uuid=str(uuid_module.uuid4()), **request.model_dump())
-        with self._db.write() as session:
-            session.add(image)
+        image = ImageRow(
+            uuid=str(uuid_module.uuid4()),
+            created_at=utcnow(),
+            updated_at=None,
+            **request.model_dump(),
+        )
+        with self._db.transaction() as tx:
+            IMAGES.add(tx, image)
         return image
 
-    def update(self, context: RequestContext, ident: str, patch: Any) -> Image:
+    def update(self, context: RequestContext, ident: str, patch: Any) -> ImageRow:
         self._policy.authorize("mogan:image:write", context)
-        with self._db.write() as session:
-            image = get_or_404(session, Image, ident, "Image")
-            document = {k: getattr(image, k) for k in ("name", "url", "checksum", "disk_format")}
+        with self._db.transaction() as tx:
+            image = self._find(ident, tx)
+            document = {path[1:]: getattr(image, path[1:]) for path in _WRITABLE_PATHS}
             patched = schemas.parse(
                 schemas.ImageUpdate,
-                apply_patch(document, patch, ("/name", "/url", "/checksum", "/disk_format")),
+                apply_patch(document, patch, _WRITABLE_PATHS),
                 what="patched image",
             )
-            for key, value in patched.model_dump().items():
-                setattr(image, key, value)
-        return image
+            changes = {**patched.model_dump(), "updated_at": utcnow()}
+            IMAGES.update(tx, image.uuid, **changes)
+        return image.replace(**changes)
 
     def delete(self, context: RequestContext, ident: str) -> None:
         self._policy.authorize("mogan:image:write", context)
-        with self._db.write() as session:
-            session.delete(get_or_404(session, Image, ident, "Image"))
+        with self._db.transaction() as tx:
+            IMAGES.delete(tx, self._find(ident, tx).uuid)
+
+    def _find(self, ident: str, tx: Any = None) -> ImageRow:
+        return IMAGES.find(self._db, ident, "Image", locked_in=tx)

@@ -14,6 +14,7 @@ from typing import Any
 
 from mogan.core import states
 from mogan.core.errors import Conflict, InvalidInput, NotAuthorized, NotFound
+from mogan.core.identifiers import canonical_uuid
 from mogan.core.operations import CreateState, DeleteState, PowerState
 from mogan.core.pagination import PageRequest
 from mogan.db import instances, queue
@@ -23,7 +24,6 @@ from mogan.db.records import FaultRow, InstanceRow
 from mogan.notifications import Notifier, NullNotifier, instance_payload
 from mogan.services import schemas
 from mogan.services.context import RequestContext
-from mogan.services.lookup import canonical_uuid
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 

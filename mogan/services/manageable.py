@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from mogan.core.errors import Conflict, InvalidInput
+from mogan.core.identifiers import canonical_uuid
 from mogan.core.operations import AdoptState
 from mogan.db import instances, queue
 from mogan.db.database import Database
@@ -18,7 +19,6 @@ from mogan.drivers.registry import DriverRegistry
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.instances import InstanceRecord, building_instance
-from mogan.services.lookup import canonical_uuid
 from mogan.services.policy import Policy
 
 

@@ -3,38 +3,35 @@
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 import ipaddress
 import uuid as uuid_module
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, select
-
 from mogan.core.addresses import default_gateway, validate_subnet
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.pagination import PageRequest
+from mogan.db import networks
 from mogan.db.database import Database
-from mogan.db.models import FixedIP, Instance, Network, Port, Subnet
-from mogan.db.pagination import paginate
+from mogan.db.models import utcnow
+from mogan.db.records import FixedIpRow, NetworkRow, PortRow, SubnetRow
 from mogan.services import schemas
 from mogan.services.context import RequestContext
-from mogan.services.lookup import get_or_404
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 
-SORT_KEYS = ("name", "created_at", "uuid")
 
-
-@dataclass
+@dataclass(frozen=True)
 class NetworkRecord:
-    network: Network
-    subnets: list[Subnet] = field(default_factory=list)
+    network: NetworkRow
+    subnets: list[SubnetRow] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PortRecord:
-    port: Port
-    fixed_ips: list[FixedIP] = field(default_factory=list)
+    port: PortRow
+    fixed_ips: list[FixedIpRow] = field(default_factory=list)
 
 
 class NetworkService:
@@ -47,31 +44,26 @@ class NetworkService:
         self, context: RequestContext, page: PageRequest
     ) -> tuple[builtins.list[NetworkRecord], str | None]:
         self._policy.authorize("mogan:network:get", context)
-        with self._db.read() as session:
-            result = paginate(
-                session,
-                select(Network),
-                Network,
-                page,
-                sort_keys=SORT_KEYS,
-                default_sort="name",
-                max_limit=self._max_limit,
-            )
-            subnets = self._subnets(session, [n.uuid for n in result.items])
-        return (
-            [NetworkRecord(n, subnets.get(n.uuid, [])) for n in result.items],
-            result.next_marker,
+        found = networks.NETWORKS.page(
+            self._db,
+            page,
+            sort_keys=networks.SORT_KEYS,
+            default_sort="name",
+            max_limit=self._max_limit,
         )
+        subnets = networks.subnets_of(self._db, [n.uuid for n in found.items])
+        return [NetworkRecord(n, subnets[n.uuid]) for n in found.items], found.next_marker
 
     def get(self, context: RequestContext, ident: str) -> NetworkRecord:
         self._policy.authorize("mogan:network:get", context)
-        with self._db.read() as session:
-            network = get_or_404(session, Network, ident, "Network")
-            return NetworkRecord(network, self._subnets(session, [network.uuid])[network.uuid])
+        return self._record(networks.NETWORKS.find(self._db, ident, "Network"))
 
     def create(self, context: RequestContext, request: schemas.NetworkCreate) -> NetworkRecord:
         self._policy.authorize("mogan:network:write", context)
-        network = Network(uuid=str(uuid_module.uuid4()), name=request.name)
+        now = utcnow()
+        network = NetworkRow(
+            uuid=str(uuid_module.uuid4()), created_at=now, updated_at=None, name=request.name
+        )
         subnets = []
         for index, subnet in enumerate(request.subnets):
             gateway = subnet.gateway_ip
@@ -83,72 +75,54 @@ class NetworkService:
                 )
             except ValueError as exc:
                 raise InvalidInput(f"Invalid value for field 'subnets.{index}': {exc}.") from None
+            cidr = ipaddress.ip_network(subnet.cidr)
             subnets.append(
-                Subnet(
+                SubnetRow(
                     uuid=str(uuid_module.uuid4()),
                     network_uuid=network.uuid,
-                    cidr=str(ipaddress.ip_network(subnet.cidr)),
-                    ip_version=ipaddress.ip_network(subnet.cidr).version,
+                    cidr=str(cidr),
+                    ip_version=cidr.version,
                     gateway_ip=gateway,
                     allocation_pools=[{"start": str(p.start), "end": str(p.end)} for p in pools],
+                    allocations=0,
+                    # Subnets are listed by creation: a microsecond apart keeps their order.
+                    created_at=now + dt.timedelta(microseconds=index),
                 )
             )
-        with self._db.write() as session:
-            session.add(network)
-            session.flush()
-            session.add_all(subnets)
+        with self._db.transaction() as tx:
+            networks.add(tx, network, subnets)
         return NetworkRecord(network, subnets)
 
     def update(self, context: RequestContext, ident: str, patch: Any) -> NetworkRecord:
         self._policy.authorize("mogan:network:write", context)
-        with self._db.write() as session:
-            network = get_or_404(session, Network, ident, "Network")
+        with self._db.transaction() as tx:
+            network = networks.NETWORKS.find(self._db, ident, "Network", locked_in=tx)
             patched = schemas.parse(
                 schemas.NetworkUpdate,
                 apply_patch({"name": network.name}, patch, ("/name",)),
                 what="patched network",
             )
-            network.name = patched.name
-            return NetworkRecord(network, self._subnets(session, [network.uuid])[network.uuid])
+            changes = {"name": patched.name, "updated_at": utcnow()}
+            networks.NETWORKS.update(tx, network.uuid, **changes)
+        return self._record(network.replace(**changes))
 
     def delete(self, context: RequestContext, ident: str) -> None:
         self._policy.authorize("mogan:network:write", context)
-        with self._db.write() as session:
-            network = get_or_404(session, Network, ident, "Network")
-            if session.scalar(select(exists().where(Port.network_uuid == network.uuid))):
+        with self._db.transaction() as tx:
+            network = networks.NETWORKS.find(self._db, ident, "Network", locked_in=tx)
+            if networks.has_ports(tx, network.uuid):
                 raise Conflict(f"Network {ident} has ports in use by instances.")
-            session.delete(network)
+            networks.NETWORKS.delete(tx, network.uuid)
 
     def list_ports(self, context: RequestContext, ident: str) -> builtins.list[PortRecord]:
         self._policy.authorize("mogan:network:get", context)
-        with self._db.read() as session:
-            network = get_or_404(session, Network, ident, "Network")
-            query = select(Port).where(Port.network_uuid == network.uuid)
-            if not self._policy.check("mogan:network:get_all_ports", context):
-                # A tenant sees only its own instances' ports: another's MACs and addresses
-                # are theirs.
-                query = query.join(Instance, Instance.uuid == Port.instance_uuid).where(
-                    Instance.project_id == context.project_id
-                )
-            ports = list(session.scalars(query.order_by(Port.created_at, Port.uuid)))
-            ips: dict[str, builtins.list[FixedIP]] = {p.uuid: [] for p in ports}
-            if ports:
-                for ip in session.scalars(
-                    select(FixedIP).where(FixedIP.port_uuid.in_(list(ips))).order_by(FixedIP.id)
-                ):
-                    ips[ip.port_uuid].append(ip)
-        return [PortRecord(p, ips[p.uuid]) for p in ports]
+        network = networks.NETWORKS.find(self._db, ident, "Network")
+        # A tenant sees only its own instances' ports: another's MACs and addresses are theirs.
+        every_project = self._policy.check("mogan:network:get_all_ports", context)
+        found = networks.ports_on(
+            self._db, network.uuid, project_id=None if every_project else context.project_id
+        )
+        return [PortRecord(port, addresses) for port, addresses in found]
 
-    @staticmethod
-    def _subnets(
-        session: Any, network_uuids: builtins.list[str]
-    ) -> dict[str, builtins.list[Subnet]]:
-        result: dict[str, builtins.list[Subnet]] = {u: [] for u in network_uuids}
-        if network_uuids:
-            for subnet in session.scalars(
-                select(Subnet)
-                .where(Subnet.network_uuid.in_(network_uuids))
-                .order_by(Subnet.created_at, Subnet.uuid)
-            ):
-                result[subnet.network_uuid].append(subnet)
-        return result
+    def _record(self, network: NetworkRow) -> NetworkRecord:
+        return NetworkRecord(network, networks.subnets_of(self._db, [network.uuid])[network.uuid])

@@ -7,27 +7,23 @@ import uuid as uuid_module
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from mogan.core import secrets
-from mogan.core.errors import Conflict, DriverError, InvalidInput, NotFound
+from mogan.core.errors import Conflict, DriverError, InvalidInput
 from mogan.core.pagination import PageRequest
 from mogan.core.placement import parse_capabilities, resource_class_trait
 from mogan.core.states import MaintenanceKind
-from mogan.db.database import Database
-from mogan.db.models import Nic, Node
-from mogan.db.pagination import paginate
+from mogan.db import nodes
+from mogan.db.database import Database, Duplicate
+from mogan.db.models import utcnow
+from mogan.db.records import NicRow, NodeRow
 from mogan.drivers.base import InterfaceCheck, NodeRef
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.inventory import InventoryResult, sync_inventory
 from mogan.services import schemas
 from mogan.services.context import RequestContext
-from mogan.services.lookup import get_or_404
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 
-SORT_KEYS = ("name", "created_at", "uuid")
 WRITABLE_PATHS = (
     "/name",
     "/driver_info",
@@ -39,19 +35,10 @@ WRITABLE_PATHS = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class NodeRecord:
-    node: Node
-    nics: list[Nic] = field(default_factory=list)
-
-
-def _bool_filter(name: str, value: str) -> bool:
-    lowered = value.lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise InvalidInput(f"Invalid value for filter '{name}': {value!r} is not a boolean.")
+    node: NodeRow
+    nics: list[NicRow] = field(default_factory=list)
 
 
 class NodeService:
@@ -67,37 +54,13 @@ class NodeService:
         self, context: RequestContext, page: PageRequest, filters: dict[str, str]
     ) -> tuple[builtins.list[NodeRecord], str | None]:
         self._policy.authorize("mogan:node:get", context)
-        query = select(Node)
-        for name, value in filters.items():
-            if name == "maintenance":
-                query = query.where(Node.maintenance.is_(_bool_filter(name, value)))
-            elif name == "associated":
-                associated = _bool_filter(name, value)
-                query = query.where(
-                    Node.instance_uuid.is_not(None) if associated else Node.instance_uuid.is_(None)
-                )
-            elif name in ("resource_class", "availability_zone", "driver"):
-                query = query.where(getattr(Node, name) == value)
-            else:
-                raise InvalidInput(f"Unknown filter '{name}'.")
-        with self._db.read() as session:
-            result = paginate(
-                session,
-                query,
-                Node,
-                page,
-                sort_keys=SORT_KEYS,
-                default_sort="name",
-                max_limit=self._max_limit,
-            )
-            nics = self._nics(session, [n.uuid for n in result.items])
-        return [NodeRecord(n, nics[n.uuid]) for n in result.items], result.next_marker
+        found = nodes.page(self._db, page, filters, max_limit=self._max_limit)
+        nics = nodes.nics_of(self._db, [n.uuid for n in found.items])
+        return [NodeRecord(n, nics[n.uuid]) for n in found.items], found.next_marker
 
     def get(self, context: RequestContext, ident: str) -> NodeRecord:
         self._policy.authorize("mogan:node:get", context)
-        with self._db.read() as session:
-            node = self._find(session, ident)
-            return NodeRecord(node, self._nics(session, [node.uuid])[node.uuid])
+        return self._record(nodes.find(self._db, ident))
 
     def create(self, context: RequestContext, request: schemas.NodeCreate) -> NodeRecord:
         self._policy.authorize("mogan:node:write", context)
@@ -113,17 +76,25 @@ class NodeService:
                 f"Invalid value for field 'driver_info': driver "
                 f"{request.driver!r} needs {', '.join(missing)}."
             )
-        properties = self._properties(request.properties)
-        node = Node(
+        node = NodeRow(
             uuid=str(uuid_module.uuid4()),
+            created_at=utcnow(),
+            updated_at=None,
             name=request.name,
             driver=request.driver,
             driver_info=dict(request.driver_info),
-            properties=properties,
+            properties=self._properties(request.properties),
             resource_class=request.resource_class,
             resource_class_trait=resource_class_trait(request.resource_class),
             availability_zone=request.availability_zone,
             maintenance=False,
+            maintenance_reason=None,
+            maintenance_kind=None,
+            leftover_instance_uuid=None,
+            instance_uuid=None,
+            power_state=None,
+            last_error=None,
+            provision_state=None,
             nic_count=len(request.nics),
         )
         try:
@@ -136,7 +107,7 @@ class NodeService:
         if len(set(macs)) != len(macs):
             raise InvalidInput("Invalid value for field 'nics': a MAC address appears twice.")
         nics = [
-            Nic(
+            NicRow(
                 uuid=str(uuid_module.uuid4()),
                 node_uuid=node.uuid,
                 mac_address=nic.mac_address,
@@ -145,11 +116,9 @@ class NodeService:
             for nic in request.nics
         ]
         try:
-            with self._db.write() as session:
-                session.add(node)
-                session.flush()
-                session.add_all(nics)
-        except IntegrityError:
+            with self._db.transaction() as tx:
+                nodes.add(tx, node, nics)
+        except Duplicate:
             raise Conflict(
                 f"A node named {request.name!r}, or a NIC with one of the MAC "
                 f"addresses {', '.join(macs)}, is already enrolled."
@@ -159,8 +128,8 @@ class NodeService:
     def update(self, context: RequestContext, ident: str, patch: Any) -> NodeRecord:
         self._policy.authorize("mogan:node:write", context)
         try:
-            with self._db.write() as session:
-                node = self._find(session, ident, for_update=True)
+            with self._db.transaction() as tx:
+                node = nodes.find(self._db, ident, locked_in=tx)
                 document = {
                     "name": node.name,
                     "driver_info": secrets.mask(node.driver_info),
@@ -175,46 +144,47 @@ class NodeService:
                     apply_patch(document, patch, WRITABLE_PATHS),
                     what="patched node",
                 )
-                node.name = patched.name
-                node.driver_info = secrets.keep_unchanged_secrets(
-                    patched.driver_info, node.driver_info
-                )
-                node.properties = self._properties(patched.properties)
-                node.resource_class = patched.resource_class
-                node.resource_class_trait = resource_class_trait(patched.resource_class)
-                node.availability_zone = patched.availability_zone
                 reason = patched.maintenance_reason if patched.maintenance else None
+                changes: dict[str, Any] = {
+                    "name": patched.name,
+                    "driver_info": secrets.keep_unchanged_secrets(
+                        patched.driver_info, node.driver_info
+                    ),
+                    "properties": self._properties(patched.properties),
+                    "resource_class": patched.resource_class,
+                    "resource_class_trait": resource_class_trait(patched.resource_class),
+                    "availability_zone": patched.availability_zone,
+                    "maintenance": patched.maintenance,
+                    "maintenance_reason": reason,
+                    "updated_at": utcnow(),
+                }
                 if (patched.maintenance, reason) != (node.maintenance, node.maintenance_reason):
                     # The operator decided: their maintenance, or none (whatever set it).
-                    node.maintenance_kind = (
+                    changes["maintenance_kind"] = (
                         MaintenanceKind.OPERATOR.value if patched.maintenance else None
                     )
-                    node.leftover_instance_uuid = None
-                node.maintenance = patched.maintenance
-                node.maintenance_reason = reason
-                session.flush()
-                nics = self._nics(session, [node.uuid])[node.uuid]
-        except IntegrityError:
+                    changes["leftover_instance_uuid"] = None
+                nodes.NODES.update(tx, node.uuid, **changes)
+        except Duplicate:
             raise Conflict(f"Another node is already named {patched.name!r}.") from None
-        return NodeRecord(node, nics)
+        return self._record(node.replace(**changes))
 
     def validate(self, context: RequestContext, ident: str) -> dict[str, InterfaceCheck]:
         """Check each capability of the node against its hardware, as Ironic's validate does."""
         self._policy.authorize("mogan:node:get", context)
-        with self._db.read() as session:
-            node = self._find(session, ident)
+        node = nodes.find(self._db, ident)
         driver = self._drivers.get(node.driver)
         return driver.validate_interfaces(NodeRef(node.uuid, node.name, dict(node.driver_info)))
 
     def delete(self, context: RequestContext, ident: str) -> None:
         self._policy.authorize("mogan:node:write", context)
-        with self._db.write() as session:
-            node = self._find(session, ident, for_update=True)
+        with self._db.transaction() as tx:
+            node = nodes.find(self._db, ident, locked_in=tx)
             if node.instance_uuid is not None:
                 raise Conflict(
                     f"Node {ident} serves instance {node.instance_uuid}; delete the instance first."
                 )
-            session.delete(node)
+            nodes.NODES.delete(tx, node.uuid)
 
     def sync(self, context: RequestContext) -> InventoryResult:
         """Sync the nodes of every driver with an inventory of its own, now, all of them."""
@@ -226,19 +196,8 @@ class NodeService:
             )
         return sync_inventory(self._db, self._drivers)
 
-    def _find(self, session: Any, ident: str, *, for_update: bool = False) -> Node:
-        """By UUID, or by name as operators refer to nodes."""
-        options = {"with_for_update": True} if for_update and not self._db.is_sqlite else {}
-        try:
-            return get_or_404(session, Node, ident, "Node", **options)
-        except NotFound:
-            query = select(Node).where(Node.name == ident)
-            if options:
-                query = query.with_for_update()
-            node = session.scalars(query).first()
-            if node is None:
-                raise
-            return node
+    def _record(self, node: NodeRow) -> NodeRecord:
+        return NodeRecord(node, nodes.nics_of(self._db, [node.uuid])[node.uuid])
 
     @staticmethod
     def _properties(properties: schemas.NodeProperties) -> dict[str, Any]:
@@ -249,14 +208,4 @@ class NodeService:
             raise InvalidInput(
                 f"Invalid value for field 'properties.capabilities': {exc}."
             ) from None
-        return result
-
-    @staticmethod
-    def _nics(session: Any, node_uuids: builtins.list[str]) -> dict[str, builtins.list[Nic]]:
-        result: dict[str, builtins.list[Nic]] = {u: [] for u in node_uuids}
-        if node_uuids:
-            for nic in session.scalars(
-                select(Nic).where(Nic.node_uuid.in_(node_uuids)).order_by(Nic.mac_address)
-            ):
-                result[nic.node_uuid].append(nic)
         return result

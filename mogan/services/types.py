@@ -8,28 +8,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
 from mogan.core.errors import Conflict, InvalidInput, NotFound
 from mogan.core.pagination import PageRequest
-from mogan.db.database import Database, affected
-from mogan.db.models import InstanceType, InstanceTypeExtraSpec, InstanceTypeProject
-from mogan.db.pagination import paginate
-from mogan.db.types import visible_to
+from mogan.db import types
+from mogan.db.database import Database, Duplicate
+from mogan.db.models import utcnow
+from mogan.db.records import TypeRow
 from mogan.services import schemas
 from mogan.services.context import RequestContext
-from mogan.services.lookup import canonical_uuid
 from mogan.services.policy import Policy
 
-SORT_KEYS = ("name", "created_at", "uuid")
 
-
-@dataclass
+@dataclass(frozen=True)
 class TypeRecord:
-    type: InstanceType
+    type: TypeRow
     extra_specs: dict[str, str] = field(default_factory=dict)
+
+
+def _visibility(context: RequestContext) -> str | None:
+    """The project whose types the caller sees; None for an administrator (every type)."""
+    return None if context.is_admin else context.project_id
 
 
 class TypeService:
@@ -42,43 +40,33 @@ class TypeService:
         self, context: RequestContext, page: PageRequest
     ) -> tuple[builtins.list[TypeRecord], str | None]:
         self._policy.authorize("mogan:instance_type:get", context)
-        query = select(InstanceType)
-        if not context.is_admin:
-            query = query.where(visible_to(context.project_id))
-        with self._db.read() as session:
-            result = paginate(
-                session,
-                query,
-                InstanceType,
-                page,
-                sort_keys=SORT_KEYS,
-                default_sort="name",
-                max_limit=self._max_limit,
-            )
-            specs = self._specs(session, [t.uuid for t in result.items])
-        return [TypeRecord(t, specs.get(t.uuid, {})) for t in result.items], result.next_marker
+        found = types.page(
+            self._db, page, visible_to_project=_visibility(context), max_limit=self._max_limit
+        )
+        specs = types.specs_of(self._db, [t.uuid for t in found.items])
+        return [TypeRecord(t, specs[t.uuid]) for t in found.items], found.next_marker
 
     def get(self, context: RequestContext, type_uuid: str) -> TypeRecord:
         self._policy.authorize("mogan:instance_type:get", context)
-        with self._db.read() as session:
-            instance_type = self._find(session, context, type_uuid)
-            return TypeRecord(
-                instance_type,
-                self._specs(session, [instance_type.uuid]).get(instance_type.uuid, {}),
-            )
+        instance_type = self._find(context, type_uuid)
+        return TypeRecord(
+            instance_type, types.specs_of(self._db, [instance_type.uuid])[instance_type.uuid]
+        )
 
     def create(self, context: RequestContext, request: schemas.TypeCreate) -> TypeRecord:
         self._policy.authorize("mogan:instance_type:create", context)
-        instance_type = InstanceType(
+        instance_type = TypeRow(
             uuid=request.uuid or str(uuid_module.uuid4()),
+            created_at=utcnow(),
+            updated_at=None,
             name=request.name,
             description=request.description,
             is_public=request.is_public,
         )
         try:
-            with self._db.write() as session:
-                session.add(instance_type)
-        except IntegrityError:
+            with self._db.transaction() as tx:
+                types.TYPES.add(tx, instance_type)
+        except Duplicate:
             raise Conflict(
                 f"An instance type named {request.name!r} or with UUID "
                 f"{instance_type.uuid} already exists."
@@ -89,23 +77,27 @@ class TypeService:
         self, context: RequestContext, type_uuid: str, request: schemas.TypeUpdate
     ) -> TypeRecord:
         self._policy.authorize("mogan:instance_type:update", context)
+        changes: dict[str, Any] = {}
+        for name in request.model_fields_set:
+            value = getattr(request, name)
+            if name in ("name", "is_public") and value is None:
+                raise InvalidInput(f"Invalid value for field '{name}': must not be null.")
+            changes[name] = value
         try:
-            with self._db.write() as session:
-                instance_type = self._find(session, context, type_uuid)
-                for name in request.model_fields_set:
-                    value = getattr(request, name)
-                    if name in ("name", "is_public") and value is None:
-                        raise InvalidInput(f"Invalid value for field '{name}': must not be null.")
-                    setattr(instance_type, name, value)
-                specs = self._specs(session, [instance_type.uuid]).get(instance_type.uuid, {})
-        except IntegrityError:
+            with self._db.transaction() as tx:
+                instance_type = self._find(context, type_uuid, tx)
+                if changes:
+                    changes["updated_at"] = utcnow()
+                    types.TYPES.update(tx, instance_type.uuid, **changes)
+                specs = types.specs_of(tx, [instance_type.uuid])[instance_type.uuid]
+        except Duplicate:
             raise Conflict(f"An instance type named {request.name!r} already exists.") from None
-        return TypeRecord(instance_type, specs)
+        return TypeRecord(instance_type.replace(**changes), specs)
 
     def delete(self, context: RequestContext, type_uuid: str) -> None:
         self._policy.authorize("mogan:instance_type:delete", context)
-        with self._db.write() as session:
-            session.delete(self._find(session, context, type_uuid))
+        with self._db.transaction() as tx:
+            types.TYPES.delete(tx, self._find(context, type_uuid, tx).uuid)
 
     # -- extra specs ---------------------------------------------------------------------------
 
@@ -116,87 +108,44 @@ class TypeService:
         self, context: RequestContext, type_uuid: str, specs: Mapping[str, str]
     ) -> dict[str, str]:
         self._policy.authorize("mogan:instance_type:update", context)
-        with self._db.write() as session:
-            instance_type = self._find(session, context, type_uuid)
-            for key, value in specs.items():
-                session.merge(
-                    InstanceTypeExtraSpec(type_uuid=instance_type.uuid, key=key, value=value)
-                )
-            session.flush()
-            return self._specs(session, [instance_type.uuid]).get(instance_type.uuid, {})
+        with self._db.transaction() as tx:
+            instance_type = self._find(context, type_uuid, tx)
+            types.set_specs(tx, instance_type.uuid, specs)
+            return types.specs_of(tx, [instance_type.uuid])[instance_type.uuid]
 
     def delete_extra_spec(self, context: RequestContext, type_uuid: str, key: str) -> None:
         self._policy.authorize("mogan:instance_type:update", context)
-        with self._db.write() as session:
-            instance_type = self._find(session, context, type_uuid)
-            removed = affected(
-                session.execute(
-                    delete(InstanceTypeExtraSpec).where(
-                        InstanceTypeExtraSpec.type_uuid == instance_type.uuid,
-                        InstanceTypeExtraSpec.key == key,
-                    )
-                )
-            )
-            if not removed:
+        with self._db.transaction() as tx:
+            instance_type = self._find(context, type_uuid, tx)
+            if not types.delete_spec(tx, instance_type.uuid, key):
                 raise NotFound(f"Instance type {type_uuid} has no extra spec {key!r}.")
 
     # -- access list ---------------------------------------------------------------------------
 
     def list_access(self, context: RequestContext, type_uuid: str) -> builtins.list[str]:
         self._policy.authorize("mogan:instance_type:access", context)
-        with self._db.read() as session:
-            instance_type = self._find(session, context, type_uuid)
-            return list(
-                session.scalars(
-                    select(InstanceTypeProject.project_id)
-                    .where(InstanceTypeProject.type_uuid == instance_type.uuid)
-                    .order_by(InstanceTypeProject.project_id)
-                )
-            )
+        return types.access_of(self._db, self._find(context, type_uuid).uuid)
 
     def add_access(self, context: RequestContext, type_uuid: str, project_id: str) -> None:
         self._policy.authorize("mogan:instance_type:access", context)
-        with self._db.write() as session:
-            instance_type = self._find(session, context, type_uuid)
+        with self._db.transaction() as tx:
+            instance_type = self._find(context, type_uuid, tx)
             if instance_type.is_public:
                 raise Conflict(
                     f"Instance type {type_uuid} is public; access lists apply to "
                     "private types only."
                 )
-            if session.get(InstanceTypeProject, (instance_type.uuid, project_id)) is not None:
+            if not types.grant(tx, instance_type.uuid, project_id):
                 raise Conflict(f"Project {project_id} already has access to {type_uuid}.")
-            session.add(InstanceTypeProject(type_uuid=instance_type.uuid, project_id=project_id))
 
     def remove_access(self, context: RequestContext, type_uuid: str, project_id: str) -> None:
         self._policy.authorize("mogan:instance_type:access", context)
-        with self._db.write() as session:
-            instance_type = self._find(session, context, type_uuid)
-            grant = session.get(InstanceTypeProject, (instance_type.uuid, project_id))
-            if grant is None:
+        with self._db.transaction() as tx:
+            instance_type = self._find(context, type_uuid, tx)
+            if not types.revoke(tx, instance_type.uuid, project_id):
                 raise NotFound(f"Project {project_id} has no access to {type_uuid}.")
-            session.delete(grant)
 
-    # -- helpers -------------------------------------------------------------------------------
-
-    def _find(self, session: Session, context: RequestContext, type_uuid: str) -> InstanceType:
-        instance_type = None
-        key = canonical_uuid(type_uuid)
-        if key is not None:
-            query = select(InstanceType).where(InstanceType.uuid == key)
-            if not context.is_admin:
-                query = query.where(visible_to(context.project_id))
-            instance_type = session.scalars(query).first()
-        if instance_type is None:
-            raise NotFound(f"Instance type {type_uuid} could not be found.")
-        return instance_type
-
-    @staticmethod
-    def _specs(session: Session, type_uuids: builtins.list[str]) -> dict[str, dict[str, str]]:
-        result: dict[str, dict[str, str]] = {u: {} for u in type_uuids}
-        if type_uuids:
-            rows: Any = session.execute(
-                select(InstanceTypeExtraSpec).where(InstanceTypeExtraSpec.type_uuid.in_(type_uuids))
-            )
-            for (spec,) in rows:
-                result[spec.type_uuid][spec.key] = spec.value
-        return result
+    def _find(self, context: RequestContext, type_uuid: str, tx: Any = None) -> TypeRow:
+        return types.find(
+            self._db, type_uuid, visible_to_project=_visibility(context), locked_in=tx
+        )

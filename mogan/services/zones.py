@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from mogan.db import nodes
 from mogan.db.database import Database
-from mogan.db.models import Node
 from mogan.services.context import RequestContext
 from mogan.services.policy import Policy
 
@@ -17,12 +15,4 @@ class ZoneService:
 
     def list(self, context: RequestContext) -> list[str]:
         self._policy.authorize("mogan:availability_zone:get_all", context)
-        with self._db.read() as session:
-            return list(
-                session.scalars(
-                    select(Node.availability_zone)
-                    .where(Node.availability_zone.is_not(None))
-                    .distinct()
-                    .order_by(Node.availability_zone)
-                )
-            )
+        return nodes.zones(self._db)

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
 
 from mogan.core import states
 from mogan.core.errors import DriverError
@@ -24,6 +23,7 @@ from mogan.core.operations import CreateState, OperationKind, OperationStatus, S
 from mogan.core.placement import NetworkRequest, TypeRequirements
 from mogan.core.states import MaintenanceKind
 from mogan.db import instances
+from mogan.db.database import Duplicate
 from mogan.db.models import Image, Instance, Subnet, table_of
 from mogan.drivers.base import DeployRequest
 from mogan.engine import ports, scheduler
@@ -118,7 +118,7 @@ class CreateInstance(Handler[CreateState]):
             except _NoLongerBuilding:
                 self._cancel(work)
                 return None
-            except IntegrityError:  # the pools came round to an address in use meanwhile
+            except Duplicate:  # the pools came round to an address in use meanwhile
                 LOG.info(
                     "Address allocation for %s collided (attempt %d); retrying",
                     work.instance_uuid,

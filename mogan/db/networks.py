@@ -1,0 +1,72 @@
+"""The networks' data: networks, their subnets, and the ports allocated on them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import exists, select
+
+from mogan.db.database import Database, Executor
+from mogan.db.models import FixedIP, Instance, Network, Port, Subnet, table_of
+from mogan.db.records import FixedIpRow, NetworkRow, PortRow, SubnetRow
+from mogan.db.table import Table
+
+NETWORKS: Table[NetworkRow] = Table(Network, NetworkRow)
+SUBNETS: Table[SubnetRow] = Table(Subnet, SubnetRow)
+PORTS: Table[PortRow] = Table(Port, PortRow)
+SORT_KEYS = ("name", "created_at", "uuid")
+
+_SUBNETS = table_of(Subnet)
+_PORTS = table_of(Port)
+_FIXED_IPS = table_of(FixedIP)
+_INSTANCES = table_of(Instance)
+
+
+def add(tx: Executor, network: NetworkRow, subnets: Sequence[SubnetRow]) -> None:
+    NETWORKS.add(tx, network)
+    for subnet in subnets:
+        SUBNETS.add(tx, subnet)
+
+
+def subnets_of(db: Database, network_uuids: Sequence[str]) -> dict[str, list[SubnetRow]]:
+    """Each network's subnets, oldest first."""
+    found: dict[str, list[SubnetRow]] = {uuid: [] for uuid in network_uuids}
+    if network_uuids:
+        with db.read_rows() as connection:
+            for subnet in SUBNETS.select(
+                connection,
+                _SUBNETS.c.network_uuid.in_(list(network_uuids)),
+                order_by=(_SUBNETS.c.created_at, _SUBNETS.c.uuid),
+            ):
+                found[subnet.network_uuid].append(subnet)
+    return found
+
+
+def has_ports(tx: Executor, network_uuid: str) -> bool:
+    return bool(tx.execute(select(exists().where(_PORTS.c.network_uuid == network_uuid))).scalar())
+
+
+def ports_on(
+    db: Database, network_uuid: str, *, project_id: str | None
+) -> list[tuple[PortRow, list[FixedIpRow]]]:
+    """The ports on the network with their addresses, oldest first: those of
+    ``project_id``'s instances, or every project's when None."""
+    query = PORTS.rows.where(_PORTS.c.network_uuid == network_uuid)
+    if project_id is not None:
+        query = query.join(_INSTANCES, _INSTANCES.c.uuid == _PORTS.c.instance_uuid).where(
+            _INSTANCES.c.project_id == project_id
+        )
+    with db.read_rows() as connection:
+        ports = [
+            PortRow.of(row)
+            for row in connection.execute(query.order_by(_PORTS.c.created_at, _PORTS.c.uuid))
+        ]
+        addresses: dict[str, list[FixedIpRow]] = {port.uuid: [] for port in ports}
+        if ports:
+            for row in connection.execute(
+                select(*_FIXED_IPS.columns)
+                .where(_FIXED_IPS.c.port_uuid.in_(list(addresses)))
+                .order_by(_FIXED_IPS.c.id)
+            ):
+                addresses[row.port_uuid].append(FixedIpRow.of(row))
+    return [(port, addresses[port.uuid]) for port in ports]

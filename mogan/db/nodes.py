@@ -1,0 +1,114 @@
+"""The nodes' data: nodes and their NICs, as the operator's API reads and writes them.
+
+(The scheduler's claims and the engine's writes on nodes join this module as the engine is
+moved onto the seam.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.engine import Connection
+
+from mogan.core.errors import InvalidInput, NotFound
+from mogan.core.identifiers import canonical_uuid
+from mogan.core.pagination import Page, PageRequest
+from mogan.db.database import Database, Executor
+from mogan.db.models import Nic, Node, table_of
+from mogan.db.records import NicRow, NodeRow
+from mogan.db.table import Table
+
+NODES: Table[NodeRow] = Table(Node, NodeRow)
+NICS: Table[NicRow] = Table(Nic, NicRow)
+SORT_KEYS = ("name", "created_at", "uuid")
+
+_NODES = table_of(Node)
+_NICS = table_of(Nic)
+
+
+def _as_bool(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise InvalidInput(f"Invalid value for filter '{name}': {value!r} is not a boolean.")
+
+
+def _filter(name: str, value: str) -> ColumnElement[bool]:
+    if name == "maintenance":
+        return _NODES.c.maintenance.is_(_as_bool(name, value))
+    if name == "associated":
+        serving = _NODES.c.instance_uuid
+        return serving.is_not(None) if _as_bool(name, value) else serving.is_(None)
+    if name in ("resource_class", "availability_zone", "driver"):
+        return _NODES.c[name] == value
+    raise InvalidInput(f"Unknown filter '{name}'.")
+
+
+def page(
+    db: Database, request: PageRequest, filters: dict[str, str], *, max_limit: int
+) -> Page[NodeRow]:
+    """One page of nodes, filtered by ``maintenance``, ``associated`` (serving an instance),
+    ``resource_class``, ``availability_zone`` or ``driver``."""
+    return NODES.page(
+        db,
+        request,
+        where=[_filter(name, value) for name, value in filters.items()],
+        sort_keys=SORT_KEYS,
+        default_sort="name",
+        max_limit=max_limit,
+    )
+
+
+def find(db: Database, ident: str, *, locked_in: Connection | None = None) -> NodeRow:
+    """The node named by UUID, or by name as operators refer to nodes; ``NotFound`` if none."""
+    if canonical_uuid(ident) is not None:
+        try:
+            return NODES.find(db, ident, "Node", locked_in=locked_in)
+        except NotFound:
+            pass
+    by_name = NODES.rows.where(_NODES.c.name == ident)
+    if locked_in is not None and locked_in.dialect.name != "sqlite":
+        by_name = by_name.with_for_update()
+    if locked_in is None:
+        with db.read_rows() as connection:
+            row = connection.execute(by_name).first()
+    else:
+        row = locked_in.execute(by_name).first()
+    if row is None:
+        raise NotFound(f"Node {ident} could not be found.")
+    return NodeRow.of(row)
+
+
+def nics_of(db: Database, node_uuids: Sequence[str]) -> dict[str, list[NicRow]]:
+    """Each node's NICs, by MAC address."""
+    found: dict[str, list[NicRow]] = {uuid: [] for uuid in node_uuids}
+    if node_uuids:
+        with db.read_rows() as connection:
+            for nic in NICS.select(
+                connection, _NICS.c.node_uuid.in_(list(node_uuids)), order_by=(_NICS.c.mac_address,)
+            ):
+                found[nic.node_uuid].append(nic)
+    return found
+
+
+def add(tx: Executor, node: NodeRow, nics: Sequence[NicRow]) -> None:
+    """Enrol the node with its NICs (``Duplicate`` when a name or MAC is taken)."""
+    NODES.add(tx, node.replace(nic_count=len(nics)))
+    for nic in nics:
+        NICS.add(tx, nic)
+
+
+def zones(db: Database) -> list[str]:
+    """The availability zones of the enrolled nodes, sorted."""
+    with db.read_rows() as connection:
+        return list(
+            connection.execute(
+                select(_NODES.c.availability_zone)
+                .where(_NODES.c.availability_zone.is_not(None))
+                .distinct()
+                .order_by(_NODES.c.availability_zone)
+            ).scalars()
+        )
