@@ -18,6 +18,7 @@ from mogan.db.database import Database, Executor
 from mogan.db.models import Nic, Node, table_of
 from mogan.db.records import NicRow, NodeRow
 from mogan.db.table import Table
+from mogan.drivers.base import ACTIVE
 
 NODES: Table[NodeRow] = Table(Node, NodeRow)
 NICS: Table[NicRow] = Table(Nic, NicRow)
@@ -111,4 +112,16 @@ def zones(db: Database) -> list[str]:
                 .distinct()
                 .order_by(_NODES.c.availability_zone)
             ).scalars()
+        )
+
+
+def deployed_and_free(db: Database, drivers: Sequence[str]) -> list[NodeRow]:
+    """Nodes of ``drivers`` that run a deployment (as last synced) and serve no instance."""
+    with db.read_rows() as connection:
+        return NODES.select(
+            connection,
+            _NODES.c.driver.in_(list(drivers)),
+            _NODES.c.provision_state == ACTIVE,
+            _NODES.c.instance_uuid.is_(None),
+            order_by=(_NODES.c.name,),
         )

@@ -10,7 +10,10 @@ queue behind each other; on SQLite writers are serialized by ``BEGIN IMMEDIATE``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -29,12 +32,23 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
-from mogan.core.operations import UNFINISHED, OperationState, OperationStatus, first_step
-from mogan.db.database import Database, Executor, affected
+from mogan.core.operations import (
+    UNFINISHED,
+    OperationKind,
+    OperationState,
+    OperationStatus,
+    Step,
+    first_step,
+    load_state,
+)
+from mogan.db.database import OPERATIONS_CHANNEL, Database, Executor, affected
 from mogan.db.models import Operation, table_of, utcnow
 
 PENDING = OperationStatus.PENDING
 RUNNING = OperationStatus.RUNNING
+
+
+LOG = logging.getLogger(__name__)
 
 
 class LeaseLost(Exception):
@@ -113,13 +127,42 @@ _CLAIM_SKIP_LOCKED = _claim_statement(skip_locked=True)
 _CLAIM_SERIALIZED = _claim_statement(skip_locked=False)
 
 
+@dataclass(frozen=True)
+class ClaimedOperation:
+    """An operation as an engine claimed it: what to do, from which step, with what state."""
+
+    id: int
+    instance_uuid: str
+    kind: OperationKind
+    step: Step
+    state: OperationState
+    #: The claim count, this run's fencing token (see ``_UPDATE_HELD``).
+    claims: int
+    owner: str
+    status: OperationStatus
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> ClaimedOperation:
+        kind = OperationKind(row.kind)
+        return cls(
+            id=int(row.id),
+            instance_uuid=row.instance_uuid,
+            kind=kind,
+            step=Step(row.step),
+            state=load_state(kind, row.state),
+            claims=int(row.claims),
+            owner=row.owner,
+            status=OperationStatus(row.status),
+        )
+
+
 def claim(
     db: Database,
     owner: str,
     lease_seconds: float,
     working_on: Iterable[int] = (),
     limit: int = 1,
-) -> list[Row[Any]]:
+) -> list[ClaimedOperation]:
     """Claim up to ``limit`` of the oldest claimable operations for ``owner``, oldest first;
     returns their rows (``operations`` columns, as claimed).
 
@@ -140,7 +183,7 @@ def claim(
             "limit": limit,
         },
     )
-    return sorted(claimed, key=lambda operation: int(operation.id))
+    return sorted((ClaimedOperation.of(row) for row in claimed), key=lambda op: op.id)
 
 
 _NEXT_EXPIRY = select(func.min(_OPERATIONS.c.lease_expires_at)).where(
@@ -245,3 +288,27 @@ def hand_back(db: Database, operation_id: int, owner: str, claim: int) -> None:
             "lease_expires_at": None,
         },
     )
+
+
+def listen(db: Database, announced: Callable[[], None], stopping: threading.Event) -> None:
+    """Call ``announced`` whenever another process commits new work (PostgreSQL's
+    ``NOTIFY``, see ``enqueue``), and once each time listening (re)starts, for whatever was
+    committed while nobody listened; until ``stopping`` is set. A lost connection is retried.
+    On SQLite (one process) there is nothing to listen to: it returns at once.
+    """
+    if db.dialect != "postgresql":
+        return
+    import psycopg
+
+    url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while not stopping.is_set():
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+                connection.execute(f"LISTEN {OPERATIONS_CHANNEL}")
+                announced()
+                while not stopping.is_set():
+                    for _ in connection.notifies(timeout=1.0, stop_after=1):
+                        announced()
+        except psycopg.Error as exc:
+            LOG.warning("LISTEN %s connection lost (%s); retrying", OPERATIONS_CHANNEL, exc)
+            stopping.wait(2.0)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from mogan.core import states
+from mogan.db import instances
 from mogan.db.database import Database
-from mogan.db.models import Instance, InstanceFault
+from mogan.db.records import InstanceRow
 from mogan.notifications import Notifier, instance_payload
 
 
-def snapshot(db: Database, instance_uuid: str) -> Instance | None:
-    with db.read() as session:
-        return session.get(Instance, instance_uuid)
+def snapshot(db: Database, instance_uuid: str) -> InstanceRow | None:
+    return instances.get(db, instance_uuid)
 
 
 def emit(
@@ -21,7 +19,7 @@ def emit(
     event_type: str,
     instance_uuid: str,
     *,
-    before: Instance | None = None,
+    before: InstanceRow | None = None,
     priority: str = "INFO",
 ) -> None:
     """Emit ``event_type`` with the instance as it is now (or, once deleted, as it was).
@@ -30,16 +28,10 @@ def emit(
     """
     if not notifier.enabled:
         return
-    with db.read() as session:
-        instance = session.get(Instance, instance_uuid)
-        fault = None
-        if instance is not None and instance.status == states.ERROR:
-            fault = session.scalars(
-                select(InstanceFault)
-                .where(InstanceFault.instance_uuid == instance_uuid)
-                .order_by(InstanceFault.id.desc())
-                .limit(1)
-            ).first()
+    instance = instances.get(db, instance_uuid)
+    fault = None
+    if instance is not None and instance.status == states.ERROR:
+        fault = instances.latest_faults(db, [instance]).get(instance_uuid)
     if instance is None and before is None:
         return
     payload = instance_payload(instance or before, fault)

@@ -15,19 +15,16 @@ import time
 import uuid as uuid_module
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy.engine import Row
-
+from mogan.core.clock import utcnow
 from mogan.core.errors import MoganError, ServiceUnavailable
 from mogan.core.hashring import HashRing
 from mogan.core.logcontext import request_id_var
-from mogan.core.operations import OperationKind, OperationStatus, Step, first_step, load_state
-from mogan.db import queue
-from mogan.db.database import OPERATIONS_CHANNEL, Database
-from mogan.db.models import utcnow
+from mogan.core.operations import OperationStatus, Step, first_step
+from mogan.db import engines, queue
+from mogan.db.database import Database
 from mogan.drivers.registry import DriverRegistry
-from mogan.engine import events, registry
+from mogan.engine import events
 from mogan.engine.inventory import sync_inventory
 from mogan.engine.operations import HANDLERS
 from mogan.engine.operations.base import EngineSettings, Work
@@ -80,7 +77,7 @@ class Engine:
     def start(self) -> None:
         LOG.info("Engine %s starting with %d workers", self.id, self._config.workers)
         try:
-            registry.register(self._db, self.id, self._config.host)
+            engines.register(self._db, self.id, self._config.host)
         except ServiceUnavailable:
             LOG.warning("Engine %s: database unavailable at start; will register later", self.id)
         loops = [
@@ -105,7 +102,7 @@ class Engine:
             thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
         try:
-            registry.deregister(self._db, self.id)
+            engines.deregister(self._db, self.id)
         except Exception as exc:  # its heartbeat simply stops; others notice in time
             LOG.warning("Engine %s could not deregister: %s", self.id, exc)
         LOG.info("Engine %s stopped", self.id)
@@ -190,7 +187,7 @@ class Engine:
             with self._running_guard:
                 ids = set(self._running)
             try:
-                registry.heartbeat(self._db, self.id, self._config.host)
+                engines.heartbeat(self._db, self.id, self._config.host)
                 held = queue.renew(self._db, self.id, ids, self._config.lease_timeout)
             except Exception as exc:  # the database may be away; leases simply run out
                 LOG.warning("Engine %s: lease renewal failed: %s", self.id, exc)
@@ -206,7 +203,7 @@ class Engine:
             return
         while not self._stopping.wait(interval):
             try:
-                ring = registry.live_ring(self._db, self._config.lease_timeout)
+                ring = HashRing(engines.live(self._db, self._config.lease_timeout))
                 if self.id not in ring.members:  # not yet seen as live: take no share
                     continue
                 result = sync_power_states(
@@ -232,7 +229,7 @@ class Engine:
         while not self._stopping.wait(wait):
             wait = interval
             try:
-                ring = registry.live_ring(self._db, self._config.lease_timeout)
+                ring = HashRing(engines.live(self._db, self._config.lease_timeout))
                 if self.id not in ring.members:
                     wait = min(1.0, interval)
                     continue
@@ -251,39 +248,26 @@ class Engine:
 
         The poll in the dispatch loop stays as a slow safety net for lost notifications.
         """
-        import psycopg
-
-        url = self._db.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while not self._stopping.is_set():
-            try:
-                with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
-                    connection.execute(f"LISTEN {OPERATIONS_CHANNEL}")
-                    self._wakeup.set()  # anything committed while we were not listening
-                    while not self._stopping.is_set():
-                        for _ in connection.notifies(timeout=1.0, stop_after=1):
-                            self._wakeup.set()
-            except psycopg.Error as exc:
-                LOG.warning("Engine %s: LISTEN connection lost (%s); retrying", self.id, exc)
-                self._stopping.wait(2.0)
+        queue.listen(self._db, self._wakeup.set, self._stopping)
 
     # -- running -------------------------------------------------------------------------------
 
-    def _run(self, operation: Row[Any]) -> None:
-        """Carry out a claimed operation (its ``operations`` row) from the step it reached."""
-        kind = OperationKind(operation.kind)
+    def _run(self, operation: queue.ClaimedOperation) -> None:
+        """Carry out a claimed operation from the step it reached."""
+        kind = operation.kind
         handler = HANDLERS[kind]
         work = Work(
             operation_id=operation.id,
             instance_uuid=operation.instance_uuid,
             owner=self.id,
             claim=operation.claims,
-            state=load_state(kind, operation.state),
+            state=operation.state,
             db=self._db,
             drivers=self._drivers,
             settings=self._config.settings,
             stopping=self._stopping,
         )
-        step: Step | None = Step(operation.step)
+        step: Step | None = operation.step
         request_id_var.set(work.state.request_id or f"op-{operation.id}")
         before = None
         LOG.info(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid as uuid_module
 from typing import Any
 
+from mogan.core.clock import utcnow
 from mogan.core.pagination import PageRequest
 from mogan.db.database import Database
 from mogan.db.images import IMAGES, SORT_KEYS
-from mogan.db.models import utcnow
 from mogan.db.records import ImageRow
 from mogan.services import schemas
 from mogan.services.context import RequestContext

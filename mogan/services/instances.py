@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mogan.core import states
+from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput, NotAuthorized, NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.core.operations import CreateState, DeleteState, PowerState
 from mogan.core.pagination import PageRequest
 from mogan.db import instances, queue
 from mogan.db.database import Database
-from mogan.db.models import utcnow
 from mogan.db.records import FaultRow, InstanceRow
 from mogan.notifications import Notifier, NullNotifier, instance_payload
 from mogan.services import schemas

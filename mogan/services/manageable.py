@@ -6,14 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-
-from mogan.core.errors import Conflict, InvalidInput
-from mogan.core.identifiers import canonical_uuid
+from mogan.core.errors import Conflict, InvalidInput, NotFound
 from mogan.core.operations import AdoptState
-from mogan.db import instances, queue
+from mogan.db import instances, nodes, queue, types
 from mogan.db.database import Database
-from mogan.db.models import Image, InstanceType, Nic, Node
+from mogan.db.images import IMAGES
 from mogan.drivers.base import ACTIVE
 from mogan.drivers.registry import DriverRegistry
 from mogan.services import schemas
@@ -41,21 +38,8 @@ class ManageableService:
     def list(self, context: RequestContext) -> list[dict[str, Any]]:
         """Active nodes of managed drivers that serve no instance, as last synced."""
         self._policy.authorize("mogan:manageable_instance:get_all", context)
-        with self._db.read() as session:
-            nodes = session.scalars(
-                select(Node)
-                .where(
-                    Node.driver.in_(self._managed_drivers()),
-                    Node.provision_state == ACTIVE,
-                    Node.instance_uuid.is_(None),
-                )
-                .order_by(Node.name)
-            ).all()
-            macs: dict[str, list[str]] = {n.uuid: [] for n in nodes}
-            for nic in session.scalars(
-                select(Nic).where(Nic.node_uuid.in_(list(macs))).order_by(Nic.mac_address)
-            ):
-                macs[nic.node_uuid].append(nic.mac_address)
+        found = nodes.deployed_and_free(self._db, self._managed_drivers())
+        nics = nodes.nics_of(self._db, [n.uuid for n in found])
         return [
             {
                 "node_uuid": n.uuid,
@@ -65,16 +49,21 @@ class ManageableService:
                 "availability_zone": n.availability_zone,
                 "power_state": n.power_state,
                 "provision_state": n.provision_state,
-                "mac_addresses": macs[n.uuid],
+                "mac_addresses": [nic.mac_address for nic in nics[n.uuid]],
             }
-            for n in nodes
+            for n in found
         ]
 
     def adopt(self, context: RequestContext, request: schemas.AdoptRequest) -> InstanceRecord:
         """Accept the adoption: the instance is ``building`` until the engine has done it."""
         self._policy.authorize("mogan:manageable_instance:adopt", context)
-        with self._db.write() as session:
-            node = self._node(session, request.node)
+        with self._db.transaction() as tx:
+            try:
+                node = nodes.find(self._db, request.node, locked_in=tx)
+            except NotFound:
+                raise InvalidInput(
+                    f"Invalid value for field 'node': node {request.node} was not found."
+                ) from None
             if node.driver not in self._managed_drivers():
                 raise InvalidInput(
                     f"Invalid value for field 'node': node {request.node} is a {node.driver!r} "
@@ -89,12 +78,12 @@ class ManageableService:
                         else f"its provision state is {node.provision_state!r}, not 'active'."
                     )
                 )
-            if session.get(InstanceType, request.instance_type_uuid) is None:
+            if types.TYPES.get(self._db, request.instance_type_uuid) is None:
                 raise InvalidInput(
                     f"Invalid value for field 'instance_type_uuid': instance type "
                     f"{request.instance_type_uuid} was not found."
                 )
-            if session.get(Image, request.image_uuid) is None:
+            if IMAGES.get(self._db, request.image_uuid) is None:
                 raise InvalidInput(
                     f"Invalid value for field 'image_uuid': image {request.image_uuid} "
                     "was not found."
@@ -109,22 +98,12 @@ class ManageableService:
                 availability_zone=node.availability_zone,
                 extra=request.extra,
             )
-            instances.add(session, instance)
+            instances.add(tx, instance)
             queue.enqueue(
                 self._db,
-                session,
+                tx,
                 instance.uuid,
                 AdoptState(request_id=context.request_id, node_uuid=node.uuid),
             )
         self._wake_engine()
         return InstanceRecord(instance)
-
-    @staticmethod
-    def _node(session: Any, ident: str) -> Node:
-        key = canonical_uuid(ident)
-        node = session.get(Node, key) if key else None
-        if node is None:
-            node = session.scalars(select(Node).where(Node.name == ident)).first()
-        if node is None:
-            raise InvalidInput(f"Invalid value for field 'node': node {ident} was not found.")
-        return node

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mogan.core.addresses import default_gateway, validate_subnet
+from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.pagination import PageRequest
 from mogan.db import networks
 from mogan.db.database import Database
-from mogan.db.models import utcnow
 from mogan.db.records import FixedIpRow, NetworkRow, PortRow, SubnetRow
 from mogan.services import schemas
 from mogan.services.context import RequestContext

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mogan.core import secrets
+from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, DriverError, InvalidInput
 from mogan.core.pagination import PageRequest
 from mogan.core.placement import parse_capabilities, resource_class_trait
 from mogan.core.states import MaintenanceKind
 from mogan.db import nodes
 from mogan.db.database import Database, Duplicate
-from mogan.db.models import utcnow
 from mogan.db.records import NicRow, NodeRow
 from mogan.drivers.base import InterfaceCheck, NodeRef
 from mogan.drivers.registry import DriverRegistry

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput, NotFound
 from mogan.core.pagination import PageRequest
 from mogan.db import types
 from mogan.db.database import Database, Duplicate
-from mogan.db.models import utcnow
 from mogan.db.records import TypeRow
 from mogan.services import schemas
 from mogan.services.context import RequestContext

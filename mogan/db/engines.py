@@ -1,4 +1,4 @@
-"""Engines announce themselves in the database; the live ones share the periodic work.
+"""The engines' data: engines announce themselves; the live ones share the periodic work.
 
 An engine is live while its heartbeat is younger than the lease timeout: the same clock that
 decides when its operations may be taken over decides when its nodes move to other engines.
@@ -10,7 +10,6 @@ import datetime as dt
 
 from sqlalchemy import delete, select, update
 
-from mogan.core.hashring import HashRing
 from mogan.db.database import Database, affected
 from mogan.db.models import EngineRecord, utcnow
 
@@ -36,8 +35,8 @@ def deregister(db: Database, engine_id: str) -> None:
         session.execute(delete(EngineRecord).where(EngineRecord.id == engine_id))
 
 
-def live_ring(db: Database, within_seconds: float) -> HashRing:
-    """The ring of engines heard from within ``within_seconds``; prunes long-dead ones."""
+def live(db: Database, within_seconds: float) -> list[str]:
+    """The ids of the engines heard from within ``within_seconds``; prunes long-dead ones."""
     now = utcnow()
     with db.write() as session:
         session.execute(
@@ -45,9 +44,10 @@ def live_ring(db: Database, within_seconds: float) -> HashRing:
                 EngineRecord.heartbeat_at < now - dt.timedelta(seconds=within_seconds * 10)
             )
         )
-        live = session.scalars(
-            select(EngineRecord.id).where(
-                EngineRecord.heartbeat_at >= now - dt.timedelta(seconds=within_seconds)
+        return list(
+            session.scalars(
+                select(EngineRecord.id).where(
+                    EngineRecord.heartbeat_at >= now - dt.timedelta(seconds=within_seconds)
+                )
             )
         )
-        return HashRing(list(live))
