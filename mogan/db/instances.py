@@ -42,7 +42,7 @@ from mogan.db.models import (
     utcnow,
 )
 from mogan.db.pagination import paginate
-from mogan.db.records import FaultRow, InstanceRow
+from mogan.db.records import FaultRow, InstanceRow, NodeRow
 from mogan.db.types import visible_to
 
 _INSTANCES = table_of(Instance)
@@ -266,4 +266,59 @@ def record_fault(executor: Executor, instance_uuid: str, message: str, code: int
     executor.execute(
         _ADD_FAULT,
         {"instance_uuid": instance_uuid, "code": code, "message": message, "created_at": utcnow()},
+    )
+
+
+# -- the power sync ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Served:
+    """An instance with the node that serves it."""
+
+    instance: InstanceRow
+    node: NodeRow
+
+
+_NODES = table_of(Node)
+_SERVED_WITHOUT_PENDING_POWER = (
+    select(*_INSTANCES.columns, *(c.label(f"node__{c.key}") for c in _NODES.columns))
+    .join(_NODES, _NODES.c.uuid == _INSTANCES.c.node_uuid)
+    .where(
+        _INSTANCES.c.status == ACTIVE,
+        _INSTANCES.c.target_power_state.is_(None),
+        _NODES.c.instance_uuid == _INSTANCES.c.uuid,
+        _NODES.c.maintenance.is_(False),
+    )
+)
+_CORRECT_POWER = (
+    update(_INSTANCES)
+    .where(
+        _INSTANCES.c.uuid == bindparam("correcting_uuid"),
+        _INSTANCES.c.status == ACTIVE,
+        _INSTANCES.c.target_power_state.is_(None),
+    )
+    .values(power_state=bindparam("observed"))
+)
+
+
+def active_without_pending_power(db: Database) -> list[Served]:
+    """Active instances with no power change pending, on nodes outside maintenance."""
+    node_columns = [column.key for column in _NODES.columns]
+    with db.read_rows() as connection:
+        rows = connection.execute(_SERVED_WITHOUT_PENDING_POWER).all()
+    return [
+        Served(
+            InstanceRow.of(row),
+            NodeRow(**{name: getattr(row, f"node__{name}") for name in node_columns}),
+        )
+        for row in rows
+    ]
+
+
+def correct_power(tx: Executor, uuid: str, observed: str | None) -> bool:
+    """Record the power state the hardware reports, unless a change was asked for meanwhile
+    (the sync never fights a pending request); False when it was not recorded."""
+    return bool(
+        affected(tx.execute(_CORRECT_POWER, {"correcting_uuid": uuid, "observed": observed}))
     )

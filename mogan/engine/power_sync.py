@@ -11,14 +11,10 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select, update
-
-from mogan.core import states
 from mogan.core.errors import DriverError
-from mogan.db.database import Database, affected
-from mogan.db.models import Instance, Node
+from mogan.db import instances, nodes
+from mogan.db.database import Database
 from mogan.drivers.base import NodeRef
 from mogan.drivers.registry import DriverRegistry
 
@@ -46,79 +42,46 @@ def sync_power_states(
     ``owns(node_uuid)`` limits the round to the nodes this engine looks after (its share of
     the hash ring); by default every node is visited.
     """
-    with db.read() as session:
-        rows = session.execute(
-            select(
-                Instance.uuid,
-                Instance.power_state,
-                Node.uuid,
-                Node.name,
-                Node.driver,
-                Node.driver_info,
-                Node.power_state,
-                Node.last_error,
-            )
-            .join(Node, Node.uuid == Instance.node_uuid)
-            .where(
-                Instance.status == states.ACTIVE,
-                Instance.target_power_state.is_(None),
-                Node.instance_uuid == Instance.uuid,
-                Node.maintenance.is_(False),
-            )
-        ).all()
+    served = instances.active_without_pending_power(db)
     if owns is not None:
-        rows = [row for row in rows if owns(row[2])]
+        served = [s for s in served if owns(s.node.uuid)]
 
-    def read(row: Any) -> tuple[Any, str | None, str | None]:
-        _, _, node_uuid, name, driver_name, info, _, _ = row
+    def read(item: instances.Served) -> tuple[instances.Served, str | None, str | None]:
+        node = item.node
         try:
-            driver = drivers.get(driver_name)
-            return row, driver.power.get_power_state(NodeRef(node_uuid, name, dict(info))), None
+            driver = drivers.get(node.driver)
+            observed = driver.power.get_power_state(
+                NodeRef(node.uuid, node.name, dict(node.driver_info))
+            )
+            return item, observed, None
         except DriverError as exc:
-            return row, None, exc.message
+            return item, None, exc.message
 
     corrected = failed = 0
     corrected_instances: list[str] = []
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="power-sync") as pool:
-        results = list(pool.map(read, rows))
-    with db.write() as session:
-        for row, observed, error in results:
-            instance_uuid, recorded, node_uuid, _, _, _, node_power, node_error = row
+        results = list(pool.map(read, served))
+    with db.transaction() as tx:
+        for item, observed, error in results:
+            node, instance = item.node, item.instance
             if error is not None:
                 failed += 1
-                LOG.warning("Power sync: node %s unreadable: %s", node_uuid, error)
-            if (node_power, node_error) != (observed, error):
-                session.execute(
-                    update(Node)
-                    .where(Node.uuid == node_uuid)
-                    .values(power_state=observed, last_error=error)
-                    .execution_options(synchronize_session=False)
-                )
-            if observed == recorded:
+                LOG.warning("Power sync: node %s unreadable: %s", node.uuid, error)
+            if (node.power_state, node.last_error) != (observed, error):
+                nodes.NODES.update(tx, node.uuid, power_state=observed, last_error=error)
+            if observed == instance.power_state:
                 continue
-            changed = affected(
-                session.execute(
-                    update(Instance)
-                    .where(
-                        Instance.uuid == instance_uuid,
-                        Instance.status == states.ACTIVE,
-                        Instance.target_power_state.is_(None),
-                    )
-                    .values(power_state=observed)
-                    .execution_options(synchronize_session=False)
-                )
-            )
-            if changed:
+            if instances.correct_power(tx, instance.uuid, observed):
                 corrected += 1
-                corrected_instances.append(instance_uuid)
+                corrected_instances.append(instance.uuid)
                 LOG.info(
                     "Power sync: instance %s was %s, hardware reports %s",
-                    instance_uuid,
-                    recorded,
+                    instance.uuid,
+                    instance.power_state,
                     observed,
                 )
     return SyncResult(
-        checked=len(rows),
+        checked=len(served),
         corrected=corrected,
         failed=failed,
         corrected_instances=tuple(corrected_instances),
