@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     CompoundSelect,
     bindparam,
+    delete,
     func,
     insert,
     literal,
@@ -28,7 +29,7 @@ from sqlalchemy.engine import Connection
 
 from mogan.core.errors import InvalidInput
 from mogan.core.pagination import Page, PageRequest
-from mogan.core.states import ACTIVE, INITIAL, IllegalTransition, check_transition
+from mogan.core.states import ACTIVE, BUILDING, INITIAL, IllegalTransition, check_transition
 from mogan.db.database import Database, Executor, affected
 from mogan.db.models import (
     Image,
@@ -42,7 +43,7 @@ from mogan.db.models import (
     utcnow,
 )
 from mogan.db.pagination import paginate
-from mogan.db.records import FaultRow, InstanceRow, NodeRow
+from mogan.db.records import FaultRow, ImageRow, InstanceRow, NodeRow
 from mogan.db.types import visible_to
 
 _INSTANCES = table_of(Instance)
@@ -261,6 +262,25 @@ def request_power(executor: Executor, uuid: str, target: str) -> bool:
     )
 
 
+_END_POWER_REQUEST = update(_INSTANCES).where(
+    _INSTANCES.c.uuid == bindparam("ending_uuid"),
+    _INSTANCES.c.target_power_state == bindparam("ending_target"),
+)
+_DELETE = delete(_INSTANCES).where(_INSTANCES.c.uuid == bindparam("uuid"))
+
+
+def end_power_request(tx: Executor, uuid: str, target: str, **values: Any) -> bool:
+    """Clear the pending ``target`` (setting ``values``, e.g. the observed ``power_state``) if
+    it is still the one pending; False when it was not."""
+    params = {"ending_uuid": uuid, "ending_target": target, "target_power_state": None, **values}
+    return bool(affected(tx.execute(_END_POWER_REQUEST, params)))
+
+
+def delete_row(tx: Executor, uuid: str) -> None:
+    """Forget the instance (its ports and faults go with it, by the schema's cascades)."""
+    tx.execute(_DELETE, {"uuid": uuid})
+
+
 def record_fault(executor: Executor, instance_uuid: str, message: str, code: int = 500) -> None:
     """Say why the instance failed (shown with it while it is in ``error``)."""
     executor.execute(
@@ -322,3 +342,34 @@ def correct_power(tx: Executor, uuid: str, observed: str | None) -> bool:
     return bool(
         affected(tx.execute(_CORRECT_POWER, {"correcting_uuid": uuid, "observed": observed}))
     )
+
+
+# -- the deploy step ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToDeploy:
+    """A building instance and the image it is to be deployed from (None: it was deleted)."""
+
+    instance: InstanceRow
+    image: ImageRow | None
+
+
+_IMAGES = table_of(Image)
+_BUILDING_WITH_IMAGE = (
+    select(*_INSTANCES.columns, *(c.label(f"image__{c.key}") for c in _IMAGES.columns))
+    .outerjoin(_IMAGES, _IMAGES.c.uuid == _INSTANCES.c.image_uuid)
+    .where(_INSTANCES.c.uuid == bindparam("uuid"), _INSTANCES.c.status == BUILDING)
+)
+
+
+def building_with_image(db: Database, uuid: str) -> ToDeploy | None:
+    """The instance, if it is still building, with its image; one query."""
+    with db.read_rows() as connection:
+        row = connection.execute(_BUILDING_WITH_IMAGE, {"uuid": uuid}).first()
+    if row is None:
+        return None
+    image = None
+    if row.image__uuid is not None:
+        image = ImageRow(**{c.key: getattr(row, f"image__{c.key}") for c in _IMAGES.columns})
+    return ToDeploy(InstanceRow.of(row), image)

@@ -117,7 +117,7 @@ class Subnet(Base):
     #: ``[{"start": "…", "end": "…"}]``
     allocation_pools: Mapped[list[Any]] = mapped_column(JSON)
     #: How many addresses the subnet has handed out, as a sequence counts: the next one is the
-    #: address at this position in its pools, round and round (see ``engine.ports``).
+    #: address at this position in its pools, round and round (see ``mogan.db.ports``).
     allocations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

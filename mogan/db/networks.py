@@ -42,6 +42,12 @@ def subnets_of(db: Database, network_uuids: Sequence[str]) -> dict[str, list[Sub
     return found
 
 
+def subnets_by_uuid(db: Database, uuids: Sequence[str]) -> dict[str, SubnetRow]:
+    with db.read_rows() as connection:
+        found = SUBNETS.select(connection, _SUBNETS.c.uuid.in_(list(uuids)))
+    return {subnet.uuid: subnet for subnet in found}
+
+
 def has_ports(tx: Executor, network_uuid: str) -> bool:
     return bool(tx.execute(select(exists().where(_PORTS.c.network_uuid == network_uuid))).scalar())
 

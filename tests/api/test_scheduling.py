@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import select
 
 from mogan.db.models import Operation
+from mogan.db.scheduler import SAMPLE_SIZE
 from mogan.engine.power_sync import sync_power_states
-from mogan.engine.scheduler import SAMPLE_SIZE
 from tests.harness import Api, ThreadedServer
 
 

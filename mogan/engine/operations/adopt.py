@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
-
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.operations import AdoptState, OperationKind, OperationStatus, Step
-from mogan.db import instances
-from mogan.db.database import affected
-from mogan.db.models import Node
-from mogan.drivers.base import ACTIVE
-from mogan.engine import scheduler
+from mogan.db import instances, nodes, scheduler
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
@@ -39,26 +33,15 @@ class AdoptInstance(Handler[AdoptState]):
 
     def step_claim(self, work: Work[AdoptState]) -> Step | None:
         node_uuid = work.state.node_uuid
-        with work.db.write() as session:
-            claimed = affected(
-                session.execute(
-                    update(Node)
-                    .where(
-                        Node.uuid == node_uuid,
-                        Node.instance_uuid.is_(None),
-                        Node.provision_state == ACTIVE,
-                    )
-                    .values(instance_uuid=work.instance_uuid)
-                    .execution_options(synchronize_session=False)
-                )
-            )
-            node = session.get(Node, node_uuid)
-            if not claimed and (node is None or node.instance_uuid != work.instance_uuid):
+        with work.db.transaction() as session:
+            node = scheduler.claim_deployed(session, node_uuid, work.instance_uuid)
+            if node is None:  # claimed by this adoption's earlier run, or lost
+                node = nodes.NODES.get_locked(session, node_uuid)
+            if node is None or node.instance_uuid != work.instance_uuid:
                 raise OperationFailed(
                     f"Node {node_uuid} can no longer be adopted: it is gone, serves another "
                     "instance or is no longer active."
                 )
-            assert node is not None
             if not instances.move(
                 session,
                 work.instance_uuid,
@@ -87,7 +70,7 @@ class AdoptInstance(Handler[AdoptState]):
         return None
 
     def fail(self, work: Work[AdoptState], message: str) -> None:
-        with work.db.write() as session:
+        with work.db.transaction() as session:
             if instances.move(
                 session, work.instance_uuid, states.BUILDING, status=states.ERROR, node_uuid=None
             ):

@@ -8,15 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import Row
-
 from mogan.core import states
+from mogan.core.clock import utcnow
 from mogan.core.errors import DriverError, MoganError
 from mogan.core.operations import OperationKind, OperationState, OperationStatus, Step
-from mogan.db import instances, queue
+from mogan.db import instances, nodes, queue
 from mogan.db.database import Database, Executor
-from mogan.db.models import Instance, Node, table_of, utcnow
+from mogan.db.records import NodeRow
 from mogan.drivers.base import Driver, NodeRef
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.retry import call_with_retries
@@ -42,39 +40,6 @@ class EngineSettings:
     power_poll_interval: float = 0.5
 
 
-_NODES = table_of(Node)
-_INSTANCES = table_of(Instance)
-
-
-@dataclass(frozen=True)
-class NodeFacts:
-    """What an operation reads of its node, once per run (a ``nodes`` row's values)."""
-
-    uuid: str
-    name: str
-    driver: str
-    driver_info: dict[str, Any]
-    properties: dict[str, Any]
-    instance_uuid: str | None
-    last_error: str | None
-
-    @classmethod
-    def of(cls, row: Row[Any]) -> NodeFacts:
-        """From a row holding the ``nodes`` columns (a SELECT's, or a claim's RETURNING)."""
-        return cls(
-            uuid=row.uuid,
-            name=row.name,
-            driver=row.driver,
-            driver_info=dict(row.driver_info or {}),
-            properties=dict(row.properties or {}),
-            instance_uuid=row.instance_uuid,
-            last_error=row.last_error,
-        )
-
-
-_NODE = select(_NODES).where(_NODES.c.uuid == bindparam("uuid"))
-
-
 @dataclass
 class Work(Generic[S]):
     """The operation being carried out and what a step may use."""
@@ -95,7 +60,7 @@ class Work(Generic[S]):
     #: What a step learnt that the next step of this run needs, so it need not read it again
     #: (lost with the run: a takeover starts afresh from the database).
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
-    _nodes: dict[str, tuple[NodeFacts, Driver, NodeRef]] = field(default_factory=dict, repr=False)
+    _nodes: dict[str, tuple[NodeRow, Driver, NodeRef]] = field(default_factory=dict, repr=False)
 
     def advance(self, executor: Executor, step: Step) -> Step:
         """Record that the next step is ``step`` (in the caller's transaction) and return it."""
@@ -121,20 +86,19 @@ class Work(Generic[S]):
             what=what,
         )
 
-    def node(self, node_uuid: str | None) -> tuple[NodeFacts, Driver, NodeRef]:
+    def node(self, node_uuid: str | None) -> tuple[NodeRow, Driver, NodeRef]:
         """The node, its driver and its driver's handle on it; read once per run (the steps of
         a run follow each other at once, and a takeover starts a new run)."""
         if node_uuid is None:
             raise OperationFailed("The operation reached a step that needs a node without one.")
         if node_uuid not in self._nodes:
-            with self.db.read_rows() as connection:
-                row = connection.execute(_NODE, {"uuid": node_uuid}).first()
-            if row is None:
+            node = nodes.NODES.get(self.db, node_uuid)
+            if node is None:
                 raise OperationFailed(f"Node {node_uuid} no longer exists.")
-            self.know_node(NodeFacts.of(row))
+            self.know_node(node)
         return self._nodes[node_uuid]
 
-    def know_node(self, node: NodeFacts) -> None:
+    def know_node(self, node: NodeRow) -> None:
         """Remember the node as this run just read (or claimed) it."""
         self._nodes[node.uuid] = (
             node,
@@ -142,14 +106,14 @@ class Work(Generic[S]):
             NodeRef(
                 node.uuid,
                 node.name,
-                node.driver_info,
+                dict(node.driver_info or {}),
                 instance_uuid=node.instance_uuid,
-                properties=node.properties,
+                properties=dict(node.properties or {}),
             ),
         )
 
 
-def become_active(work: Work, node: NodeFacts, driver: Driver, ref: NodeRef) -> bool:
+def become_active(work: Work, node: NodeRow, driver: Driver, ref: NodeRef) -> bool:
     """End a create or adoption: read the node's power state (unknown if that fails) and make
     the building instance ``active`` with it; False when the instance had moved on meanwhile
     (its operation then ends as cancelled)."""
@@ -186,12 +150,8 @@ def activate(
     return True
 
 
-#: The SET clause is the other parameters' columns.
-_UPDATE_NODE = update(_NODES).where(_NODES.c.uuid == bindparam("updating_uuid"))
-
-
 def update_node(executor: Executor, node_uuid: str, **values: Any) -> None:
-    executor.execute(_UPDATE_NODE, {"updating_uuid": node_uuid, **values})
+    nodes.NODES.update(executor, node_uuid, **values)
 
 
 def note_node_error(executor: Executor, node_uuid: str, message: str | None) -> None:

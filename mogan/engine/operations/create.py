@@ -14,22 +14,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.engine import Row
-
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.operations import CreateState, OperationKind, OperationStatus, Step
 from mogan.core.placement import NetworkRequest, TypeRequirements
 from mogan.core.states import MaintenanceKind
-from mogan.db import instances
+from mogan.db import instances, networks, ports, scheduler
 from mogan.db.database import Duplicate
-from mogan.db.models import Image, Instance, Subnet, table_of
+from mogan.db.records import NodeRow
 from mogan.drivers.base import DeployRequest
-from mogan.engine import ports, scheduler
 from mogan.engine.operations.base import (
     Handler,
-    NodeFacts,
     OperationFailed,
     StepFunction,
     Work,
@@ -44,29 +39,6 @@ LOG = logging.getLogger(__name__)
 _ALLOCATION_RETRIES = 5
 
 
-_INSTANCES = table_of(Instance)
-_IMAGES = table_of(Image)
-_SUBNETS = table_of(Subnet)
-
-#: The instance still building, with its image (whose columns are None if it was deleted).
-_TO_DEPLOY: Select[Any] = (
-    select(
-        _INSTANCES.c.uuid,
-        _INSTANCES.c.name,
-        _INSTANCES.c.image_uuid,
-        _INSTANCES.c.network_info,
-        _INSTANCES.c.availability_zone,
-        _INSTANCES.c.extra,
-        _IMAGES.c.url.label("image_url"),
-        _IMAGES.c.checksum.label("image_checksum"),
-        _IMAGES.c.disk_format.label("image_disk_format"),
-    )
-    .outerjoin(_IMAGES, _IMAGES.c.uuid == _INSTANCES.c.image_uuid)
-    .where(_INSTANCES.c.uuid == bindparam("uuid"), _INSTANCES.c.status == states.BUILDING)
-)
-_SUBNETS_BY_UUID = select(_SUBNETS.c.uuid, _SUBNETS.c.cidr, _SUBNETS.c.gateway_ip).where(
-    _SUBNETS.c.uuid.in_(bindparam("uuids", expanding=True))
-)
 #: ``Work.memo`` key: the subnets of the addresses the schedule step just allocated.
 _SUBNETS_MEMO = "subnets"
 
@@ -85,10 +57,9 @@ class CreateInstance(Handler[CreateState]):
             Step.FINISH: self.step_finish,
         }
 
-    def _building(self, work: Work[CreateState]) -> Row[Any] | None:
+    def _building(self, work: Work[CreateState]) -> instances.ToDeploy | None:
         """The instance (and its image) if it is still building."""
-        with work.db.read_rows() as connection:
-            return connection.execute(_TO_DEPLOY, {"uuid": work.instance_uuid}).first()
+        return instances.building_with_image(work.db, work.instance_uuid)
 
     def _cancel(self, work: Work[CreateState]) -> None:
         with work.db.transaction() as connection:
@@ -159,7 +130,7 @@ class CreateInstance(Handler[CreateState]):
                 work.state.node_uuid = claimed.node.uuid
                 step = work.advance(connection, Step.DEPLOY)
         if claimed is not None:  # committed: what the deploy step needs is known now
-            work.know_node(NodeFacts.of(claimed.node))
+            work.know_node(claimed.node)
             work.memo[_SUBNETS_MEMO] = {
                 address.subnet_uuid: {"cidr": address.cidr, "gateway_ip": address.gateway_ip}
                 for reserved in addresses
@@ -195,11 +166,12 @@ class CreateInstance(Handler[CreateState]):
         return message + "."
 
     def step_deploy(self, work: Work[CreateState]) -> Step | None:
-        instance = self._building(work)
-        if instance is None:
+        building = self._building(work)
+        if building is None:
             self._cancel(work)
             return None
-        if instance.image_url is None:
+        instance, image = building.instance, building.image
+        if image is None:
             raise OperationFailed(f"Image {instance.image_uuid} was deleted before the deploy.")
         node, driver, ref = work.node(work.state.node_uuid)
         subnets = work.memo.get(_SUBNETS_MEMO)
@@ -208,9 +180,9 @@ class CreateInstance(Handler[CreateState]):
         request = DeployRequest(
             instance_uuid=instance.uuid,
             instance_name=instance.name,
-            image_url=instance.image_url,
-            image_checksum=instance.image_checksum,
-            image_disk_format=instance.image_disk_format,
+            image_url=image.url,
+            image_checksum=image.checksum,
+            image_disk_format=image.disk_format,
             network_info=instance.network_info,
             subnets=subnets,
             availability_zone=instance.availability_zone,
@@ -252,11 +224,12 @@ class CreateInstance(Handler[CreateState]):
         uuids = [
             ip["subnet_id"] for port in network_info.values() for ip in port.get("fixed_ips", [])
         ]
-        with work.db.read_rows() as connection:
-            rows = connection.execute(_SUBNETS_BY_UUID, {"uuids": uuids})
-            return {row.uuid: {"cidr": row.cidr, "gateway_ip": row.gateway_ip} for row in rows}
+        return {
+            subnet.uuid: {"cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip}
+            for subnet in networks.subnets_by_uuid(work.db, uuids).values()
+        }
 
-    def _reschedule(self, work: Work[CreateState], node: NodeFacts, error: str) -> Step | None:
+    def _reschedule(self, work: Work[CreateState], node: NodeRow, error: str) -> Step | None:
         """Undo a failed deploy on ``node``; go back to scheduling or give up."""
         LOG.warning(
             "Deploy of instance %s on node %s failed: %s", work.instance_uuid, node.name, error

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete
-
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError
 from mogan.core.operations import DeleteState, OperationKind, OperationStatus, Step
 from mogan.core.states import MaintenanceKind
-from mogan.db import instances
-from mogan.db.models import Instance
-from mogan.engine import ports, scheduler
+from mogan.db import instances, ports, scheduler
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
@@ -36,11 +32,10 @@ class DeleteInstance(Handler[DeleteState]):
         return {Step.TEARDOWN: self.step_teardown, Step.RELEASE: self.step_release}
 
     def step_teardown(self, work: Work[DeleteState]) -> Step | None:
-        with work.db.read() as session:
-            instance = session.get(Instance, work.instance_uuid)
+        instance = instances.get(work.db, work.instance_uuid)
         if instance is None:
-            with work.db.write() as session:
-                work.finish(session)
+            with work.db.transaction() as tx:
+                work.finish(tx)
             return None
         if instance.node_uuid is not None:
             node, driver, ref = work.node(instance.node_uuid)
@@ -58,11 +53,11 @@ class DeleteInstance(Handler[DeleteState]):
                     f"Tear-down of node {node.name} ({node.uuid}) failed: {exc.message}"
                 ) from None
             work.state.node_uuid = node.uuid
-        with work.db.write() as session:
-            return work.advance(session, Step.RELEASE)
+        with work.db.transaction() as tx:
+            return work.advance(tx, Step.RELEASE)
 
     def step_release(self, work: Work[DeleteState]) -> Step | None:
-        with work.db.write() as session:
+        with work.db.transaction() as session:
             node_uuid = work.state.node_uuid
             cleaning_failed = work.state.cleaning_failed
             if node_uuid is not None and cleaning_failed:
@@ -85,22 +80,18 @@ class DeleteInstance(Handler[DeleteState]):
                 )
                 scheduler.mark_torn_down(session, node_uuid)
             ports.release(session, work.instance_uuid)
-            session.execute(
-                delete(Instance)
-                .where(Instance.uuid == work.instance_uuid)
-                .execution_options(synchronize_session=False)
-            )
+            instances.delete_row(session, work.instance_uuid)
             work.finish(session)
         LOG.info("Instance %s deleted", work.instance_uuid)
         return None
 
     def fail(self, work: Work[DeleteState], message: str) -> None:
-        with work.db.write() as session:
+        with work.db.transaction() as session:
             if instances.move(session, work.instance_uuid, states.DELETING, status=states.ERROR):
                 instances.record_fault(session, work.instance_uuid, message)
             node_uuid = work.state.node_uuid
             if node_uuid is None:
-                instance = session.get(Instance, work.instance_uuid)
+                instance = instances.get(work.db, work.instance_uuid)
                 node_uuid = instance.node_uuid if instance else None
             if node_uuid is not None:
                 note_node_error(session, node_uuid, message)

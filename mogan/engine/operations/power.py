@@ -11,20 +11,18 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import update
-
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.operations import OperationKind, OperationStatus, PowerState, Step
 from mogan.db import instances
-from mogan.db.database import affected
-from mogan.db.models import Instance, Node
+from mogan.db.records import InstanceRow
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
     StepFunction,
     Work,
     note_node_error,
+    update_node,
 )
 from mogan.engine.retry import Interrupted
 
@@ -53,9 +51,8 @@ class SetPowerState(Handler[PowerState]):
         action = work.state.fell_back_from or work.state.action
         return _EVENTS[action]
 
-    def _current(self, work: Work[PowerState]) -> Instance | None:
-        with work.db.read() as session:
-            instance = session.get(Instance, work.instance_uuid)
+    def _current(self, work: Work[PowerState]) -> InstanceRow | None:
+        instance = instances.get(work.db, work.instance_uuid)
         if (
             instance is None
             or instance.status != states.ACTIVE
@@ -68,7 +65,7 @@ class SetPowerState(Handler[PowerState]):
     def step_request(self, work: Work[PowerState]) -> Step | None:
         instance = self._current(work)
         if instance is None or instance.node_uuid is None:
-            with work.db.write() as session:
+            with work.db.transaction() as session:
                 work.finish(session, OperationStatus.CANCELLED)
             return None
         node, driver, ref = work.node(instance.node_uuid)
@@ -87,7 +84,7 @@ class SetPowerState(Handler[PowerState]):
         timeout = work.settings.soft_power_timeout if soft else work.settings.power_state_timeout
         work.state.timeout = timeout
         work.state.deadline = time.time() + timeout
-        with work.db.write() as session:
+        with work.db.transaction() as session:
             return work.advance(session, Step.OBSERVE)
 
     def step_observe(self, work: Work[PowerState]) -> Step | None:
@@ -108,20 +105,10 @@ class SetPowerState(Handler[PowerState]):
                 return self._timed_out(work, node.name, observed)
             if work.stopping.wait(work.settings.power_poll_interval):
                 raise Interrupted("power observe")
-        with work.db.write() as session:
-            session.execute(
-                update(Instance)
-                .where(Instance.uuid == work.instance_uuid, Instance.target_power_state == target)
-                .values(power_state=observed, target_power_state=None)
-                .execution_options(synchronize_session=False)
-            )
-            session.execute(
-                update(Node)
-                .where(Node.uuid == node.uuid)
-                .values(power_state=observed, last_error=None)
-                .execution_options(synchronize_session=False)
-            )
-            work.finish(session)
+        with work.db.transaction() as tx:
+            instances.end_power_request(tx, work.instance_uuid, target, power_state=observed)
+            update_node(tx, node.uuid, power_state=observed, last_error=None)
+            work.finish(tx)
         LOG.info("Instance %s observed %s", work.instance_uuid, observed)
         return None
 
@@ -141,27 +128,18 @@ class SetPowerState(Handler[PowerState]):
             work.state.action = _SOFT_FALLBACK[action]
             work.state.fell_back_from = action
             work.state.deadline_passed = False
-            with work.db.write() as session:
+            with work.db.transaction() as session:
                 return work.advance(session, Step.REQUEST)
         raise OperationFailed(message)
 
     def fail(self, work: Work[PowerState], message: str) -> None:
-        values: dict[str, object] = {"target_power_state": None}
+        values: dict[str, object] = {}
         if work.state.deadline_passed:
             values["power_state"] = work.state.observed
-        with work.db.write() as session:
-            cleared = affected(
-                session.execute(
-                    update(Instance)
-                    .where(
-                        Instance.uuid == work.instance_uuid,
-                        Instance.target_power_state == work.state.target,
-                    )
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-            )
-            if cleared:
+        with work.db.transaction() as session:
+            if instances.end_power_request(
+                session, work.instance_uuid, work.state.target, **values
+            ):
                 instances.record_fault(session, work.instance_uuid, message)
             if work.state.node_uuid:
                 note_node_error(session, work.state.node_uuid, message)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, null, or_, select, update
-from sqlalchemy.engine import Row
 
 from mogan.core.placement import (
     NetworkRequest,
@@ -28,7 +27,8 @@ from mogan.core.placement import (
 )
 from mogan.db.database import Executor
 from mogan.db.models import Nic, Node, table_of
-from mogan.drivers.base import AVAILABLE
+from mogan.db.records import NodeRow
+from mogan.drivers.base import ACTIVE, AVAILABLE
 
 #: How many of the best-ranked free nodes one scheduling attempt loads first.
 SAMPLE_SIZE = 32
@@ -66,8 +66,8 @@ class Candidate:
 class Claimed:
     """A node now serving the instance, and how its NICs serve the requested networks."""
 
-    #: The claimed node's ``nodes`` row, as the claim left it.
-    node: Row[Any]
+    #: The claimed node, as the claim left it.
+    node: NodeRow
     nic_uuids: list[str]
     macs: dict[str, str]
 
@@ -210,10 +210,31 @@ _CLAIM = (
 )
 
 
-def claim(executor: Executor, node_uuid: str, instance_uuid: str) -> Row[Any] | None:
-    """Make the node serve the instance if it is still free and return its row as claimed;
-    None when someone else won."""
-    return executor.execute(_CLAIM, {"claiming": node_uuid, "claimant": instance_uuid}).first()
+def claim(executor: Executor, node_uuid: str, instance_uuid: str) -> NodeRow | None:
+    """Make the node serve the instance if it is still free and return it as claimed; None
+    when someone else won."""
+    row = executor.execute(_CLAIM, {"claiming": node_uuid, "claimant": instance_uuid}).first()
+    return None if row is None else NodeRow.of(row)
+
+
+_CLAIM_DEPLOYED = (
+    update(_NODES)
+    .where(
+        _NODES.c.uuid == bindparam("claiming"),
+        _NODES.c.instance_uuid.is_(None),
+        _NODES.c.provision_state == ACTIVE,
+    )
+    .values(instance_uuid=bindparam("claimant"))
+    .returning(*_NODES.c)
+)
+
+
+def claim_deployed(executor: Executor, node_uuid: str, instance_uuid: str) -> NodeRow | None:
+    """Make a node that runs a deployment (and serves nobody) serve the instance, for an
+    adoption; return it as claimed, or None when it is not so any more."""
+    params = {"claiming": node_uuid, "claimant": instance_uuid}
+    row = executor.execute(_CLAIM_DEPLOYED, params).first()
+    return None if row is None else NodeRow.of(row)
 
 
 _RELEASE = update(_NODES).where(
