@@ -7,15 +7,16 @@ moved onto the seam.)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from mogan.core.errors import InvalidInput, NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.core.pagination import Page, PageRequest
-from mogan.db.database import Database, Executor
-from mogan.db.models import Nic, Node, table_of
+from mogan.db.database import Database, Executor, affected
+from mogan.db.models import Nic, Node, Port, table_of
 from mogan.db.records import NicRow, NodeRow
 from mogan.db.table import Table
 from mogan.drivers.base import ACTIVE
@@ -125,3 +126,65 @@ def deployed_and_free(db: Database, drivers: Sequence[str]) -> list[NodeRow]:
             _NODES.c.instance_uuid.is_(None),
             order_by=(_NODES.c.name,),
         )
+
+
+# -- the inventory sync ------------------------------------------------------------------------
+
+_PORTS = table_of(Port)
+_FREE = _NODES.c.instance_uuid.is_(None)
+
+
+def uuids_of_driver(db: Database, driver: str) -> list[str]:
+    with db.read_rows() as connection:
+        return list(
+            connection.execute(select(_NODES.c.uuid).where(_NODES.c.driver == driver)).scalars()
+        )
+
+
+def name_holder(tx: Executor, name: str) -> str | None:
+    """The uuid of the node named ``name``, if any."""
+    found: str | None = tx.execute(
+        select(_NODES.c.uuid).where(_NODES.c.name == name)
+    ).scalar_one_or_none()
+    return found
+
+
+def update_if_free(tx: Executor, uuid: str, **values: Any) -> bool:
+    """Set ``values`` on the node unless it serves an instance; False when it does (or is
+    gone)."""
+    statement = update(_NODES).where(_NODES.c.uuid == uuid, _FREE).values(**values)
+    return bool(affected(tx.execute(statement)))
+
+
+def delete_if_free(tx: Executor, uuid: str) -> bool:
+    """Remove the node unless it serves an instance; False when it does (or is gone)."""
+    return bool(affected(tx.execute(delete(_NODES).where(_NODES.c.uuid == uuid, _FREE))))
+
+
+def mirror_nics(tx: Executor, node_uuid: str, wanted: Sequence[NicRow]) -> bool:
+    """Make the node's NICs ``wanted`` (by uuid): add the missing, update the changed, and
+    remove the others, except a NIC an instance's port still uses. Keeps ``nic_count``.
+    Whether anything changed."""
+    have = {nic.uuid: nic for nic in NICS.select(tx, _NICS.c.node_uuid == node_uuid)}
+    changed = False
+    for nic in wanted:
+        current = have.get(nic.uuid)
+        if current is None:
+            NICS.add(tx, nic)
+            changed = True
+        elif (current.mac_address, current.port_type) != (nic.mac_address, nic.port_type):
+            NICS.update(tx, nic.uuid, mac_address=nic.mac_address, port_type=nic.port_type)
+            changed = True
+    gone = [uuid for uuid in have if uuid not in {nic.uuid for nic in wanted}]
+    if gone:
+        used = set(
+            tx.execute(select(_PORTS.c.nic_uuid).where(_PORTS.c.nic_uuid.in_(gone))).scalars()
+        )
+        removable = [uuid for uuid in gone if uuid not in used]
+        if removable:
+            tx.execute(delete(_NICS).where(_NICS.c.uuid.in_(removable)))
+            changed = True
+    if changed:
+        count = select(func.count()).where(_NICS.c.node_uuid == node_uuid).scalar_subquery()
+        tx.execute(update(_NODES).where(_NODES.c.uuid == node_uuid).values(nic_count=count))
+    return changed

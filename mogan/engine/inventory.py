@@ -25,14 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-
 from mogan.core import states
+from mogan.core.clock import utcnow
 from mogan.core.errors import DriverError
 from mogan.core.placement import resource_class_trait
 from mogan.core.states import MaintenanceKind
+from mogan.db import instances, nodes
 from mogan.db.database import Database, Duplicate
-from mogan.db.models import Instance, Nic, Node, Port
+from mogan.db.records import NicRow, NodeRow
 from mogan.drivers.base import AVAILABLE, Driver, InventoryNode, NodeRef
 from mogan.drivers.registry import DriverRegistry
 
@@ -121,40 +121,50 @@ class _Sync:
                 reason = f"conflicts with a node Mogan already has ({exc})"
                 self.result.skipped[node.uuid] = reason
                 LOG.warning("Inventory sync: Ironic node %s skipped: %s", node.uuid, reason)
-        with self._db.read() as session:
-            known = session.scalars(select(Node.uuid).where(Node.driver == self._driver_name)).all()
-        for node_uuid in known:
+        for node_uuid in nodes.uuids_of_driver(self._db, self._driver_name):
             if node_uuid not in seen and self._owns(node_uuid):
                 self._gone(node_uuid)
 
     # -- mirroring ----------------------------------------------------------------------------
 
     def _mirror(self, found: InventoryNode) -> None:
-        with self._db.write() as session:
-            node = session.get(Node, found.uuid)
-            values = self._values(session, found, node)
+        with self._db.transaction() as tx:
+            node = nodes.NODES.get_locked(tx, found.uuid)
+            values = self._values(tx, found, node)
             if node is None:
-                session.add(Node(uuid=found.uuid, driver=self._driver_name, **values))
-                session.flush()
+                nodes.NODES.add(tx, self._new_node(found, values))
                 self.result.added.append(found.uuid)
                 LOG.info("Inventory sync: new node %s (%s)", values["name"], found.uuid)
             else:
                 changed = {k: v for k, v in values.items() if getattr(node, k) != v}
                 if changed:
-                    session.execute(
-                        update(Node)
-                        .where(Node.uuid == found.uuid)
-                        .values(**changed)
-                        .execution_options(synchronize_session=False)
-                    )
+                    nodes.NODES.update(tx, found.uuid, **changed)
                     self.result.updated.append(found.uuid)
-            ports_changed = self._mirror_ports(session, found)
+            wanted = [
+                NicRow(port.uuid, found.uuid, port.mac_address, port.port_type)
+                for port in found.ports
+            ]
+            ports_changed = nodes.mirror_nics(tx, found.uuid, wanted)
             if ports_changed and found.uuid not in (*self.result.added, *self.result.updated):
                 self.result.updated.append(found.uuid)
 
-    def _values(self, session: Any, found: InventoryNode, node: Node | None) -> dict[str, Any]:
+    def _new_node(self, found: InventoryNode, values: dict[str, Any]) -> NodeRow:
+        blank = dict.fromkeys(NodeRow.__dataclass_fields__)
+        return NodeRow(
+            **{
+                **blank,
+                "uuid": found.uuid,
+                "created_at": utcnow(),
+                "driver": self._driver_name,
+                "maintenance": False,
+                "nic_count": 0,
+                **values,
+            }
+        )
+
+    def _values(self, tx: Any, found: InventoryNode, node: NodeRow | None) -> dict[str, Any]:
         name = found.name or found.uuid
-        holder = session.scalar(select(Node.uuid).where(Node.name == name))
+        holder = nodes.name_holder(tx, name)
         if holder not in (None, found.uuid):
             name = found.uuid  # the name is taken by a node of another driver
         values: dict[str, Any] = {
@@ -185,75 +195,24 @@ class _Sync:
             values["driver_info"] = {}
         return values
 
-    def _mirror_ports(self, session: Any, found: InventoryNode) -> bool:
-        """Make the node's NICs Ironic's ports; a NIC an instance's port uses is kept."""
-        nics = {
-            nic.uuid: nic for nic in session.scalars(select(Nic).where(Nic.node_uuid == found.uuid))
-        }
-        wanted = {port.uuid: port for port in found.ports}
-        changed = False
-        for port in found.ports:
-            nic = nics.get(port.uuid)
-            if nic is None:
-                session.add(
-                    Nic(
-                        uuid=port.uuid,
-                        node_uuid=found.uuid,
-                        mac_address=port.mac_address,
-                        port_type=port.port_type,
-                    )
-                )
-                changed = True
-            elif (nic.mac_address, nic.port_type) != (port.mac_address, port.port_type):
-                nic.mac_address, nic.port_type = port.mac_address, port.port_type
-                changed = True
-        gone = [uuid for uuid in nics if uuid not in wanted]
-        if gone:
-            used = set(session.scalars(select(Port.nic_uuid).where(Port.nic_uuid.in_(gone))))
-            removable = [uuid for uuid in gone if uuid not in used]
-            if removable:
-                session.execute(
-                    delete(Nic)
-                    .where(Nic.uuid.in_(removable))
-                    .execution_options(synchronize_session=False)
-                )
-                changed = True
-        session.flush()
-        if changed:
-            count = select(func.count()).where(Nic.node_uuid == found.uuid).scalar_subquery()
-            session.execute(
-                update(Node)
-                .where(Node.uuid == found.uuid)
-                .values(nic_count=count)
-                .execution_options(synchronize_session=False)
-            )
-        return changed
-
     def _gone(self, node_uuid: str) -> None:
-        with self._db.write() as session:
-            node = session.get(Node, node_uuid)
+        with self._db.transaction() as tx:
+            node = nodes.NODES.get_locked(tx, node_uuid)
             if node is None:
                 return
             if node.instance_uuid is None:
-                session.execute(
-                    delete(Node)
-                    .where(Node.uuid == node_uuid, Node.instance_uuid.is_(None))
-                    .execution_options(synchronize_session=False)
-                )
+                nodes.delete_if_free(tx, node_uuid)
                 self.result.removed.append(node_uuid)
                 LOG.info("Inventory sync: node %s is gone from Ironic; removed", node.name)
                 return
             message = f"Ironic no longer has this node, but instance {node.instance_uuid} is on it"
-            session.execute(
-                update(Node)
-                .where(Node.uuid == node_uuid)
-                .values(
-                    maintenance=True,
-                    maintenance_kind=MaintenanceKind.OWNER.value,
-                    maintenance_reason=OWNER_MAINTENANCE + "the node is gone",
-                    last_error=message,
-                )
-                .execution_options(synchronize_session=False)
+            nodes.NODES.update(
+                tx,
+                node_uuid,
+                maintenance=True,
+                maintenance_kind=MaintenanceKind.OWNER.value,
+                maintenance_reason=OWNER_MAINTENANCE + "the node is gone",
+                last_error=message,
             )
         self.result.orphans.append(Orphan(node_uuid, node.name, node.instance_uuid, message))
         LOG.warning("Inventory sync: node %s: %s", node.name, message)
@@ -261,12 +220,11 @@ class _Sync:
     # -- reconciliation -----------------------------------------------------------------------
 
     def _reconcile(self, found: InventoryNode) -> None:
-        with self._db.read() as session:
-            node = session.get(Node, found.uuid)
-            if node is None:
-                return
-            claimed_by = node.instance_uuid
-            mogan_instance = session.get(Instance, claimed_by) if claimed_by else None
+        node = nodes.NODES.get(self._db, found.uuid)
+        if node is None:
+            return
+        claimed_by = node.instance_uuid
+        mogan_instance = instances.get(self._db, claimed_by) if claimed_by else None
         if found.instance_uuid is not None and found.instance_uuid != claimed_by:
             # Only a deployment Mogan recorded as left behind is torn down: an instance that
             # merely exists elsewhere may be an adoption that failed half-way, on a node
@@ -312,7 +270,7 @@ class _Sync:
                 f"instance on it (provision state {found.provision_state!r})",
             )
 
-    def _repair(self, node: Node, instance_uuid: str | None) -> None:
+    def _repair(self, node: NodeRow, instance_uuid: str | None) -> None:
         """Tear down a deployment Mogan started and could not clean up at the time."""
         ref = NodeRef(
             node.uuid,
@@ -331,7 +289,7 @@ class _Sync:
                 f"down failed: {exc.message}",
             )
             return
-        with self._db.write() as session:
+        with self._db.transaction() as tx:
             values: dict[str, Any] = {"provision_state": AVAILABLE, "last_error": None}
             if node.maintenance_kind == MaintenanceKind.FAILED_CLEANUP:
                 values.update(
@@ -340,12 +298,7 @@ class _Sync:
                     maintenance_kind=None,
                     leftover_instance_uuid=None,
                 )
-            session.execute(
-                update(Node)
-                .where(Node.uuid == node.uuid, Node.instance_uuid.is_(None))
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+            nodes.update_if_free(tx, node.uuid, **values)
         self.result.repaired.append(node.uuid)
         LOG.info(
             "Inventory sync: tore down the failed deploy of instance %s left on node %s",
@@ -353,14 +306,9 @@ class _Sync:
             node.name,
         )
 
-    def _report(self, node: Node, instance_uuid: str | None, message: str) -> None:
+    def _report(self, node: NodeRow, instance_uuid: str | None, message: str) -> None:
         self.result.orphans.append(Orphan(node.uuid, node.name, instance_uuid, message))
         LOG.warning("Orphan on node %s (%s): %s", node.name, node.uuid, message)
         if node.last_error != message:
-            with self._db.write() as session:
-                session.execute(
-                    update(Node)
-                    .where(Node.uuid == node.uuid)
-                    .values(last_error=message)
-                    .execution_options(synchronize_session=False)
-                )
+            with self._db.transaction() as tx:
+                nodes.NODES.update(tx, node.uuid, last_error=message)
