@@ -1,4 +1,14 @@
-"""Transactions. ``Database.write()`` and ``Database.read()`` are the only ways to a session.
+"""The process's handle on the database, and the only four ways in.
+
+Only the data layer (``mogan.db``: one module per aggregate) uses them; services and the
+engine call that layer and hold at most a transaction handle to pass back to it:
+
+- ``transaction()``: a read-write transaction on a plain connection, committed when the block
+  ends without an exception. Use cases compose an aggregate's writes in one.
+- ``read_rows()``: a connection for reading.
+- ``write_one(statement)``: one writing statement as a transaction of its own (claims, lease
+  renewals, address reservations).
+- ``read_one(statement)``: the hottest single-row read (an instance's GET).
 
 On SQLite, Python's sqlite3 module is told to stay out of transaction control and we emit
 ``BEGIN IMMEDIATE`` for writes: a deferred transaction that reads and then writes can fail
@@ -9,6 +19,9 @@ On PostgreSQL connections rest in autocommit and reads run that way: under Postg
 READ COMMITTED every statement takes its own snapshot even inside a transaction, so wrapping a
 read in ``BEGIN``/``ROLLBACK`` bought no consistency and cost two of a GET's three round trips.
 Writes (and migrations) switch their connection to READ COMMITTED for the transaction.
+
+An unreachable database is ``ServiceUnavailable``; a broken uniqueness or reference rule is
+``Duplicate``, in every one of them.
 """
 
 from __future__ import annotations
@@ -25,7 +38,6 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, Row, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from mogan.core.errors import ServiceUnavailable
 
@@ -36,8 +48,8 @@ _WRITE = "mogan_write"
 #: PostgreSQL channel on which new operations are announced to engines.
 OPERATIONS_CHANNEL = "mogan_operations"
 
-#: What a helper that only runs statements accepts: an ORM session or a plain connection.
-Executor = Session | Connection
+#: Where the data layer's statements run: a transaction's (or a read's) connection.
+Executor = Connection
 
 _NOTIFY = text(f"NOTIFY {OPERATIONS_CHANNEL}")
 
@@ -52,7 +64,7 @@ class Duplicate(Exception):
 
 
 class Database:
-    """One process's handle on the database: an engine and two session factories."""
+    """One process's handle on the database: its connection pool and the ways in."""
 
     def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
         self.url: URL = make_url(url)
@@ -65,8 +77,6 @@ class Database:
             else self.engine
         )
         self._writer = self.transactional.execution_options(**{_WRITE: True})
-        self._write_sessions = sessionmaker(bind=self._writer, expire_on_commit=False)
-        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         #: ``read_one``'s statements as PostgreSQL SQL, compiled on first use.
         self._driver_sql: dict[Select[Any], str] = {}
 
@@ -94,15 +104,11 @@ class Database:
         return engine
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Session]:
-        """A read-write transaction, committed when the block ends without an exception."""
-        with _translate_outage(), self._write_sessions() as session, session.begin():
-            yield session
-
-    @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """``write()`` on a plain connection, for Core statements: the engine's hottest steps,
-        where an ORM session's bookkeeping cost more than the statements it ran."""
+        """A read-write transaction, committed when the block ends without an exception.
+
+        Plain connections and Core statements everywhere: an ORM session's unit of work cost
+        more than the statements it ran on the hottest paths."""
         with _translate_outage(), self._writer.begin() as connection:
             yield connection
 
@@ -123,20 +129,9 @@ class Database:
             return list(result) if result.returns_rows else []
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Session]:
-        """A session for reading: autocommit on PostgreSQL (each statement sees the latest
-        committed data, as it would under READ COMMITTED), a deferred transaction on SQLite.
-
-        Closing (not rolling back) the session keeps loaded rows readable after the block; the
-        connection pool resets the connection when it takes it back.
-        """
-        with _translate_outage(), self._read_sessions() as session:
-            yield session
-
-    @contextlib.contextmanager
     def read_rows(self) -> Iterator[Connection]:
-        """A connection for reading plain rows with Core statements, as ``read()`` reads: for
-        the hottest reads, where an ORM session's bookkeeping costs more than the query."""
+        """A connection for reading: autocommit on PostgreSQL (each statement sees the latest
+        committed data, as it would under READ COMMITTED), a deferred transaction on SQLite."""
         with _translate_outage(), self.engine.connect() as connection:
             yield connection
 

@@ -8,46 +8,54 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
-from mogan.db.database import Database, affected
-from mogan.db.models import EngineRecord, utcnow
+from mogan.core.clock import utcnow
+from mogan.db.database import Database, Executor, affected
+from mogan.db.models import EngineRecord, table_of
+
+_ENGINES = table_of(EngineRecord)
+
+
+def _beat(tx: Executor, engine_id: str, host: str, *, started: bool) -> None:
+    now = utcnow()
+    values = {"heartbeat_at": now, **({"started_at": now} if started else {})}
+    beat = update(_ENGINES).where(_ENGINES.c.id == engine_id).values(**values)
+    if not affected(tx.execute(beat)):  # new, or pruned while we were away: (re)appear
+        tx.execute(
+            insert(_ENGINES),
+            {"id": engine_id, "host": host, "started_at": now, "heartbeat_at": now},
+        )
 
 
 def register(db: Database, engine_id: str, host: str) -> None:
-    with db.write() as session:
-        session.merge(
-            EngineRecord(id=engine_id, host=host, started_at=utcnow(), heartbeat_at=utcnow())
-        )
+    with db.transaction() as tx:
+        _beat(tx, engine_id, host, started=True)
 
 
 def heartbeat(db: Database, engine_id: str, host: str) -> None:
-    with db.write() as session:
-        beat = (
-            update(EngineRecord).where(EngineRecord.id == engine_id).values(heartbeat_at=utcnow())
-        )
-        if not affected(session.execute(beat)):  # pruned while we were away: come back
-            session.add(EngineRecord(id=engine_id, host=host, heartbeat_at=utcnow()))
+    with db.transaction() as tx:
+        _beat(tx, engine_id, host, started=False)
 
 
 def deregister(db: Database, engine_id: str) -> None:
-    with db.write() as session:
-        session.execute(delete(EngineRecord).where(EngineRecord.id == engine_id))
+    with db.transaction() as tx:
+        tx.execute(delete(_ENGINES).where(_ENGINES.c.id == engine_id))
 
 
 def live(db: Database, within_seconds: float) -> list[str]:
     """The ids of the engines heard from within ``within_seconds``; prunes long-dead ones."""
     now = utcnow()
-    with db.write() as session:
-        session.execute(
-            delete(EngineRecord).where(
-                EngineRecord.heartbeat_at < now - dt.timedelta(seconds=within_seconds * 10)
+    with db.transaction() as tx:
+        tx.execute(
+            delete(_ENGINES).where(
+                _ENGINES.c.heartbeat_at < now - dt.timedelta(seconds=within_seconds * 10)
             )
         )
         return list(
-            session.scalars(
-                select(EngineRecord.id).where(
-                    EngineRecord.heartbeat_at >= now - dt.timedelta(seconds=within_seconds)
+            tx.execute(
+                select(_ENGINES.c.id).where(
+                    _ENGINES.c.heartbeat_at >= now - dt.timedelta(seconds=within_seconds)
                 )
-            )
+            ).scalars()
         )

@@ -59,10 +59,11 @@ _OPERATIONS = table_of(Operation)
 _ENQUEUE = insert(_OPERATIONS)
 
 
-def enqueue(db: Database, executor: Executor, instance_uuid: str, state: OperationState) -> None:
+def enqueue(db: Database, executor: Executor, instance_uuid: str, state: OperationState) -> int:
     """Queue an operation of ``state.kind`` on the instance, at its first step, in the
-    caller's transaction; engines are woken when (and only if) that transaction commits."""
-    executor.execute(
+    caller's transaction, and return its id; engines are woken when (and only if) that
+    transaction commits."""
+    result = executor.execute(
         _ENQUEUE,
         {
             "instance_uuid": instance_uuid,
@@ -75,6 +76,9 @@ def enqueue(db: Database, executor: Executor, instance_uuid: str, state: Operati
         },
     )
     db.announce_operation(executor)
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row always has it
+    return int(key[0])
 
 
 def _claimable(now: Any, operation: Any) -> Any:

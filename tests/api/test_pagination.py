@@ -34,8 +34,8 @@ def many(mogan, api: Api) -> list[dict]:
         }
         for i in range(2500)
     ]
-    with mogan.db.write() as session:
-        session.execute(insert(Instance), rows)
+    with mogan.db.transaction() as tx:
+        tx.execute(insert(Instance), rows)
     return rows
 
 

@@ -226,7 +226,7 @@ def test_more_creates_than_nodes_across_two_engines(api: Api, mogan_factory, fle
         for ip in p["fixed_ips"]
     ]
     assert len(set(macs)) == len(set(ips)) == 4
-    with second.db.read() as session:
-        claims = session.execute(select(Operation.claims, Operation.status)).all()
+    with second.db.read_rows() as connection:
+        claims = connection.execute(select(Operation.claims, Operation.status)).all()
     assert len(claims) == 12
     assert all(count == 1 and status in ("succeeded", "failed") for count, status in claims)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import update
 
 from mogan.core import states
 from mogan.core.states import IllegalTransition
 from mogan.db import instances
 from mogan.db.database import Database
-from mogan.db.models import Instance, utcnow
+from mogan.db.models import Instance
+from mogan.services.instances import building_instance
 
 
 @pytest.fixture
@@ -20,27 +21,27 @@ def db(database_url: str):
 
 
 def _instance(db: Database, status: str) -> str:
-    with db.write() as session:
-        session.add(
-            Instance(
-                uuid="5f0e6c1a-3b7e-4c55-9d0b-4f2a1c9e8d71",
-                created_at=utcnow(),
-                name="web",
-                project_id="p",
-                user_id="u",
-                status=status,
-                instance_type_uuid="t",
-                image_uuid="i",
-                network_info={},
-                extra={},
-            )
-        )
-    return "5f0e6c1a-3b7e-4c55-9d0b-4f2a1c9e8d71"
+    row = building_instance(
+        name="web",
+        description=None,
+        project_id="p",
+        user_id="u",
+        instance_type_uuid="t",
+        image_uuid="i",
+        availability_zone=None,
+        extra={},
+    )
+    with db.transaction() as tx:
+        instances.add(tx, row)
+        if status != states.INITIAL:
+            tx.execute(update(Instance).where(Instance.uuid == row.uuid).values(status=status))
+    return row.uuid
 
 
 def _status(db: Database, uuid: str) -> str:
-    with db.read() as session:
-        return session.scalars(select(Instance.status).where(Instance.uuid == uuid)).one()
+    found = instances.get(db, uuid)
+    assert found is not None
+    return found.status
 
 
 def test_an_allowed_move_is_a_compare_and_set(db: Database):
@@ -69,3 +70,18 @@ def test_every_expected_status_must_allow_the_move(db: Database):
     with pytest.raises(IllegalTransition), db.transaction() as connection:
         instances.move(connection, uuid, (states.BUILDING, states.ERROR), status=states.ACTIVE)
     assert _status(db, uuid) == states.BUILDING
+
+
+def test_an_instance_starts_building():
+    row = building_instance(
+        name="web",
+        description=None,
+        project_id="p",
+        user_id="u",
+        instance_type_uuid="t",
+        image_uuid="i",
+        availability_zone=None,
+        extra={},
+    )
+    with pytest.raises(IllegalTransition):
+        instances.add(None, row.replace(status=states.ACTIVE))  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from mogan.core.operations import OperationStatus
+from mogan.core.operations import CreateState, OperationStatus
 from mogan.db import queue
 from mogan.db.database import Database
 from mogan.db.models import Operation, utcnow
@@ -20,17 +20,14 @@ def db(database_url: str):
     handle.dispose()
 
 
-def _queue(db: Database) -> int:
-    with db.write() as session:
-        operation = Operation(instance_uuid="i-1", kind="create", step="schedule", state={})
-        session.add(operation)
-        session.flush()
-        return operation.id
+def _queue(db: Database, instance_uuid: str = "i-1") -> int:
+    with db.transaction() as tx:
+        return queue.enqueue(db, tx, instance_uuid, CreateState())
 
 
 def _expire(db: Database, operation_id: int) -> None:
-    with db.write() as session:
-        session.execute(
+    with db.transaction() as tx:
+        tx.execute(
             update(Operation)
             .where(Operation.id == operation_id)
             .values(lease_expires_at=utcnow() - dt.timedelta(seconds=1))
@@ -51,11 +48,11 @@ def test_a_stale_run_cannot_record_anything_after_a_reclaim(db: Database):
     _expire(db, operation_id)
     again = _claim_one(db, "engine-a")  # the same engine, its heartbeat starved
     assert again is not None and again.claims == 2
-    with pytest.raises(queue.LeaseLost), db.write() as session:
-        queue.save_progress(session, operation_id, "engine-a", 1, "deploy", {})
-    with db.write() as session:
-        queue.save_progress(session, operation_id, "engine-a", 2, "deploy", {})
-        queue.finish(session, operation_id, "engine-a", 2, OperationStatus.SUCCEEDED, {})
+    with pytest.raises(queue.LeaseLost), db.transaction() as tx:
+        queue.save_progress(tx, operation_id, "engine-a", 1, "deploy", {})
+    with db.transaction() as tx:
+        queue.save_progress(tx, operation_id, "engine-a", 2, "deploy", {})
+        queue.finish(tx, operation_id, "engine-a", 2, OperationStatus.SUCCEEDED, {})
 
 
 def test_an_engine_does_not_reclaim_what_it_is_running(db: Database):
@@ -69,14 +66,7 @@ def test_an_engine_does_not_reclaim_what_it_is_running(db: Database):
 
 
 def test_a_batch_claim_takes_the_oldest_and_keeps_each_instance_in_order(db: Database):
-    with db.write() as session:
-        queued = [
-            Operation(instance_uuid=instance, kind="create", step="schedule", state={})
-            for instance in ("i-1", "i-2", "i-1", "i-3", "i-4")
-        ]
-        session.add_all(queued)
-        session.flush()
-        ids = [operation.id for operation in queued]
+    ids = [_queue(db, instance) for instance in ("i-1", "i-2", "i-1", "i-3", "i-4")]
     claimed = queue.claim(db, "engine-a", 30, limit=3)
     # i-1's second operation waits for its first; the batch moves on to i-3.
     assert [o.id for o in claimed] == [ids[0], ids[1], ids[3]]
