@@ -17,12 +17,14 @@ from mogan.api import openapi
 from mogan.api.errors import error_response, mogan_error_response
 from mogan.api.hot import HotReads
 from mogan.api.middleware import RequestIdMiddleware
+from mogan.api.paths import BookmarkPaths, RouteTable, requested_path
 from mogan.api.routes import admin, instances, root, types, zones
 from mogan.core.errors import MoganError
 from mogan.services.bundle import Services
 from mogan.services.context import RequestContext
 
 _ROUTERS = (instances.router, types.router, zones.router, admin.router)
+ROUTE_TABLE = RouteTable(_ROUTERS)
 
 
 def create_app(
@@ -36,8 +38,8 @@ def create_app(
     """The API over ``services``; ``identify`` builds the caller's context from a request,
     after ``authenticate`` (middleware such as Keystone's) has let it through.
 
-    From the outside in: the request id, authentication, the hottest read (``hot.py``), and
-    the FastAPI app with every route.
+    From the outside in: the request id, authentication, bookmark paths onto ``/v1``, the
+    hottest read (``hot.py``), and the FastAPI app with every route.
     """
     app = routes_app(services, identify=identify, public_endpoint=public_endpoint)
     # A plain executor rather than Starlette's ``run_in_threadpool``: anyio's per-call
@@ -45,8 +47,8 @@ def create_app(
     app.state.service_threads = ThreadPoolExecutor(
         max_workers=service_threads, thread_name_prefix="mogan-api"
     )
-    hot = HotReads(app)
-    guarded: ASGIApp = authenticate(hot) if authenticate is not None else hot
+    routed = BookmarkPaths(HotReads(app), ROUTE_TABLE.collections)
+    guarded: ASGIApp = authenticate(routed) if authenticate is not None else routed
     return RequestIdMiddleware(guarded)
 
 
@@ -63,8 +65,8 @@ def routes_app(
     app.state.public_endpoint = public_endpoint
     app.include_router(root.router)
     for router in _ROUTERS:
+        # Declared once, under /v1; ``BookmarkPaths`` serves the unversioned paths.
         app.include_router(router, prefix="/v1")
-        app.include_router(router, include_in_schema=False)  # bookmark (unversioned) paths
 
     @app.exception_handler(MoganError)
     async def mogan_error(_request: Request, exc: MoganError) -> Response:
@@ -73,11 +75,16 @@ def routes_app(
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         message = str(exc.detail)
+        path = requested_path(request.scope)
         if exc.status_code == 404:
-            message = f"The resource {request.url.path} could not be found."
-        elif exc.status_code == 405:
-            message = f"Method {request.method} is not allowed on {request.url.path}."
-        return error_response(exc.status_code, message, dict(exc.headers or {}))
+            message = f"The resource {path} could not be found."
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            message = f"Method {request.method} is not allowed on {path}."
+            # Starlette names the methods of the first route whose path matched; a path's
+            # methods are often declared as several routes.
+            headers["Allow"] = ", ".join(ROUTE_TABLE.allowed_methods(request.url.path))
+        return error_response(exc.status_code, message, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:

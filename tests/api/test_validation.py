@@ -95,3 +95,19 @@ def test_error_bodies_are_openstack_shaped_everywhere(api: Api):
 def test_every_response_has_a_distinct_request_id(api: Api):
     ids = {api.get("/v1").headers["X-OpenStack-Request-Id"] for _ in range(5)}
     assert len(ids) == 5
+
+
+@pytest.mark.parametrize("prefix", ["/v1", ""])
+def test_a_405_allows_every_method_of_the_path(api: Api, fleet, prefix):
+    type_uuid = fleet["type"]["uuid"]
+    node_uuid = fleet["nodes"][0]["uuid"]
+    for method, path, allowed in [
+        ("PUT", "/instances", {"GET", "POST"}),
+        ("POST", f"/types/{type_uuid}", {"DELETE", "GET", "PUT"}),
+        ("PUT", f"/nodes/{node_uuid}", {"DELETE", "GET", "PATCH"}),
+        ("GET", f"/types/{type_uuid}/extraspecs/k", {"DELETE"}),
+    ]:
+        response = api.admin.request(method, prefix + path)
+        assert response.status_code == 405, (method, path, response.text)
+        assert set(response.headers["Allow"].split(", ")) == allowed, (method, path)
+        assert f"not allowed on {prefix}{path}" in fault_of(response)["faultstring"]
