@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from mogan.core import errors
@@ -59,3 +60,40 @@ def mogan_error_response(exc: errors.MoganError) -> Response:
     if status >= 500:
         LOG.error("%s: %s", type(exc).__name__, exc.message)
     return error_response(status, exc.message, {"Retry-After": "5"} if status == 503 else None)
+
+
+class ErrorBody(BaseModel):
+    """Every error's body, as OpenStack services answer."""
+
+    error_message: str = Field(
+        description='A JSON document: {"faultcode": "Client" | "Server", "faultstring": '
+        '"what went wrong, for a person", "debuginfo": null}'
+    )
+
+
+_MEANINGS = {
+    400: "The request is malformed or names something that does not exist.",
+    401: "No valid token (auth_strategy = keystone).",
+    403: "Policy does not allow the caller this.",
+    404: "Not found, or not the caller's to see.",
+    409: "The resource's state or another resource conflicts with the request.",
+    502: "The node's BMC or Ironic refused.",
+    503: "The database, Keystone, a BMC or Ironic cannot be reached now; retry later.",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, object]]:
+    """The OpenAPI ``responses`` of a route: the errors it answers with, each with the
+    OpenStack body, and any other (an unexpected 500) with the same body."""
+    responses: dict[int | str, dict[str, object]] = {
+        code: {"model": ErrorBody, "description": _MEANINGS[code]} for code in codes
+    }
+    responses["default"] = {"model": ErrorBody, "description": "Any other error."}
+    return responses
+
+
+#: What routes answer besides success, by the kind of route.
+COLLECTION_ERRORS = documented(400, 401, 403, 503)
+ONE_ERRORS = documented(400, 401, 403, 404, 503)
+CREATE_ERRORS = documented(400, 401, 403, 409, 503)
+CHANGE_ERRORS = documented(400, 401, 403, 404, 409, 503)

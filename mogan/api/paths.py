@@ -34,18 +34,26 @@ class RouteTable:
             route.path.split("/")[1] for route in routes if isinstance(route, APIRoute)
         )
         self._methods = [
-            (compile_path(VERSION_PREFIX + route.path)[0], frozenset(route.methods or ()))
+            (
+                compile_path(VERSION_PREFIX + route.path)[0],
+                route.path.count("{"),
+                frozenset(route.methods or ()),
+            )
             for route in routes
             if isinstance(route, APIRoute)
         ]
 
     def allowed_methods(self, path: str) -> list[str]:
-        """Every method some route answers on ``path`` (the ``Allow`` of a 405)."""
-        methods: set[str] = set()
-        for pattern, route_methods in self._methods:
-            if pattern.match(path):
-                methods |= route_methods
-        return sorted(methods)
+        """The methods the path answers (the ``Allow`` of a 405), as the OpenAPI document
+        has them: of its most literal matching template (``/nodes/sync``, not
+        ``/nodes/{node_ident}``), all the routes declared for it."""
+        matching = [
+            (params, methods) for regex, params, methods in self._methods if regex.match(path)
+        ]
+        if not matching:
+            return []
+        fewest = min(params for params, _ in matching)
+        return sorted({m for params, methods in matching if params == fewest for m in methods})
 
 
 class BookmarkPaths:

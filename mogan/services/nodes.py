@@ -190,7 +190,8 @@ class NodeService:
         """Sync the nodes of every driver with an inventory of its own, now, all of them."""
         self._policy.authorize("mogan:node:sync", context)
         if not any(self._drivers.get(n).inventory for n in self._drivers.names):
-            raise InvalidInput(
+            # A well-formed request this deployment cannot carry out: not the caller's input.
+            raise Conflict(
                 "No enabled driver has an inventory to sync (enable 'ironic' in "
                 "[DEFAULT] enabled_drivers)."
             )

@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from mogan.core.errors import InvalidInput
 
@@ -46,13 +47,28 @@ def _mac(value: str) -> str:
     return normalized
 
 
-UUIDStr = Annotated[str, AfterValidator(_uuid)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_not_blank)]
+# The JSON schema says what the validators check, so clients and test generators built from
+# the OpenAPI document send what is accepted.
+UUIDStr = Annotated[str, AfterValidator(_uuid), Field(json_schema_extra={"format": "uuid"})]
+_NOT_BLANK = Field(json_schema_extra={"pattern": r"\S"})
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), AfterValidator(_not_blank), _NOT_BLANK
+]
 Description = Annotated[str, StringConstraints(max_length=255)]
 Key255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Value255 = Annotated[str, StringConstraints(max_length=255)]
 OptionalLabel = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-MacAddress = Annotated[str, AfterValidator(_mac)]
+MacAddress = Annotated[
+    str,
+    AfterValidator(_mac),
+    Field(json_schema_extra={"pattern": r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$"}),
+]
+#: An IPv4 or IPv6 address, as its schema says.
+IPAddress = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    Field(json_schema_extra={"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}),
+]
 
 
 class Strict(BaseModel):
@@ -113,9 +129,11 @@ class TypeCreate(Strict):
 
 
 class TypeUpdate(Strict):
-    name: Name | None = None
+    """What a PUT changes: the fields given (``name`` and ``is_public`` never null)."""
+
+    name: Name | SkipJsonSchema[None] = None
     description: Description | None = None
-    is_public: bool | None = None
+    is_public: bool | SkipJsonSchema[None] = None
 
 
 class TypeAccess(Strict):
@@ -169,7 +187,10 @@ class NodeUpdate(Strict):
 class ImageCreate(Strict):
     name: Name
     url: Annotated[
-        str, StringConstraints(min_length=1, max_length=4096), AfterValidator(_not_blank)
+        str,
+        StringConstraints(min_length=1, max_length=4096),
+        AfterValidator(_not_blank),
+        _NOT_BLANK,
     ]
     checksum: Annotated[str, StringConstraints(max_length=255)] | None = None
     disk_format: Literal["raw", "qcow2", "iso"]
@@ -183,13 +204,17 @@ class ImageUpdate(Strict):
 
 
 class AllocationPool(Strict):
-    start: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    end: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    start: IPAddress
+    end: IPAddress
 
 
 class SubnetIn(Strict):
-    cidr: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    gateway_ip: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    cidr: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=64),
+        Field(json_schema_extra={"pattern": r"^[0-9A-Fa-f.:]+/[0-9]{1,3}$"}),
+    ]
+    gateway_ip: IPAddress | None = None
     allocation_pools: list[AllocationPool] = Field(default_factory=list)
 
 

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
+from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS, documented
 from mogan.api.http import (
     PATCH_BODY,
     authorized,
@@ -33,7 +34,7 @@ def _created(body: dict, base: str, collection_name: str) -> Response:
 # -- nodes -----------------------------------------------------------------------------------
 
 
-@router.get("/nodes", tags=["nodes"], summary="List nodes")
+@router.get("/nodes", tags=["nodes"], summary="List nodes", responses=COLLECTION_ERRORS)
 async def list_nodes(request: Request) -> Response:
     records, next_marker = await call(
         request,
@@ -54,6 +55,7 @@ async def list_nodes(request: Request) -> Response:
     status_code=201,
     openapi_extra=request_body("NodeCreate"),
     summary="Enrol a node",
+    responses=CREATE_ERRORS,
 )
 async def create_node(request: Request) -> Response:
     caller = authorized(request, "mogan:node:write")
@@ -67,6 +69,7 @@ async def create_node(request: Request) -> Response:
     "/nodes/sync",
     tags=["nodes"],
     summary="Sync the nodes of Ironic now: new, gone, maintenance, provision state, orphans",
+    responses=CREATE_ERRORS,
 )
 async def sync_nodes(request: Request) -> Response:
     result = await call(request, request.app.state.services.nodes.sync, context(request))
@@ -77,6 +80,7 @@ async def sync_nodes(request: Request) -> Response:
     "/manageable_instances",
     tags=["manageable instances"],
     summary="List deployed Ironic nodes that serve no instance (adoptable)",
+    responses=COLLECTION_ERRORS,
 )
 async def list_manageable(request: Request) -> Response:
     items = await call(request, request.app.state.services.manageable.list, context(request))
@@ -89,6 +93,7 @@ async def list_manageable(request: Request) -> Response:
     status_code=201,
     openapi_extra=request_body("AdoptRequest"),
     summary="Adopt a deployed node as an instance of a project, without redeploying",
+    responses=CREATE_ERRORS,
 )
 async def adopt(request: Request) -> Response:
     caller = authorized(request, "mogan:manageable_instance:adopt")
@@ -98,7 +103,12 @@ async def adopt(request: Request) -> Response:
     return _created(views.instance(record, base), base, "instances")
 
 
-@router.get("/nodes/{node_ident}", tags=["nodes"], summary="Show a node (by UUID or name)")
+@router.get(
+    "/nodes/{node_ident}",
+    tags=["nodes"],
+    summary="Show a node (by UUID or name)",
+    responses=ONE_ERRORS,
+)
 async def show_node(request: Request, node_ident: str) -> Response:
     record = await call(request, request.app.state.services.nodes.get, context(request), node_ident)
     return json_response(views.node(record, base_url(request)))
@@ -108,6 +118,7 @@ async def show_node(request: Request, node_ident: str) -> Response:
     "/nodes/{node_ident}/validate",
     tags=["nodes"],
     summary="Check the node's power, management, boot and deploy against its hardware",
+    responses=documented(400, 401, 403, 404, 502, 503),
 )
 async def validate_node(request: Request, node_ident: str) -> Response:
     checks = await call(
@@ -123,6 +134,7 @@ async def validate_node(request: Request, node_ident: str) -> Response:
     tags=["nodes"],
     openapi_extra=PATCH_BODY,
     summary="Update a node (JSON Patch)",
+    responses=CHANGE_ERRORS,
 )
 async def update_node(request: Request, node_ident: str) -> Response:
     caller = authorized(request, "mogan:node:write")
@@ -131,7 +143,13 @@ async def update_node(request: Request, node_ident: str) -> Response:
     return json_response(views.node(record, base_url(request)))
 
 
-@router.delete("/nodes/{node_ident}", tags=["nodes"], status_code=204, summary="Delete a node")
+@router.delete(
+    "/nodes/{node_ident}",
+    tags=["nodes"],
+    status_code=204,
+    summary="Delete a node",
+    responses=CHANGE_ERRORS,
+)
 async def delete_node(request: Request, node_ident: str) -> Response:
     await call(request, request.app.state.services.nodes.delete, context(request), node_ident)
     return Response(status_code=204)
@@ -140,7 +158,7 @@ async def delete_node(request: Request, node_ident: str) -> Response:
 # -- images ----------------------------------------------------------------------------------
 
 
-@router.get("/images", tags=["images"], summary="List images")
+@router.get("/images", tags=["images"], summary="List images", responses=COLLECTION_ERRORS)
 async def list_images(request: Request) -> Response:
     rows, next_marker = await call(
         request, request.app.state.services.images.list, context(request), page_request(request)
@@ -157,6 +175,7 @@ async def list_images(request: Request) -> Response:
     status_code=201,
     openapi_extra=request_body("ImageCreate"),
     summary="Register an image",
+    responses=CREATE_ERRORS,
 )
 async def create_image(request: Request) -> Response:
     caller = authorized(request, "mogan:image:write")
@@ -166,7 +185,7 @@ async def create_image(request: Request) -> Response:
     return _created(views.image(row, base), base, "images")
 
 
-@router.get("/images/{image_uuid}", tags=["images"], summary="Show an image")
+@router.get("/images/{image_uuid}", tags=["images"], summary="Show an image", responses=ONE_ERRORS)
 async def show_image(request: Request, image_uuid: str) -> Response:
     row = await call(request, request.app.state.services.images.get, context(request), image_uuid)
     return json_response(views.image(row, base_url(request)))
@@ -177,6 +196,7 @@ async def show_image(request: Request, image_uuid: str) -> Response:
     tags=["images"],
     openapi_extra=PATCH_BODY,
     summary="Update an image (JSON Patch)",
+    responses=CHANGE_ERRORS,
 )
 async def update_image(request: Request, image_uuid: str) -> Response:
     caller = authorized(request, "mogan:image:write")
@@ -185,7 +205,13 @@ async def update_image(request: Request, image_uuid: str) -> Response:
     return json_response(views.image(row, base_url(request)))
 
 
-@router.delete("/images/{image_uuid}", tags=["images"], status_code=204, summary="Delete an image")
+@router.delete(
+    "/images/{image_uuid}",
+    tags=["images"],
+    status_code=204,
+    summary="Delete an image",
+    responses=CHANGE_ERRORS,
+)
 async def delete_image(request: Request, image_uuid: str) -> Response:
     await call(request, request.app.state.services.images.delete, context(request), image_uuid)
     return Response(status_code=204)
@@ -194,7 +220,7 @@ async def delete_image(request: Request, image_uuid: str) -> Response:
 # -- networks --------------------------------------------------------------------------------
 
 
-@router.get("/networks", tags=["networks"], summary="List networks")
+@router.get("/networks", tags=["networks"], summary="List networks", responses=COLLECTION_ERRORS)
 async def list_networks(request: Request) -> Response:
     records, next_marker = await call(
         request, request.app.state.services.networks.list, context(request), page_request(request)
@@ -211,6 +237,7 @@ async def list_networks(request: Request) -> Response:
     status_code=201,
     openapi_extra=request_body("NetworkCreate"),
     summary="Create a network",
+    responses=CREATE_ERRORS,
 )
 async def create_network(request: Request) -> Response:
     caller = authorized(request, "mogan:network:write")
@@ -220,7 +247,9 @@ async def create_network(request: Request) -> Response:
     return _created(views.network(record, base), base, "networks")
 
 
-@router.get("/networks/{network_uuid}", tags=["networks"], summary="Show a network")
+@router.get(
+    "/networks/{network_uuid}", tags=["networks"], summary="Show a network", responses=ONE_ERRORS
+)
 async def show_network(request: Request, network_uuid: str) -> Response:
     record = await call(
         request, request.app.state.services.networks.get, context(request), network_uuid
@@ -233,6 +262,7 @@ async def show_network(request: Request, network_uuid: str) -> Response:
     tags=["networks"],
     openapi_extra=PATCH_BODY,
     summary="Rename a network (JSON Patch)",
+    responses=CHANGE_ERRORS,
 )
 async def update_network(request: Request, network_uuid: str) -> Response:
     caller = authorized(request, "mogan:network:write")
@@ -244,7 +274,11 @@ async def update_network(request: Request, network_uuid: str) -> Response:
 
 
 @router.delete(
-    "/networks/{network_uuid}", tags=["networks"], status_code=204, summary="Delete a network"
+    "/networks/{network_uuid}",
+    tags=["networks"],
+    status_code=204,
+    summary="Delete a network",
+    responses=CHANGE_ERRORS,
 )
 async def delete_network(request: Request, network_uuid: str) -> Response:
     await call(request, request.app.state.services.networks.delete, context(request), network_uuid)
@@ -255,6 +289,7 @@ async def delete_network(request: Request, network_uuid: str) -> Response:
     "/networks/{network_uuid}/ports",
     tags=["networks"],
     summary="List the ports allocated on a network",
+    responses=ONE_ERRORS,
 )
 async def list_ports(request: Request, network_uuid: str) -> Response:
     records = await call(

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
+from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
     PATCH_BODY,
     authorized,
@@ -38,6 +39,7 @@ def _all_tenants(request: Request) -> bool:
     status_code=201,
     openapi_extra=request_body("InstanceCreate"),
     summary="Create an instance",
+    responses=CREATE_ERRORS,
 )
 async def create_instance(request: Request) -> Response:
     caller = authorized(request, "mogan:instance:create")
@@ -73,17 +75,17 @@ async def _list(request: Request, default_fields: tuple[str, ...] | None) -> Res
     )
 
 
-@router.get("/instances", summary="List instances")
+@router.get("/instances", summary="List instances", responses=COLLECTION_ERRORS)
 async def list_instances(request: Request) -> Response:
     return await _list(request, views.INSTANCE_LIST_FIELDS)
 
 
-@router.get("/instances/detail", summary="List instances with details")
+@router.get("/instances/detail", summary="List instances with details", responses=COLLECTION_ERRORS)
 async def list_instances_detail(request: Request) -> Response:
     return await _list(request, None)
 
 
-@router.get("/instances/{instance_ident}", summary="Show an instance")
+@router.get("/instances/{instance_ident}", summary="Show an instance", responses=ONE_ERRORS)
 async def show_instance(request: Request, instance_ident: str) -> Response:
     return await instance_response(request, instance_ident)
 
@@ -103,6 +105,7 @@ async def instance_response(request: Request, instance_ident: str) -> Response:
     "/instances/{instance_ident}",
     openapi_extra=PATCH_BODY,
     summary="Update an instance (JSON Patch)",
+    responses=CHANGE_ERRORS,
 )
 async def update_instance(request: Request, instance_ident: str) -> Response:
     caller = authorized(request, "mogan:instance:update")
@@ -113,7 +116,12 @@ async def update_instance(request: Request, instance_ident: str) -> Response:
     return json_response(views.instance(record, base_url(request)))
 
 
-@router.delete("/instances/{instance_ident}", status_code=204, summary="Delete an instance")
+@router.delete(
+    "/instances/{instance_ident}",
+    status_code=204,
+    summary="Delete an instance",
+    responses=CHANGE_ERRORS,
+)
 async def delete_instance(request: Request, instance_ident: str) -> Response:
     await call(
         request, request.app.state.services.instances.delete, context(request), instance_ident
@@ -121,7 +129,11 @@ async def delete_instance(request: Request, instance_ident: str) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/instances/{instance_ident}/states", summary="Show an instance's power state")
+@router.get(
+    "/instances/{instance_ident}/states",
+    summary="Show an instance's power state",
+    responses=ONE_ERRORS,
+)
 async def instance_states(request: Request, instance_ident: str) -> Response:
     instance = await call(
         request, request.app.state.services.instances.get_states, context(request), instance_ident
@@ -136,6 +148,7 @@ async def instance_states(request: Request, instance_ident: str) -> Response:
     status_code=202,
     openapi_extra=request_body("PowerRequest"),
     summary="Change an instance's power",
+    responses=CHANGE_ERRORS,
 )
 async def set_power_state(request: Request, instance_ident: str) -> Response:
     caller = authorized(request, "mogan:instance:set_power_state")

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
+from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
     authorized,
     base_url,
@@ -29,7 +30,7 @@ router = APIRouter(tags=["types"])
 _EXTRA_SPECS = TypeAdapter(schemas.ExtraSpecs, config={"strict": True})
 
 
-@router.get("/types", summary="List instance types")
+@router.get("/types", summary="List instance types", responses=COLLECTION_ERRORS)
 async def list_types(request: Request) -> Response:
     records, next_marker = await call(
         request, request.app.state.services.types.list, context(request), page_request(request)
@@ -45,6 +46,7 @@ async def list_types(request: Request) -> Response:
     status_code=201,
     openapi_extra=request_body("TypeCreate"),
     summary="Create an instance type",
+    responses=CREATE_ERRORS,
 )
 async def create_type(request: Request) -> Response:
     caller = authorized(request, "mogan:instance_type:create")
@@ -56,7 +58,7 @@ async def create_type(request: Request) -> Response:
     )
 
 
-@router.get("/types/{type_uuid}", summary="Show an instance type")
+@router.get("/types/{type_uuid}", summary="Show an instance type", responses=ONE_ERRORS)
 async def show_type(request: Request, type_uuid: str) -> Response:
     record = await call(request, request.app.state.services.types.get, context(request), type_uuid)
     return json_response(views.instance_type(record, base_url(request)))
@@ -66,6 +68,7 @@ async def show_type(request: Request, type_uuid: str) -> Response:
     "/types/{type_uuid}",
     openapi_extra=request_body("TypeUpdate"),
     summary="Update an instance type",
+    responses=CHANGE_ERRORS,
 )
 async def update_type(request: Request, type_uuid: str) -> Response:
     caller = authorized(request, "mogan:instance_type:update")
@@ -74,13 +77,20 @@ async def update_type(request: Request, type_uuid: str) -> Response:
     return json_response(views.instance_type(record, base_url(request)))
 
 
-@router.delete("/types/{type_uuid}", status_code=204, summary="Delete an instance type")
+@router.delete(
+    "/types/{type_uuid}",
+    status_code=204,
+    summary="Delete an instance type",
+    responses=CHANGE_ERRORS,
+)
 async def delete_type(request: Request, type_uuid: str) -> Response:
     await call(request, request.app.state.services.types.delete, context(request), type_uuid)
     return Response(status_code=204)
 
 
-@router.get("/types/{type_uuid}/extraspecs", summary="List a type's extra specs")
+@router.get(
+    "/types/{type_uuid}/extraspecs", summary="List a type's extra specs", responses=ONE_ERRORS
+)
 async def list_extra_specs(request: Request, type_uuid: str) -> Response:
     specs = await call(
         request, request.app.state.services.types.get_extra_specs, context(request), type_uuid
@@ -93,6 +103,7 @@ async def list_extra_specs(request: Request, type_uuid: str) -> Response:
     status_code=201,
     openapi_extra=request_body("ExtraSpecs"),
     summary="Create or update extra specs",
+    responses=CHANGE_ERRORS,
 )
 async def set_extra_specs(request: Request, type_uuid: str) -> Response:
     caller = authorized(request, "mogan:instance_type:update")
@@ -110,7 +121,10 @@ async def set_extra_specs(request: Request, type_uuid: str) -> Response:
 
 
 @router.delete(
-    "/types/{type_uuid}/extraspecs/{key}", status_code=204, summary="Delete an extra spec"
+    "/types/{type_uuid}/extraspecs/{key}",
+    status_code=204,
+    summary="Delete an extra spec",
+    responses=CHANGE_ERRORS,
 )
 async def delete_extra_spec(request: Request, type_uuid: str, key: str) -> Response:
     await call(
@@ -123,7 +137,11 @@ async def delete_extra_spec(request: Request, type_uuid: str, key: str) -> Respo
     return Response(status_code=204)
 
 
-@router.get("/types/{type_uuid}/access", summary="List projects that may use a private type")
+@router.get(
+    "/types/{type_uuid}/access",
+    summary="List projects that may use a private type",
+    responses=ONE_ERRORS,
+)
 async def list_type_access(request: Request, type_uuid: str) -> Response:
     projects = await call(
         request, request.app.state.services.types.list_access, context(request), type_uuid
@@ -138,6 +156,7 @@ async def list_type_access(request: Request, type_uuid: str) -> Response:
     status_code=201,
     openapi_extra=request_body("TypeAccess"),
     summary="Share a private type",
+    responses=CHANGE_ERRORS,
 )
 async def add_type_access(request: Request, type_uuid: str) -> Response:
     caller = authorized(request, "mogan:instance_type:access")
@@ -149,7 +168,10 @@ async def add_type_access(request: Request, type_uuid: str) -> Response:
 
 
 @router.delete(
-    "/types/{type_uuid}/access/{tenant_id}", status_code=204, summary="Stop sharing a private type"
+    "/types/{type_uuid}/access/{tenant_id}",
+    status_code=204,
+    summary="Stop sharing a private type",
+    responses=CHANGE_ERRORS,
 )
 async def remove_type_access(request: Request, type_uuid: str, tenant_id: str) -> Response:
     await call(
