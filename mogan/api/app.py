@@ -13,15 +13,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mogan import __version__
-from mogan.api import openapi
 from mogan.api.errors import error_response, mogan_error_response
 from mogan.api.hot import HotReads
-from mogan.api.middleware import RequestIdMiddleware
+from mogan.api.middleware import JsonBodies, RequestIdMiddleware
 from mogan.api.paths import BookmarkPaths, RouteTable, requested_path
 from mogan.api.routes import admin, instances, root, types, zones
 from mogan.core.errors import MoganError
 from mogan.services.bundle import Services
 from mogan.services.context import RequestContext
+from mogan.services.schemas import describe_errors
 
 _ROUTERS = (instances.router, types.router, zones.router, admin.router)
 ROUTE_TABLE = RouteTable(_ROUTERS)
@@ -47,7 +47,7 @@ def create_app(
     app.state.service_threads = ThreadPoolExecutor(
         max_workers=service_threads, thread_name_prefix="mogan-api"
     )
-    routed = BookmarkPaths(HotReads(app), ROUTE_TABLE.collections)
+    routed = JsonBodies(BookmarkPaths(HotReads(app), ROUTE_TABLE.collections))
     guarded: ASGIApp = authenticate(routed) if authenticate is not None else routed
     return RequestIdMiddleware(guarded)
 
@@ -59,7 +59,15 @@ def routes_app(
     public_endpoint: str | None = None,
 ) -> FastAPI:
     """The FastAPI app: every route, the error table and the OpenAPI document."""
-    app = FastAPI(title="Mogan", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Mogan",
+        version=__version__,
+        description="Bare-metal compute API (v1). Errors use the OpenStack body "
+        '{"error_message": "<JSON>"}. No string in a request body may hold a NUL '
+        "(\\u0000) character.",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.services = services
     app.state.identify = identify
     app.state.public_endpoint = public_endpoint
@@ -88,11 +96,7 @@ def routes_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            f"Invalid value for '{'.'.join(str(p) for p in e['loc'][1:])}': {e['msg']}."
-            for e in exc.errors()
-        ]
-        return error_response(400, " ".join(problems))
+        return error_response(400, describe_errors(exc.errors()))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, _exc: Exception) -> Response:
@@ -103,5 +107,4 @@ def routes_app(
             f"{request_id} identifies it in the service's logs.",
         )
 
-    openapi.install(app)
     return app

@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -18,7 +18,6 @@ from starlette.responses import Response
 from mogan.core.errors import InvalidInput
 from mogan.core.pagination import PageRequest
 from mogan.services.context import RequestContext
-from mogan.services.schemas import parse
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -26,41 +25,26 @@ M = TypeVar("M", bound=BaseModel)
 PAGE_PARAMS = ("limit", "marker", "sort_key", "sort_dir")
 
 
-async def json_body(request: Request) -> Any:
-    """The request's JSON document; ``InvalidInput`` when it is missing or malformed.
-
-    The body is read as JSON whatever the Content-Type says (``application/json`` and
-    ``application/json-patch+json`` are the documented ones): curl's default form type
-    should not turn a well-formed request into an error.
-    """
-    raw = await request.body()
-    if not raw.strip():
-        raise InvalidInput("The request body is empty; a JSON document is required.")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"Malformed JSON in request body: {exc}") from None
-
-
-async def model_body(request: Request, model: type[M]) -> M:
-    return parse(model, await json_body(request))
-
-
 def context(request: Request) -> RequestContext:
     built: RequestContext = request.app.state.identify(request)
     return built
 
 
-def authorized(request: Request, rule: str) -> RequestContext:
-    """The caller, once policy allows them ``rule`` on their own project's resources.
+def allowed(rule: str) -> Callable[[Request], Awaitable[RequestContext]]:
+    """A route dependency: the caller, once policy allows them ``rule`` on their own
+    project's resources.
 
-    Routes that read a body call this first, so a caller who may never do something is told
-    403 before anything about their body (a 400 listing the schema would answer a question
-    they may not ask). The service checks again against the real target: a resource of
-    another project is still 404 there.
+    FastAPI solves dependencies before it validates a body, so a caller who may never do
+    something is told 403 before anything about their body (a 400 listing the schema would
+    answer a question they may not ask). The service checks again against the real target:
+    a resource of another project is still 404 there.
     """
-    caller = context(request)
-    request.app.state.services.policy.authorize(rule, caller)
+
+    async def caller(request: Request) -> RequestContext:
+        who = context(request)
+        request.app.state.services.policy.authorize(rule, who)
+        return who
+
     return caller
 
 
@@ -124,26 +108,3 @@ def collection(
         params.append(("marker", next_marker))
         body["next"] = f"{base_url(request)}{request.url.path}?{urlencode(params)}"
     return body
-
-
-def request_body(schema_name: str, content_type: str = "application/json") -> dict[str, Any]:
-    """``openapi_extra`` documenting a body parsed by hand (see ``openapi.py``)."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {content_type: {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
-        }
-    }
-
-
-PATCH_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json-patch+json": {
-                "schema": {"type": "array", "items": {"type": "object"}}
-            },
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-        },
-    }
-}

@@ -71,3 +71,25 @@ class RequestIdMiddleware:
                 status_holder["status"],
                 (time.perf_counter() - started) * 1000,
             )
+
+
+#: Content types a client may send JSON under: JSON's own, JSON Patch's, and the ones curl
+#: and form libraries send by default, which then mean JSON too.
+_READ_AS_JSON = (b"", b"application/x-www-form-urlencoded", b"text/plain")
+
+
+class JsonBodies:
+    """A request body is read as JSON whatever its Content-Type says (``application/json``
+    and ``application/json-patch+json`` are the documented ones): ``curl -d '{…}'``'s default
+    form type should not turn a well-formed request into an error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+            given = dict(scope["headers"]).get(b"content-type", b"")
+            if given.split(b";")[0].strip().lower() in _READ_AS_JSON:
+                scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)

@@ -15,7 +15,7 @@ from mogan.services.context import RequestContext
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 
-_WRITABLE_PATHS = ("/name", "/url", "/checksum", "/disk_format")
+_WRITABLE_PATHS = schemas.IMAGE_FIELDS
 
 
 class ImageService:

@@ -27,7 +27,7 @@ from mogan.services.context import RequestContext
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 
-WRITABLE_PATHS = ("/name", "/description", "/extra")
+WRITABLE_PATHS = (*schemas.INSTANCE_FIELDS, *schemas.INSTANCE_OBJECTS)
 
 
 def building_instance(

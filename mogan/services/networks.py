@@ -99,7 +99,7 @@ class NetworkService:
             network = networks.NETWORKS.find(self._db, ident, "Network", locked_in=tx)
             patched = schemas.parse(
                 schemas.NetworkUpdate,
-                apply_patch({"name": network.name}, patch, ("/name",)),
+                apply_patch({"name": network.name}, patch, schemas.NETWORK_FIELDS),
                 what="patched network",
             )
             changes = {"name": patched.name, "updated_at": utcnow()}

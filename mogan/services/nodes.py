@@ -24,15 +24,7 @@ from mogan.services.context import RequestContext
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 
-WRITABLE_PATHS = (
-    "/name",
-    "/driver_info",
-    "/properties",
-    "/resource_class",
-    "/availability_zone",
-    "/maintenance",
-    "/maintenance_reason",
-)
+WRITABLE_PATHS = (*schemas.NODE_FIELDS, *schemas.NODE_OBJECTS)
 
 
 @dataclass(frozen=True)

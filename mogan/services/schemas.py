@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid as uuid_module
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -18,6 +19,8 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    create_model,
+    field_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
@@ -71,8 +74,32 @@ IPAddress = Annotated[
 ]
 
 
+def _no_nul(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where} must not contain NUL (\\u0000) characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key, where)
+            _no_nul(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item, where)
+    elif isinstance(value, BaseModel):
+        _no_nul(value.model_dump(), where)
+
+
 class Strict(BaseModel):
+    """Unknown keys are refused, types never coerced, and no string may hold a NUL character
+    (PostgreSQL cannot store one; refusing it everywhere keeps both databases alike)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        _no_nul(value, "a text value")
+        return value
 
 
 # -- instances -----------------------------------------------------------------------------
@@ -203,6 +230,11 @@ class ImageUpdate(Strict):
     disk_format: Literal["raw", "qcow2", "iso"]
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_CIDR = rf"^({_OCTET}\.){{3}}{_OCTET}/(3[0-2]|[12]?[0-9])$"
+_IPV6_CIDR = r"^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$"
+
+
 class AllocationPool(Strict):
     start: IPAddress
     end: IPAddress
@@ -212,7 +244,7 @@ class SubnetIn(Strict):
     cidr: Annotated[
         str,
         StringConstraints(min_length=1, max_length=64),
-        Field(json_schema_extra={"pattern": r"^[0-9A-Fa-f.:]+/[0-9]{1,3}$"}),
+        Field(json_schema_extra={"anyOf": [{"pattern": _IPV4_CIDR}, {"pattern": _IPV6_CIDR}]}),
     ]
     gateway_ip: IPAddress | None = None
     allocation_pools: list[AllocationPool] = Field(default_factory=list)
@@ -225,6 +257,63 @@ class NetworkCreate(Strict):
 
 class NetworkUpdate(Strict):
     name: Name
+
+
+class PatchOperation(Strict):
+    """One operation of an RFC 6902 JSON Patch (which paths a resource lets change, and
+    whether an ``add``/``replace``/``test`` has its ``value``, is checked when applied)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    op: Literal["add", "remove", "replace", "move", "copy", "test"]
+    path: str
+    value: Any = None
+    from_: str | None = Field(default=None, alias="from")
+
+
+def json_patch(name: str, *, fields: tuple[str, ...], objects: tuple[str, ...] = ()) -> Any:
+    """The JSON Patch body of a resource whose writable paths are ``fields`` (``/name``)
+    and anything inside ``objects`` (``/extra/k1``), as its schema documents them; the
+    service refuses any other path, naming the writable ones."""
+    alternatives = [
+        *(f"{re.escape(f)}" for f in fields),
+        *(f"{re.escape(o)}(/.*)?" for o in objects),
+    ]
+    pattern = f"^({'|'.join(alternatives)})$"
+    documented = Annotated[str, Field(json_schema_extra={"pattern": pattern})]
+    operation = create_model(
+        name,
+        __base__=PatchOperation,
+        path=(documented, ...),
+        from_=(documented | None, Field(default=None, alias="from")),
+    )
+    return Annotated[list[operation], Field(min_length=1)]  # type: ignore[valid-type]
+
+
+#: What a JSON Patch may change, per resource: fields, and objects whose members it may
+#: add, replace or remove. Services apply patches within exactly these.
+INSTANCE_FIELDS, INSTANCE_OBJECTS = ("/name", "/description"), ("/extra",)
+NODE_FIELDS = (
+    "/name",
+    "/resource_class",
+    "/availability_zone",
+    "/maintenance",
+    "/maintenance_reason",
+)
+NODE_OBJECTS = ("/driver_info", "/properties")
+IMAGE_FIELDS = ("/name", "/url", "/checksum", "/disk_format")
+NETWORK_FIELDS = ("/name",)
+
+InstancePatch = json_patch(
+    "InstancePatchOperation", fields=INSTANCE_FIELDS, objects=INSTANCE_OBJECTS
+)
+NodePatch = json_patch("NodePatchOperation", fields=NODE_FIELDS, objects=NODE_OBJECTS)
+ImagePatch = json_patch("ImagePatchOperation", fields=IMAGE_FIELDS)
+NetworkPatch = json_patch("NetworkPatchOperation", fields=NETWORK_FIELDS)
+
+
+def patch_document(patch: list[Any]) -> list[dict[str, Any]]:
+    """The operations as RFC 6902 has them (only the members the client gave)."""
+    return [op.model_dump(by_alias=True, exclude_unset=True) for op in patch]
 
 
 # -- parsing -------------------------------------------------------------------------------
@@ -244,14 +333,28 @@ def parse(model: type[M], data: Any, *, what: str = "request body") -> M:
 
 def describe(exc: ValidationError) -> str:
     """One sentence per problem, each naming the field as a JSON path would."""
+    return describe_errors(exc.errors(include_url=False))
+
+
+def describe_errors(errors: Iterable[Any]) -> str:
+    """``describe`` for pydantic's error dicts (also as FastAPI reports a body's, whose
+    locations start at ``body``)."""
     problems = []
-    for error in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in error["loc"]) or "body"
+    for error in errors:
+        loc = list(error["loc"])
+        if loc and loc[0] == "body":
+            loc = loc[1:]
+        location = ".".join(str(part) for part in loc) or "body"
         kind = error["type"]
         if kind == "extra_forbidden":
             problems.append(f"Unknown field '{location}'.")
         elif kind == "missing":
             problems.append(f"Field '{location}' is required.")
+        elif kind in ("literal_error", "enum"):
+            problems.append(
+                f"Invalid value for field '{location}': {error.get('input')!r}; "
+                f"{error['msg'][0].lower()}{error['msg'][1:]}."
+            )
         else:
             message = error["msg"].removeprefix("Value error, ")
             problems.append(f"Invalid value for field '{location}': {message}.")

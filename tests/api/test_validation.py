@@ -46,6 +46,9 @@ CASES = [
         "networks.0.net_id",
     ),
     ("name not a string", lambda b: b.update(name=12), "name"),
+    # PostgreSQL cannot store NUL: refused on every backend alike, never a 500.
+    ("NUL in name", lambda b: b.update(name="web\x00"), "name"),
+    ("NUL in extra", lambda b: b.update(extra={"k": "v\x00"}), "extra"),
 ]
 
 

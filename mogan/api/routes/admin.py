@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS, documented
 from mogan.api.http import (
-    PATCH_BODY,
-    authorized,
+    allowed,
     base_url,
     call,
     collection,
     context,
     filters,
-    json_body,
     json_response,
-    model_body,
     page_request,
-    request_body,
 )
 from mogan.services import schemas
+from mogan.services.context import RequestContext
 
 router = APIRouter()
 
@@ -53,13 +50,14 @@ async def list_nodes(request: Request) -> Response:
     "/nodes",
     tags=["nodes"],
     status_code=201,
-    openapi_extra=request_body("NodeCreate"),
     summary="Enrol a node",
     responses=CREATE_ERRORS,
 )
-async def create_node(request: Request) -> Response:
-    caller = authorized(request, "mogan:node:write")
-    body = await model_body(request, schemas.NodeCreate)
+async def create_node(
+    request: Request,
+    body: schemas.NodeCreate,
+    caller: RequestContext = Depends(allowed("mogan:node:write")),
+) -> Response:
     record = await call(request, request.app.state.services.nodes.create, caller, body)
     base = base_url(request)
     return _created(views.node(record, base), base, "nodes")
@@ -91,13 +89,14 @@ async def list_manageable(request: Request) -> Response:
     "/manageable_instances",
     tags=["manageable instances"],
     status_code=201,
-    openapi_extra=request_body("AdoptRequest"),
     summary="Adopt a deployed node as an instance of a project, without redeploying",
     responses=CREATE_ERRORS,
 )
-async def adopt(request: Request) -> Response:
-    caller = authorized(request, "mogan:manageable_instance:adopt")
-    body = await model_body(request, schemas.AdoptRequest)
+async def adopt(
+    request: Request,
+    body: schemas.AdoptRequest,
+    caller: RequestContext = Depends(allowed("mogan:manageable_instance:adopt")),
+) -> Response:
     record = await call(request, request.app.state.services.manageable.adopt, caller, body)
     base = base_url(request)
     return _created(views.instance(record, base), base, "instances")
@@ -132,13 +131,16 @@ async def validate_node(request: Request, node_ident: str) -> Response:
 @router.patch(
     "/nodes/{node_ident}",
     tags=["nodes"],
-    openapi_extra=PATCH_BODY,
     summary="Update a node (JSON Patch)",
     responses=CHANGE_ERRORS,
 )
-async def update_node(request: Request, node_ident: str) -> Response:
-    caller = authorized(request, "mogan:node:write")
-    patch = await json_body(request)
+async def update_node(
+    request: Request,
+    node_ident: str,
+    operations: schemas.NodePatch,
+    caller: RequestContext = Depends(allowed("mogan:node:write")),
+) -> Response:
+    patch = schemas.patch_document(operations)
     record = await call(request, request.app.state.services.nodes.update, caller, node_ident, patch)
     return json_response(views.node(record, base_url(request)))
 
@@ -173,13 +175,14 @@ async def list_images(request: Request) -> Response:
     "/images",
     tags=["images"],
     status_code=201,
-    openapi_extra=request_body("ImageCreate"),
     summary="Register an image",
     responses=CREATE_ERRORS,
 )
-async def create_image(request: Request) -> Response:
-    caller = authorized(request, "mogan:image:write")
-    body = await model_body(request, schemas.ImageCreate)
+async def create_image(
+    request: Request,
+    body: schemas.ImageCreate,
+    caller: RequestContext = Depends(allowed("mogan:image:write")),
+) -> Response:
     row = await call(request, request.app.state.services.images.create, caller, body)
     base = base_url(request)
     return _created(views.image(row, base), base, "images")
@@ -194,13 +197,16 @@ async def show_image(request: Request, image_uuid: str) -> Response:
 @router.patch(
     "/images/{image_uuid}",
     tags=["images"],
-    openapi_extra=PATCH_BODY,
     summary="Update an image (JSON Patch)",
     responses=CHANGE_ERRORS,
 )
-async def update_image(request: Request, image_uuid: str) -> Response:
-    caller = authorized(request, "mogan:image:write")
-    patch = await json_body(request)
+async def update_image(
+    request: Request,
+    image_uuid: str,
+    operations: schemas.ImagePatch,
+    caller: RequestContext = Depends(allowed("mogan:image:write")),
+) -> Response:
+    patch = schemas.patch_document(operations)
     row = await call(request, request.app.state.services.images.update, caller, image_uuid, patch)
     return json_response(views.image(row, base_url(request)))
 
@@ -235,13 +241,14 @@ async def list_networks(request: Request) -> Response:
     "/networks",
     tags=["networks"],
     status_code=201,
-    openapi_extra=request_body("NetworkCreate"),
     summary="Create a network",
     responses=CREATE_ERRORS,
 )
-async def create_network(request: Request) -> Response:
-    caller = authorized(request, "mogan:network:write")
-    body = await model_body(request, schemas.NetworkCreate)
+async def create_network(
+    request: Request,
+    body: schemas.NetworkCreate,
+    caller: RequestContext = Depends(allowed("mogan:network:write")),
+) -> Response:
     record = await call(request, request.app.state.services.networks.create, caller, body)
     base = base_url(request)
     return _created(views.network(record, base), base, "networks")
@@ -260,13 +267,16 @@ async def show_network(request: Request, network_uuid: str) -> Response:
 @router.patch(
     "/networks/{network_uuid}",
     tags=["networks"],
-    openapi_extra=PATCH_BODY,
     summary="Rename a network (JSON Patch)",
     responses=CHANGE_ERRORS,
 )
-async def update_network(request: Request, network_uuid: str) -> Response:
-    caller = authorized(request, "mogan:network:write")
-    patch = await json_body(request)
+async def update_network(
+    request: Request,
+    network_uuid: str,
+    operations: schemas.NetworkPatch,
+    caller: RequestContext = Depends(allowed("mogan:network:write")),
+) -> Response:
+    patch = schemas.patch_document(operations)
     record = await call(
         request, request.app.state.services.networks.update, caller, network_uuid, patch
     )

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    PATCH_BODY,
-    authorized,
+    allowed,
     base_url,
     call,
     collection,
     context,
     filters,
-    json_body,
     json_response,
-    model_body,
     page_request,
-    request_body,
 )
 from mogan.services import schemas
+from mogan.services.context import RequestContext
 
 router = APIRouter(tags=["instances"])
 
@@ -37,13 +34,14 @@ def _all_tenants(request: Request) -> bool:
 @router.post(
     "/instances",
     status_code=201,
-    openapi_extra=request_body("InstanceCreate"),
     summary="Create an instance",
     responses=CREATE_ERRORS,
 )
-async def create_instance(request: Request) -> Response:
-    caller = authorized(request, "mogan:instance:create")
-    body = await model_body(request, schemas.InstanceCreate)
+async def create_instance(
+    request: Request,
+    body: schemas.InstanceCreate,
+    caller: RequestContext = Depends(allowed("mogan:instance:create")),
+) -> Response:
     services = request.app.state.services
     record = await call(request, services.instances.create, caller, body)
     base = base_url(request)
@@ -103,13 +101,16 @@ async def instance_response(request: Request, instance_ident: str) -> Response:
 
 @router.patch(
     "/instances/{instance_ident}",
-    openapi_extra=PATCH_BODY,
     summary="Update an instance (JSON Patch)",
     responses=CHANGE_ERRORS,
 )
-async def update_instance(request: Request, instance_ident: str) -> Response:
-    caller = authorized(request, "mogan:instance:update")
-    patch = await json_body(request)
+async def update_instance(
+    request: Request,
+    instance_ident: str,
+    operations: schemas.InstancePatch,
+    caller: RequestContext = Depends(allowed("mogan:instance:update")),
+) -> Response:
+    patch = schemas.patch_document(operations)
     record = await call(
         request, request.app.state.services.instances.update, caller, instance_ident, patch
     )
@@ -146,13 +147,15 @@ async def instance_states(request: Request, instance_ident: str) -> Response:
 @router.put(
     "/instances/{instance_ident}/states/power",
     status_code=202,
-    openapi_extra=request_body("PowerRequest"),
     summary="Change an instance's power",
     responses=CHANGE_ERRORS,
 )
-async def set_power_state(request: Request, instance_ident: str) -> Response:
-    caller = authorized(request, "mogan:instance:set_power_state")
-    body = await model_body(request, schemas.PowerRequest)
+async def set_power_state(
+    request: Request,
+    instance_ident: str,
+    body: schemas.PowerRequest,
+    caller: RequestContext = Depends(allowed("mogan:instance:set_power_state")),
+) -> Response:
     await call(
         request,
         request.app.state.services.instances.set_power_state,

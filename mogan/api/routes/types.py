@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import TypeAdapter, ValidationError
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    authorized,
+    allowed,
     base_url,
     call,
     collection,
     context,
-    json_body,
     json_response,
-    model_body,
     page_request,
-    request_body,
 )
-from mogan.core.errors import InvalidInput
 from mogan.services import schemas
-from mogan.services.schemas import describe
+from mogan.services.context import RequestContext
 
 router = APIRouter(tags=["types"])
-
-_EXTRA_SPECS = TypeAdapter(schemas.ExtraSpecs, config={"strict": True})
 
 
 @router.get("/types", summary="List instance types", responses=COLLECTION_ERRORS)
@@ -44,13 +39,14 @@ async def list_types(request: Request) -> Response:
 @router.post(
     "/types",
     status_code=201,
-    openapi_extra=request_body("TypeCreate"),
     summary="Create an instance type",
     responses=CREATE_ERRORS,
 )
-async def create_type(request: Request) -> Response:
-    caller = authorized(request, "mogan:instance_type:create")
-    body = await model_body(request, schemas.TypeCreate)
+async def create_type(
+    request: Request,
+    body: schemas.TypeCreate,
+    caller: RequestContext = Depends(allowed("mogan:instance_type:create")),
+) -> Response:
     record = await call(request, request.app.state.services.types.create, caller, body)
     base = base_url(request)
     return json_response(
@@ -66,13 +62,15 @@ async def show_type(request: Request, type_uuid: str) -> Response:
 
 @router.put(
     "/types/{type_uuid}",
-    openapi_extra=request_body("TypeUpdate"),
     summary="Update an instance type",
     responses=CHANGE_ERRORS,
 )
-async def update_type(request: Request, type_uuid: str) -> Response:
-    caller = authorized(request, "mogan:instance_type:update")
-    body = await model_body(request, schemas.TypeUpdate)
+async def update_type(
+    request: Request,
+    type_uuid: str,
+    body: schemas.TypeUpdate,
+    caller: RequestContext = Depends(allowed("mogan:instance_type:update")),
+) -> Response:
     record = await call(request, request.app.state.services.types.update, caller, type_uuid, body)
     return json_response(views.instance_type(record, base_url(request)))
 
@@ -101,19 +99,15 @@ async def list_extra_specs(request: Request, type_uuid: str) -> Response:
 @router.patch(
     "/types/{type_uuid}/extraspecs",
     status_code=201,
-    openapi_extra=request_body("ExtraSpecs"),
     summary="Create or update extra specs",
     responses=CHANGE_ERRORS,
 )
-async def set_extra_specs(request: Request, type_uuid: str) -> Response:
-    caller = authorized(request, "mogan:instance_type:update")
-    raw = await json_body(request)
-    if not isinstance(raw, dict):
-        raise InvalidInput("The request body must be a JSON object of extra specs.")
-    try:
-        specs = _EXTRA_SPECS.validate_python(raw)
-    except ValidationError as exc:
-        raise InvalidInput(describe(exc)) from None
+async def set_extra_specs(
+    request: Request,
+    type_uuid: str,
+    specs: Annotated[schemas.ExtraSpecs, Body()],
+    caller: RequestContext = Depends(allowed("mogan:instance_type:update")),
+) -> Response:
     result = await call(
         request, request.app.state.services.types.set_extra_specs, caller, type_uuid, specs
     )
@@ -154,13 +148,15 @@ async def list_type_access(request: Request, type_uuid: str) -> Response:
 @router.post(
     "/types/{type_uuid}/access",
     status_code=201,
-    openapi_extra=request_body("TypeAccess"),
     summary="Share a private type",
     responses=CHANGE_ERRORS,
 )
-async def add_type_access(request: Request, type_uuid: str) -> Response:
-    caller = authorized(request, "mogan:instance_type:access")
-    body = await model_body(request, schemas.TypeAccess)
+async def add_type_access(
+    request: Request,
+    type_uuid: str,
+    body: schemas.TypeAccess,
+    caller: RequestContext = Depends(allowed("mogan:instance_type:access")),
+) -> Response:
     await call(
         request, request.app.state.services.types.add_access, caller, type_uuid, body.tenant_id
     )
