@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 from mogan.db.database import Database, Executor
 from mogan.db.models import FixedIP, Instance, Network, Port, Subnet, table_of
 from mogan.db.records import FixedIpRow, NetworkRow, PortRow, SubnetRow
-from mogan.db.table import Table
+from mogan.db.table import Table, columns_of
 
 NETWORKS: Table[NetworkRow] = Table(Network, NetworkRow)
 SUBNETS: Table[SubnetRow] = Table(Subnet, SubnetRow)
@@ -64,15 +64,15 @@ def ports_on(
         )
     with db.read_rows() as connection:
         ports = [
-            PortRow.of(row)
+            PortRow._make(row)
             for row in connection.execute(query.order_by(_PORTS.c.created_at, _PORTS.c.uuid))
         ]
         addresses: dict[str, list[FixedIpRow]] = {port.uuid: [] for port in ports}
         if ports:
             for row in connection.execute(
-                select(*_FIXED_IPS.columns)
+                select(*columns_of(_FIXED_IPS, FixedIpRow))
                 .where(_FIXED_IPS.c.port_uuid.in_(list(addresses)))
                 .order_by(_FIXED_IPS.c.id)
             ):
-                addresses[row.port_uuid].append(FixedIpRow.of(row))
+                addresses[row.port_uuid].append(FixedIpRow._make(row))
     return [(port, addresses[port.uuid]) for port in ports]

@@ -81,7 +81,7 @@ def find(db: Database, ident: str, *, locked_in: Connection | None = None) -> No
         row = locked_in.execute(by_name).first()
     if row is None:
         raise NotFound(f"Node {ident} could not be found.")
-    return NodeRow.of(row)
+    return NodeRow._make(row)
 
 
 def nics_of(db: Database, node_uuids: Sequence[str]) -> dict[str, list[NicRow]]:
@@ -98,7 +98,7 @@ def nics_of(db: Database, node_uuids: Sequence[str]) -> dict[str, list[NicRow]]:
 
 def add(tx: Executor, node: NodeRow, nics: Sequence[NicRow]) -> None:
     """Enrol the node with its NICs (``Duplicate`` when a name or MAC is taken)."""
-    NODES.add(tx, node.replace(nic_count=len(nics)))
+    NODES.add(tx, node._replace(nic_count=len(nics)))
     for nic in nics:
         NICS.add(tx, nic)
 

@@ -28,6 +28,7 @@ from mogan.core.placement import (
 from mogan.db.database import Executor
 from mogan.db.models import Nic, Node, table_of
 from mogan.db.records import NodeRow
+from mogan.db.table import columns_of
 from mogan.drivers.base import ACTIVE, AVAILABLE
 
 #: How many of the best-ranked free nodes one scheduling attempt loads first.
@@ -206,7 +207,7 @@ _CLAIM = (
         _PROVISIONABLE,
     )
     .values(instance_uuid=bindparam("claimant"))
-    .returning(*_NODES.c)
+    .returning(*columns_of(_NODES, NodeRow))
 )
 
 
@@ -214,7 +215,7 @@ def claim(executor: Executor, node_uuid: str, instance_uuid: str) -> NodeRow | N
     """Make the node serve the instance if it is still free and return it as claimed; None
     when someone else won."""
     row = executor.execute(_CLAIM, {"claiming": node_uuid, "claimant": instance_uuid}).first()
-    return None if row is None else NodeRow.of(row)
+    return None if row is None else NodeRow._make(row)
 
 
 _CLAIM_DEPLOYED = (
@@ -225,7 +226,7 @@ _CLAIM_DEPLOYED = (
         _NODES.c.provision_state == ACTIVE,
     )
     .values(instance_uuid=bindparam("claimant"))
-    .returning(*_NODES.c)
+    .returning(*columns_of(_NODES, NodeRow))
 )
 
 
@@ -234,7 +235,7 @@ def claim_deployed(executor: Executor, node_uuid: str, instance_uuid: str) -> No
     adoption; return it as claimed, or None when it is not so any more."""
     params = {"claiming": node_uuid, "claimant": instance_uuid}
     row = executor.execute(_CLAIM_DEPLOYED, params).first()
-    return None if row is None else NodeRow.of(row)
+    return None if row is None else NodeRow._make(row)
 
 
 _RELEASE = update(_NODES).where(

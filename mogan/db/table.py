@@ -12,7 +12,8 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, insert, select, update
+from sqlalchemy import Column, ColumnElement, Select, bindparam, delete, insert, select, update
+from sqlalchemy import Table as SqlTable
 from sqlalchemy.engine import Connection
 
 from mogan.core.errors import NotFound
@@ -24,6 +25,12 @@ from mogan.db.pagination import paginate
 from mogan.db.records import Record
 
 R = TypeVar("R", bound=Record)
+
+
+def columns_of(table: SqlTable, record: type[Record]) -> list[Column[Any]]:
+    """``table``'s columns in ``record``'s field order: a row selected so is a record by
+    ``record._make(row)``."""
+    return [table.c[name] for name in record._fields]
 
 
 @contextlib.contextmanager
@@ -44,7 +51,7 @@ class Table(Generic[R]):
         self.table = table_of(model)
         self.record = record
         self.columns = tuple(column.key for column in self.table.columns)
-        self.rows: Select[Any] = select(*self.table.columns)
+        self.rows: Select[Any] = select(*columns_of(self.table, record))
         self._one = self.rows.where(self.table.c.uuid == bindparam("uuid"))
         self._one_locked = self._one.with_for_update()
         self._insert = insert(self.table)
@@ -67,14 +74,14 @@ class Table(Generic[R]):
     def get(self, db: Database, uuid: str) -> R | None:
         with db.read_rows() as connection:
             row = connection.execute(self._one, {"uuid": uuid}).first()
-        return None if row is None else self.record.of(row)
+        return None if row is None else self.record._make(row)
 
     def get_locked(self, tx: Connection, uuid: str) -> R | None:
         """The row, locked until the caller's transaction ends (PostgreSQL; SQLite's write
         transactions are serialized already)."""
         statement = self._one if tx.dialect.name == "sqlite" else self._one_locked
         row = tx.execute(statement, {"uuid": uuid}).first()
-        return None if row is None else self.record.of(row)
+        return None if row is None else self.record._make(row)
 
     def select(
         self, executor: Executor, *where: ColumnElement[bool], order_by: Any = None
@@ -83,7 +90,7 @@ class Table(Generic[R]):
         statement = self.rows.where(*where)
         if order_by is not None:
             statement = statement.order_by(*order_by)
-        return [self.record.of(row) for row in executor.execute(statement)]
+        return [self.record._make(row) for row in executor.execute(statement)]
 
     def page(
         self,
@@ -105,7 +112,7 @@ class Table(Generic[R]):
                 default_sort=default_sort,
                 max_limit=max_limit,
             )
-        return Page([self.record.of(row) for row in found.items], found.next_marker)
+        return Page([self.record._make(row) for row in found.items], found.next_marker)
 
     def add(self, tx: Executor, record: R) -> None:
         tx.execute(self._insert, {name: getattr(record, name) for name in self.columns})

@@ -63,7 +63,7 @@ def find(
             row = executor.execute(query).first()
     if row is None:
         raise NotFound(f"Instance type {ident} could not be found.")
-    return TypeRow.of(row)
+    return TypeRow._make(row)
 
 
 def specs_of(source: Database | Executor, type_uuids: Sequence[str]) -> dict[str, dict[str, str]]:

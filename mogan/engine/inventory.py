@@ -149,7 +149,7 @@ class _Sync:
                 self.result.updated.append(found.uuid)
 
     def _new_node(self, found: InventoryNode, values: dict[str, Any]) -> NodeRow:
-        blank = dict.fromkeys(NodeRow.__dataclass_fields__)
+        blank = dict.fromkeys(NodeRow._fields)
         return NodeRow(
             **{
                 **blank,

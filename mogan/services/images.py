@@ -59,7 +59,7 @@ class ImageService:
             )
             changes = {**patched.model_dump(), "updated_at": utcnow()}
             IMAGES.update(tx, image.uuid, **changes)
-        return image.replace(**changes)
+        return image._replace(**changes)
 
     def delete(self, context: RequestContext, ident: str) -> None:
         self._policy.authorize("mogan:image:write", context)

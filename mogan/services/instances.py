@@ -224,14 +224,14 @@ class InstanceService:
                 apply_patch(document, patch, WRITABLE_PATHS),
                 what="patched instance",
             )
-            changes = {
+            changes: dict[str, Any] = {
                 "name": patched.name,
                 "description": patched.description,
                 "extra": dict(patched.extra),
                 "updated_at": utcnow(),
             }
             instances.update_fields(tx, instance.uuid, **changes)
-        updated = instance.replace(**changes)
+        updated = instance._replace(**changes)
         if self._notifier.enabled:
             self._notifier.emit("instance.update", instance_payload(updated))  # committed
         fault = None

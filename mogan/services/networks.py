@@ -102,9 +102,9 @@ class NetworkService:
                 apply_patch({"name": network.name}, patch, schemas.NETWORK_FIELDS),
                 what="patched network",
             )
-            changes = {"name": patched.name, "updated_at": utcnow()}
+            changes: dict[str, Any] = {"name": patched.name, "updated_at": utcnow()}
             networks.NETWORKS.update(tx, network.uuid, **changes)
-        return self._record(network.replace(**changes))
+        return self._record(network._replace(**changes))
 
     def delete(self, context: RequestContext, ident: str) -> None:
         self._policy.authorize("mogan:network:write", context)

@@ -159,7 +159,7 @@ class NodeService:
                 nodes.NODES.update(tx, node.uuid, **changes)
         except Duplicate:
             raise Conflict(f"Another node is already named {patched.name!r}.") from None
-        return self._record(node.replace(**changes))
+        return self._record(node._replace(**changes))
 
     def validate(self, context: RequestContext, ident: str) -> dict[str, InterfaceCheck]:
         """Check each capability of the node against its hardware, as Ironic's validate does."""

@@ -92,7 +92,7 @@ class TypeService:
                 specs = types.specs_of(tx, [instance_type.uuid])[instance_type.uuid]
         except Duplicate:
             raise Conflict(f"An instance type named {request.name!r} already exists.") from None
-        return TypeRecord(instance_type.replace(**changes), specs)
+        return TypeRecord(instance_type._replace(**changes), specs)
 
     def delete(self, context: RequestContext, type_uuid: str) -> None:
         self._policy.authorize("mogan:instance_type:delete", context)

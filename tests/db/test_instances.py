@@ -84,4 +84,4 @@ def test_an_instance_starts_building():
         extra={},
     )
     with pytest.raises(IllegalTransition):
-        instances.add(None, row.replace(status=states.ACTIVE))  # type: ignore[arg-type]
+        instances.add(None, row._replace(status=states.ACTIVE))  # type: ignore[arg-type]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from mogan.db import records
@@ -37,15 +35,12 @@ PAIRS = [
 
 @pytest.mark.parametrize("record, model", PAIRS, ids=[r.__name__ for r, _ in PAIRS])
 def test_a_record_has_its_tables_columns(record, model):
-    fields = {field.name for field in dataclasses.fields(record)}
-    assert fields == {column.key for column in table_of(model).columns}
+    assert set(record._fields) == {column.key for column in table_of(model).columns}
 
 
 def test_records_are_frozen_values():
-    row = records.NicRow.of(
-        type("Row", (), {"uuid": "n", "node_uuid": "x", "mac_address": "m", "port_type": None})
-    )
-    assert row == records.NicRow("n", "x", "m", None)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    row = records.NicRow._make(("n", "x", "m", None))
+    assert row == records.NicRow(uuid="n", node_uuid="x", mac_address="m", port_type=None)
+    with pytest.raises(AttributeError):
         row.port_type = "10GE"  # type: ignore[misc]
-    assert row.replace(port_type="10GE").port_type == "10GE"
+    assert row._replace(port_type="10GE").port_type == "10GE"
