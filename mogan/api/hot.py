@@ -2,15 +2,16 @@
 
 ``GET /v1/instances/{uuid}`` is what clients poll while an instance builds or changes power
 (``openstack server create --wait``, Terraform, orchestration loops), many times per instance.
-Through FastAPI, matching the path against every route (twice: versioned and bookmark paths),
-solving the endpoint's dependencies and passing the exception and telemetry middlewares cost
-about twice the work of the read itself (measured in ``bench/scale.py``'s GET one).
+Through FastAPI, matching the path against the routes, solving the endpoint's dependencies and
+passing the exception middlewares cost more than the read itself: without this, GET one
+serves about a quarter fewer requests (bench/README.md, "GET one without its fast path").
 
 ``HotReads`` sits where FastAPI would be called (inside authentication, so a Keystone token is
-still checked on every request) and answers that one route through the same service call,
-view and error table as the FastAPI route, which still serves every other request, the
-bookmark path and the OpenAPI document. Anything else (another method, a trailing slash, a
-path it does not own) passes through untouched.
+still checked on every request, and behind ``BookmarkPaths``, so the unversioned path comes
+here too) and answers that one route with the route's own function (``instance_response``):
+the same service call, view and error table, and the same route in the OpenAPI document.
+Anything else (another method, a trailing slash, a path it does not own) passes through
+untouched.
 """
 
 from __future__ import annotations

@@ -241,8 +241,8 @@ class Policy:
     """Checks a context against the rules; raises ``NotAuthorized`` when they say no.
 
     Decisions are remembered for at most ``RELOAD_CHECK_INTERVAL`` seconds. oslo.policy looks
-    for its policy files on disk and inspects every check's signature on each call (about
-    80 µs, more than a GET's database query); a request needs the answer to the same question
+    for its policy files on disk and inspects every check's signature on each call (more
+    work than a GET's database query); a request needs the answer to the same question
     thousands of times a second. Once per interval the files are re-read if they changed and
     the memo is emptied, so an operator's edit to the policy file applies within that interval,
     as it would on the next request without the memo.
