@@ -10,6 +10,7 @@ from mogan.core.states import IllegalTransition
 from mogan.db import instances
 from mogan.db.database import Database
 from mogan.db.models import Instance
+from mogan.db.records import InstanceRow
 from mogan.services.instances import building_instance
 
 
@@ -20,8 +21,8 @@ def db(database_url: str):
     handle.dispose()
 
 
-def _instance(db: Database, status: str) -> str:
-    row = building_instance(
+def _new() -> InstanceRow:
+    return building_instance(
         name="web",
         description=None,
         project_id="p",
@@ -31,6 +32,10 @@ def _instance(db: Database, status: str) -> str:
         availability_zone=None,
         extra={},
     )
+
+
+def _instance(db: Database, status: str) -> str:
+    row = _new()
     with db.transaction() as tx:
         instances.add(tx, row)
         if status != states.INITIAL:
@@ -73,15 +78,5 @@ def test_every_expected_status_must_allow_the_move(db: Database):
 
 
 def test_an_instance_starts_building():
-    row = building_instance(
-        name="web",
-        description=None,
-        project_id="p",
-        user_id="u",
-        instance_type_uuid="t",
-        image_uuid="i",
-        availability_zone=None,
-        extra={},
-    )
     with pytest.raises(IllegalTransition):
-        instances.add(None, row._replace(status=states.ACTIVE))  # type: ignore[arg-type]
+        instances.add(None, _new()._replace(status=states.ACTIVE))  # type: ignore[arg-type]
