@@ -25,6 +25,7 @@ from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNo
 from mogan.services.bundle import Services
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
+from mogan.services.keypairs import KeypairService
 from mogan.services.manageable import ManageableService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
@@ -136,6 +137,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         images=ImageService(db, policy, max_limit),
         networks=NetworkService(db, policy, max_limit),
         manageable=ManageableService(db, policy, drivers, wake),
+        keypairs=KeypairService(db, policy, max_limit),
         policy=policy,
     )
     defaults = NoAuthDefaults(

@@ -8,7 +8,7 @@ from typing import Any
 
 from mogan.core import secrets
 from mogan.core.errors import InvalidInput
-from mogan.db.records import FixedIpRow, ImageRow, NicRow, SubnetRow
+from mogan.db.records import FixedIpRow, ImageRow, KeyPairRow, NicRow, SubnetRow
 from mogan.services.instances import InstanceRecord
 from mogan.services.networks import NetworkRecord, PortRecord
 from mogan.services.nodes import NodeRecord
@@ -96,6 +96,21 @@ def instance(
     if fields is None:
         return body
     return {name: body[name] for name in fields if name in body}
+
+
+def keypair(row: KeyPairRow, base: str, *, private_key: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": row.name,
+        "user_id": row.user_id,
+        "type": row.type,
+        "public_key": row.public_key,
+        "fingerprint": row.fingerprint,
+        "created_at": timestamp(row.created_at),
+        "links": [{"href": f"{base}/v1/keypairs/{row.name}", "rel": "self"}],
+    }
+    if private_key is not None:
+        body["private_key"] = private_key
+    return body
 
 
 def instance_type(record: TypeRecord, base: str) -> dict[str, Any]:

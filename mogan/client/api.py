@@ -139,6 +139,7 @@ class Client:
         self.nodes = Collection(self, "nodes", "nodes")
         self.images = Collection(self, "images", "images")
         self.networks = Collection(self, "networks", "networks")
+        self.keypairs = KeyPairs(self)
 
     @classmethod
     def noauth(
@@ -240,6 +241,40 @@ class Collection:
 
     def delete(self, ident: str) -> None:
         self._client.request("DELETE", f"/v1/{self._path}/{ident}")
+
+
+class KeyPairs:
+    """The caller's SSH key pairs, by name; an administrator may name another ``user_id``."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @staticmethod
+    def _whose(user_id: str | None) -> dict[str, str]:
+        return {"user_id": user_id} if user_id else {}
+
+    def list(self, *, user_id: str | None = None) -> builtins.list[Resource]:
+        pages = self._client.pages("/v1/keypairs", "keypairs", **self._whose(user_id))
+        return [Resource.from_body(body) for body in pages]
+
+    def get(self, name: str, *, user_id: str | None = None) -> Resource:
+        body = self._client.request("GET", f"/v1/keypairs/{name}", **self._whose(user_id))
+        return Resource.from_body(body)
+
+    def create(
+        self, name: str, *, public_key: str | None = None, user_id: str | None = None
+    ) -> Resource:
+        """Import ``public_key``, or without one generate a pair: then, and only then, the
+        answer's ``body["private_key"]`` holds the private key."""
+        body: dict[str, Any] = {"name": name}
+        if public_key is not None:
+            body["public_key"] = public_key
+        if user_id:
+            body["user_id"] = user_id
+        return Resource.from_body(self._client.request("POST", "/v1/keypairs", body))
+
+    def delete(self, name: str, *, user_id: str | None = None) -> None:
+        self._client.request("DELETE", f"/v1/keypairs/{name}", **self._whose(user_id))
 
 
 def _one(found: builtins.list[Any], kind: str, ident: str) -> Any:

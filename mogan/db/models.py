@@ -280,3 +280,17 @@ class FakeHardware(Base):
     deployed_instance: Mapped[str | None] = mapped_column(UUID)
     deployed_image_url: Mapped[str | None] = mapped_column(Text)
     boot_device: Mapped[str] = mapped_column(String(16), default="disk")
+
+
+class KeyPair(Base):
+    """A user's SSH public key, by name (the private half of a generated pair is never kept)."""
+
+    __tablename__ = "keypairs"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    #: The project the user was in when the key was added (what quotas will count).
+    project_id: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(16), default="ssh")
+    public_key: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

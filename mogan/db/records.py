@@ -126,3 +126,13 @@ class FixedIpRow(NamedTuple):
     port_uuid: str
     subnet_uuid: str
     ip_address: str
+
+
+class KeyPairRow(NamedTuple):
+    user_id: str
+    name: str
+    project_id: str
+    type: str
+    public_key: str
+    fingerprint: str
+    created_at: dt.datetime

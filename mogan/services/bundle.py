@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
+from mogan.services.keypairs import KeypairService
 from mogan.services.manageable import ManageableService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
@@ -23,5 +24,6 @@ class Services:
     images: ImageService
     networks: NetworkService
     manageable: ManageableService
+    keypairs: KeypairService
     #: The rules every service checks; the edge asks it first for routes that take a body.
     policy: Policy

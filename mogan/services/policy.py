@@ -51,6 +51,16 @@ BASE_RULES = [
         description="A reader of the project that owns the resource, or an administrator.",
     ),
     policy.RuleDefault(
+        "user_reader",
+        "rule:context_is_admin or (rule:project_reader and user_id:%(user_id)s)",
+        description="A reader acting on its own user's resource, or an administrator.",
+    ),
+    policy.RuleDefault(
+        "user_member",
+        "rule:context_is_admin or (rule:project_member and user_id:%(user_id)s)",
+        description="A member acting on its own user's resource, or an administrator.",
+    ),
+    policy.RuleDefault(
         "owner_member",
         "rule:context_is_admin or (rule:project_member and project_id:%(project_id)s)",
         description="A member of the project that owns the resource, or an administrator.",
@@ -70,6 +80,24 @@ def _api(
 
 
 API_RULES = [
+    _api(
+        "mogan:keypair:create",
+        "rule:user_member",
+        "Create or import a key pair (for another user: administrators).",
+        [("POST", "/keypairs")],
+    ),
+    _api(
+        "mogan:keypair:get",
+        "rule:user_reader",
+        "List and show a user's key pairs.",
+        [("GET", "/keypairs"), ("GET", "/keypairs/{keypair_name}")],
+    ),
+    _api(
+        "mogan:keypair:delete",
+        "rule:user_member",
+        "Delete a key pair.",
+        [("DELETE", "/keypairs/{keypair_name}")],
+    ),
     _api("mogan:instance:create", MEMBER, "Create an instance.", [("POST", "/instances")]),
     _api(
         "mogan:instance:get_all",
@@ -262,7 +290,8 @@ class Policy:
     def authorize(
         self, rule: str, context: RequestContext, target: dict[str, Any] | None = None
     ) -> None:
-        target = target if target is not None else {"project_id": context.project_id}
+        if target is None:  # the caller's own: what a rule allows them on their own things
+            target = {"project_id": context.project_id, "user_id": context.user_id}
         if not self._allowed(rule, context, target):
             raise NotAuthorized(f"Policy does not allow {rule} to be performed.")
 

@@ -141,6 +141,23 @@ class AdoptRequest(Strict):
     extra: dict[Key255, Value255] = Field(default_factory=dict)
 
 
+KeypairName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=255, pattern=r"^[a-zA-Z0-9 _.@-]+$"),
+    AfterValidator(_not_blank),
+]
+
+
+class KeypairCreate(Strict):
+    """Generate a pair (no ``public_key``) or import one; ``user_id`` is an administrator's,
+    acting for that user."""
+
+    name: KeypairName
+    public_key: Annotated[str, StringConstraints(min_length=1, max_length=16384)] | None = None
+    type: Literal["ssh"] = "ssh"
+    user_id: Key255 | None = None
+
+
 class PowerRequest(Strict):
     target: Literal["on", "off", "reboot", "soft_off", "soft_reboot"]
 

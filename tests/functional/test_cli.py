@@ -184,3 +184,42 @@ def test_the_cli_authenticates_with_keystone(keystone: KeystoneServer, tmp_path:
             assert alice("instance", "delete", "app-1", "--wait").returncode == 0
         finally:
             mogan.kill()
+
+
+def test_key_pairs_with_the_cli(noauth_mogan: MoganProcess, tmp_path: Path):
+    user = Cli(
+        {
+            "MOGAN_URL": noauth_mogan.url,
+            "OS_PROJECT_ID": "team-a",
+            "OS_USER_ID": "alice",
+            "MOGAN_ROLES": "member",
+        }
+    )
+    private = tmp_path / "laptop.pem"
+    made = user("keypair", "create", "laptop", "--private-key", str(private), "-f", "json")
+    assert made.returncode == 0, made.stderr
+    assert "private_key" not in json.loads(made.stdout)
+    assert private.read_text().startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    assert oct(private.stat().st_mode & 0o777) == "0o600"
+    again = user("keypair", "create", "laptop2", "--private-key", str(private))
+    assert again.returncode == 1 and "not overwriting" in again.stderr
+
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_ssh_private_key(private.read_bytes(), password=None)
+    public = tmp_path / "laptop.pub"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        + b" alice@laptop\n"
+    )
+    imported = user("keypair", "import", "copy", "--public-key", str(public), "-f", "json")
+    assert imported.returncode == 0, imported.stderr
+    shown = user.json("keypair", "show", "laptop")
+    assert shown["fingerprint"] == json.loads(imported.stdout)["fingerprint"]
+    assert [k["Name"] for k in user.json("keypair", "list")] == ["copy", "laptop"]
+    assert Cli({**user.env, "OS_USER_ID": "bob"}).json("keypair", "list") == []
+    deleted = user("keypair", "delete", "laptop", "copy")
+    assert deleted.returncode == 0, deleted.stderr
+    assert user.json("keypair", "list") == []

@@ -10,7 +10,15 @@ from mogan.api.http import base_url, json_response
 
 router = APIRouter(tags=["versions"])
 
-_RESOURCES = ("instances", "types", "availability_zones", "nodes", "images", "networks")
+_RESOURCES = (
+    "instances",
+    "types",
+    "availability_zones",
+    "keypairs",
+    "nodes",
+    "images",
+    "networks",
+)
 
 
 def _version(base: str) -> dict:

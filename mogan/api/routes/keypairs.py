@@ -1,0 +1,97 @@
+"""``/keypairs``: a user's SSH keys (as Nova's os-keypairs, in Mogan's conventions)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mogan.api import views
+from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
+from mogan.api.http import allowed, base_url, call, collection, context, json_response
+from mogan.core.errors import InvalidInput
+from mogan.services import schemas
+from mogan.services.context import RequestContext
+
+router = APIRouter(tags=["keypairs"])
+
+
+def _limit(request: Request) -> int | None:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"Invalid value for 'limit': {raw!r} is not an integer.") from None
+
+
+@router.post(
+    "/keypairs",
+    status_code=201,
+    summary="Generate a key pair (the private key is in this answer only) or import one",
+    responses=CREATE_ERRORS,
+)
+async def create_keypair(
+    request: Request,
+    body: schemas.KeypairCreate,
+    caller: RequestContext = Depends(allowed("mogan:keypair:create")),
+) -> Response:
+    created = await call(request, request.app.state.services.keypairs.create, caller, body)
+    base = base_url(request)
+    return json_response(
+        views.keypair(created.keypair, base, private_key=created.private_key),
+        201,
+        {"Location": f"{base}/v1/keypairs/{created.keypair.name}"},
+    )
+
+
+@router.get(
+    "/keypairs",
+    summary="List a user's key pairs (yours, or user_id's)",
+    responses=COLLECTION_ERRORS,
+)
+async def list_keypairs(request: Request, user_id: str | None = None) -> Response:
+    found, next_marker = await call(
+        request,
+        request.app.state.services.keypairs.list,
+        context(request),
+        user_id=user_id,
+        limit=_limit(request),
+        marker=request.query_params.get("marker"),
+    )
+    base = base_url(request)
+    return json_response(
+        collection(request, "keypairs", [views.keypair(k, base) for k in found], next_marker)
+    )
+
+
+@router.get("/keypairs/{keypair_name}", summary="Show a key pair", responses=ONE_ERRORS)
+async def show_keypair(request: Request, keypair_name: str, user_id: str | None = None) -> Response:
+    keypair = await call(
+        request,
+        request.app.state.services.keypairs.get,
+        context(request),
+        keypair_name,
+        user_id=user_id,
+    )
+    return json_response(views.keypair(keypair, base_url(request)))
+
+
+@router.delete(
+    "/keypairs/{keypair_name}",
+    status_code=204,
+    summary="Delete a key pair",
+    responses=CHANGE_ERRORS,
+)
+async def delete_keypair(
+    request: Request, keypair_name: str, user_id: str | None = None
+) -> Response:
+    await call(
+        request,
+        request.app.state.services.keypairs.delete,
+        context(request),
+        keypair_name,
+        user_id=user_id,
+    )
+    return Response(status_code=204)
