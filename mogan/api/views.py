@@ -33,6 +33,8 @@ INSTANCE_FIELDS = (
     "links",
     "fault",
     "config_drive",
+    "key_name",
+    "metadata",
 )
 INSTANCE_LIST_FIELDS = ("uuid", "name", "description", "status", "links")
 
@@ -85,6 +87,8 @@ def instance(
         "updated_at": timestamp(row.updated_at),
         "launched_at": timestamp(row.launched_at),
         "config_drive": row.config_drive,
+        "key_name": row.key_name,
+        "metadata": row.user_metadata or {},
         "links": links(base, "instances", row.uuid),
     }
     if record.fault is not None:

@@ -190,6 +190,14 @@ class Instance(Timestamps, Base):
     launched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     #: Whether the deploy delivered a config drive (null until deployed).
     config_drive: Mapped[bool | None] = mapped_column(Boolean)
+    #: The key pair given at create, and its public key then (a later change or deletion
+    #: of the key pair does not change what the instance was given).
+    key_name: Mapped[str | None] = mapped_column(String(255))
+    key_data: Mapped[str | None] = mapped_column(Text)
+    #: Base64 user data, for the config drive only: never shown by the API.
+    user_data: Mapped[str | None] = mapped_column(Text)
+    #: The tenant's metadata string pairs (``metadata`` in the API; the name is SQLAlchemy's).
+    user_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class InstanceFault(Base):
@@ -280,6 +288,8 @@ class FakeHardware(Base):
     deployed_instance: Mapped[str | None] = mapped_column(UUID)
     deployed_image_url: Mapped[str | None] = mapped_column(Text)
     boot_device: Mapped[str] = mapped_column(String(16), default="disk")
+    #: The config drive's files, by path, base64-encoded.
+    config_drive: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class KeyPair(Base):

@@ -36,6 +36,10 @@ class InstanceRow(NamedTuple):
     extra: dict[str, Any]
     launched_at: dt.datetime | None
     config_drive: bool | None
+    key_name: str | None
+    key_data: str | None
+    user_data: str | None
+    user_metadata: dict[str, Any]
 
 
 class FaultRow(NamedTuple):

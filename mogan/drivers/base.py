@@ -56,6 +56,13 @@ class DeployRequest:
     extra: Mapping[str, str] = field(default_factory=dict)
     #: The instance type's extra specs (``capabilities:*``, ``root_gb``…).
     extra_specs: Mapping[str, str] = field(default_factory=dict)
+    project_id: str | None = None
+    #: The key pair the tenant chose, by name, and its OpenSSH public key.
+    key_name: str | None = None
+    public_key: str | None = None
+    #: The tenant's user data, as bytes (decoded), and metadata pairs.
+    user_data: bytes | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

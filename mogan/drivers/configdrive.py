@@ -1,7 +1,11 @@
 """The OpenStack config drive: an ISO 9660 image labelled ``config-2``.
 
-It carries ``openstack/latest/meta_data.json`` and ``network_data.json`` (the layout
-cloud-init and Glean read), so a deployed machine learns its name, uuid and addresses.
+It carries, under ``openstack/<version>/`` for the dated versions cloud-init and Glean look
+for and ``latest``: ``meta_data.json`` (uuid, name, hostname, zone, project, the public key,
+launch index, metadata), ``user_data`` (when given, byte for byte), ``network_data.json``
+(links by MAC, networks with their addresses and routes) and ``vendor_data.json`` /
+``vendor_data2.json`` (empty). So a deployed machine learns who it is, who may log in and how
+its network is set up.
 """
 
 from __future__ import annotations
@@ -14,18 +18,46 @@ from typing import Any
 
 import pycdlib
 
+from mogan.drivers.base import DeployRequest
 
-def meta_data(
-    instance_uuid: str, name: str, availability_zone: str | None, extra: Mapping[str, str]
-) -> dict[str, Any]:
-    return {
-        "uuid": instance_uuid,
-        "name": name,
-        "hostname": name,
-        "availability_zone": availability_zone,
+#: The dated versions written beside ``latest``: the ones cloud-init looks for in turn.
+VERSIONS = (
+    "2012-08-10",
+    "2013-04-04",
+    "2013-10-17",
+    "2015-10-15",
+    "2016-06-30",
+    "2016-10-06",
+    "2017-02-22",
+    "2018-08-27",
+    "latest",
+)
+
+
+def meta_data(request: DeployRequest) -> dict[str, Any]:
+    """``meta_data.json`` as Nova writes it."""
+    data: dict[str, Any] = {
+        "uuid": request.instance_uuid,
+        "name": request.instance_name,
+        "hostname": _hostname(request.instance_name),
+        "availability_zone": request.availability_zone,
+        "project_id": request.project_id,
         "launch_index": 0,
-        "meta": dict(extra),
+        "meta": {**request.extra, **request.metadata},
+        "public_keys": {},
+        "keys": [],
+        "devices": [],
     }
+    if request.key_name and request.public_key:
+        data["public_keys"] = {request.key_name: request.public_key}
+        data["keys"] = [{"name": request.key_name, "type": "ssh", "data": request.public_key}]
+    return data
+
+
+def _hostname(name: str) -> str:
+    """An RFC 1123 label from the instance's name, as Nova sanitizes display names."""
+    label = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-")
+    return label[:63] or "instance"
 
 
 def network_data(
@@ -119,20 +151,31 @@ def _iso_name(path: str) -> str:
     return "/" + "/".join(cleaned)
 
 
-def config_drive(
-    instance_uuid: str,
-    name: str,
-    availability_zone: str | None,
-    extra: Mapping[str, str],
-    network_info: Mapping[str, Any],
-    subnets: Mapping[str, Mapping[str, Any]],
-) -> bytes:
-    files = {
-        "openstack/latest/meta_data.json": json.dumps(
-            meta_data(instance_uuid, name, availability_zone, extra)
+def documents(request: DeployRequest) -> dict[str, bytes]:
+    """The instance's config drive documents, by name (``meta_data.json``…), as each version
+    folder holds them."""
+    found = {
+        "meta_data.json": json.dumps(meta_data(request)).encode(),
+        "network_data.json": json.dumps(
+            network_data(request.network_info, request.subnets)
         ).encode(),
-        "openstack/latest/network_data.json": json.dumps(
-            network_data(network_info, subnets)
-        ).encode(),
+        "vendor_data.json": b"{}",
+        "vendor_data2.json": b"{}",
     }
-    return build_iso(files)
+    if request.user_data is not None:
+        found["user_data"] = request.user_data
+    return found
+
+
+def layout(documents: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Every file of a config drive holding ``documents``, by path: one folder per version."""
+    return {
+        f"openstack/{version}/{name}": content
+        for version in VERSIONS
+        for name, content in documents.items()
+    }
+
+
+def config_drive(request: DeployRequest) -> bytes:
+    """The instance's config drive, as an ISO 9660 image labelled ``config-2``."""
+    return build_iso(layout(documents(request)))

@@ -15,6 +15,7 @@ hardware; a deploy blocks for its latency.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import threading
 import time
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mogan.core import states
 from mogan.core.errors import DriverError, NodeUnreachable, UnsupportedAction
-from mogan.drivers import base
+from mogan.drivers import base, configdrive
 
 if TYPE_CHECKING:
     from mogan.drivers.registry import DriverEnvironment
@@ -38,6 +39,10 @@ class SimulatedMachine:
     deployed_instance: str | None = None
     deployed_image_url: str | None = None
     boot_device: str = "disk"
+    #: The config drive the deploy gave the machine: its documents, by name, base64-encoded
+    #: (``configdrive.layout`` and ``build_iso`` make the ISO around them, as the Redfish
+    #: driver attaches it).
+    config_drive: dict[str, str] | None = None
 
 
 class HardwareStore(Protocol):
@@ -177,6 +182,10 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
                 deployed_instance=request.instance_uuid,
                 deployed_image_url=request.image_url,
                 boot_device="disk",
+                config_drive={
+                    name: base64.b64encode(content).decode()
+                    for name, content in configdrive.documents(request).items()
+                },
             )
             self._store.save(node.uuid, deployed)
         return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
@@ -187,6 +196,7 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
             machine = self._store.load(node.uuid)
             machine.deployed_instance = None
             machine.deployed_image_url = None
+            machine.config_drive = None
             machine.power_state = states.POWER_OFF
             machine.pending_power_state = None
             machine.power_change_at = None

@@ -18,7 +18,7 @@ from mogan.core.errors import Conflict, InvalidInput, NotAuthorized, NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.core.operations import CreateState, DeleteState, PowerState
 from mogan.core.pagination import PageRequest
-from mogan.db import instances, queue
+from mogan.db import instances, keypairs, queue
 from mogan.db.database import Database
 from mogan.db.records import FaultRow, InstanceRow
 from mogan.notifications import Notifier, NullNotifier, instance_payload
@@ -40,6 +40,10 @@ def building_instance(
     image_uuid: str,
     availability_zone: str | None,
     extra: dict[str, str],
+    key_name: str | None = None,
+    key_data: str | None = None,
+    user_data: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> InstanceRow:
     """A new instance, ``building``, not yet on any node."""
     return InstanceRow(
@@ -61,6 +65,10 @@ def building_instance(
         extra=dict(extra),
         launched_at=None,
         config_drive=None,
+        key_name=key_name,
+        key_data=key_data,
+        user_data=user_data,
+        user_metadata=dict(metadata or {}),
     )
 
 
@@ -91,6 +99,7 @@ class InstanceService:
 
     def create(self, context: RequestContext, request: schemas.InstanceCreate) -> InstanceRecord:
         self._policy.authorize("mogan:instance:create", context)
+        key_data = self._public_key(context, request.key_name)
         with self._db.transaction() as tx:
             extra_specs = self._check_references(tx, context, request)
             instance = building_instance(
@@ -102,6 +111,10 @@ class InstanceService:
                 image_uuid=request.image_uuid,
                 availability_zone=request.availability_zone,
                 extra=request.extra,
+                key_name=request.key_name,
+                key_data=key_data,
+                user_data=request.user_data,
+                metadata=request.metadata,
             )
             instances.add(tx, instance)
             queue.enqueue(
@@ -117,6 +130,17 @@ class InstanceService:
             )
         self._wake_engine()
         return InstanceRecord(instance)
+
+    def _public_key(self, context: RequestContext, key_name: str | None) -> str | None:
+        """The public key of the caller's key pair ``key_name`` (None for none)."""
+        if key_name is None:
+            return None
+        keypair = keypairs.get(self._db, context.user_id, key_name)
+        if keypair is None:
+            raise InvalidInput(
+                f"Invalid value for field 'key_name': key pair {key_name!r} was not found."
+            )
+        return keypair.public_key
 
     @staticmethod
     def _check_references(

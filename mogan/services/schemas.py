@@ -7,6 +7,8 @@ keys and never coerces types (``"extra": {"k": 1}`` is refused, not stringified)
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import uuid as uuid_module
 from collections.abc import Iterable
@@ -110,6 +112,36 @@ class NetworkRequest(Strict):
     port_type: OptionalLabel | None = None
 
 
+KeypairName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=255, pattern=r"^[a-zA-Z0-9 _.@-]+$"),
+    AfterValidator(_not_blank),
+]
+
+
+#: As Nova's: user data up to 64 KiB once decoded, any bytes.
+USER_DATA_MAX_BYTES = 65536
+
+
+def _user_data(value: str) -> str:
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("user data must be base64") from None
+    if len(decoded) > USER_DATA_MAX_BYTES:
+        raise ValueError(
+            f"user data is {len(decoded)} bytes once decoded; at most {USER_DATA_MAX_BYTES}"
+        )
+    return value
+
+
+UserData = Annotated[
+    str,
+    AfterValidator(_user_data),
+    Field(json_schema_extra={"contentEncoding": "base64"}),
+]
+
+
 class InstanceCreate(Strict):
     name: Name
     description: Description | None = None
@@ -118,6 +150,12 @@ class InstanceCreate(Strict):
     availability_zone: OptionalLabel | None = None
     networks: list[NetworkRequest] = Field(min_length=1)
     extra: dict[Key255, Value255] = Field(default_factory=dict)
+    #: One of the caller's key pairs: its public key goes on the config drive.
+    key_name: KeypairName | None = None
+    #: Base64, given to the instance on its config drive, never shown back.
+    user_data: UserData | None = None
+    #: String pairs on the config drive's ``meta`` (as Nova's: at most 128).
+    metadata: dict[Key255, Value255] = Field(default_factory=dict, max_length=128)
 
 
 class InstanceUpdate(Strict):
@@ -139,13 +177,6 @@ class AdoptRequest(Strict):
     instance_type_uuid: UUIDStr
     image_uuid: UUIDStr
     extra: dict[Key255, Value255] = Field(default_factory=dict)
-
-
-KeypairName = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=255, pattern=r"^[a-zA-Z0-9 _.@-]+$"),
-    AfterValidator(_not_blank),
-]
 
 
 class KeypairCreate(Strict):

@@ -322,14 +322,7 @@ def _config_drive(request: base.DeployRequest) -> str:
     Built here, as Nova does, rather than handed to Ironic as JSON: Ironic would need
     genisoimage or xorrisofs on its conductors to build it.
     """
-    image = config_drive(
-        request.instance_uuid,
-        request.instance_name,
-        request.availability_zone,
-        request.extra,
-        request.network_info,
-        request.subnets,
-    )
+    image = config_drive(request)
     return base64.b64encode(gzip.compress(image)).decode()
 
 

@@ -196,14 +196,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
                 False,
                 f"BMC of node {node.name} has no second virtual media slot for the config drive",
             )
-        image = configdrive.config_drive(
-            request.instance_uuid,
-            request.instance_name,
-            request.availability_zone,
-            request.extra,
-            request.network_info,
-            request.subnets,
-        )
+        image = configdrive.config_drive(request)
         name = f"configdrive-{request.instance_uuid}.iso"
         os.makedirs(self._settings.configdrive_dir, exist_ok=True)
         path = os.path.join(self._settings.configdrive_dir, name)

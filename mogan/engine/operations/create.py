@@ -11,6 +11,7 @@ clean-up to the delete operation queued behind it.
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
@@ -188,6 +189,11 @@ class CreateInstance(Handler[CreateState]):
             availability_zone=instance.availability_zone,
             extra=instance.extra or {},
             extra_specs=work.state.extra_specs,
+            project_id=instance.project_id,
+            key_name=instance.key_name,
+            public_key=instance.key_data,
+            user_data=None if instance.user_data is None else base64.b64decode(instance.user_data),
+            metadata=instance.user_metadata or {},
         )
         try:
             result = work.driver_call(
