@@ -8,6 +8,7 @@ service's fault string and the request id to quote to an operator.
 
 from __future__ import annotations
 
+import base64
 import builtins
 import json
 import time
@@ -61,6 +62,8 @@ class Instance:
     fault: dict[str, Any] | None = None
     created_at: str | None = None
     launched_at: str | None = None
+    key_name: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> Instance:
@@ -79,6 +82,8 @@ class Instance:
             fault=body.get("fault"),
             created_at=body.get("created_at"),
             launched_at=body.get("launched_at"),
+            key_name=body.get("key_name"),
+            metadata=body.get("metadata") or {},
         )
 
     @property
@@ -314,7 +319,12 @@ class Instances:
         availability_zone: str | None = None,
         description: str | None = None,
         extra: Mapping[str, str] | None = None,
+        key_name: str | None = None,
+        user_data: bytes | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Instance:
+        """``key_name`` names one of your key pairs; ``user_data`` (at most 64 KiB) and
+        ``metadata`` reach the machine on its config drive, as cloud-init reads them."""
         body: dict[str, Any] = {
             "name": name,
             "instance_type_uuid": instance_type_uuid,
@@ -327,6 +337,12 @@ class Instances:
             body["description"] = description
         if extra:
             body["extra"] = dict(extra)
+        if key_name:
+            body["key_name"] = key_name
+        if user_data is not None:
+            body["user_data"] = base64.b64encode(user_data).decode()
+        if metadata:
+            body["metadata"] = dict(metadata)
         return Instance.from_body(self._client.request("POST", "/v1/instances", body))
 
     def update(self, ident: str, patch: builtins.list[dict[str, Any]]) -> Instance:

@@ -223,3 +223,32 @@ def test_key_pairs_with_the_cli(noauth_mogan: MoganProcess, tmp_path: Path):
     deleted = user("keypair", "delete", "laptop", "copy")
     assert deleted.returncode == 0, deleted.stderr
     assert user.json("keypair", "list") == []
+
+
+def test_an_instance_with_a_key_user_data_and_metadata(noauth_mogan: MoganProcess, tmp_path: Path):
+    _operator_setup(Cli({"MOGAN_URL": noauth_mogan.url}), 1)
+    tenant = Cli(
+        {
+            "MOGAN_URL": noauth_mogan.url,
+            "OS_PROJECT_ID": "team-a",
+            "OS_USER_ID": "alice",
+            "MOGAN_ROLES": "member",
+        }
+    )
+    key = tmp_path / "k.pem"
+    assert tenant("keypair", "create", "k", "--private-key", str(key)).returncode == 0
+    cloud_config = tmp_path / "user-data"
+    cloud_config.write_bytes(b"#cloud-config\nruncmd: [echo hi]\n")
+    created = tenant.json(
+        "instance", "create", "web-1", "--type", "bm.small", "--image", "ubuntu",
+        "--network", "prod", "--key-name", "k", "--user-data", str(cloud_config),
+        "--metadata", "role=web", "--wait",
+    )  # fmt: skip
+    assert created["status"] == "active"
+    assert (created["key_name"], created["metadata"]) == ("k", {"role": "web"})
+    assert "user_data" not in created
+    missing = tenant(
+        "instance", "create", "web-2", "--type", "bm.small", "--image", "ubuntu",
+        "--network", "prod", "--user-data", str(tmp_path / "absent"),
+    )  # fmt: skip
+    assert missing.returncode == 1 and "absent" in missing.stderr

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
+
+from osc_lib import exceptions as osc_exceptions
 
 from mogan.client.api import Instance
 from mogan.client.cli.base import Command, ListCommand, ShowCommand, client_of, failing
@@ -21,6 +24,8 @@ INSTANCE_COLUMNS = (
     "addresses",
     "description",
     "extra",
+    "key_name",
+    "metadata",
     "fault",
     "created_at",
     "launched_at",
@@ -87,11 +92,24 @@ class CreateInstance(ShowCommand):
         parser.add_argument(
             "--property", action="append", type=_key_value, default=[], metavar="KEY=VALUE"
         )
+        parser.add_argument("--key-name", help="one of your key pairs, for SSH")
+        parser.add_argument(
+            "--user-data", metavar="FILE", help="user data for cloud-init (at most 64 KiB)"
+        )
+        parser.add_argument(
+            "--metadata", action="append", type=_key_value, default=[], metavar="KEY=VALUE"
+        )
         parser.add_argument("--wait", action="store_true", help="wait until it is active")
         return parser
 
     def take_action(self, parsed: argparse.Namespace) -> Any:
         client = client_of(self)
+        user_data = None
+        if parsed.user_data:
+            try:
+                user_data = Path(parsed.user_data).expanduser().read_bytes()
+            except OSError as exc:
+                raise osc_exceptions.CommandError(f"{parsed.user_data}: {exc.strerror}") from None
         with failing():
             type_ = client.types.find(parsed.type)
             image = client.images.find(parsed.image)
@@ -106,6 +124,9 @@ class CreateInstance(ShowCommand):
                 availability_zone=parsed.zone,
                 description=parsed.description,
                 extra=dict(parsed.property),
+                key_name=parsed.key_name,
+                user_data=user_data,
+                metadata=dict(parsed.metadata),
             )
             if parsed.wait:
                 waited = client.instances.wait(
