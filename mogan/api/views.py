@@ -35,6 +35,8 @@ INSTANCE_FIELDS = (
     "config_drive",
     "key_name",
     "metadata",
+    "locked",
+    "locked_reason",
 )
 INSTANCE_LIST_FIELDS = ("uuid", "name", "description", "status", "links")
 
@@ -89,6 +91,8 @@ def instance(
         "config_drive": row.config_drive,
         "key_name": row.key_name,
         "metadata": row.user_metadata or {},
+        "locked": row.locked_by is not None,
+        "locked_reason": row.locked_reason,
         "links": links(base, "instances", row.uuid),
     }
     if record.fault is not None:

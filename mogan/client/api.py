@@ -64,6 +64,8 @@ class Instance:
     launched_at: str | None = None
     key_name: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    locked: bool = False
+    locked_reason: str | None = None
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> Instance:
@@ -84,6 +86,8 @@ class Instance:
             launched_at=body.get("launched_at"),
             key_name=body.get("key_name"),
             metadata=body.get("metadata") or {},
+            locked=bool(body.get("locked")),
+            locked_reason=body.get("locked_reason"),
         )
 
     @property
@@ -350,6 +354,18 @@ class Instances:
 
     def delete(self, ident: str) -> None:
         self._client.request("DELETE", f"/v1/instances/{ident}")
+
+    def lock(self, ident: str, reason: str | None = None) -> Instance:
+        """Lock the instance against changes by non-administrators."""
+        body: dict[str, Any] = {"target": True}
+        if reason:
+            body["reason"] = reason
+        path = f"/v1/instances/{ident}/states/lock"
+        return Instance.from_body(self._client.request("PUT", path, body))
+
+    def unlock(self, ident: str) -> Instance:
+        path = f"/v1/instances/{ident}/states/lock"
+        return Instance.from_body(self._client.request("PUT", path, {"target": False}))
 
     def set_power_state(self, ident: str, target: str) -> None:
         self._client.request("PUT", f"/v1/instances/{ident}/states/power", {"target": target})

@@ -198,6 +198,10 @@ class Instance(Timestamps, Base):
     user_data: Mapped[str | None] = mapped_column(Text)
     #: The tenant's metadata string pairs (``metadata`` in the API; the name is SQLAlchemy's).
     user_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Who locked it (``owner`` or ``admin``: an owner may not lift an administrator's lock),
+    #: and why; null when it is not locked.
+    locked_by: Mapped[str | None] = mapped_column(String(16))
+    locked_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class InstanceFault(Base):

@@ -40,6 +40,8 @@ class InstanceRow(NamedTuple):
     key_data: str | None
     user_data: str | None
     user_metadata: dict[str, Any]
+    locked_by: str | None
+    locked_reason: str | None
 
 
 class FaultRow(NamedTuple):

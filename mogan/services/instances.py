@@ -69,6 +69,8 @@ def building_instance(
         key_data=key_data,
         user_data=user_data,
         user_metadata=dict(metadata or {}),
+        locked_by=None,
+        locked_reason=None,
     )
 
 
@@ -236,6 +238,7 @@ class InstanceService:
     def update(self, context: RequestContext, ident: str, patch: Any) -> InstanceRecord:
         with self._db.transaction() as tx:
             instance = self._visible(context, ident, "mogan:instance:update", tx)
+            self._unlocked(context, instance, ident, "changing it")
             if instance.status == states.DELETING:
                 raise Conflict(f"Instance {ident} is being deleted and cannot be updated.")
             document = {
@@ -263,12 +266,56 @@ class InstanceService:
             fault = instances.latest_faults(self._db, [updated]).get(updated.uuid)
         return InstanceRecord(updated, fault)
 
+    # -- lock ----------------------------------------------------------------------------------
+
+    def set_lock(
+        self, context: RequestContext, ident: str, request: schemas.LockRequest
+    ) -> InstanceRecord:
+        """Lock the instance against changes by non-administrators, or lift the lock.
+
+        A lock records who set it: its owner, or an administrator acting on another
+        project's instance, whose lock the owner may not lift. Locking a locked instance
+        changes only its reason; unlocking an unlocked one changes nothing.
+        """
+        with self._db.transaction() as tx:
+            instance = self._visible(context, ident, "mogan:instance:set_lock_state", tx)
+            changes: dict[str, Any]
+            if request.target:
+                by = "owner" if instance.project_id == context.project_id else "admin"
+                if instance.locked_by == "admin":
+                    by = "admin"  # an administrator's lock stays one
+                changes = {"locked_by": by, "locked_reason": request.reason}
+            else:
+                if instance.locked_by == "admin" and not self._ignores_locks(context):
+                    raise Conflict(
+                        f"Instance {ident} is locked by an administrator"
+                        f"{_because(instance.locked_reason)}; only an administrator may unlock it."
+                    )
+                changes = {"locked_by": None, "locked_reason": None}
+            instances.update_fields(tx, instance.uuid, **changes)
+        return InstanceRecord(instance._replace(**changes))
+
+    def _ignores_locks(self, context: RequestContext) -> bool:
+        return self._policy.check("mogan:instance:ignore_lock", context)
+
+    def _unlocked(
+        self, context: RequestContext, instance: InstanceRow, ident: str, doing: str
+    ) -> None:
+        """``Conflict`` naming the lock, unless the instance is unlocked or the caller may
+        ignore locks."""
+        if instance.locked_by is not None and not self._ignores_locks(context):
+            raise Conflict(
+                f"Instance {ident} is locked{_because(instance.locked_reason)}; unlock it "
+                f"before {doing}."
+            )
+
     # -- delete --------------------------------------------------------------------------------
 
     def delete(self, context: RequestContext, ident: str) -> None:
         """Mark the instance ``deleting`` and queue its tear-down; repeating it is harmless."""
         with self._db.transaction() as tx:
             instance = self._visible(context, ident, "mogan:instance:delete", tx)
+            self._unlocked(context, instance, ident, "deleting it")
             if instance.status == states.DELETING:
                 return
             if not instances.move(tx, instance.uuid, instance.status, status=states.DELETING):
@@ -286,6 +333,7 @@ class InstanceService:
             )
         with self._db.transaction() as tx:
             instance = self._visible(context, ident, "mogan:instance:set_power_state", tx)
+            self._unlocked(context, instance, ident, "changing its power")
             if target in states.SOFT_POWER_TARGETS and instance.power_state == states.POWER_OFF:
                 # Nothing runs to ask for a graceful shutdown or restart (as Nova's 409).
                 raise Conflict(
@@ -310,3 +358,7 @@ class InstanceService:
                 PowerState(request_id=context.request_id, action=target, target=expected),
             )
         self._wake_engine()
+
+
+def _because(reason: str | None) -> str:
+    return f" ({reason})" if reason else ""

@@ -136,6 +136,23 @@ API_RULES = [
         [("GET", "/instances/{instance_ident}/states")],
     ),
     _api(
+        "mogan:instance:set_lock_state",
+        OWNER_MEMBER,
+        "Lock or unlock an instance (an owner may not lift an administrator's lock).",
+        [("PUT", "/instances/{instance_ident}/states/lock")],
+    ),
+    _api(
+        "mogan:instance:ignore_lock",
+        ADMIN_API,
+        "Change, power or delete a locked instance, and lift anyone's lock.",
+        [
+            ("PATCH", "/instances/{instance_ident}"),
+            ("DELETE", "/instances/{instance_ident}"),
+            ("PUT", "/instances/{instance_ident}/states/power"),
+            ("PUT", "/instances/{instance_ident}/states/lock"),
+        ],
+    ),
+    _api(
         "mogan:instance:set_power_state",
         OWNER_MEMBER,
         "Change an instance's power state.",

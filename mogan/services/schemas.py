@@ -189,6 +189,13 @@ class KeypairCreate(Strict):
     user_id: Key255 | None = None
 
 
+class LockRequest(Strict):
+    """Lock (``true``) or unlock (``false``) an instance; a reason goes with a lock."""
+
+    target: bool
+    reason: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+
 class PowerRequest(Strict):
     target: Literal["on", "off", "reboot", "soft_off", "soft_reboot"]
 

@@ -247,6 +247,11 @@ def test_an_instance_with_a_key_user_data_and_metadata(noauth_mogan: MoganProces
     assert created["status"] == "active"
     assert (created["key_name"], created["metadata"]) == ("k", {"role": "web"})
     assert "user_data" not in created
+    locked = tenant.json("instance", "lock", "web-1", "--reason", "payroll")
+    assert (locked["locked"], locked["locked_reason"]) == (True, "payroll")
+    refused = tenant("instance", "power", "off", "web-1")
+    assert refused.returncode == 1 and "locked (payroll)" in refused.stderr
+    assert tenant.json("instance", "unlock", "web-1")["locked"] is False
     missing = tenant(
         "instance", "create", "web-2", "--type", "bm.small", "--image", "ubuntu",
         "--network", "prod", "--user-data", str(tmp_path / "absent"),

@@ -145,6 +145,23 @@ async def instance_states(request: Request, instance_ident: str) -> Response:
 
 
 @router.put(
+    "/instances/{instance_ident}/states/lock",
+    summary="Lock an instance against changes by non-administrators, or unlock it",
+    responses=CHANGE_ERRORS,
+)
+async def set_lock_state(
+    request: Request,
+    instance_ident: str,
+    body: schemas.LockRequest,
+    caller: RequestContext = Depends(allowed("mogan:instance:set_lock_state")),
+) -> Response:
+    record = await call(
+        request, request.app.state.services.instances.set_lock, caller, instance_ident, body
+    )
+    return json_response(views.instance(record, base_url(request)))
+
+
+@router.put(
     "/instances/{instance_ident}/states/power",
     status_code=202,
     summary="Change an instance's power",

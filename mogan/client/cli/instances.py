@@ -26,6 +26,8 @@ INSTANCE_COLUMNS = (
     "extra",
     "key_name",
     "metadata",
+    "locked",
+    "locked_reason",
     "fault",
     "created_at",
     "launched_at",
@@ -169,6 +171,36 @@ class ShowInstance(ShowCommand):
     def take_action(self, parsed: argparse.Namespace) -> Any:
         with failing():
             return _show(client_of(self).instances.find(parsed.instance))
+
+
+class LockInstance(ShowCommand):
+    """Lock an instance against changes (power, update, delete) by non-administrators."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument("--reason", help="why, shown with the instance")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        client = client_of(self)
+        with failing():
+            found = client.instances.find(parsed.instance)
+            return _show(client.instances.lock(found.uuid, parsed.reason))
+
+
+class UnlockInstance(ShowCommand):
+    """Unlock an instance."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        client = client_of(self)
+        with failing():
+            return _show(client.instances.unlock(client.instances.find(parsed.instance).uuid))
 
 
 class DeleteInstance(Command):
