@@ -22,6 +22,7 @@ from mogan.drivers.registry import DriverEnvironment, DriverRegistry
 from mogan.engine.operations.base import EngineSettings
 from mogan.engine.worker import Engine, EngineConfig
 from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNotifier
+from mogan.services.actions import ActionService
 from mogan.services.bundle import Services
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
@@ -30,6 +31,7 @@ from mogan.services.manageable import ManageableService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
 from mogan.services.policy import Policy
+from mogan.services.tags import TagService
 from mogan.services.types import TypeService
 from mogan.services.zones import ZoneService
 
@@ -138,6 +140,8 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         networks=NetworkService(db, policy, max_limit),
         manageable=ManageableService(db, policy, drivers, wake),
         keypairs=KeypairService(db, policy, max_limit),
+        tags=TagService(db, policy),
+        actions=ActionService(db, policy, max_limit),
         policy=policy,
     )
     defaults = NoAuthDefaults(

@@ -17,13 +17,20 @@ from mogan.api.errors import error_response, mogan_error_response
 from mogan.api.hot import HotReads
 from mogan.api.middleware import JsonBodies, RequestIdMiddleware
 from mogan.api.paths import BookmarkPaths, RouteTable, requested_path
-from mogan.api.routes import admin, instances, keypairs, root, types, zones
+from mogan.api.routes import admin, history, instances, keypairs, root, types, zones
 from mogan.core.errors import MoganError
 from mogan.services.bundle import Services
 from mogan.services.context import RequestContext
 from mogan.services.schemas import describe_errors
 
-_ROUTERS = (instances.router, types.router, zones.router, keypairs.router, admin.router)
+_ROUTERS = (
+    instances.router,
+    history.router,
+    types.router,
+    zones.router,
+    keypairs.router,
+    admin.router,
+)
 ROUTE_TABLE = RouteTable(_ROUTERS)
 
 

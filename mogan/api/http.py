@@ -74,18 +74,21 @@ async def call(request: Request, function: Callable[..., T], *args: Any, **kwarg
     )
 
 
+def limit_param(request: Request) -> int | None:
+    """The ``limit`` query parameter, if given (``InvalidInput`` for a non-integer)."""
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"Invalid value for 'limit': {raw!r} is not an integer.") from None
+
+
 def page_request(request: Request) -> PageRequest:
     params = request.query_params
-    limit = params.get("limit")
-    if limit is not None:
-        try:
-            parsed_limit: int | None = int(limit)
-        except ValueError:
-            raise InvalidInput(f"Invalid value for 'limit': {limit!r} is not an integer.") from None
-    else:
-        parsed_limit = None
     return PageRequest(
-        limit=parsed_limit,
+        limit=limit_param(request),
         marker=params.get("marker"),
         sort_key=params.get("sort_key"),
         sort_dir=params.get("sort_dir", "asc").lower(),

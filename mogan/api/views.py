@@ -8,7 +8,8 @@ from typing import Any
 
 from mogan.core import secrets
 from mogan.core.errors import InvalidInput
-from mogan.db.records import FixedIpRow, ImageRow, KeyPairRow, NicRow, SubnetRow
+from mogan.db.records import ActionRow, FixedIpRow, ImageRow, KeyPairRow, NicRow, SubnetRow
+from mogan.services.actions import ActionRecord
 from mogan.services.instances import InstanceRecord
 from mogan.services.networks import NetworkRecord, PortRecord
 from mogan.services.nodes import NodeRecord
@@ -37,6 +38,7 @@ INSTANCE_FIELDS = (
     "metadata",
     "locked",
     "locked_reason",
+    "tags",
 )
 INSTANCE_LIST_FIELDS = ("uuid", "name", "description", "status", "links")
 
@@ -93,6 +95,7 @@ def instance(
         "metadata": row.user_metadata or {},
         "locked": row.locked_by is not None,
         "locked_reason": row.locked_reason,
+        "tags": list(row.tags),
         "links": links(base, "instances", row.uuid),
     }
     if record.fault is not None:
@@ -104,6 +107,37 @@ def instance(
     if fields is None:
         return body
     return {name: body[name] for name in fields if name in body}
+
+
+def action(row: ActionRow) -> dict[str, Any]:
+    return {
+        "action": row.action,
+        "instance_uuid": row.instance_uuid,
+        "request_id": row.request_id,
+        "project_id": row.project_id,
+        "user_id": row.user_id,
+        "start_time": timestamp(row.start_time),
+        "finish_time": timestamp(row.finish_time),
+        "result": row.result,
+        "message": row.message,
+    }
+
+
+def action_detail(record: ActionRecord) -> dict[str, Any]:
+    body = action(record.action)
+    body["events"] = []
+    for event in record.events:
+        shown: dict[str, Any] = {
+            "event": event.event,
+            "start_time": timestamp(event.start_time),
+            "finish_time": timestamp(event.finish_time),
+            "result": event.result,
+            "details": event.details,
+        }
+        if record.show_host:
+            shown["host"] = event.host
+        body["events"].append(shown)
+    return body
 
 
 def keypair(row: KeyPairRow, base: str, *, private_key: str | None = None) -> dict[str, Any]:

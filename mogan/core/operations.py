@@ -55,6 +55,20 @@ class Step(StrEnum):
     ADOPT = "adopt"
 
 
+#: The event each step is recorded as in the instance's actions (``GET …/actions/{id}``),
+#: unless the step names its events itself (a schedule records ``schedule`` and ``network``).
+EVENT_NAMES: dict[Step, str] = {
+    Step.SCHEDULE: "schedule",
+    Step.DEPLOY: "deploy",
+    Step.FINISH: "power_check",
+    Step.TEARDOWN: "teardown",
+    Step.RELEASE: "release",
+    Step.REQUEST: "power",
+    Step.OBSERVE: "power_wait",
+    Step.CLAIM: "claim",
+    Step.ADOPT: "adopt",
+}
+
 #: The steps of each kind, first step first.
 STEPS: dict[OperationKind, tuple[Step, ...]] = {
     OperationKind.CREATE: (Step.SCHEDULE, Step.DEPLOY, Step.FINISH),

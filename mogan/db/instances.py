@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 from mogan.core.errors import InvalidInput
 from mogan.core.pagination import Page, PageRequest
 from mogan.core.states import ACTIVE, BUILDING, INITIAL, IllegalTransition, check_transition
+from mogan.db import tags
 from mogan.db.database import Database, Executor, affected
 from mogan.db.models import (
     Image,
@@ -105,12 +106,19 @@ def page(
     max_limit: int,
 ) -> Page[InstanceRow]:
     """One page of the instances of ``project_id`` (every project's when None), filtered by
-    exact values of ``FILTERS``; ``InvalidInput`` names an unknown filter."""
+    exact values of ``FILTERS`` and by tags (``tags.FILTERS``); ``InvalidInput`` names an
+    unknown filter."""
     query = _ROWS
     if project_id is not None:
         query = query.where(_INSTANCES.c.project_id == project_id)
     visible = query  # a marker need only be visible to the caller, whatever the filters
     for name, value in filters.items():
+        if name in tags.FILTERS:
+            wanted = [t for t in value.split(",") if t]
+            if not wanted:
+                raise InvalidInput(f"Filter '{name}' needs at least one tag.")
+            query = query.where(tags.condition(name, wanted))
+            continue
         if name not in FILTERS:
             raise InvalidInput(f"Unknown filter '{name}'.")
         query = query.where(_INSTANCES.c[name] == value)
@@ -228,6 +236,7 @@ def add(executor: Executor, row: InstanceRow) -> None:
     if row.status != INITIAL:
         raise IllegalTransition(f"An instance starts {INITIAL!r}, not {row.status!r}.")
     executor.execute(_INSERT, {name: getattr(row, name) for name in _COLUMNS})
+    tags.add_new(executor, row.uuid, row.tags)
 
 
 def update_fields(executor: Executor, uuid: str, **values: Any) -> None:

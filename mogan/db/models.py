@@ -202,6 +202,9 @@ class Instance(Timestamps, Base):
     #: and why; null when it is not locked.
     locked_by: Mapped[str | None] = mapped_column(String(16))
     locked_reason: Mapped[str | None] = mapped_column(Text)
+    #: The instance's tags, sorted: a copy of its ``instance_tags`` rows (which filters
+    #: query), written with them, so showing an instance needs no second read.
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class InstanceFault(Base):
@@ -308,3 +311,58 @@ class KeyPair(Base):
     public_key: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class InstanceTag(Base):
+    """A tenant's tag on an instance (as Nova's server tags)."""
+
+    __tablename__ = "instance_tags"
+    instance_uuid: Mapped[str] = mapped_column(
+        ForeignKey("instances.uuid", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+
+
+class InstanceAction(Base):
+    """A request that changed an instance, and how it ended (Nova's instance actions).
+
+    Not tied to the instance row by a foreign key: the record outlives the instance, so an
+    administrator can still read what happened to a deleted one.
+    """
+
+    __tablename__ = "instance_actions"
+    __table_args__ = (
+        Index("ix_instance_actions_instance", "instance_uuid", "id"),
+        Index("ix_instance_actions_request", "instance_uuid", "request_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_uuid: Mapped[str] = mapped_column(UUID)
+    #: The ``X-OpenStack-Request-Id`` the request was answered with (or the engine's own id
+    #: for what it did unasked, such as a power sync's correction).
+    request_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    start_time: Mapped[dt.datetime] = mapped_column(DateTime)
+    finish_time: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: ``success`` or ``error`` once finished; ``message`` says why it failed, or what it did.
+    result: Mapped[str | None] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class InstanceActionEvent(Base):
+    """One step an engine carried out for an action: a schedule, a deploy on one node…"""
+
+    __tablename__ = "instance_action_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("instance_actions.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(32))
+    start_time: Mapped[dt.datetime] = mapped_column(DateTime)
+    finish_time: Mapped[dt.datetime] = mapped_column(DateTime)
+    result: Mapped[str] = mapped_column(String(16))
+    #: The engine that carried the step out.
+    host: Mapped[str | None] = mapped_column(String(255))
+    #: What happened, for a person: the node, the addresses, the driver's error (no traceback).
+    details: Mapped[str | None] = mapped_column(Text)

@@ -42,6 +42,7 @@ class InstanceRow(NamedTuple):
     user_metadata: dict[str, Any]
     locked_by: str | None
     locked_reason: str | None
+    tags: list[str]
 
 
 class FaultRow(NamedTuple):
@@ -142,3 +143,27 @@ class KeyPairRow(NamedTuple):
     public_key: str
     fingerprint: str
     created_at: dt.datetime
+
+
+class ActionRow(NamedTuple):
+    id: int
+    instance_uuid: str
+    request_id: str
+    action: str
+    project_id: str
+    user_id: str | None
+    start_time: dt.datetime
+    finish_time: dt.datetime | None
+    result: str | None
+    message: str | None
+
+
+class ActionEventRow(NamedTuple):
+    id: int
+    action_id: int
+    event: str
+    start_time: dt.datetime
+    finish_time: dt.datetime
+    result: str
+    host: str | None
+    details: str | None

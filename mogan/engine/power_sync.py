@@ -8,12 +8,13 @@ BMC reads run with bounded concurrency so one slow BMC does not hold up the flee
 from __future__ import annotations
 
 import logging
+import uuid as uuid_module
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from mogan.core.errors import DriverError
-from mogan.db import instances, nodes
+from mogan.db import actions, instances, nodes
 from mogan.db.database import Database
 from mogan.drivers.base import NodeRef
 from mogan.drivers.registry import DriverRegistry
@@ -72,6 +73,19 @@ def sync_power_states(
             if observed == instance.power_state:
                 continue
             if instances.correct_power(tx, instance.uuid, observed):
+                actions.start(
+                    tx,
+                    instance_uuid=instance.uuid,
+                    request_id=f"req-{uuid_module.uuid4()}",
+                    action="power_sync",
+                    project_id=instance.project_id,
+                    user_id=None,
+                    finished=True,
+                    message=(
+                        f"Node {node.name} reports '{observed}'; the instance was recorded "
+                        f"as '{instance.power_state}'."
+                    ),
+                )
                 corrected += 1
                 corrected_instances.append(instance.uuid)
                 LOG.info(

@@ -296,6 +296,7 @@ class Engine:
             while step is not None:
                 if self._stopping.is_set():
                     raise Interrupted(step)
+                work.begin(step)
                 step = handler.run_step(step, work)
         except queue.LeaseLost as exc:
             LOG.warning("Engine %s: %s", self.id, exc)
@@ -314,6 +315,7 @@ class Engine:
             if not isinstance(exc, MoganError):
                 LOG.exception("Operation %d crashed", operation.id)
             try:
+                work.failure = message
                 handler.fail(work, message)
             except queue.LeaseLost as lost:
                 LOG.warning("Engine %s: %s", self.id, lost)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mogan.services.actions import ActionService
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
 from mogan.services.keypairs import KeypairService
@@ -11,6 +12,7 @@ from mogan.services.manageable import ManageableService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
 from mogan.services.policy import Policy
+from mogan.services.tags import TagService
 from mogan.services.types import TypeService
 from mogan.services.zones import ZoneService
 
@@ -25,5 +27,7 @@ class Services:
     networks: NetworkService
     manageable: ManageableService
     keypairs: KeypairService
+    tags: TagService
+    actions: ActionService
     #: The rules every service checks; the edge asks it first for routes that take a body.
     policy: Policy

@@ -18,7 +18,7 @@ from mogan.core.errors import Conflict, InvalidInput, NotAuthorized, NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.core.operations import CreateState, DeleteState, PowerState
 from mogan.core.pagination import PageRequest
-from mogan.db import instances, keypairs, queue
+from mogan.db import actions, instances, keypairs, queue
 from mogan.db.database import Database
 from mogan.db.records import FaultRow, InstanceRow
 from mogan.notifications import Notifier, NullNotifier, instance_payload
@@ -44,6 +44,7 @@ def building_instance(
     key_data: str | None = None,
     user_data: str | None = None,
     metadata: dict[str, str] | None = None,
+    tags: list[str] | None = None,
 ) -> InstanceRow:
     """A new instance, ``building``, not yet on any node."""
     return InstanceRow(
@@ -71,6 +72,7 @@ def building_instance(
         user_metadata=dict(metadata or {}),
         locked_by=None,
         locked_reason=None,
+        tags=sorted(set(tags or [])),
     )
 
 
@@ -117,8 +119,10 @@ class InstanceService:
                 key_data=key_data,
                 user_data=request.user_data,
                 metadata=request.metadata,
+                tags=request.tags,
             )
             instances.add(tx, instance)
+            record_action(tx, context, instance, "create")
             queue.enqueue(
                 self._db,
                 tx,
@@ -216,22 +220,7 @@ class InstanceService:
     def _visible(
         self, context: RequestContext, ident: str, rule: str, tx: Any = None
     ) -> InstanceRow:
-        """The instance, if the caller may act on it under ``rule`` (read in ``tx``, row
-        locked, when given). ``NotFound`` for a missing instance and for another project's
-        (never ``403``, which would say it exists)."""
-        key = canonical_uuid(ident)
-        instance = None
-        if key is not None:
-            instance = instances.get(self._db, key) if tx is None else instances.get_locked(tx, key)
-        if instance is None:
-            raise NotFound(f"Instance {ident} could not be found.")
-        try:
-            self._policy.authorize(rule, context, {"project_id": instance.project_id})
-        except NotAuthorized:
-            if instance.project_id != context.project_id:
-                raise NotFound(f"Instance {ident} could not be found.") from None
-            raise
-        return instance
+        return visible_instance(self._db, self._policy, context, ident, rule, tx)
 
     # -- update --------------------------------------------------------------------------------
 
@@ -258,6 +247,15 @@ class InstanceService:
                 "updated_at": utcnow(),
             }
             instances.update_fields(tx, instance.uuid, **changes)
+            changed = [k for k in document if document[k] != changes[k]]
+            record_action(
+                tx,
+                context,
+                instance,
+                "update",
+                finished=True,
+                message=f"Changed {', '.join(changed)}." if changed else "Nothing changed.",
+            )
         updated = instance._replace(**changes)
         if self._notifier.enabled:
             self._notifier.emit("instance.update", instance_payload(updated))  # committed
@@ -293,6 +291,14 @@ class InstanceService:
                     )
                 changes = {"locked_by": None, "locked_reason": None}
             instances.update_fields(tx, instance.uuid, **changes)
+            record_action(
+                tx,
+                context,
+                instance,
+                "lock" if request.target else "unlock",
+                finished=True,
+                message=request.reason if request.target else None,
+            )
         return InstanceRecord(instance._replace(**changes))
 
     def _ignores_locks(self, context: RequestContext) -> bool:
@@ -320,6 +326,7 @@ class InstanceService:
                 return
             if not instances.move(tx, instance.uuid, instance.status, status=states.DELETING):
                 raise Conflict(f"Instance {ident} changed while being deleted; try again.")
+            record_action(tx, context, instance, "delete")
             queue.enqueue(self._db, tx, instance.uuid, DeleteState(request_id=context.request_id))
         self._wake_engine()
 
@@ -351,6 +358,7 @@ class InstanceService:
                     f"Instance {ident} already has a pending power change to "
                     f"'{instance.target_power_state}'."
                 )
+            record_action(tx, context, instance, POWER_ACTIONS[target])
             queue.enqueue(
                 self._db,
                 tx,
@@ -358,6 +366,69 @@ class InstanceService:
                 PowerState(request_id=context.request_id, action=target, target=expected),
             )
         self._wake_engine()
+
+
+#: The action each power target is recorded as (Nova's names where it has one).
+POWER_ACTIONS = {
+    "on": "power_on",
+    "off": "power_off",
+    "soft_off": "soft_power_off",
+    "reboot": "reboot",
+    "soft_reboot": "soft_reboot",
+}
+
+
+def record_action(
+    tx: Any,
+    context: RequestContext,
+    instance: InstanceRow,
+    action: str,
+    *,
+    finished: bool = False,
+    message: str | None = None,
+) -> None:
+    """Put the caller's request on the instance's record, in the transaction of its change
+    (``finished`` for a change made at once; otherwise the engine records how it ends)."""
+    actions.start(
+        tx,
+        instance_uuid=instance.uuid,
+        request_id=context.request_id,
+        action=action,
+        project_id=instance.project_id,
+        user_id=context.user_id or None,
+        finished=finished,
+        message=message,
+    )
+
+
+def visible_instance(
+    db: Database, policy: Policy, context: RequestContext, ident: str, rule: str, tx: Any = None
+) -> InstanceRow:
+    """The instance, if the caller may act on it under ``rule`` (read in ``tx``, row locked,
+    when given). ``NotFound`` for a missing instance and for another project's (never
+    ``403``, which would say it exists)."""
+    key = canonical_uuid(ident)
+    instance = None
+    if key is not None:
+        instance = instances.get(db, key) if tx is None else instances.get_locked(tx, key)
+    if instance is None:
+        raise NotFound(f"Instance {ident} could not be found.")
+    authorize_on(policy, context, rule, instance.project_id, ident)
+    return instance
+
+
+def authorize_on(
+    policy: Policy, context: RequestContext, rule: str, project_id: str, ident: str
+) -> None:
+    """``rule`` on an instance of ``project_id``: ``NotAuthorized`` for a caller of its
+    project who may not, ``NotFound`` for anyone else (never ``403``, which would say it
+    exists)."""
+    try:
+        policy.authorize(rule, context, {"project_id": project_id})
+    except NotAuthorized:
+        if project_id != context.project_id:
+            raise NotFound(f"Instance {ident} could not be found.") from None
+        raise
 
 
 def _because(reason: str | None) -> str:

@@ -15,7 +15,7 @@ from mogan.drivers.base import ACTIVE
 from mogan.drivers.registry import DriverRegistry
 from mogan.services import schemas
 from mogan.services.context import RequestContext
-from mogan.services.instances import InstanceRecord, building_instance
+from mogan.services.instances import InstanceRecord, building_instance, record_action
 from mogan.services.policy import Policy
 
 
@@ -99,6 +99,7 @@ class ManageableService:
                 extra=request.extra,
             )
             instances.add(tx, instance)
+            record_action(tx, context, instance, "adopt")
             queue.enqueue(
                 self._db,
                 tx,

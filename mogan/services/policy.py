@@ -153,6 +153,56 @@ API_RULES = [
         ],
     ),
     _api(
+        "mogan:instance:rebuild",
+        OWNER_MEMBER,
+        "Rebuild an instance on its node from an image.",
+        [("PUT", "/instances/{instance_ident}/states/provision")],
+    ),
+    _api(
+        "mogan:instance:tags:get",
+        OWNER_READER,
+        "List an instance's tags, or check one.",
+        [
+            ("GET", "/instances/{instance_ident}/tags"),
+            ("GET", "/instances/{instance_ident}/tags/{tag}"),
+        ],
+    ),
+    _api(
+        "mogan:instance:tags:update",
+        OWNER_MEMBER,
+        "Add, replace and remove an instance's tags.",
+        [
+            ("PUT", "/instances/{instance_ident}/tags"),
+            ("DELETE", "/instances/{instance_ident}/tags"),
+            ("PUT", "/instances/{instance_ident}/tags/{tag}"),
+            ("DELETE", "/instances/{instance_ident}/tags/{tag}"),
+        ],
+    ),
+    _api(
+        "mogan:instance:actions:get",
+        OWNER_READER,
+        "List and show the actions on an instance and their events.",
+        [
+            ("GET", "/instances/{instance_ident}/actions"),
+            ("GET", "/instances/{instance_ident}/actions/{request_id}"),
+        ],
+    ),
+    _api(
+        "mogan:instance:actions:get_deleted",
+        ADMIN_API,
+        "Read the actions on an instance that has been deleted.",
+        [
+            ("GET", "/instances/{instance_ident}/actions"),
+            ("GET", "/instances/{instance_ident}/actions/{request_id}"),
+        ],
+    ),
+    _api(
+        "mogan:instance:actions:events:host",
+        ADMIN_API,
+        "See which engine carried out each event of an action.",
+        [("GET", "/instances/{instance_ident}/actions/{request_id}")],
+    ),
+    _api(
         "mogan:instance:set_power_state",
         OWNER_MEMBER,
         "Change an instance's power state.",

@@ -142,6 +142,19 @@ UserData = Annotated[
 ]
 
 
+#: As Nova's server tags: at most 50 per instance, each 1 to 60 characters, no ``/`` (a
+#: tag is a path segment) and no ``,`` (list filters separate tags with it).
+MAX_TAGS = 50
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[^,/]+$")]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
+
+
+class TagList(Strict):
+    """An instance's whole set of tags (``PUT …/tags``)."""
+
+    tags: Tags
+
+
 class InstanceCreate(Strict):
     name: Name
     description: Description | None = None
@@ -156,6 +169,7 @@ class InstanceCreate(Strict):
     user_data: UserData | None = None
     #: String pairs on the config drive's ``meta`` (as Nova's: at most 128).
     metadata: dict[Key255, Value255] = Field(default_factory=dict, max_length=128)
+    tags: Tags = Field(default_factory=list)
 
 
 class InstanceUpdate(Strict):
@@ -194,6 +208,18 @@ class LockRequest(Strict):
 
     target: bool
     reason: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+
+class RebuildRequest(Strict):
+    """Redeploy the instance on its node from ``image_uuid`` (default: its current image).
+
+    ``preserve_ephemeral`` asks the deploy to keep the ephemeral partition, where the driver
+    has one (Ironic's partition images); whole-disk deploys rewrite the disk regardless.
+    """
+
+    target: Literal["rebuild"]
+    image_uuid: UUIDStr | None = None
+    preserve_ephemeral: bool = False
 
 
 class PowerRequest(Strict):

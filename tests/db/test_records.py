@@ -9,8 +9,11 @@ from mogan.db.models import (
     FixedIP,
     Image,
     Instance,
+    InstanceAction,
+    InstanceActionEvent,
     InstanceFault,
     InstanceType,
+    KeyPair,
     Network,
     Nic,
     Node,
@@ -30,6 +33,9 @@ PAIRS = [
     (records.NicRow, Nic),
     (records.PortRow, Port),
     (records.FixedIpRow, FixedIP),
+    (records.KeyPairRow, KeyPair),
+    (records.ActionRow, InstanceAction),
+    (records.ActionEventRow, InstanceActionEvent),
 ]
 
 

@@ -8,22 +8,19 @@ from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
-from mogan.api.http import allowed, base_url, call, collection, context, json_response
-from mogan.core.errors import InvalidInput
+from mogan.api.http import (
+    allowed,
+    base_url,
+    call,
+    collection,
+    context,
+    json_response,
+    limit_param,
+)
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 
 router = APIRouter(tags=["keypairs"])
-
-
-def _limit(request: Request) -> int | None:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"Invalid value for 'limit': {raw!r} is not an integer.") from None
 
 
 @router.post(
@@ -57,7 +54,7 @@ async def list_keypairs(request: Request, user_id: str | None = None) -> Respons
         request.app.state.services.keypairs.list,
         context(request),
         user_id=user_id,
-        limit=_limit(request),
+        limit=limit_param(request),
         marker=request.query_params.get("marker"),
     )
     base = base_url(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
@@ -11,8 +12,14 @@ from typing import Any, ClassVar, Generic, TypeVar
 from mogan.core import states
 from mogan.core.clock import utcnow
 from mogan.core.errors import DriverError, MoganError
-from mogan.core.operations import OperationKind, OperationState, OperationStatus, Step
-from mogan.db import instances, nodes, queue
+from mogan.core.operations import (
+    EVENT_NAMES,
+    OperationKind,
+    OperationState,
+    OperationStatus,
+    Step,
+)
+from mogan.db import actions, instances, nodes, queue
 from mogan.db.database import Database, Executor
 from mogan.db.records import NodeRow
 from mogan.drivers.base import Driver, NodeRef
@@ -61,9 +68,51 @@ class Work(Generic[S]):
     #: (lost with the run: a takeover starts afresh from the database).
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
     _nodes: dict[str, tuple[NodeRow, Driver, NodeRef]] = field(default_factory=dict, repr=False)
+    #: The step being carried out, and when it (or its last noted event) started.
+    step: Step | None = None
+    _since: dt.datetime = field(default_factory=utcnow, repr=False)
+    #: The events the step noted, recorded with its progress (``advance``, ``finish``).
+    _events: list[actions.Event] = field(default_factory=list, repr=False)
+    #: The results of the events this step has recorded so far.
+    _noted: set[str] = field(default_factory=set, repr=False)
+    #: Why the operation failed, for its action's record (set before ``Handler.fail``).
+    failure: str | None = None
+    #: What the action's record says on a success or cancellation, when there is more to say.
+    summary: str | None = None
+
+    def begin(self, step: Step) -> None:
+        """``step`` starts now."""
+        self.step = step
+        self._since = utcnow()
+        self._events.clear()
+        self._noted = set()
+
+    def note(self, event: str, details: str | None = None, *, failed: bool = False) -> None:
+        """Record (with the step's progress) that ``event`` happened in this step: the
+        instance's action history shows it. A step that notes nothing is recorded as one
+        event named after the step."""
+        now = utcnow()
+        result = actions.ERROR if failed else actions.SUCCESS
+        self._events.append(actions.Event(event, result, self._since, details))
+        self._since = now
+
+    def _record_events(self, executor: Executor, result: str, details: str | None) -> None:
+        """Write the step's events; one named after the step when it noted none, or when it
+        fails without having noted the error."""
+        events = self._events
+        noted = self._noted | {event.result for event in events}
+        if self.step is not None and (
+            not noted or (result == actions.ERROR and actions.ERROR not in noted)
+        ):
+            events.append(actions.Event(EVENT_NAMES[self.step], result, self._since, details))
+        self._noted = noted | {result}
+        actions.add_events(executor, self.instance_uuid, self.state.request_id, events, self.owner)
+        self._events = []
+        self._since = utcnow()
 
     def advance(self, executor: Executor, step: Step) -> Step:
         """Record that the next step is ``step`` (in the caller's transaction) and return it."""
+        self._record_events(executor, actions.SUCCESS, None)
         queue.save_progress(
             executor, self.operation_id, self.owner, self.claim, step, self.state.to_json()
         )
@@ -72,6 +121,15 @@ class Work(Generic[S]):
     def finish(
         self, executor: Executor, status: OperationStatus = OperationStatus.SUCCEEDED
     ) -> None:
+        """End the operation with ``status``, and its action with it (in the caller's
+        transaction)."""
+        result, message = {
+            OperationStatus.SUCCEEDED: (actions.SUCCESS, self.summary),
+            OperationStatus.FAILED: (actions.ERROR, self.failure),
+            OperationStatus.CANCELLED: (actions.CANCELLED, self.summary),
+        }.get(status, (actions.ERROR, self.failure))
+        self._record_events(executor, result, message if result != actions.SUCCESS else None)
+        actions.finish(executor, self.instance_uuid, self.state.request_id, result, message)
         queue.finish(
             executor, self.operation_id, self.owner, self.claim, status, self.state.to_json()
         )

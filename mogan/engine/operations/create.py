@@ -63,6 +63,7 @@ class CreateInstance(Handler[CreateState]):
         return instances.building_with_image(work.db, work.instance_uuid)
 
     def _cancel(self, work: Work[CreateState]) -> None:
+        work.summary = "Stopped: the instance was deleted before it was built."
         with work.db.transaction() as connection:
             work.finish(connection, OperationStatus.CANCELLED)
         LOG.info("Create of instance %s stopped: it is no longer building", work.instance_uuid)
@@ -129,6 +130,8 @@ class CreateInstance(Handler[CreateState]):
                     raise _NoLongerBuilding  # rolls the claim back
 
                 work.state.node_uuid = claimed.node.uuid
+                work.note("schedule", f"node {claimed.node.name} ({claimed.node.uuid})")
+                work.note("network", _wiring(network_info))
                 step = work.advance(connection, Step.DEPLOY)
         if claimed is not None:  # committed: what the deploy step needs is known now
             work.know_node(claimed.node)
@@ -202,6 +205,7 @@ class CreateInstance(Handler[CreateState]):
             )
         except DriverError as exc:
             return self._reschedule(work, node, exc.message)
+        work.note("deploy", f"image {image.name} on node {node.name}")
         if not result.config_drive:
             LOG.warning("Instance %s has no config drive: %s", instance.uuid, result.note)
         with work.db.transaction() as connection:
@@ -241,11 +245,14 @@ class CreateInstance(Handler[CreateState]):
             "Deploy of instance %s on node %s failed: %s", work.instance_uuid, node.name, error
         )
         _, driver, ref = work.node(node.uuid)
+        work.note("deploy", f"node {node.name}: {error}", failed=True)
         dirty = None
         try:
             work.driver_call(lambda: driver.deploy.undeploy(ref), f"clean-up of node {node.name}")
+            work.note("teardown", f"node {node.name} cleaned up after the failed deploy")
         except DriverError as exc:
             dirty = exc.message
+            work.note("teardown", f"node {node.name}: {dirty}", failed=True)
         work.state.tried_nodes.append(node.uuid)
         work.state.errors.append(f"node {node.name}: {error}")
         attempts = len(work.state.tried_nodes)
@@ -289,3 +296,12 @@ class CreateInstance(Handler[CreateState]):
                 instances.record_fault(connection, work.instance_uuid, message)
             work.finish(connection, OperationStatus.FAILED)
         LOG.error("Create of instance %s failed: %s", work.instance_uuid, message)
+
+
+def _wiring(network_info: dict[str, Any]) -> str:
+    """The ports just wired, for a person: ``MAC → addresses on network`` each."""
+    wired = []
+    for port in network_info.values():
+        addresses = ", ".join(ip["ip_address"] for ip in port.get("fixed_ips", [])) or "no address"
+        wired.append(f"{port.get('mac_address')} → {addresses} on network {port.get('network')}")
+    return "; ".join(wired) or "no ports"

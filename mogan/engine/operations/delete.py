@@ -48,10 +48,18 @@ class DeleteInstance(Handler[DeleteState]):
                 # is kept from the next tenant until an operator has looked at it.
                 LOG.error("Node %s needs an operator: %s", node.name, exc.message)
                 work.state.cleaning_failed = exc.message
+                work.note(
+                    "teardown",
+                    f"node {node.name}: {exc.message}; the node is kept from other tenants "
+                    "until an operator has looked at it",
+                    failed=True,
+                )
             except DriverError as exc:
                 raise OperationFailed(
                     f"Tear-down of node {node.name} ({node.uuid}) failed: {exc.message}"
                 ) from None
+            else:
+                work.note("teardown", f"node {node.name} ({node.uuid})")
             work.state.node_uuid = node.uuid
         with work.db.transaction() as tx:
             return work.advance(tx, Step.RELEASE)

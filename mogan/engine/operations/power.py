@@ -65,6 +65,7 @@ class SetPowerState(Handler[PowerState]):
     def step_request(self, work: Work[PowerState]) -> Step | None:
         instance = self._current(work)
         if instance is None or instance.node_uuid is None:
+            work.summary = "Stopped: the instance is no longer active, or its request changed."
             with work.db.transaction() as session:
                 work.finish(session, OperationStatus.CANCELLED)
             return None
@@ -80,6 +81,7 @@ class SetPowerState(Handler[PowerState]):
             raise OperationFailed(
                 f"Power action '{action}' on node {node.name} failed: {exc.message}"
             ) from None
+        work.note("power", f"'{action}' asked of node {node.name}")
         soft = action in _SOFT_FALLBACK
         timeout = work.settings.soft_power_timeout if soft else work.settings.power_state_timeout
         work.state.timeout = timeout
@@ -105,6 +107,7 @@ class SetPowerState(Handler[PowerState]):
                 return self._timed_out(work, node.name, observed)
             if work.stopping.wait(work.settings.power_poll_interval):
                 raise Interrupted("power observe")
+        work.note("power_wait", f"node {node.name} seen in '{observed}'")
         with work.db.transaction() as tx:
             instances.end_power_request(tx, work.instance_uuid, target, power_state=observed)
             update_node(tx, node.uuid, power_state=observed, last_error=None)

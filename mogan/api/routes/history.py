@@ -1,0 +1,128 @@
+"""``/instances/{id}/tags`` and ``/instances/{id}/actions``: what a tenant labels an instance
+with, and the record of what was done to it (Nova's server tags and instance actions)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mogan.api import views
+from mogan.api.errors import CHANGE_ERRORS, ONE_ERRORS
+from mogan.api.http import (
+    allowed,
+    base_url,
+    call,
+    collection,
+    context,
+    json_response,
+    limit_param,
+)
+from mogan.services import schemas
+from mogan.services.context import RequestContext
+
+router = APIRouter(tags=["instances"])
+
+_TAGS = "/instances/{instance_ident}/tags"
+
+
+@router.get(_TAGS, summary="List an instance's tags", responses=ONE_ERRORS)
+async def list_tags(request: Request, instance_ident: str) -> Response:
+    found = await call(
+        request, request.app.state.services.tags.list, context(request), instance_ident
+    )
+    return json_response({"tags": found})
+
+
+@router.put(_TAGS, summary="Replace an instance's tags", responses=CHANGE_ERRORS)
+async def replace_tags(
+    request: Request,
+    instance_ident: str,
+    body: schemas.TagList,
+    caller: RequestContext = Depends(allowed("mogan:instance:tags:update")),
+) -> Response:
+    found = await call(
+        request, request.app.state.services.tags.replace, caller, instance_ident, body.tags
+    )
+    return json_response({"tags": found})
+
+
+@router.delete(
+    _TAGS, status_code=204, summary="Remove every tag of an instance", responses=CHANGE_ERRORS
+)
+async def clear_tags(request: Request, instance_ident: str) -> Response:
+    await call(request, request.app.state.services.tags.clear, context(request), instance_ident)
+    return Response(status_code=204)
+
+
+@router.get(
+    _TAGS + "/{tag}",
+    status_code=204,
+    summary="Check a tag: 204 if the instance has it, 404 if not",
+    responses=ONE_ERRORS,
+)
+async def check_tag(request: Request, instance_ident: str, tag: str) -> Response:
+    await call(request, request.app.state.services.tags.has, context(request), instance_ident, tag)
+    return Response(status_code=204)
+
+
+@router.put(
+    _TAGS + "/{tag}",
+    status_code=201,
+    summary="Add a tag (201 when added, 204 when the instance had it)",
+    responses={**CHANGE_ERRORS, 204: {"description": "The instance had the tag already."}},
+)
+async def add_tag(
+    request: Request,
+    instance_ident: str,
+    tag: str,
+    caller: RequestContext = Depends(allowed("mogan:instance:tags:update")),
+) -> Response:
+    added = await call(request, request.app.state.services.tags.add, caller, instance_ident, tag)
+    if not added:
+        return Response(status_code=204)
+    location = f"{base_url(request)}/v1/instances/{instance_ident}/tags/{tag}"
+    return Response(status_code=201, headers={"Location": location})
+
+
+@router.delete(_TAGS + "/{tag}", status_code=204, summary="Remove a tag", responses=CHANGE_ERRORS)
+async def remove_tag(request: Request, instance_ident: str, tag: str) -> Response:
+    await call(
+        request, request.app.state.services.tags.remove, context(request), instance_ident, tag
+    )
+    return Response(status_code=204)
+
+
+@router.get(
+    "/instances/{instance_ident}/actions",
+    summary="List the actions on an instance, newest first",
+    responses=ONE_ERRORS,
+)
+async def list_actions(request: Request, instance_ident: str) -> Response:
+    found, next_marker = await call(
+        request,
+        request.app.state.services.actions.list,
+        context(request),
+        instance_ident,
+        limit=limit_param(request),
+        marker=request.query_params.get("marker"),
+    )
+    return json_response(
+        collection(request, "actions", [views.action(a) for a in found], next_marker)
+    )
+
+
+@router.get(
+    "/instances/{instance_ident}/actions/{request_id}",
+    summary="Show an action on an instance, with its events",
+    responses=ONE_ERRORS,
+)
+async def show_action(request: Request, instance_ident: str, request_id: str) -> Response:
+    record = await call(
+        request,
+        request.app.state.services.actions.get,
+        context(request),
+        instance_ident,
+        request_id,
+    )
+    return json_response(views.action_detail(record))

@@ -1,0 +1,79 @@
+"""What was done to an instance: its actions (one per request that changed it) and their
+events (one per step an engine carried out), as Nova's instance actions.
+
+An instance's owner reads its record while the instance exists; the record outlives it, and
+an administrator can read it after the delete (who deleted it, and whether the node came back
+clean).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mogan.core.errors import InvalidInput, NotFound
+from mogan.core.identifiers import canonical_uuid
+from mogan.db import actions, instances
+from mogan.db.database import Database
+from mogan.db.records import ActionEventRow, ActionRow
+from mogan.services.context import RequestContext
+from mogan.services.instances import authorize_on
+from mogan.services.policy import Policy
+
+_READ = "mogan:instance:actions:get"
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """One action with its events; ``show_host`` when the caller may see which engine did
+    each step."""
+
+    action: ActionRow
+    events: list[ActionEventRow]
+    show_host: bool
+
+
+class ActionService:
+    def __init__(self, db: Database, policy: Policy, max_limit: int) -> None:
+        self._db = db
+        self._policy = policy
+        self._max_limit = max_limit
+
+    def list(
+        self, context: RequestContext, ident: str, *, limit: int | None, marker: str | None
+    ) -> tuple[list[ActionRow], str | None]:
+        """The instance's actions, newest first, one page; the next page's marker."""
+        key = self._readable(context, ident)
+        size = self._max_limit if limit is None else limit
+        if size < 1:
+            raise InvalidInput("limit must be a positive integer.")
+        try:
+            found, more = actions.page(
+                self._db, key, limit=min(size, self._max_limit), marker=marker
+            )
+        except LookupError:
+            raise InvalidInput(f"Marker {marker} was not found.") from None
+        return found, (found[-1].request_id if more and found else None)
+
+    def get(self, context: RequestContext, ident: str, request_id: str) -> ActionRecord:
+        key = self._readable(context, ident)
+        found = actions.get(self._db, key, request_id)
+        if found is None:
+            raise NotFound(f"Action {request_id} of instance {ident} could not be found.")
+        show_host = self._policy.check("mogan:instance:actions:events:host", context)
+        return ActionRecord(found[0], found[1], show_host)
+
+    def _readable(self, context: RequestContext, ident: str) -> str:
+        """The instance's uuid, if the caller may read its record (``NotFound`` if not)."""
+        key = canonical_uuid(ident)
+        if key is None:
+            raise NotFound(f"Instance {ident} could not be found.")
+        instance = instances.get(self._db, key)
+        if instance is not None:
+            authorize_on(self._policy, context, _READ, instance.project_id, ident)
+            return key
+        project_id = actions.project_of(self._db, key)
+        if project_id is None or not self._policy.check(
+            "mogan:instance:actions:get_deleted", context, {"project_id": project_id}
+        ):
+            raise NotFound(f"Instance {ident} could not be found.")
+        return key
