@@ -23,6 +23,7 @@ class OperationKind(StrEnum):
     DELETE = "delete"
     POWER = "power"
     ADOPT = "adopt"
+    REBUILD = "rebuild"
 
 
 class OperationStatus(StrEnum):
@@ -53,6 +54,8 @@ class Step(StrEnum):
     # adopt
     CLAIM = "claim"
     ADOPT = "adopt"
+    # rebuild (then ``finish``, as a create)
+    REBUILD = "rebuild"
 
 
 #: The event each step is recorded as in the instance's actions (``GET …/actions/{id}``),
@@ -67,6 +70,7 @@ EVENT_NAMES: dict[Step, str] = {
     Step.OBSERVE: "power_wait",
     Step.CLAIM: "claim",
     Step.ADOPT: "adopt",
+    Step.REBUILD: "rebuild",
 }
 
 #: The steps of each kind, first step first.
@@ -75,6 +79,7 @@ STEPS: dict[OperationKind, tuple[Step, ...]] = {
     OperationKind.DELETE: (Step.TEARDOWN, Step.RELEASE),
     OperationKind.POWER: (Step.REQUEST, Step.OBSERVE),
     OperationKind.ADOPT: (Step.CLAIM, Step.ADOPT),
+    OperationKind.REBUILD: (Step.REBUILD, Step.FINISH),
 }
 
 S = TypeVar("S", bound="OperationState")
@@ -143,8 +148,18 @@ class AdoptState(OperationState):
     node_uuid: str = ""
 
 
+@dataclass
+class RebuildState(OperationState):
+    kind: ClassVar[OperationKind] = OperationKind.REBUILD
+    #: The instance type's extra specs as they were when the rebuild was accepted.
+    extra_specs: dict[str, str] = field(default_factory=dict)
+    preserve_ephemeral: bool = False
+    #: The instance's node, as the rebuild step found it.
+    node_uuid: str | None = None
+
+
 STATE_TYPES: dict[OperationKind, type[OperationState]] = {
-    state.kind: state for state in (CreateState, DeleteState, PowerState, AdoptState)
+    state.kind: state for state in (CreateState, DeleteState, PowerState, AdoptState, RebuildState)
 }
 
 

@@ -12,18 +12,25 @@ BUILDING: Final = "building"
 ACTIVE: Final = "active"
 ERROR: Final = "error"
 DELETING: Final = "deleting"
+#: Being redeployed on its node from an image (``PUT …/states/provision`` ``rebuild``).
+REBUILDING: Final = "rebuilding"
 
-STATUSES: Final = (BUILDING, ACTIVE, ERROR, DELETING)
+STATUSES: Final = (BUILDING, ACTIVE, REBUILDING, ERROR, DELETING)
 #: The status every instance starts in.
 INITIAL: Final = BUILDING
 
 #: status -> statuses it may move to. ``deleting`` ends with the row's removal.
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     BUILDING: frozenset({ACTIVE, ERROR, DELETING}),
-    ACTIVE: frozenset({ERROR, DELETING}),
-    ERROR: frozenset({DELETING}),
+    ACTIVE: frozenset({REBUILDING, ERROR, DELETING}),
+    REBUILDING: frozenset({ACTIVE, ERROR, DELETING}),
+    # An instance in error on its node (a failed rebuild, say) may be rebuilt again.
+    ERROR: frozenset({REBUILDING, DELETING}),
     DELETING: frozenset({ERROR}),
 }
+
+#: Statuses from which a rebuild may start (from ``error`` only while it still has a node).
+REBUILDABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if REBUILDING in targets)
 
 #: Statuses from which a delete may start.
 DELETABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if DELETING in targets)

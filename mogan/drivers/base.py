@@ -63,6 +63,8 @@ class DeployRequest:
     #: The tenant's user data, as bytes (decoded), and metadata pairs.
     user_data: bytes | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    #: For a rebuild: keep the ephemeral partition, where the deploy has one.
+    preserve_ephemeral: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,19 @@ class DeployInterface(abc.ABC):
         Raises ``CleaningFailed`` when the instance's deployment is gone but the node could
         not be made ready for the next one.
         """
+
+    def rebuild(self, node: NodeRef, request: DeployRequest) -> DeployResult:
+        """Deploy the instance again on the node it has, from ``request``'s image and with
+        a new config drive; the node stays the instance's throughout. Calling it again
+        after a takeover rebuilds again, or waits for the rebuild under way.
+
+        By default the node's deployment is removed and made again (``undeploy`` then
+        ``deploy``), which is what a BMC-driven deploy means by it; a driver whose peer
+        rebuilds natively (Ironic's ``rebuild``) says so here. A ``CleaningFailed`` from the
+        removal is a failed rebuild: the node was not left ready for the new image.
+        """
+        self.undeploy(node)
+        return self.deploy(node, request)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from mogan.core import states
 from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput, NotAuthorized, NotFound
 from mogan.core.identifiers import canonical_uuid
-from mogan.core.operations import CreateState, DeleteState, PowerState
+from mogan.core.operations import CreateState, DeleteState, PowerState, RebuildState
 from mogan.core.pagination import PageRequest
-from mogan.db import actions, instances, keypairs, queue
+from mogan.db import actions, instances, keypairs, queue, types
 from mogan.db.database import Database
+from mogan.db.images import IMAGES
 from mogan.db.records import FaultRow, InstanceRow
 from mogan.notifications import Notifier, NullNotifier, instance_payload
 from mogan.services import schemas
@@ -329,6 +330,52 @@ class InstanceService:
             record_action(tx, context, instance, "delete")
             queue.enqueue(self._db, tx, instance.uuid, DeleteState(request_id=context.request_id))
         self._wake_engine()
+
+    # -- rebuild -------------------------------------------------------------------------------
+
+    def rebuild(
+        self, context: RequestContext, ident: str, request: schemas.RebuildRequest
+    ) -> InstanceRecord:
+        """Queue a redeploy of the instance on its own node, from ``request.image_uuid``
+        (default: its current image) with a new config drive; it is ``rebuilding`` until
+        done. Only an active instance, or one in error that still has its node, can be
+        rebuilt, and not while a power change is pending."""
+        with self._db.transaction() as tx:
+            instance = self._visible(context, ident, "mogan:instance:rebuild", tx)
+            self._unlocked(context, instance, ident, "rebuilding it")
+            if instance.status not in states.REBUILDABLE or instance.node_uuid is None:
+                raise Conflict(
+                    f"Instance {ident} is {instance.status}"
+                    f"{'' if instance.node_uuid else ' without a node'}; only an active "
+                    "instance, or one in error on its node, can be rebuilt."
+                )
+            if instance.target_power_state is not None:
+                raise Conflict(
+                    f"Instance {ident} has a pending power change to "
+                    f"'{instance.target_power_state}'; rebuild it once that is done."
+                )
+            image_uuid = request.image_uuid or instance.image_uuid
+            if IMAGES.get(self._db, image_uuid) is None:
+                raise InvalidInput(
+                    f"Invalid value for field 'image_uuid': image {image_uuid} was not found."
+                )
+            changes: dict[str, Any] = {"status": states.REBUILDING, "image_uuid": image_uuid}
+            if not instances.move(tx, instance.uuid, instance.status, **changes):
+                raise Conflict(f"Instance {ident} changed while being rebuilt; try again.")
+            specs = types.specs_of(tx, [instance.instance_type_uuid])
+            record_action(tx, context, instance, "rebuild", message=f"image {image_uuid}")
+            queue.enqueue(
+                self._db,
+                tx,
+                instance.uuid,
+                RebuildState(
+                    request_id=context.request_id,
+                    extra_specs=specs[instance.instance_type_uuid],
+                    preserve_ephemeral=request.preserve_ephemeral,
+                ),
+            )
+        self._wake_engine()
+        return InstanceRecord(instance._replace(**changes))
 
     # -- power ---------------------------------------------------------------------------------
 

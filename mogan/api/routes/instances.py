@@ -184,3 +184,22 @@ async def set_power_state(
         status_code=202,
         headers={"Location": f"{base_url(request)}/v1/instances/{instance_ident}/states"},
     )
+
+
+@router.put(
+    "/instances/{instance_ident}/states/provision",
+    status_code=202,
+    summary="Rebuild an instance on its node from an image",
+    responses=CHANGE_ERRORS,
+)
+async def set_provision_state(
+    request: Request,
+    instance_ident: str,
+    body: schemas.RebuildRequest,
+    caller: RequestContext = Depends(allowed("mogan:instance:rebuild")),
+) -> Response:
+    await call(request, request.app.state.services.instances.rebuild, caller, instance_ident, body)
+    return Response(
+        status_code=202,
+        headers={"Location": f"{base_url(request)}/v1/instances/{instance_ident}"},
+    )

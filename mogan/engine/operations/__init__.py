@@ -8,10 +8,17 @@ from mogan.engine.operations.base import Handler
 from mogan.engine.operations.create import CreateInstance
 from mogan.engine.operations.delete import DeleteInstance
 from mogan.engine.operations.power import SetPowerState
+from mogan.engine.operations.rebuild import RebuildInstance
 
 HANDLERS: dict[OperationKind, Handler[Any]] = {
     handler.kind: handler
-    for handler in (CreateInstance(), DeleteInstance(), SetPowerState(), AdoptInstance())
+    for handler in (
+        CreateInstance(),
+        DeleteInstance(),
+        SetPowerState(),
+        AdoptInstance(),
+        RebuildInstance(),
+    )
 }
 
 __all__ = ["HANDLERS", "Handler"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import threading
@@ -19,10 +20,10 @@ from mogan.core.operations import (
     OperationStatus,
     Step,
 )
-from mogan.db import actions, instances, nodes, queue
+from mogan.db import actions, instances, networks, nodes, queue
 from mogan.db.database import Database, Executor
-from mogan.db.records import NodeRow
-from mogan.drivers.base import Driver, NodeRef
+from mogan.db.records import ImageRow, InstanceRow, NodeRow
+from mogan.drivers.base import DeployRequest, Driver, NodeRef
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.retry import call_with_retries
 
@@ -171,10 +172,51 @@ class Work(Generic[S]):
         )
 
 
-def become_active(work: Work, node: NodeRow, driver: Driver, ref: NodeRef) -> bool:
-    """End a create or adoption: read the node's power state (unknown if that fails) and make
-    the building instance ``active`` with it; False when the instance had moved on meanwhile
-    (its operation then ends as cancelled)."""
+def deploy_request(
+    instance: InstanceRow,
+    image: ImageRow,
+    extra_specs: dict[str, str],
+    subnets: dict[str, dict[str, Any]],
+    *,
+    preserve_ephemeral: bool = False,
+) -> DeployRequest:
+    """What a driver needs to deploy ``instance`` from ``image``: its ports and addresses,
+    its type's ``extra_specs``, and what its config drive carries."""
+    return DeployRequest(
+        instance_uuid=instance.uuid,
+        instance_name=instance.name,
+        image_url=image.url,
+        image_checksum=image.checksum,
+        image_disk_format=image.disk_format,
+        network_info=instance.network_info,
+        subnets=subnets,
+        availability_zone=instance.availability_zone,
+        extra=instance.extra or {},
+        extra_specs=extra_specs,
+        project_id=instance.project_id,
+        key_name=instance.key_name,
+        public_key=instance.key_data,
+        user_data=None if instance.user_data is None else base64.b64decode(instance.user_data),
+        metadata=instance.user_metadata or {},
+        preserve_ephemeral=preserve_ephemeral,
+    )
+
+
+def subnets_of(work: Work[Any], network_info: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """uuid → ``cidr``, ``gateway_ip`` of the subnets of an instance's addresses."""
+    uuids = [ip["subnet_id"] for port in network_info.values() for ip in port.get("fixed_ips", [])]
+    return {
+        subnet.uuid: {"cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip}
+        for subnet in networks.subnets_by_uuid(work.db, uuids).values()
+    }
+
+
+def become_active(
+    work: Work, node: NodeRow, driver: Driver, ref: NodeRef, *, from_status: str = states.BUILDING
+) -> bool:
+    """End a create, adoption or rebuild: read the node's power state (unknown if that
+    fails) and make the instance ``active`` (from ``from_status``) with it; False when the
+    instance had moved on meanwhile (its operation then ends as cancelled)."""
     try:
         power = work.driver_call(
             lambda: driver.power.get_power_state(ref), f"power state of node {node.name}"
@@ -183,19 +225,26 @@ def become_active(work: Work, node: NodeRow, driver: Driver, ref: NodeRef) -> bo
         LOG.warning("Power state of node %s unknown: %s", node.name, exc.message)
         power = None
     with work.db.transaction() as connection:
-        return activate(connection, work, node.uuid, power)
+        return activate(connection, work, node.uuid, power, from_status=from_status)
 
 
 def activate(
-    executor: Executor, work: Work, node_uuid: str, power: str | None, **values: Any
+    executor: Executor,
+    work: Work,
+    node_uuid: str,
+    power: str | None,
+    *,
+    from_status: str = states.BUILDING,
+    **values: Any,
 ) -> bool:
-    """In the caller's transaction: the building instance becomes ``active`` with ``power``
-    (and ``values``), the node records ``power``, the operation succeeds. False when the
-    instance had moved on meanwhile: the operation then ends as cancelled."""
+    """In the caller's transaction: the instance, if still ``from_status``, becomes
+    ``active`` with ``power`` (and ``values``), the node records ``power``, the operation
+    succeeds. False when the instance had moved on meanwhile: the operation then ends as
+    cancelled."""
     if not instances.move(
         executor,
         work.instance_uuid,
-        states.BUILDING,
+        from_status,
         status=states.ACTIVE,
         launched_at=utcnow(),
         power_state=power,

@@ -11,7 +11,6 @@ clean-up to the delete operation queued behind it.
 
 from __future__ import annotations
 
-import base64
 import logging
 from typing import Any
 
@@ -20,10 +19,9 @@ from mogan.core.errors import DriverError
 from mogan.core.operations import CreateState, OperationKind, OperationStatus, Step
 from mogan.core.placement import NetworkRequest, TypeRequirements
 from mogan.core.states import MaintenanceKind
-from mogan.db import instances, networks, ports, scheduler
+from mogan.db import instances, ports, scheduler
 from mogan.db.database import Duplicate
 from mogan.db.records import NodeRow
-from mogan.drivers.base import DeployRequest
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
@@ -31,7 +29,9 @@ from mogan.engine.operations.base import (
     Work,
     activate,
     become_active,
+    deploy_request,
     note_node_error,
+    subnets_of,
 )
 
 LOG = logging.getLogger(__name__)
@@ -180,24 +180,8 @@ class CreateInstance(Handler[CreateState]):
         node, driver, ref = work.node(work.state.node_uuid)
         subnets = work.memo.get(_SUBNETS_MEMO)
         if subnets is None:  # a run that starts here: a takeover
-            subnets = self._subnets(work, instance.network_info or {})
-        request = DeployRequest(
-            instance_uuid=instance.uuid,
-            instance_name=instance.name,
-            image_url=image.url,
-            image_checksum=image.checksum,
-            image_disk_format=image.disk_format,
-            network_info=instance.network_info,
-            subnets=subnets,
-            availability_zone=instance.availability_zone,
-            extra=instance.extra or {},
-            extra_specs=work.state.extra_specs,
-            project_id=instance.project_id,
-            key_name=instance.key_name,
-            public_key=instance.key_data,
-            user_data=None if instance.user_data is None else base64.b64decode(instance.user_data),
-            metadata=instance.user_metadata or {},
-        )
+            subnets = subnets_of(work, instance.network_info or {})
+        request = deploy_request(instance, image, work.state.extra_specs, subnets)
         try:
             result = work.driver_call(
                 lambda: driver.deploy.deploy(ref, request),
@@ -225,19 +209,6 @@ class CreateInstance(Handler[CreateState]):
             ):
                 LOG.info("Instance %s is active on node %s", work.instance_uuid, node.name)
             return None
-
-    @staticmethod
-    def _subnets(
-        work: Work[CreateState], network_info: dict[str, Any]
-    ) -> dict[str, dict[str, Any]]:
-        """uuid → ``cidr``, ``gateway_ip`` of the subnets of the instance's addresses."""
-        uuids = [
-            ip["subnet_id"] for port in network_info.values() for ip in port.get("fixed_ips", [])
-        ]
-        return {
-            subnet.uuid: {"cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip}
-            for subnet in networks.subnets_by_uuid(work.db, uuids).values()
-        }
 
     def _reschedule(self, work: Work[CreateState], node: NodeRow, error: str) -> Step | None:
         """Undo a failed deploy on ``node``; go back to scheduling or give up."""
