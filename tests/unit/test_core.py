@@ -48,7 +48,10 @@ def test_validate_subnet_says_what_is_wrong(cidr, gateway, pools, words):
 def test_transition_table():
     assert states.can_transition(states.BUILDING, states.ACTIVE)
     assert not states.can_transition(states.ERROR, states.ACTIVE)
-    assert {states.BUILDING, states.ACTIVE, states.ERROR} == states.DELETABLE
+    assert {states.BUILDING, states.ACTIVE, states.REBUILDING, states.ERROR} == states.DELETABLE
+    # A rebuild starts from active, or from error (where the instance still has its node).
+    assert {states.ACTIVE, states.ERROR} == states.REBUILDABLE
+    assert not states.can_transition(states.BUILDING, states.REBUILDING)
     assert '"building" -> "active"' in states.diagram()
 
 
