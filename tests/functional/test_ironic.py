@@ -339,3 +339,43 @@ def test_adopting_a_deployed_node(ironic: IronicServer, api: Api):
     assert api.as_(TENANT_B).delete(f"/v1/instances/{instance['uuid']}").status_code == 204
     api.as_(TENANT_B).wait_gone(instance["uuid"], timeout=60)
     assert ironic.node(running)["provision_state"] == "available"
+
+
+def test_rebuild_is_ironics_own_on_the_same_node(ironic: IronicServer, api: Api):
+    ironic.enrol(2, port_type="10GE")
+    sync(api)
+    type_, image, network = setup_tenancy(api)
+    created = api.create(type_, image, [{"net_id": network["uuid"]}], name="db").json()
+    active = api.wait_status(created["uuid"], "active", timeout=60)
+    (node,) = [n for n in ironic.nodes() if n["instance_uuid"] == created["uuid"]]
+    deployed_at = node["provision_updated_at"]
+
+    newer = api.make_image("debian")
+    response = api.put(
+        f"/v1/instances/{created['uuid']}/states/provision",
+        {"target": "rebuild", "image_uuid": newer["uuid"], "preserve_ephemeral": True},
+    )
+    assert response.status_code == 202, response.text
+    rebuilt = api.wait_status(created["uuid"], "active", timeout=60)
+    assert rebuilt["image_uuid"] == newer["uuid"]
+    assert rebuilt["network_info"] == active["network_info"]
+    after = ironic.node(node["uuid"])
+    assert after["instance_uuid"] == created["uuid"]  # never released, never another node
+    assert after["provision_state"] == "active"
+    assert after["provision_updated_at"] != deployed_at  # Ironic went through a deploy again
+    assert after["instance_info"]["image_source"] == newer["url"]
+    assert after["instance_info"]["preserve_ephemeral"] is True
+
+    # Ironic refusing (here: the node put in maintenance behind Mogan's back) is a fault on
+    # an instance that keeps its node.
+    with ironic.api() as direct:
+        assert direct.put(f"/v1/nodes/{node['uuid']}/maintenance").status_code == 202
+    assert (
+        api.put(
+            f"/v1/instances/{created['uuid']}/states/provision", {"target": "rebuild"}
+        ).status_code
+        == 202
+    )
+    failed = api.wait_status(created["uuid"], "error", timeout=60)
+    assert "Rebuild of instance" in failed["fault"]["message"]
+    assert ironic.node(node["uuid"])["instance_uuid"] == created["uuid"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import time
@@ -23,11 +24,11 @@ pytestmark = pytest.mark.functional
 def _read_config_drive(url: str) -> dict[str, Any]:
     iso = pycdlib.PyCdlib()
     iso.open_fp(io.BytesIO(httpx.get(url).content))
-    found = {}
-    for name in ("meta_data.json", "network_data.json"):
+    found: dict[str, Any] = {}
+    for name in ("meta_data.json", "network_data.json", "user_data"):
         out = io.BytesIO()
         iso.get_file_from_iso_fp(out, rr_path=f"/openstack/latest/{name}")
-        found[name] = json.loads(out.getvalue())
+        found[name] = out.getvalue() if name == "user_data" else json.loads(out.getvalue())
     assert iso.pvd.volume_identifier.strip(b" \x00") == b"config-2"
     iso.close()
     return found
@@ -65,12 +66,16 @@ def test_full_life_on_a_redfish_node(fresh_url: str, tmp_path: Path):
                     "/v1/images", {"name": "live", "url": image_url, "disk_format": "iso"}
                 ).json()
                 network = api.make_network(cidr="192.168.10.0/24")
+                keypair = api.post("/v1/keypairs", {"name": "ops"}).json()
                 created = api.create(
                     api.make_type(),
                     image,
                     [{"net_id": network["uuid"]}],
                     name="db-1",
                     extra={"role": "db"},
+                    metadata={"role": "db"},
+                    key_name="ops",
+                    user_data=base64.b64encode(b"#cloud-config\n").decode(),
                 ).json()
                 active = api.wait_status(created["uuid"], "active", timeout=60)
                 assert active["power_state"] == "power on"
@@ -93,6 +98,8 @@ def test_full_life_on_a_redfish_node(fresh_url: str, tmp_path: Path):
                 config = _read_config_drive(drive["Image"])
                 assert config["meta_data.json"]["uuid"] == created["uuid"]
                 assert config["meta_data.json"]["meta"] == {"role": "db"}
+                assert config["meta_data.json"]["public_keys"] == {"ops": keypair["public_key"]}
+                assert config["user_data"] == b"#cloud-config\n"
                 (port,) = active["network_info"].values()
                 assert (
                     config["network_data.json"]["networks"][0]["ip_address"]
@@ -126,6 +133,36 @@ def test_full_life_on_a_redfish_node(fresh_url: str, tmp_path: Path):
                         timeout=60,
                     )
                     assert _emulated_power(emulator, index) == bmc
+
+                # Rebuild from another ISO: the same node and address, the new image in the
+                # CD, a new config drive beside it, booted from CD again.
+                rescue_url = files.add_iso("rescue-live.iso")
+                rescue = api.admin.post(
+                    "/v1/images", {"name": "rescue", "url": rescue_url, "disk_format": "iso"}
+                ).json()
+                rebuilt = api.put(
+                    f"/v1/instances/{created['uuid']}/states/provision",
+                    {"target": "rebuild", "image_uuid": rescue["uuid"]},
+                )
+                assert rebuilt.status_code == 202, rebuilt.text
+                again = api.wait_status(created["uuid"], "active", timeout=60)
+                assert again["image_uuid"] == rescue["uuid"]
+                assert again["network_info"] == active["network_info"]
+                assert again["power_state"] == "power on"
+                assert emulator.media(index, "Cd")["Image"] == rescue_url
+                assert emulator.system(index)["PowerState"] == "On"
+                assert emulator.system(index)["Boot"]["BootSourceOverrideTarget"] == "Cd"
+                drive = emulator.media(index, "Floppy")
+                assert drive["Inserted"]
+                config = _read_config_drive(drive["Image"])
+                assert config["meta_data.json"]["uuid"] == created["uuid"]
+                assert config["meta_data.json"]["public_keys"] == {"ops": keypair["public_key"]}
+                assert config["user_data"] == b"#cloud-config\n"
+                assert len(list((files.directory / "configdrive").iterdir())) == 1
+                assert (
+                    api.admin.get(f"/v1/nodes/{node['uuid']}").json()["instance_uuid"]
+                    == (created["uuid"])
+                )
 
                 # Delete: media ejected, powered off, boot back to disk, node free.
                 assert api.delete(f"/v1/instances/{created['uuid']}").status_code == 204
