@@ -16,6 +16,7 @@ import uuid as uuid_module
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exceptions
@@ -66,9 +67,13 @@ class Instance:
     metadata: dict[str, str] = field(default_factory=dict)
     locked: bool = False
     locked_reason: str | None = None
+    tags: tuple[str, ...] = ()
+    #: The id of the request that answered with this body (for a create: the action's id in
+    #: the instance's history).
+    request_id: str | None = None
 
     @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> Instance:
+    def from_body(cls, body: Mapping[str, Any], request_id: str | None = None) -> Instance:
         return cls(
             uuid=body["uuid"],
             name=body["name"],
@@ -88,6 +93,8 @@ class Instance:
             metadata=body.get("metadata") or {},
             locked=bool(body.get("locked")),
             locked_reason=body.get("locked_reason"),
+            tags=tuple(body.get("tags") or ()),
+            request_id=request_id,
         )
 
     @property
@@ -97,6 +104,60 @@ class Instance:
             for port in self.network_info.values()
             for ip in port.get("fixed_ips", [])
         ]
+
+
+@dataclass(frozen=True)
+class ActionEvent:
+    """One step an engine carried out for an action (``host``: for operators only)."""
+
+    event: str
+    result: str
+    start_time: str
+    finish_time: str
+    details: str | None = None
+    host: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A request that changed an instance, and how it ended (``result`` None: not yet)."""
+
+    request_id: str
+    action: str
+    instance_uuid: str
+    project_id: str
+    user_id: str | None
+    start_time: str
+    finish_time: str | None
+    result: str | None
+    message: str | None
+    #: Only from ``Instances.action``; a list leaves them out.
+    events: tuple[ActionEvent, ...] = ()
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> Action:
+        return cls(
+            request_id=body["request_id"],
+            action=body["action"],
+            instance_uuid=body["instance_uuid"],
+            project_id=body["project_id"],
+            user_id=body.get("user_id"),
+            start_time=body["start_time"],
+            finish_time=body.get("finish_time"),
+            result=body.get("result"),
+            message=body.get("message"),
+            events=tuple(
+                ActionEvent(
+                    event=e["event"],
+                    result=e["result"],
+                    start_time=e["start_time"],
+                    finish_time=e["finish_time"],
+                    details=e.get("details"),
+                    host=e.get("host"),
+                )
+                for e in body.get("events", ())
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -178,6 +239,13 @@ class Client:
 
     def request(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         """One call to the API; the decoded JSON answer (None for an empty one)."""
+        return self.request_with_id(method, path, body, **params)[0]
+
+    def request_with_id(
+        self, method: str, path: str, body: Any = None, **params: Any
+    ) -> tuple[Any, str | None]:
+        """``request``, and the id Mogan answered it with (``X-OpenStack-Request-Id``): for
+        a change, the id of its action in the instance's history."""
         kwargs: dict[str, Any] = {"raise_exc": False}
         if body is not None:
             kwargs["json"] = body
@@ -191,7 +259,7 @@ class Client:
         if response.status_code >= 400:
             error = NotFoundError if response.status_code == 404 else MoganAPIError
             raise error(response.status_code, _fault(response), request_id)
-        return response.json() if response.content else None
+        return (response.json() if response.content else None), request_id
 
     def pages(self, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every item of a collection, following its ``next`` links."""
@@ -326,6 +394,7 @@ class Instances:
         key_name: str | None = None,
         user_data: bytes | None = None,
         metadata: Mapping[str, str] | None = None,
+        tags: builtins.list[str] | None = None,
     ) -> Instance:
         """``key_name`` names one of your key pairs; ``user_data`` (at most 64 KiB) and
         ``metadata`` reach the machine on its config drive, as cloud-init reads them."""
@@ -347,13 +416,52 @@ class Instances:
             body["user_data"] = base64.b64encode(user_data).decode()
         if metadata:
             body["metadata"] = dict(metadata)
-        return Instance.from_body(self._client.request("POST", "/v1/instances", body))
+        if tags:
+            body["tags"] = builtins.list(tags)
+        created, request_id = self._client.request_with_id("POST", "/v1/instances", body)
+        return Instance.from_body(created, request_id)
 
     def update(self, ident: str, patch: builtins.list[dict[str, Any]]) -> Instance:
         return Instance.from_body(self._client.request("PATCH", f"/v1/instances/{ident}", patch))
 
-    def delete(self, ident: str) -> None:
-        self._client.request("DELETE", f"/v1/instances/{ident}")
+    def delete(self, ident: str) -> str | None:
+        """Start the delete; the request id (its action's)."""
+        return self._client.request_with_id("DELETE", f"/v1/instances/{ident}")[1]
+
+    def rebuild(
+        self, ident: str, *, image_uuid: str | None = None, preserve_ephemeral: bool = False
+    ) -> str | None:
+        """Redeploy the instance on its node from ``image_uuid`` (default: its image); the
+        request id (its action's)."""
+        body: dict[str, Any] = {"target": "rebuild", "preserve_ephemeral": preserve_ephemeral}
+        if image_uuid:
+            body["image_uuid"] = image_uuid
+        path = f"/v1/instances/{ident}/states/provision"
+        return self._client.request_with_id("PUT", path, body)[1]
+
+    def tags(self, ident: str) -> builtins.list[str]:
+        return [str(t) for t in self._client.request("GET", f"/v1/instances/{ident}/tags")["tags"]]
+
+    def set_tags(self, ident: str, tags: builtins.list[str]) -> builtins.list[str]:
+        """Replace every tag of the instance."""
+        body = self._client.request("PUT", f"/v1/instances/{ident}/tags", {"tags": tags})
+        return [str(t) for t in body["tags"]]
+
+    def add_tag(self, ident: str, tag: str) -> None:
+        self._client.request("PUT", f"/v1/instances/{ident}/tags/{quote(tag, safe='')}")
+
+    def remove_tag(self, ident: str, tag: str) -> None:
+        self._client.request("DELETE", f"/v1/instances/{ident}/tags/{quote(tag, safe='')}")
+
+    def actions(self, ident: str) -> builtins.list[Action]:
+        """Every action on the instance, newest first (without their events)."""
+        pages = self._client.pages(f"/v1/instances/{ident}/actions", "actions")
+        return [Action.from_body(body) for body in pages]
+
+    def action(self, ident: str, request_id: str) -> Action:
+        """One action on the instance, with its events."""
+        path = f"/v1/instances/{ident}/actions/{request_id}"
+        return Action.from_body(self._client.request("GET", path))
 
     def lock(self, ident: str, reason: str | None = None) -> Instance:
         """Lock the instance against changes by non-administrators."""
@@ -367,8 +475,10 @@ class Instances:
         path = f"/v1/instances/{ident}/states/lock"
         return Instance.from_body(self._client.request("PUT", path, {"target": False}))
 
-    def set_power_state(self, ident: str, target: str) -> None:
-        self._client.request("PUT", f"/v1/instances/{ident}/states/power", {"target": target})
+    def set_power_state(self, ident: str, target: str) -> str | None:
+        """Ask for the power change; the request id (its action's)."""
+        path = f"/v1/instances/{ident}/states/power"
+        return self._client.request_with_id("PUT", path, {"target": target})[1]
 
     def states(self, ident: str) -> dict[str, Any]:
         return dict(self._client.request("GET", f"/v1/instances/{ident}/states"))
@@ -382,12 +492,18 @@ class Instances:
         interval: float = 1.0,
         progress: Callable[[Instance], None] | None = None,
         gone_is_done: bool = False,
+        request_id: str | None = None,
+        on_event: Callable[[ActionEvent], None] | None = None,
     ) -> Instance | None:
         """Poll until ``done(instance)``; ``WaitFailed`` when it ends in ``error`` instead (or
-        vanishes, unless ``gone_is_done``)."""
+        vanishes, unless ``gone_is_done``). With ``request_id`` and ``on_event``, each step
+        recorded for that request's action is reported as it appears."""
         deadline = time.monotonic() + timeout
         last: Instance | None = None
+        reported = 0
         while True:
+            if request_id and on_event is not None:
+                reported = self._report_events(ident, request_id, reported, on_event)
             try:
                 instance = self.get(ident)
             except NotFoundError:
@@ -397,6 +513,9 @@ class Instances:
             if progress is not None and (last is None or _moved(last, instance)):
                 progress(instance)
             last = instance
+            finished = done(instance) or instance.status == "error"
+            if finished and request_id and on_event is not None:  # the last step's events
+                reported = self._report_events(ident, request_id, reported, on_event)
             if done(instance):
                 return instance
             if instance.status == "error":
@@ -409,6 +528,23 @@ class Instances:
                     instance,
                 )
             time.sleep(interval)
+
+    def _report_events(
+        self,
+        ident: str,
+        request_id: str,
+        reported: int,
+        on_event: Callable[[ActionEvent], None],
+    ) -> int:
+        """Report the action's events after the first ``reported``; how many there are now.
+        The record of a deleted instance is for operators only: then nothing more is shown."""
+        try:
+            events = self.action(ident, request_id).events
+        except NotFoundError:
+            return reported
+        for event in events[reported:]:
+            on_event(event)
+        return max(reported, len(events))
 
 
 def _moved(before: Instance, after: Instance) -> bool:

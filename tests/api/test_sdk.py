@@ -69,3 +69,42 @@ def test_waiting_for_an_instance_that_fails_says_why(server: ThreadedServer, fle
         tenant.instances.wait(instance.uuid, lambda i: i.status == "active", interval=0.05)
     assert "No valid node" in str(failed.value)
     assert failed.value.instance is not None and failed.value.instance.status == "error"
+
+
+def test_tags_rebuild_and_the_history_of_an_instance(server: ThreadedServer, fleet: Any):
+    tenant = Client.noauth(server.url, project_id="team-a", roles="member")
+    created = tenant.instances.create(
+        "db",
+        instance_type_uuid=fleet["type"]["uuid"],
+        image_uuid=fleet["image"]["uuid"],
+        networks=[{"net_id": fleet["network"]["uuid"]}],
+        tags=["db"],
+    )
+    assert created.request_id and created.request_id.startswith("req-")
+    steps: list[str] = []
+    tenant.instances.wait(
+        created.uuid,
+        lambda i: i.status == "active",
+        interval=0.05,
+        request_id=created.request_id,
+        on_event=lambda e: steps.append(f"{e.event} {e.result}"),
+    )
+    assert steps == ["schedule success", "network success", "deploy success"]
+
+    tenant.instances.add_tag(created.uuid, "eu west")  # quoted in the path
+    assert tenant.instances.tags(created.uuid) == ["db", "eu west"]
+    tenant.instances.remove_tag(created.uuid, "db")
+    assert tenant.instances.set_tags(created.uuid, ["a", "b"]) == ["a", "b"]
+    assert tenant.instances.get(created.uuid).tags == ("a", "b")
+
+    asked = tenant.instances.rebuild(created.uuid, preserve_ephemeral=True)
+    tenant.instances.wait(created.uuid, lambda i: i.status == "active", interval=0.05)
+    history = tenant.instances.actions(created.uuid)
+    assert [(a.action, a.request_id) for a in history] == [
+        ("rebuild", asked),
+        ("create", created.request_id),
+    ]
+    rebuild = tenant.instances.action(created.uuid, str(asked))
+    assert rebuild.result == "success" and [e.event for e in rebuild.events] == ["rebuild"]
+    with pytest.raises(NotFoundError):
+        tenant.instances.action(created.uuid, "req-none")

@@ -257,3 +257,52 @@ def test_an_instance_with_a_key_user_data_and_metadata(noauth_mogan: MoganProces
         "--network", "prod", "--user-data", str(tmp_path / "absent"),
     )  # fmt: skip
     assert missing.returncode == 1 and "absent" in missing.stderr
+
+
+def test_tags_rebuild_and_history_with_the_cli(noauth_mogan: MoganProcess):
+    admin = Cli({"MOGAN_URL": noauth_mogan.url})
+    _operator_setup(admin, 2)
+    debian = ("image", "create", "debian", "--url", "http://img/d.qcow2", "--disk-format", "qcow2")
+    assert admin(*debian).returncode == 0
+    tenant = Cli(
+        {"MOGAN_URL": noauth_mogan.url, "OS_PROJECT_ID": "team-a", "MOGAN_ROLES": "member"}
+    )
+    created = tenant(
+        "instance", "create", "web-1", "--type", "bm.small", "--image", "ubuntu",
+        "--network", "prod", "--tag", "web", "--tag", "prod", "--wait", "-f", "json",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    # --wait shows each step as the engine records it.
+    for step in ("schedule success: node rack1-", "network success", "deploy success"):
+        assert step in created.stderr
+    uuid = json.loads(created.stdout)["uuid"]
+    assert json.loads(created.stdout)["tags"] == "prod, web"
+
+    assert tenant("instance", "tag", "add", "web-1", "eu", "tier-1").returncode == 0
+    assert tenant("instance", "tag", "remove", "web-1", "prod").returncode == 0
+    tags = [t["Tag"] for t in tenant.json("instance", "tag", "list", "web-1")]
+    assert tags == ["eu", "tier-1", "web"]
+    assert [i["Name"] for i in tenant.json("instance", "list", "--tag", "eu", "--tag", "web")] == [
+        "web-1"
+    ]
+    assert tenant.json("instance", "list", "--not-any-tag", "eu") == []
+    bad = tenant("instance", "tag", "add", "web-1", "a,b")
+    assert bad.returncode == 1 and "without '/' or ','" in bad.stderr
+
+    rebuilt = tenant("instance", "rebuild", "web-1", "--image", "debian", "--wait", "-f", "json")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "rebuild success: image debian on node rack1-" in rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["status"] == "active"
+
+    actions = tenant.json("instance", "action", "list", "web-1")
+    assert [a["Action"] for a in actions] == ["rebuild", "create"]
+    assert all(a["Result"] == "success" for a in actions)
+    shown = tenant.json("instance", "action", "show", uuid, actions[1]["Request Id"])
+    assert shown["action"] == "create"
+    assert "schedule success" in shown["events"] and "deploy success" in shown["events"]
+
+    osc = Cli(
+        {"OS_AUTH_TYPE": "none", "OS_ENDPOINT": noauth_mogan.url}, program=openstack_command()
+    )
+    listed = osc.json("baremetal", "compute", "instance", "action", "list", uuid)
+    assert [a["Action"] for a in listed] == ["rebuild", "create"]

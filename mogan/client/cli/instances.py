@@ -9,7 +9,7 @@ from typing import Any
 
 from osc_lib import exceptions as osc_exceptions
 
-from mogan.client.api import Instance
+from mogan.client.api import ActionEvent, Instance
 from mogan.client.cli.base import Command, ListCommand, ShowCommand, client_of, failing
 
 INSTANCE_COLUMNS = (
@@ -28,6 +28,7 @@ INSTANCE_COLUMNS = (
     "metadata",
     "locked",
     "locked_reason",
+    "tags",
     "fault",
     "created_at",
     "launched_at",
@@ -39,6 +40,7 @@ def _show(instance: Instance) -> tuple[tuple[str, ...], tuple[Any, ...]]:
         **vars(instance),
         "addresses": ", ".join(instance.addresses),
         "fault": (instance.fault or {}).get("message"),
+        "tags": ", ".join(instance.tags),
     }
     return INSTANCE_COLUMNS, tuple(values[c] for c in INSTANCE_COLUMNS)
 
@@ -51,6 +53,12 @@ def _progress(parsed: argparse.Namespace) -> Any:
         )
 
     return report
+
+
+def print_event(event: ActionEvent) -> None:
+    """A step of the action being waited for, as it is recorded."""
+    details = f": {event.details}" if event.details else ""
+    print(f"  {event.event} {event.result}{details}", file=sys.stderr)
 
 
 def _network(value: str) -> dict[str, str]:
@@ -101,7 +109,12 @@ class CreateInstance(ShowCommand):
         parser.add_argument(
             "--metadata", action="append", type=_key_value, default=[], metavar="KEY=VALUE"
         )
-        parser.add_argument("--wait", action="store_true", help="wait until it is active")
+        parser.add_argument(
+            "--tag", action="append", default=[], metavar="TAG", help="a tag; repeatable"
+        )
+        parser.add_argument(
+            "--wait", action="store_true", help="wait until it is active, showing each step"
+        )
         return parser
 
     def take_action(self, parsed: argparse.Namespace) -> Any:
@@ -129,12 +142,15 @@ class CreateInstance(ShowCommand):
                 key_name=parsed.key_name,
                 user_data=user_data,
                 metadata=dict(parsed.metadata),
+                tags=parsed.tag,
             )
             if parsed.wait:
                 waited = client.instances.wait(
                     instance.uuid,
                     lambda i: i.status == "active",
                     progress=_progress(parsed),
+                    request_id=instance.request_id,
+                    on_event=print_event,
                 )
                 instance = waited or instance
         return _show(instance)
@@ -150,12 +166,33 @@ class ListInstances(ListCommand):
         parser.add_argument("--all-projects", action="store_true", help="every project's (admin)")
         parser.add_argument("--status", help="only instances in this status")
         parser.add_argument("--name", help="only instances with this name")
+        parser.add_argument(
+            "--tag", action="append", default=[], metavar="TAG", help="only with every TAG"
+        )
+        parser.add_argument(
+            "--any-tag", action="append", default=[], metavar="TAG", help="only with any TAG"
+        )
+        parser.add_argument(
+            "--not-tag", action="append", default=[], metavar="TAG", help="not with every TAG"
+        )
+        parser.add_argument(
+            "--not-any-tag", action="append", default=[], metavar="TAG", help="with no TAG"
+        )
         return parser
 
     def take_action(self, parsed: argparse.Namespace) -> Any:
+        tags = {
+            "tags": parsed.tag,
+            "tags-any": parsed.any_tag,
+            "not-tags": parsed.not_tag,
+            "not-tags-any": parsed.not_any_tag,
+        }
         with failing():
             instances = client_of(self).instances.list(
-                all_tenants=parsed.all_projects, status=parsed.status, name=parsed.name
+                all_tenants=parsed.all_projects,
+                status=parsed.status,
+                name=parsed.name,
+                **{name: ",".join(given) for name, given in tags.items() if given},
             )
         return self.rows({**vars(i), "addresses": ", ".join(i.addresses)} for i in instances)
 
@@ -203,6 +240,48 @@ class UnlockInstance(ShowCommand):
             return _show(client.instances.unlock(client.instances.find(parsed.instance).uuid))
 
 
+class RebuildInstance(ShowCommand):
+    """Redeploy an instance on its node, from another image or its own, keeping its
+    addresses."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument("--image", help="the image (name or UUID); default: its own")
+        parser.add_argument(
+            "--preserve-ephemeral",
+            action="store_true",
+            help="keep the ephemeral partition, where the deploy has one",
+        )
+        parser.add_argument(
+            "--wait", action="store_true", help="wait until it is active, showing each step"
+        )
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            image = client.images.find(parsed.image).uuid if parsed.image else None
+            request_id = client.instances.rebuild(
+                instance.uuid, image_uuid=image, preserve_ephemeral=parsed.preserve_ephemeral
+            )
+            if parsed.wait:
+                instance = (
+                    client.instances.wait(
+                        instance.uuid,
+                        lambda i: i.status == "active",
+                        progress=_progress(parsed),
+                        request_id=request_id,
+                        on_event=print_event,
+                    )
+                    or instance
+                )
+            else:
+                instance = client.instances.get(instance.uuid)
+        return _show(instance)
+
+
 class DeleteInstance(Command):
     """Delete instances (by name or UUID)."""
 
@@ -216,15 +295,16 @@ class DeleteInstance(Command):
         client = client_of(self)
         with failing():
             found = [client.instances.find(ident) for ident in parsed.instances]
-            for instance in found:
-                client.instances.delete(instance.uuid)
+            asked = [client.instances.delete(instance.uuid) for instance in found]
             if parsed.wait:
-                for instance in found:
+                for instance, request_id in zip(found, asked, strict=True):
                     client.instances.wait(
                         instance.uuid,
                         lambda _i: False,
                         progress=_progress(parsed),
                         gone_is_done=True,
+                        request_id=request_id,
+                        on_event=print_event,
                     )
         return 0
 
@@ -275,7 +355,7 @@ class _Power(Command):
         client = client_of(self)
         with failing():
             instance = client.instances.find(parsed.instance)
-            client.instances.set_power_state(instance.uuid, self.target)
+            request_id = client.instances.set_power_state(instance.uuid, self.target)
             if parsed.wait:
                 client.instances.wait(
                     instance.uuid,
@@ -284,6 +364,8 @@ class _Power(Command):
                         and client.instances.states(i.uuid)["target_power_state"] is None
                     ),
                     progress=_progress(parsed),
+                    request_id=request_id,
+                    on_event=print_event,
                 )
         return 0
 
