@@ -109,6 +109,9 @@ def test_instance_life_is_notified_in_order(mogan_factory, consumer: Consumer):
         end = consumer.wait_for("instance.create.end", uuid)
         assert api.put(f"/v1/instances/{uuid}/states/power", {"target": "off"}).status_code == 202
         consumer.wait_for("instance.power_off.end", uuid)
+        rebuild = api.put(f"/v1/instances/{uuid}/states/provision", {"target": "rebuild"})
+        assert rebuild.status_code == 202
+        rebuilt = consumer.wait_for("instance.rebuild.end", uuid)
         assert (
             api.patch(
                 f"/v1/instances/{uuid}", [{"op": "replace", "path": "/name", "value": "renamed"}]
@@ -116,9 +119,9 @@ def test_instance_life_is_notified_in_order(mogan_factory, consumer: Consumer):
             == 200
         )
         update = consumer.wait_for("instance.update", uuid)
-        # Switched on behind Mogan's back: the sync corrects it and says so.
+        # Switched off behind Mogan's back: the sync corrects it and says so.
         mogan.drivers.get("fake").power.set_power_state(
-            NodeRef(node["uuid"], node["name"], {}), "on"
+            NodeRef(node["uuid"], node["name"], {}), "off"
         )
         corrected = consumer.wait_for("instance.power_state.corrected", uuid)
         assert api.delete(f"/v1/instances/{uuid}").status_code == 204
@@ -132,6 +135,8 @@ def test_instance_life_is_notified_in_order(mogan_factory, consumer: Consumer):
         "instance.create.end",
         "instance.power_off.start",
         "instance.power_off.end",
+        "instance.rebuild.start",
+        "instance.rebuild.end",
         "instance.update",
         "instance.power_state.corrected",
         "instance.delete.start",
@@ -157,7 +162,9 @@ def test_instance_life_is_notified_in_order(mogan_factory, consumer: Consumer):
     )
     assert data["node_uuid"] == node["uuid"]
     assert update["payload"]["mogan_object.data"]["name"] == "renamed"
-    assert corrected["payload"]["mogan_object.data"]["power_state"] == "power on"
+    rebuilt_data = rebuilt["payload"]["mogan_object.data"]
+    assert (rebuilt_data["status"], rebuilt_data["power_state"]) == ("active", "power on")
+    assert corrected["payload"]["mogan_object.data"]["power_state"] == "power off"
     assert gone["payload"]["mogan_object.data"]["status"] == "deleted"
 
 

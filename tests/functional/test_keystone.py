@@ -57,9 +57,18 @@ def _fleet(admin: Api, nodes: int = 3) -> tuple[dict, dict, dict]:
 def test_tokens_are_required_except_for_version_documents(http: httpx.Client):
     assert http.get("/").status_code == 200
     assert http.get("/v1").status_code == 200
+    someone = "0b5f8a4e-2d7c-4f3a-9e1b-6c8d7e9f0a12"
     for headers in ({}, {"X-Auth-Token": "not-a-token"}):
         response = http.get("/v1/instances", headers=headers)
         assert response.status_code == 401
+        for method, path in (
+            ("GET", f"/v1/instances/{someone}/tags"),
+            ("PUT", f"/v1/instances/{someone}/tags/x"),
+            ("GET", f"/v1/instances/{someone}/actions"),
+            ("PUT", f"/v1/instances/{someone}/states/provision"),
+            ("GET", "/v1/keypairs"),
+        ):
+            assert http.request(method, path, headers=headers).status_code == 401, path
         assert response.headers["WWW-Authenticate"].startswith("Keystone uri=")
         assert fault_of(response)["faultcode"] == "Client"
         assert "X-Auth-Token" in fault_of(response)["faultstring"]
