@@ -16,6 +16,7 @@ from mogan import conf as mogan_conf
 from mogan.api.app import create_app
 from mogan.api.identity import NoAuthDefaults, noauth_context
 from mogan.api.keystone import KeystoneAuthMiddleware, keystone_context
+from mogan.core.quotas import Limits
 from mogan.db.database import Database
 from mogan.db.fake_hardware import DatabaseHardwareStore
 from mogan.drivers.registry import DriverEnvironment, DriverRegistry
@@ -24,6 +25,7 @@ from mogan.engine.worker import Engine, EngineConfig
 from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNotifier
 from mogan.services.actions import ActionService
 from mogan.services.bundle import Services
+from mogan.services.create import CreateSettings
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
 from mogan.services.keypairs import KeypairService
@@ -65,6 +67,18 @@ def build_database(conf: cfg.ConfigOpts, *, engine_workers: int = 0) -> Database
     )
 
 
+def quota_defaults(conf: cfg.ConfigOpts) -> Limits:
+    """``[quota]``'s limits, which every project has unless it has its own."""
+    quota = conf.quota
+    return Limits(
+        instances=quota.instances,
+        keypairs=quota.keypairs,
+        server_groups=quota.server_groups,
+        server_group_members=quota.server_group_members,
+        nodes=quota.nodes,
+    )
+
+
 def build_drivers(conf: cfg.ConfigOpts, db: Database) -> DriverRegistry:
     """The enabled drivers (``mogan.drivers`` plugins), each built when first used."""
     environment = DriverEnvironment(
@@ -100,6 +114,7 @@ def build_engine(
         soft_power_timeout=engine_conf.soft_power_timeout,
         soft_power_fallback=engine_conf.soft_power_fallback,
         power_poll_interval=engine_conf.power_poll_interval,
+        failure_domain=conf.scheduler.failure_domain,
     )
     return Engine(
         db,
@@ -132,7 +147,19 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
             engine.wake()
 
     services = Services(
-        instances=InstanceService(db, policy, wake, max_limit, notifier),
+        instances=InstanceService(
+            db,
+            policy,
+            wake,
+            max_limit,
+            notifier,
+            CreateSettings(
+                quota_defaults=quota_defaults(conf),
+                drivers=tuple(drivers.names),
+                failure_domain=conf.scheduler.failure_domain,
+                max_count=conf.scheduler.max_count,
+            ),
+        ),
         types=TypeService(db, policy, max_limit),
         zones=ZoneService(db, policy),
         nodes=NodeService(db, policy, drivers, max_limit),

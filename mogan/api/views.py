@@ -39,6 +39,7 @@ INSTANCE_FIELDS = (
     "locked",
     "locked_reason",
     "tags",
+    "reservation_id",
 )
 INSTANCE_LIST_FIELDS = ("uuid", "name", "description", "status", "links")
 
@@ -96,6 +97,7 @@ def instance(
         "locked": row.locked_by is not None,
         "locked_reason": row.locked_reason,
         "tags": list(row.tags),
+        "reservation_id": row.reservation_id,
         "links": links(base, "instances", row.uuid),
     }
     if record.fault is not None:
@@ -185,6 +187,8 @@ def node(record: NodeRecord, base: str) -> dict[str, Any]:
         "availability_zone": row.availability_zone,
         "maintenance": row.maintenance,
         "maintenance_reason": row.maintenance_reason,
+        "owner": row.owner,
+        "lessee": row.lessee,
         "instance_uuid": row.instance_uuid,
         "power_state": row.power_state,
         "provision_state": row.provision_state,

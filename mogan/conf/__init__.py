@@ -274,6 +274,51 @@ _NOTIFICATIONS_OPTS = [
     cfg.ListOpt("topics", default=["notifications"], help="Topics notifications are sent on."),
 ]
 
+_SCHEDULER_OPTS = [
+    cfg.StrOpt(
+        "failure_domain",
+        default="node",
+        help="What server groups and the different_host/same_host hints spread instances "
+        "across: 'node' (each node is a domain of its own), or the name of a node property "
+        "operators set, such as 'rack' or 'power_domain' (a node without it is a domain of "
+        "its own). For Ironic nodes the property comes from Ironic's node properties.",
+    ),
+    cfg.IntOpt(
+        "max_count",
+        default=100,
+        min=1,
+        help="The most instances one create request may ask for (max_count).",
+    ),
+]
+
+_QUOTA_OPTS = [
+    cfg.IntOpt(
+        "instances",
+        default=-1,
+        min=-1,
+        help="Instances a project may have (any status, until each is gone). -1: unlimited; "
+        "bare metal is bounded by its nodes, so operators set this where they share them.",
+    ),
+    cfg.IntOpt(
+        "nodes",
+        default=-1,
+        min=-1,
+        help="Nodes of each resource class a project may hold (an instance of a type with "
+        "resources:CUSTOM_GOLD=1 holds one CUSTOM_GOLD node). -1: unlimited. Per-project "
+        "limits may name each class.",
+    ),
+    cfg.IntOpt("keypairs", default=100, min=-1, help="Key pairs per user. -1: unlimited."),
+    cfg.IntOpt(
+        "server_groups", default=10, min=-1, help="Server groups per project. -1: unlimited."
+    ),
+    cfg.IntOpt(
+        "server_group_members",
+        default=10,
+        min=-1,
+        help="Instances per server group. -1: unlimited.",
+    ),
+]
+
 _GROUPS: list[tuple[str | None, list[Any]]] = [
     (None, _DEFAULT_OPTS),
     ("database", _DATABASE_OPTS),
@@ -284,6 +329,8 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
     ("redfish", _REDFISH_OPTS),
     ("ironic", _IRONIC_OPTS),
     ("notifications", _NOTIFICATIONS_OPTS),
+    ("quota", _QUOTA_OPTS),
+    ("scheduler", _SCHEDULER_OPTS),
 ]
 
 

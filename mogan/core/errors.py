@@ -5,6 +5,7 @@
     MoganError
     ├── InvalidInput          the caller's request is malformed or names unknown things (400)
     ├── NotAuthorized         the caller may not do this (403)
+    │   └── QuotaExceeded     … because it would go beyond the project's quota (403)
     ├── NotFound              the thing does not exist, or the caller may not see it (404)
     ├── Conflict              the request clashes with the current state (409)
     ├── ServiceUnavailable    a dependency (the database) is down; try again (503)
@@ -34,6 +35,10 @@ class InvalidInput(MoganError):
 
 class NotAuthorized(MoganError):
     """Policy forbids the caller this action."""
+
+
+class QuotaExceeded(NotAuthorized):
+    """The request would take the project beyond a quota (403, as Nova answers)."""
 
 
 class NotFound(MoganError):

@@ -110,11 +110,22 @@ class CreateState(OperationState):
     availability_zone: str | None = None
     #: The instance type's extra specs as they were when the create was accepted.
     extra_specs: dict[str, str] = field(default_factory=dict)
+    #: The instance's project (nodes dedicated to other projects are not for it).
+    project_id: str = ""
     #: Nodes whose deploy failed, never tried again for this instance; and why each failed.
     tried_nodes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    #: The node claimed by the schedule step.
+    #: The node claimed by the schedule step (or, for a multi-create, by the request).
     node_uuid: str | None = None
+    #: A node the request claimed already: the NICs that serve each network, by request
+    #: order, and their MACs; the schedule step wires them rather than claiming.
+    claimed_nics: list[str] = field(default_factory=list)
+    claimed_macs: dict[str, str] = field(default_factory=dict)
+    #: The server group joined: ``{"uuid", "policy", "max_per_domain"}``.
+    group: dict[str, Any] | None = None
+    #: Scheduler hints: instances whose failure domains to avoid, or to share.
+    different_host: list[str] = field(default_factory=list)
+    same_host: list[str] = field(default_factory=list)
 
 
 @dataclass

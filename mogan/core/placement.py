@@ -11,6 +11,8 @@ Extra spec keys understood:
   overrides mean nothing for a whole machine).
 - ``capabilities:<key>`` or a bare ``<key>`` (no scope): matched against the node's
   capabilities with the operators of :func:`match_value`.
+- ``mogan:dedicated=true``: only nodes dedicated to the instance's project (its ``owner`` or
+  ``lessee``), never the shared pool.
 - Any other scoped key (``trait:``, ``hw:`` …) is not a placement constraint and is ignored.
 """
 
@@ -98,10 +100,13 @@ class TypeRequirements:
 
     resource_class_trait: str | None
     capabilities: Mapping[str, str]
+    #: Only nodes dedicated to the project (``mogan:dedicated=true``).
+    dedicated: bool = False
 
     @classmethod
     def from_extra_specs(cls, extra_specs: Mapping[str, str]) -> TypeRequirements:
         trait = None
+        dedicated = str(extra_specs.get("mogan:dedicated", "")).strip().lower() in ("true", "1")
         capabilities: dict[str, str] = {}
         for key, value in extra_specs.items():
             scope, _, name = key.partition(":")
@@ -111,7 +116,7 @@ class TypeRequirements:
                 capabilities[name] = value
             elif scope == "resources" and name.startswith("CUSTOM_") and str(value).strip() == "1":
                 trait = name
-        return cls(resource_class_trait=trait, capabilities=capabilities)
+        return cls(resource_class_trait=trait, capabilities=capabilities, dedicated=dedicated)
 
     def capabilities_match(self, node_capabilities: Mapping[str, str]) -> bool:
         return all(

@@ -77,7 +77,14 @@ _REQUEST_POWER = (
 _ADD_FAULT = insert(_FAULTS)
 
 SORT_KEYS = ("created_at", "name", "uuid", "status")
-FILTERS = ("name", "status", "instance_type_uuid", "image_uuid", "availability_zone")
+FILTERS = (
+    "name",
+    "status",
+    "instance_type_uuid",
+    "image_uuid",
+    "availability_zone",
+    "reservation_id",
+)
 
 
 # -- reads -------------------------------------------------------------------------------------

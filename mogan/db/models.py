@@ -156,6 +156,10 @@ class Node(Timestamps, Base):
     #: scheduler ranks free nodes by it, and counting every free node's NICs per decision cost
     #: more than all the rest of scheduling.
     nic_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The project the node is dedicated to, and the project it is lent to (as Ironic's
+    #: ``owner`` and ``lessee``): when either is set, only their instances are scheduled here.
+    owner: Mapped[str | None] = mapped_column(String(255), index=True)
+    lessee: Mapped[str | None] = mapped_column(String(255), index=True)
 
 
 class Nic(Base):
@@ -170,6 +174,7 @@ class Instance(Timestamps, Base):
     __tablename__ = "instances"
     __table_args__ = (
         Index("ix_instances_project_created", "project_id", "created_at"),
+        Index("ix_instances_project_class", "project_id", "resource_class"),
         Index("ix_instances_created", "created_at", "uuid"),
     )
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
@@ -205,6 +210,11 @@ class Instance(Timestamps, Base):
     #: The instance's tags, sorted: a copy of its ``instance_tags`` rows (which filters
     #: query), written with them, so showing an instance needs no second read.
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: The resource class its type asks for (``CUSTOM_GOLD``), counted against the project's
+    #: per-class quota; null for a type that names none.
+    resource_class: Mapped[str | None] = mapped_column(String(255))
+    #: Shared by the instances of one multi-create request.
+    reservation_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class InstanceFault(Base):
@@ -366,3 +376,39 @@ class InstanceActionEvent(Base):
     host: Mapped[str | None] = mapped_column(String(255))
     #: What happened, for a person: the node, the addresses, the driver's error (no traceback).
     details: Mapped[str | None] = mapped_column(Text)
+
+
+class QuotaLimit(Base):
+    """A project's own limit on one resource (``instances``, ``class:CUSTOM_GOLD``…); a
+    resource without a row takes ``[quota]``'s default."""
+
+    __tablename__ = "quotas"
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+class ServerGroup(Base):
+    """Instances to be placed together or apart, across the configured failure domain."""
+
+    __tablename__ = "server_groups"
+    __table_args__ = (Index("ix_server_groups_project", "project_id", "created_at"),)
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    project_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
+    #: ``affinity``, ``anti-affinity``, ``soft-affinity`` or ``soft-anti-affinity``.
+    policy: Mapped[str] = mapped_column(String(32))
+    #: Nova's 2.64 rules: ``max_server_per_host`` for ``anti-affinity``.
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ServerGroupMember(Base):
+    __tablename__ = "server_group_members"
+    instance_uuid: Mapped[str] = mapped_column(
+        ForeignKey("instances.uuid", ondelete="CASCADE"), primary_key=True
+    )
+    group_uuid: Mapped[str] = mapped_column(
+        ForeignKey("server_groups.uuid", ondelete="CASCADE"), index=True
+    )

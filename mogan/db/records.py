@@ -43,6 +43,8 @@ class InstanceRow(NamedTuple):
     locked_by: str | None
     locked_reason: str | None
     tags: list[str]
+    resource_class: str | None
+    reservation_id: str | None
 
 
 class FaultRow(NamedTuple):
@@ -110,6 +112,8 @@ class NodeRow(NamedTuple):
     last_error: str | None
     provision_state: str | None
     nic_count: int
+    owner: str | None
+    lessee: str | None
 
 
 class NicRow(NamedTuple):
@@ -167,3 +171,19 @@ class ActionEventRow(NamedTuple):
     result: str
     host: str | None
     details: str | None
+
+
+class QuotaRow(NamedTuple):
+    project_id: str
+    resource: str
+    hard_limit: int
+
+
+class ServerGroupRow(NamedTuple):
+    uuid: str
+    name: str
+    project_id: str
+    user_id: str
+    policy: str
+    rules: dict[str, Any]
+    created_at: dt.datetime

@@ -13,20 +13,23 @@ claim just moves on to the next candidate.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, null, or_, select, update
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, null, or_, select, update
 
+from mogan.core.groups import NODE, Spread, domain_of
 from mogan.core.placement import (
     NetworkRequest,
     TypeRequirements,
     assign_nics,
     parse_capabilities,
 )
+from mogan.db import locks
 from mogan.db.database import Executor
-from mogan.db.models import Nic, Node, table_of
+from mogan.db.models import Nic, Node, ServerGroupMember, table_of
 from mogan.db.records import NodeRow
 from mogan.db.table import columns_of
 from mogan.drivers.base import ACTIVE, AVAILABLE
@@ -36,6 +39,7 @@ SAMPLE_SIZE = 32
 
 _NODES = table_of(Node)
 _NICS = table_of(Nic)
+_MEMBERS = table_of(ServerGroupMember)
 
 #: A node Mogan drives itself has no provision state; one owned by Ironic must be available.
 _PROVISIONABLE = or_(_NODES.c.provision_state.is_(None), _NODES.c.provision_state == AVAILABLE)
@@ -49,6 +53,8 @@ class FreeNode:
     name: str
     #: ``properties["capabilities"]``, parsed; empty when the request asks for none.
     capabilities: dict[str, str]
+    #: The failure domain it is in (``mogan.core.groups``).
+    domain: str
     #: ``(nic uuid, port type)`` of each NIC, by MAC address.
     nics: list[tuple[str, str | None]]
     macs: dict[str, str]
@@ -74,12 +80,29 @@ class Claimed:
 
 
 @dataclass(frozen=True)
+class GroupPolicy:
+    """The server group the instance joins: its uuid, policy and ``max_server_per_host``."""
+
+    uuid: str
+    policy: str
+    max_per_domain: int = 1
+
+
+@dataclass(frozen=True)
 class Request:
     requirements: TypeRequirements
     networks: Sequence[NetworkRequest]
     availability_zone: str | None
     exclude: Sequence[str]
     drivers: Sequence[str]
+    #: The instance's project: nodes dedicated to another project are not candidates.
+    project_id: str | None = None
+    group: GroupPolicy | None = None
+    #: Instances whose failure domains the node must avoid, or share (scheduler hints).
+    different_host: Sequence[str] = ()
+    same_host: Sequence[str] = ()
+    #: ``node``, or the node property that names a node's failure domain.
+    failure_domain: str = NODE
 
 
 def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Claimed | None:
@@ -88,36 +111,85 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
     Candidates come from the best-ranked sample first. Concurrent schedulers draw from the same
     top of the ranking, so when every node of a full sample was claimed by others meanwhile,
     the rest of the fleet is tried before giving up.
+
+    With a server group, the group's lock is held for the rest of the caller's transaction:
+    the domains of its members are read, and the claim made, while no other scheduler can
+    place a member, so two members never race into one domain.
     """
+    spread = spread_for(executor, request, instance_uuid)
     shape = (
         request.availability_zone is not None,
         request.requirements.resource_class_trait is not None,
         bool(request.exclude),
-        bool(request.requirements.capabilities),
+        bool(request.requirements.capabilities) or request.failure_domain != NODE,
+        request.requirements.dedicated,
     )
     params = {
         "drivers": list(request.drivers),
         "zone": request.availability_zone,
         "trait": request.requirements.resource_class_trait,
         "exclude": list(request.exclude),
+        "project": request.project_id or "",
     }
-    sample = _nodes_of(executor.execute(_free_nodes(*shape, sample=True), params))
+    domain = request.failure_domain
+    sample = _nodes_of(executor.execute(_free_nodes(*shape, sample=True), params), domain)
     lost: set[str] = set()
-    won = _claim_first(request, sample, executor, instance_uuid, lost)
+    won = _claim_first(request, spread, sample, executor, instance_uuid, lost)
     if won is not None or len(sample) < SAMPLE_SIZE:  # a short sample was the whole fleet
         return won
-    rest = _nodes_of(executor.execute(_free_nodes(*shape, sample=False), params))
-    return _claim_first(request, rest, executor, instance_uuid, lost)
+    rest = _nodes_of(executor.execute(_free_nodes(*shape, sample=False), params), domain)
+    return _claim_first(request, spread, rest, executor, instance_uuid, lost)
 
 
-def _nodes_of(rows: Iterable[Any]) -> list[FreeNode]:
+def spread_for(executor: Executor, request: Request, instance_uuid: str) -> Spread:
+    """The domain rules for the instance's node, read under its group's lock (held from
+    here to the end of the caller's transaction)."""
+    group = request.group
+    members: list[tuple[str, Any]] = []
+    if group is not None:
+        locks.hold(executor, "server_group", group.uuid)
+        members = list(
+            executor.execute(
+                select(_NODES.c.uuid, _NODES.c.properties)
+                .select_from(
+                    _NODES.join(_MEMBERS, _MEMBERS.c.instance_uuid == _NODES.c.instance_uuid)
+                )
+                .where(
+                    _MEMBERS.c.group_uuid == group.uuid,
+                    _MEMBERS.c.instance_uuid != instance_uuid,
+                )
+            )
+        )
+    domain = request.failure_domain
+    return Spread(
+        policy=group.policy if group else None,
+        members=Counter(domain_of(uuid, properties, domain) for uuid, properties in members),
+        max_per_domain=group.max_per_domain if group else 1,
+        different=_domains_serving(executor, request.different_host, domain),
+        same=_domains_serving(executor, request.same_host, domain),
+    )
+
+
+def _domains_serving(executor: Executor, instances: Sequence[str], domain: str) -> frozenset[str]:
+    if not instances:
+        return frozenset()
+    rows = executor.execute(
+        select(_NODES.c.uuid, _NODES.c.properties).where(
+            _NODES.c.instance_uuid.in_(list(instances))
+        )
+    )
+    return frozenset(domain_of(uuid, properties, domain) for uuid, properties in rows)
+
+
+def _nodes_of(rows: Iterable[Any], failure_domain: str) -> list[FreeNode]:
     """The free nodes in rank order, from the rows of ``_free_nodes`` (one per NIC)."""
     nodes: dict[str, FreeNode] = {}
     for uuid, name, properties, nic_uuid, port_type, mac in rows:
         node = nodes.get(uuid)
         if node is None:
             capabilities = parse_capabilities((properties or {}).get("capabilities"))
-            node = nodes[uuid] = FreeNode(uuid, name, capabilities, [], {})
+            domain = domain_of(uuid, properties, failure_domain)
+            node = nodes[uuid] = FreeNode(uuid, name, capabilities, domain, [], {})
         if nic_uuid is not None:
             node.nics.append((nic_uuid, port_type))
             node.macs[nic_uuid] = mac
@@ -126,6 +198,7 @@ def _nodes_of(rows: Iterable[Any]) -> list[FreeNode]:
 
 def _claim_first(
     request: Request,
+    spread: Spread,
     free: list[FreeNode],
     executor: Executor,
     instance_uuid: str,
@@ -133,7 +206,7 @@ def _claim_first(
 ) -> Claimed | None:
     """Claim the first of ``free`` that fits and is not in ``lost`` (nodes others claimed
     first, to which each lost race here is added)."""
-    for candidate in _fitting(request, [n for n in free if n.uuid not in lost]):
+    for candidate in _fitting(request, spread, [n for n in free if n.uuid not in lost]):
         node = claim(executor, candidate.node.uuid, instance_uuid)
         if node is not None:
             return Claimed(node, candidate.nic_uuids, candidate.macs)
@@ -143,18 +216,29 @@ def _claim_first(
 
 @functools.cache
 def _free_nodes(
-    by_zone: bool, by_trait: bool, excluding: bool, by_capabilities: bool, *, sample: bool
+    by_zone: bool,
+    by_trait: bool,
+    excluding: bool,
+    with_properties: bool,
+    dedicated: bool,
+    *,
+    sample: bool,
 ) -> Select[Any]:
-    """The ranked free nodes (the best ``SAMPLE_SIZE`` of them if ``sample``), a row per NIC
-    (node uuid, name, properties, NIC uuid, port type, MAC; NIC columns null for a node
-    without any), best node first. One query for nodes and NICs, built once per shape of
-    request; ``properties`` only when capabilities are asked for (decoding every candidate's
-    JSON cost more than the query). Parameters: ``drivers``, ``zone``, ``trait``,
-    ``exclude``."""
+    """The ranked free nodes the project may use (the best ``SAMPLE_SIZE`` of them if
+    ``sample``), a row per NIC (node uuid, name, properties, NIC uuid, port type, MAC; NIC
+    columns null for a node without any), best node first. One query for nodes and NICs,
+    built once per shape of request; ``properties`` only when capabilities or a failure
+    domain property need them (decoding every candidate's JSON cost more than the query).
+    A node dedicated to a project (``owner`` or ``lessee``) is that project's only; with
+    ``dedicated``, only such nodes are. Parameters: ``drivers``, ``zone``, ``trait``,
+    ``exclude``, ``project``."""
+    project: BindParameter[str] = bindparam("project")
+    dedicated_to_it = or_(_NODES.c.owner == project, _NODES.c.lessee == project)
+    shared = and_(_NODES.c.owner.is_(None), _NODES.c.lessee.is_(None))
     ranked = select(
         _NODES.c.uuid,
         _NODES.c.name,
-        (_NODES.c.properties if by_capabilities else null()).label("properties"),
+        (_NODES.c.properties if with_properties else null()).label("properties"),
         _NODES.c.nic_count,
         func.random().label("shuffle"),
     ).where(
@@ -162,6 +246,7 @@ def _free_nodes(
         _NODES.c.maintenance.is_(False),
         _PROVISIONABLE,
         _NODES.c.driver.in_(bindparam("drivers", expanding=True)),
+        dedicated_to_it if dedicated else or_(shared, dedicated_to_it),
     )
     if by_zone:
         ranked = ranked.where(_NODES.c.availability_zone == bindparam("zone"))
@@ -186,15 +271,20 @@ def _free_nodes(
     )
 
 
-def _fitting(request: Request, free: list[FreeNode]) -> list[Candidate]:
-    """Those of ``free`` (in rank order) whose capabilities and NICs fit the request."""
+def _fitting(request: Request, spread: Spread, free: list[FreeNode]) -> list[Candidate]:
+    """Those of ``free`` whose capabilities, NICs and failure domain fit the request, in
+    rank order (the soft group policies' preference first)."""
     fitting = []
     for node in free:
         if not request.requirements.capabilities_match(node.capabilities):
             continue
+        if spread.constrains and not spread.allows(node.domain):
+            continue
         assignment = assign_nics(node.nics, request.networks)
         if assignment is not None:
             fitting.append(Candidate(node, assignment, {n: node.macs[n] for n in assignment}))
+    if spread.policy is not None:
+        fitting.sort(key=lambda c: spread.preference(c.node.domain))  # stable: rank kept
     return fitting
 
 

@@ -9,14 +9,15 @@ clean).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mogan.core.errors import InvalidInput, NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.db import actions, instances
 from mogan.db.database import Database
-from mogan.db.records import ActionEventRow, ActionRow
+from mogan.db.records import ActionEventRow, ActionRow, InstanceRow
+from mogan.services.access import authorize_on
 from mogan.services.context import RequestContext
-from mogan.services.instances import authorize_on
 from mogan.services.policy import Policy
 
 _READ = "mogan:instance:actions:get"
@@ -77,3 +78,26 @@ class ActionService:
         ):
             raise NotFound(f"Instance {ident} could not be found.")
         return key
+
+
+def record_action(
+    tx: Any,
+    context: RequestContext,
+    instance: InstanceRow,
+    action: str,
+    *,
+    finished: bool = False,
+    message: str | None = None,
+) -> None:
+    """Put the caller's request on the instance's record, in the transaction of its change
+    (``finished`` for a change made at once; otherwise the engine records how it ends)."""
+    actions.start(
+        tx,
+        instance_uuid=instance.uuid,
+        request_id=context.request_id,
+        action=action,
+        project_id=instance.project_id,
+        user_id=context.user_id or None,
+        finished=finished,
+        message=message,
+    )

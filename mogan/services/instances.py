@@ -7,74 +7,29 @@ made by the data layer (``mogan.db.instances``), checked against the transition 
 
 from __future__ import annotations
 
-import uuid as uuid_module
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from mogan.core import states
 from mogan.core.clock import utcnow
-from mogan.core.errors import Conflict, InvalidInput, NotAuthorized, NotFound
-from mogan.core.identifiers import canonical_uuid
-from mogan.core.operations import CreateState, DeleteState, PowerState, RebuildState
+from mogan.core.errors import Conflict, InvalidInput
+from mogan.core.operations import DeleteState, PowerState, RebuildState
 from mogan.core.pagination import PageRequest
-from mogan.db import actions, instances, keypairs, queue, types
+from mogan.db import instances, queue, types
 from mogan.db.database import Database
 from mogan.db.images import IMAGES
 from mogan.db.records import FaultRow, InstanceRow
 from mogan.notifications import Notifier, NullNotifier, instance_payload
 from mogan.services import schemas
+from mogan.services.access import visible_instance
+from mogan.services.actions import record_action
 from mogan.services.context import RequestContext
+from mogan.services.create import CreateSettings, InstanceCreator
 from mogan.services.patching import apply_patch
 from mogan.services.policy import Policy
 
 WRITABLE_PATHS = (*schemas.INSTANCE_FIELDS, *schemas.INSTANCE_OBJECTS)
-
-
-def building_instance(
-    *,
-    name: str,
-    description: str | None,
-    project_id: str,
-    user_id: str,
-    instance_type_uuid: str,
-    image_uuid: str,
-    availability_zone: str | None,
-    extra: dict[str, str],
-    key_name: str | None = None,
-    key_data: str | None = None,
-    user_data: str | None = None,
-    metadata: dict[str, str] | None = None,
-    tags: list[str] | None = None,
-) -> InstanceRow:
-    """A new instance, ``building``, not yet on any node."""
-    return InstanceRow(
-        uuid=str(uuid_module.uuid4()),
-        created_at=utcnow(),
-        updated_at=None,
-        name=name,
-        description=description,
-        project_id=project_id,
-        user_id=user_id,
-        status=states.INITIAL,
-        power_state=None,
-        target_power_state=None,
-        instance_type_uuid=instance_type_uuid,
-        image_uuid=image_uuid,
-        availability_zone=availability_zone,
-        node_uuid=None,
-        network_info={},
-        extra=dict(extra),
-        launched_at=None,
-        config_drive=None,
-        key_name=key_name,
-        key_data=key_data,
-        user_data=user_data,
-        user_metadata=dict(metadata or {}),
-        locked_by=None,
-        locked_reason=None,
-        tags=sorted(set(tags or [])),
-    )
 
 
 @dataclass(frozen=True)
@@ -85,6 +40,14 @@ class InstanceRecord:
     fault: FaultRow | None = None
 
 
+@dataclass(frozen=True)
+class Created:
+    """What a create answers with: the instances made, and their batch's reservation."""
+
+    instances: list[InstanceRecord]
+    reservation_id: str
+
+
 class InstanceService:
     def __init__(
         self,
@@ -93,7 +56,9 @@ class InstanceService:
         wake_engine: Callable[[], None],
         max_limit: int,
         notifier: Notifier | None = None,
+        create_settings: CreateSettings | None = None,
     ) -> None:
+        self._creator = InstanceCreator(db, create_settings or CreateSettings(), wake_engine)
         self._notifier = notifier or NullNotifier()
         self._db = db
         self._policy = policy
@@ -102,86 +67,11 @@ class InstanceService:
 
     # -- create --------------------------------------------------------------------------------
 
-    def create(self, context: RequestContext, request: schemas.InstanceCreate) -> InstanceRecord:
+    def create(self, context: RequestContext, request: schemas.InstanceCreate) -> Created:
+        """One instance, or a batch (``mogan.services.create``)."""
         self._policy.authorize("mogan:instance:create", context)
-        key_data = self._public_key(context, request.key_name)
-        with self._db.transaction() as tx:
-            extra_specs = self._check_references(tx, context, request)
-            instance = building_instance(
-                name=request.name,
-                description=request.description,
-                project_id=context.project_id,
-                user_id=context.user_id,
-                instance_type_uuid=request.instance_type_uuid,
-                image_uuid=request.image_uuid,
-                availability_zone=request.availability_zone,
-                extra=request.extra,
-                key_name=request.key_name,
-                key_data=key_data,
-                user_data=request.user_data,
-                metadata=request.metadata,
-                tags=request.tags,
-            )
-            instances.add(tx, instance)
-            record_action(tx, context, instance, "create")
-            queue.enqueue(
-                self._db,
-                tx,
-                instance.uuid,
-                CreateState(
-                    request_id=context.request_id,
-                    networks=[n.model_dump() for n in request.networks],
-                    availability_zone=request.availability_zone,
-                    extra_specs=extra_specs,
-                ),
-            )
-        self._wake_engine()
-        return InstanceRecord(instance)
-
-    def _public_key(self, context: RequestContext, key_name: str | None) -> str | None:
-        """The public key of the caller's key pair ``key_name`` (None for none)."""
-        if key_name is None:
-            return None
-        keypair = keypairs.get(self._db, context.user_id, key_name)
-        if keypair is None:
-            raise InvalidInput(
-                f"Invalid value for field 'key_name': key pair {key_name!r} was not found."
-            )
-        return keypair.public_key
-
-    @staticmethod
-    def _check_references(
-        tx: Any, context: RequestContext, request: schemas.InstanceCreate
-    ) -> dict[str, str]:
-        """Every UUID the request names must exist and be visible; returns the type's specs."""
-        found = instances.references(
-            tx,
-            type_uuid=request.instance_type_uuid,
-            image_uuid=request.image_uuid,
-            network_uuids=[n.net_id for n in request.networks],
-            visible_to_project=None if context.is_admin else context.project_id,
-        )
-        if found.extra_specs is None:
-            raise InvalidInput(
-                f"Invalid value for field 'instance_type_uuid': instance type "
-                f"{request.instance_type_uuid} was not found."
-            )
-        if not found.image_found:
-            raise InvalidInput(
-                f"Invalid value for field 'image_uuid': image {request.image_uuid} was not found."
-            )
-        for index, network in enumerate(request.networks):
-            if network.net_id not in found.networks_found:
-                raise InvalidInput(
-                    f"Invalid value for field 'networks.{index}.net_id': "
-                    f"network {network.net_id} was not found."
-                )
-        zone = request.availability_zone
-        if zone is not None and not instances.zone_exists(tx, zone):
-            raise InvalidInput(
-                f"Invalid value for field 'availability_zone': zone {zone!r} does not exist."
-            )
-        return found.extra_specs
+        batch = self._creator.create(context, request)
+        return Created([InstanceRecord(i) for i in batch.instances], batch.reservation_id)
 
     # -- read ----------------------------------------------------------------------------------
 
@@ -423,59 +313,6 @@ POWER_ACTIONS = {
     "reboot": "reboot",
     "soft_reboot": "soft_reboot",
 }
-
-
-def record_action(
-    tx: Any,
-    context: RequestContext,
-    instance: InstanceRow,
-    action: str,
-    *,
-    finished: bool = False,
-    message: str | None = None,
-) -> None:
-    """Put the caller's request on the instance's record, in the transaction of its change
-    (``finished`` for a change made at once; otherwise the engine records how it ends)."""
-    actions.start(
-        tx,
-        instance_uuid=instance.uuid,
-        request_id=context.request_id,
-        action=action,
-        project_id=instance.project_id,
-        user_id=context.user_id or None,
-        finished=finished,
-        message=message,
-    )
-
-
-def visible_instance(
-    db: Database, policy: Policy, context: RequestContext, ident: str, rule: str, tx: Any = None
-) -> InstanceRow:
-    """The instance, if the caller may act on it under ``rule`` (read in ``tx``, row locked,
-    when given). ``NotFound`` for a missing instance and for another project's (never
-    ``403``, which would say it exists)."""
-    key = canonical_uuid(ident)
-    instance = None
-    if key is not None:
-        instance = instances.get(db, key) if tx is None else instances.get_locked(tx, key)
-    if instance is None:
-        raise NotFound(f"Instance {ident} could not be found.")
-    authorize_on(policy, context, rule, instance.project_id, ident)
-    return instance
-
-
-def authorize_on(
-    policy: Policy, context: RequestContext, rule: str, project_id: str, ident: str
-) -> None:
-    """``rule`` on an instance of ``project_id``: ``NotAuthorized`` for a caller of its
-    project who may not, ``NotFound`` for anyone else (never ``403``, which would say it
-    exists)."""
-    try:
-        policy.authorize(rule, context, {"project_id": project_id})
-    except NotAuthorized:
-        if project_id != context.project_id:
-            raise NotFound(f"Instance {ident} could not be found.") from None
-        raise
 
 
 def _because(reason: str | None) -> str:

@@ -14,8 +14,10 @@ from mogan.db.images import IMAGES
 from mogan.drivers.base import ACTIVE
 from mogan.drivers.registry import DriverRegistry
 from mogan.services import schemas
+from mogan.services.actions import record_action
 from mogan.services.context import RequestContext
-from mogan.services.instances import InstanceRecord, building_instance, record_action
+from mogan.services.create import building_instance
+from mogan.services.instances import InstanceRecord
 from mogan.services.policy import Policy
 
 

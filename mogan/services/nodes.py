@@ -88,6 +88,8 @@ class NodeService:
             last_error=None,
             provision_state=None,
             nic_count=len(request.nics),
+            owner=request.owner,
+            lessee=request.lessee,
         )
         try:
             driver.validate(NodeRef(node.uuid, node.name, node.driver_info))
@@ -130,6 +132,8 @@ class NodeService:
                     "availability_zone": node.availability_zone,
                     "maintenance": node.maintenance,
                     "maintenance_reason": node.maintenance_reason,
+                    "owner": node.owner,
+                    "lessee": node.lessee,
                 }
                 patched = schemas.parse(
                     schemas.NodeUpdate,
@@ -148,6 +152,10 @@ class NodeService:
                     "availability_zone": patched.availability_zone,
                     "maintenance": patched.maintenance,
                     "maintenance_reason": reason,
+                    # A node serving an instance keeps serving it: ownership decides only
+                    # what is scheduled onto the node next.
+                    "owner": patched.owner,
+                    "lessee": patched.lessee,
                     "updated_at": utcnow(),
                 }
                 if (patched.maintenance, reason) != (node.maintenance, node.maintenance_reason):

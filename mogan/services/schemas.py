@@ -17,12 +17,14 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
     create_model,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
@@ -155,6 +157,24 @@ class TagList(Strict):
     tags: Tags
 
 
+def _uuid_list(value: Any) -> Any:
+    """Nova takes one UUID or a list of them for ``different_host``/``same_host``."""
+    return [value] if isinstance(value, str) else value
+
+
+class SchedulerHints(Strict):
+    """Where the instance may go: a server group to join, instances (of the caller's
+    project) whose failure domains to avoid or to share. Any other hint is refused."""
+
+    group: UUIDStr | None = None
+    different_host: Annotated[list[UUIDStr], BeforeValidator(_uuid_list), Field(max_length=100)] = (
+        Field(default_factory=list)
+    )
+    same_host: Annotated[list[UUIDStr], BeforeValidator(_uuid_list), Field(max_length=100)] = Field(
+        default_factory=list
+    )
+
+
 class InstanceCreate(Strict):
     name: Name
     description: Description | None = None
@@ -170,6 +190,19 @@ class InstanceCreate(Strict):
     #: String pairs on the config drive's ``meta`` (as Nova's: at most 128).
     metadata: dict[Key255, Value255] = Field(default_factory=dict, max_length=128)
     tags: Tags = Field(default_factory=list)
+    #: Multi-create: as many instances as fit, from ``min_count`` (all or nothing) up to
+    #: ``max_count`` (at most ``[scheduler] max_count``).
+    min_count: Annotated[int, Field(ge=1)] = 1
+    max_count: Annotated[int, Field(ge=1)] | None = None
+    #: Answer with the batch's ``reservation_id`` only.
+    return_reservation_id: bool = False
+    scheduler_hints: SchedulerHints = Field(default_factory=SchedulerHints)
+
+    @model_validator(mode="after")
+    def _counts(self) -> InstanceCreate:
+        if self.max_count is not None and self.max_count < self.min_count:
+            raise ValueError("max_count must not be less than min_count")
+        return self
 
 
 class InstanceUpdate(Strict):
@@ -278,6 +311,9 @@ class NodeCreate(Strict):
     resource_class: OptionalLabel | None = None
     availability_zone: OptionalLabel | None = None
     nics: list[NicIn] = Field(default_factory=list)
+    #: The project the node is dedicated to, and one it is lent to (Ironic's owner/lessee).
+    owner: Key255 | None = None
+    lessee: Key255 | None = None
 
 
 class NodeUpdate(Strict):
@@ -290,6 +326,8 @@ class NodeUpdate(Strict):
     availability_zone: OptionalLabel | None = None
     maintenance: bool
     maintenance_reason: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    owner: Key255 | None = None
+    lessee: Key255 | None = None
 
 
 class ImageCreate(Strict):
@@ -379,6 +417,8 @@ NODE_FIELDS = (
     "/availability_zone",
     "/maintenance",
     "/maintenance_reason",
+    "/owner",
+    "/lessee",
 )
 NODE_OBJECTS = ("/driver_info", "/properties")
 IMAGE_FIELDS = ("/name", "/url", "/checksum", "/disk_format")

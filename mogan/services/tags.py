@@ -17,8 +17,8 @@ from mogan.db import tags
 from mogan.db.database import Database
 from mogan.db.records import InstanceRow
 from mogan.services import schemas
+from mogan.services.access import visible_instance
 from mogan.services.context import RequestContext
-from mogan.services.instances import visible_instance
 from mogan.services.policy import Policy
 
 _READ = "mogan:instance:tags:get"

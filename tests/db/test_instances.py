@@ -11,7 +11,7 @@ from mogan.db import instances
 from mogan.db.database import Database
 from mogan.db.models import Instance
 from mogan.db.records import InstanceRow
-from mogan.services.instances import building_instance
+from mogan.services.create import building_instance
 
 
 @pytest.fixture

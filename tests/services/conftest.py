@@ -76,7 +76,7 @@ class Cloud:
                 **extra,
             }
         )
-        return str(self.services.instances.create(context, request).instance.uuid)
+        return str(self.services.instances.create(context, request).instances[0].instance.uuid)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def _all_tenants(request: Request) -> bool:
 @router.post(
     "/instances",
     status_code=201,
-    summary="Create an instance",
+    summary="Create an instance, or several (min_count/max_count)",
     responses=CREATE_ERRORS,
 )
 async def create_instance(
@@ -43,8 +43,19 @@ async def create_instance(
     caller: RequestContext = Depends(allowed("mogan:instance:create")),
 ) -> Response:
     services = request.app.state.services
-    record = await call(request, services.instances.create, caller, body)
+    created = await call(request, services.instances.create, caller, body)
     base = base_url(request)
+    reservation = {"reservation_id": created.reservation_id}
+    listed = {"Location": f"{base}/v1/instances?reservation_id={created.reservation_id}"}
+    if body.return_reservation_id:
+        return json_response(reservation, 201, listed)
+    if body.min_count > 1 or (body.max_count or 1) > 1:  # a batch: every instance made
+        return json_response(
+            {"instances": [views.instance(r, base) for r in created.instances], **reservation},
+            201,
+            listed,
+        )
+    (record,) = created.instances
     return json_response(
         views.instance(record, base),
         201,

@@ -46,6 +46,8 @@ class EngineSettings:
     #: "hard": a soft action that times out is repeated as the hard one; "fail": it fails.
     soft_power_fallback: str = "hard"
     power_poll_interval: float = 0.5
+    #: What server groups spread instances across (``[scheduler] failure_domain``).
+    failure_domain: str = "node"
 
 
 @dataclass

@@ -12,14 +12,16 @@ clean-up to the delete operation queued behind it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from mogan.core import states
 from mogan.core.errors import DriverError
+from mogan.core.groups import Spread
 from mogan.core.operations import CreateState, OperationKind, OperationStatus, Step
 from mogan.core.placement import NetworkRequest, TypeRequirements
 from mogan.core.states import MaintenanceKind
-from mogan.db import instances, ports, scheduler
+from mogan.db import instances, nodes, ports, scheduler
 from mogan.db.database import Duplicate
 from mogan.db.records import NodeRow
 from mogan.engine.operations.base import (
@@ -74,13 +76,7 @@ class CreateInstance(Handler[CreateState]):
         # No "is it still building?" read first: the claim's compare-and-set on the instance
         # answers that in the same transaction (see ``_NoLongerBuilding``).
         networks = [NetworkRequest(n["net_id"], n.get("port_type")) for n in work.state.networks]
-        request = scheduler.Request(
-            requirements=TypeRequirements.from_extra_specs(work.state.extra_specs),
-            networks=networks,
-            availability_zone=work.state.availability_zone,
-            exclude=work.state.tried_nodes,
-            drivers=work.drivers.names,
-        )
+        request = schedule_request(work.state, work.drivers.names, work.settings.failure_domain)
         for attempt in range(_ALLOCATION_RETRIES):
             try:
                 addresses = ports.reserve(work.db, networks)
@@ -109,7 +105,9 @@ class CreateInstance(Handler[CreateState]):
         addresses: list[list[ports.Address]],
     ) -> Step | None:
         with work.db.transaction() as connection:
-            claimed = scheduler.claim_best(connection, request, work.instance_uuid)
+            claimed = self._preclaimed(work, connection) or scheduler.claim_best(
+                connection, request, work.instance_uuid
+            )
             if claimed is not None:
                 network_info = ports.allocate(
                     connection,
@@ -152,13 +150,29 @@ class CreateInstance(Handler[CreateState]):
         raise OperationFailed(self._no_node_message(work))
 
     @staticmethod
+    def _preclaimed(work: Work[CreateState], connection: Any) -> scheduler.Claimed | None:
+        """The node the request claimed for the instance (a multi-create's), the first time
+        round; None once a deploy on it failed."""
+        state = work.state
+        if not state.claimed_nics or state.node_uuid is None or state.tried_nodes:
+            return None
+        node = nodes.NODES.get_locked(connection, state.node_uuid)
+        if node is None or node.instance_uuid != work.instance_uuid:
+            return None
+        return scheduler.Claimed(node, list(state.claimed_nics), dict(state.claimed_macs))
+
+    @staticmethod
     def _no_node_message(work: Work[CreateState]) -> str:
         tried = work.state.tried_nodes
         zone = work.state.availability_zone
         where = f" in availability zone {zone!r}" if zone else ""
+        rules = ""
+        if work.state.group or work.state.different_host or work.state.same_host:
+            spread = spread_of(work.state)
+            rules = f", the requested networks and {spread.explain()}"
         message = (
             f"No valid node was found{where}: no free node outside maintenance "
-            "matches the instance type and the requested networks"
+            f"matches the instance type{rules or ' and the requested networks'}"
         )
         if tried:
             errors = work.state.errors
@@ -267,6 +281,40 @@ class CreateInstance(Handler[CreateState]):
                 instances.record_fault(connection, work.instance_uuid, message)
             work.finish(connection, OperationStatus.FAILED)
         LOG.error("Create of instance %s failed: %s", work.instance_uuid, message)
+
+
+def schedule_request(
+    state: CreateState, drivers: Sequence[str], failure_domain: str
+) -> scheduler.Request:
+    """What the scheduler is asked for an instance being created."""
+    group = state.group
+    return scheduler.Request(
+        requirements=TypeRequirements.from_extra_specs(state.extra_specs),
+        networks=[NetworkRequest(n["net_id"], n.get("port_type")) for n in state.networks],
+        availability_zone=state.availability_zone,
+        exclude=state.tried_nodes,
+        drivers=drivers,
+        project_id=state.project_id or None,
+        group=(
+            None
+            if group is None
+            else scheduler.GroupPolicy(group["uuid"], group["policy"], group["max_per_domain"])
+        ),
+        different_host=state.different_host,
+        same_host=state.same_host,
+        failure_domain=failure_domain,
+    )
+
+
+def spread_of(state: CreateState) -> Spread:
+    """The rules in force for the instance (for explaining a failure; no domains read)."""
+    group = state.group or {}
+    return Spread(
+        policy=group.get("policy"),
+        max_per_domain=group.get("max_per_domain", 1),
+        different=frozenset(state.different_host),
+        same=frozenset(state.same_host),
+    )
 
 
 def _wiring(network_info: dict[str, Any]) -> str:

@@ -1,0 +1,129 @@
+"""Quota limits, and usage counted from the data under a per-project lock.
+
+A request that adds to a project's holdings takes the project's lock (``lock_project``) in
+its transaction, counts what the project holds, and adds its rows before committing: the next
+request of that project, in any process, counts them (``mogan.db.locks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import delete, func, insert, select
+
+from mogan.core.quotas import CLASS_PREFIX, Limits
+from mogan.db import locks
+from mogan.db.database import Database, Executor
+from mogan.db.models import (
+    Instance,
+    KeyPair,
+    QuotaLimit,
+    ServerGroup,
+    ServerGroupMember,
+    table_of,
+)
+from mogan.db.table import reading
+
+_QUOTAS = table_of(QuotaLimit)
+_INSTANCES = table_of(Instance)
+_KEYPAIRS = table_of(KeyPair)
+_GROUPS = table_of(ServerGroup)
+_MEMBERS = table_of(ServerGroupMember)
+
+
+def lock_project(tx: Executor, project_id: str) -> None:
+    """Hold the project's quota lock until ``tx`` ends."""
+    locks.hold(tx, "quota", project_id)
+
+
+def overrides(source: Database | Executor, project_id: str) -> dict[str, int]:
+    """The project's own limits, by resource (``class:…`` for a resource class)."""
+    with reading(source) as executor:
+        rows = executor.execute(
+            select(_QUOTAS.c.resource, _QUOTAS.c.hard_limit).where(
+                _QUOTAS.c.project_id == project_id
+            )
+        )
+        return {row.resource: row.hard_limit for row in rows}
+
+
+def limits(source: Database | Executor, project_id: str, defaults: Limits) -> Limits:
+    """The project's limits: its own where it has them, ``defaults`` elsewhere."""
+    own = overrides(source, project_id)
+    classes = dict(defaults.classes)
+    named: dict[str, int] = {}
+    for resource, limit in own.items():
+        if resource.startswith(CLASS_PREFIX):
+            classes[resource[len(CLASS_PREFIX) :]] = limit
+        else:
+            named[resource] = limit
+    return Limits(
+        instances=named.get("instances", defaults.instances),
+        keypairs=named.get("keypairs", defaults.keypairs),
+        server_groups=named.get("server_groups", defaults.server_groups),
+        server_group_members=named.get("server_group_members", defaults.server_group_members),
+        nodes=named.get("nodes", defaults.nodes),
+        classes=classes,
+    )
+
+
+def set_limits(tx: Executor, project_id: str, values: Mapping[str, int]) -> None:
+    """Make ``values`` the project's own limits on those resources (others unchanged)."""
+    if not values:
+        return
+    tx.execute(
+        delete(_QUOTAS).where(
+            _QUOTAS.c.project_id == project_id, _QUOTAS.c.resource.in_(list(values))
+        )
+    )
+    tx.execute(
+        insert(_QUOTAS),
+        [{"project_id": project_id, "resource": r, "hard_limit": v} for r, v in values.items()],
+    )
+
+
+def delete_limits(tx: Executor, project_id: str) -> None:
+    """Back to the defaults for every resource."""
+    tx.execute(delete(_QUOTAS).where(_QUOTAS.c.project_id == project_id))
+
+
+def instances_held(source: Database | Executor, project_id: str) -> tuple[int, dict[str, int]]:
+    """The project's instances (any status, until each row is gone), and how many of them
+    hold a node of each resource class."""
+    with reading(source) as executor:
+        rows = executor.execute(
+            select(_INSTANCES.c.resource_class, func.count())
+            .where(_INSTANCES.c.project_id == project_id)
+            .group_by(_INSTANCES.c.resource_class)
+        )
+        counts: dict[str | None, int] = {row[0]: int(row[1]) for row in rows}
+    return sum(counts.values()), {k: v for k, v in counts.items() if k is not None}
+
+
+def keypairs_held(source: Database | Executor, user_id: str) -> int:
+    with reading(source) as executor:
+        return int(
+            executor.execute(
+                select(func.count()).select_from(_KEYPAIRS).where(_KEYPAIRS.c.user_id == user_id)
+            ).scalar_one()
+        )
+
+
+def server_groups_held(source: Database | Executor, project_id: str) -> int:
+    with reading(source) as executor:
+        return int(
+            executor.execute(
+                select(func.count()).select_from(_GROUPS).where(_GROUPS.c.project_id == project_id)
+            ).scalar_one()
+        )
+
+
+def members_held(source: Database | Executor, group_uuid: str) -> int:
+    with reading(source) as executor:
+        return int(
+            executor.execute(
+                select(func.count())
+                .select_from(_MEMBERS)
+                .where(_MEMBERS.c.group_uuid == group_uuid)
+            ).scalar_one()
+        )

@@ -1,0 +1,71 @@
+"""Server groups and their members."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select
+
+from mogan.db.database import Database, Executor, affected
+from mogan.db.models import ServerGroup, ServerGroupMember, table_of
+from mogan.db.records import ServerGroupRow
+from mogan.db.table import columns_of, reading
+
+_GROUPS = table_of(ServerGroup)
+_MEMBERS = table_of(ServerGroupMember)
+_ROWS = select(*columns_of(_GROUPS, ServerGroupRow))
+
+
+def add(tx: Executor, group: ServerGroupRow) -> None:
+    tx.execute(insert(_GROUPS), group._asdict())
+
+
+def get(source: Database | Executor, uuid: str) -> ServerGroupRow | None:
+    with reading(source) as executor:
+        row = executor.execute(_ROWS.where(_GROUPS.c.uuid == uuid)).first()
+    return None if row is None else ServerGroupRow._make(row)
+
+
+def of_project(
+    db: Database, project_id: str | None, *, limit: int, marker: str | None = None
+) -> list[ServerGroupRow]:
+    """The project's groups (every project's for None), oldest first, at most ``limit``
+    after the group ``marker``; ``LookupError`` for an unknown marker."""
+    query = _ROWS
+    if project_id is not None:
+        query = query.where(_GROUPS.c.project_id == project_id)
+    with reading(db) as executor:
+        if marker is not None:
+            after = executor.execute(
+                select(_GROUPS.c.created_at).where(_GROUPS.c.uuid == marker)
+            ).scalar()
+            if after is None:
+                raise LookupError(marker)
+            query = query.where(
+                (_GROUPS.c.created_at > after)
+                | ((_GROUPS.c.created_at == after) & (_GROUPS.c.uuid > marker))
+            )
+        rows = executor.execute(query.order_by(_GROUPS.c.created_at, _GROUPS.c.uuid).limit(limit))
+        return [ServerGroupRow._make(row) for row in rows]
+
+
+def members(source: Database | Executor, group_uuids: list[str]) -> dict[str, list[str]]:
+    """Each group's member instances."""
+    found: dict[str, list[str]] = {uuid: [] for uuid in group_uuids}
+    if group_uuids:
+        with reading(source) as executor:
+            rows = executor.execute(
+                select(_MEMBERS.c.group_uuid, _MEMBERS.c.instance_uuid)
+                .where(_MEMBERS.c.group_uuid.in_(group_uuids))
+                .order_by(_MEMBERS.c.instance_uuid)
+            )
+            for group_uuid, instance_uuid in rows:
+                found[group_uuid].append(instance_uuid)
+    return found
+
+
+def add_member(tx: Executor, group_uuid: str, instance_uuid: str) -> None:
+    tx.execute(insert(_MEMBERS), {"group_uuid": group_uuid, "instance_uuid": instance_uuid})
+
+
+def delete_one(tx: Executor, uuid: str) -> bool:
+    """Remove the group (its members stay, no longer grouped); False if it was gone."""
+    return bool(affected(tx.execute(delete(_GROUPS).where(_GROUPS.c.uuid == uuid))))
