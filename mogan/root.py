@@ -33,6 +33,8 @@ from mogan.services.manageable import ManageableService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
 from mogan.services.policy import Policy
+from mogan.services.quotas import QuotaService
+from mogan.services.server_groups import ServerGroupService
 from mogan.services.tags import TagService
 from mogan.services.types import TypeService
 from mogan.services.zones import ZoneService
@@ -146,6 +148,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         if engine is not None:
             engine.wake()
 
+    limits = quota_defaults(conf)
     services = Services(
         instances=InstanceService(
             db,
@@ -154,7 +157,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
             max_limit,
             notifier,
             CreateSettings(
-                quota_defaults=quota_defaults(conf),
+                quota_defaults=limits,
                 drivers=tuple(drivers.names),
                 failure_domain=conf.scheduler.failure_domain,
                 max_count=conf.scheduler.max_count,
@@ -166,9 +169,11 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         images=ImageService(db, policy, max_limit),
         networks=NetworkService(db, policy, max_limit),
         manageable=ManageableService(db, policy, drivers, wake),
-        keypairs=KeypairService(db, policy, max_limit),
+        keypairs=KeypairService(db, policy, max_limit, limits),
         tags=TagService(db, policy),
         actions=ActionService(db, policy, max_limit),
+        quotas=QuotaService(db, policy, limits),
+        server_groups=ServerGroupService(db, policy, limits, max_limit),
         policy=policy,
     )
     defaults = NoAuthDefaults(

@@ -36,6 +36,11 @@ def lock_project(tx: Executor, project_id: str) -> None:
     locks.hold(tx, "quota", project_id)
 
 
+def lock_user(tx: Executor, user_id: str) -> None:
+    """Hold the user's quota lock (key pairs are counted per user) until ``tx`` ends."""
+    locks.hold(tx, "quota-user", user_id)
+
+
 def overrides(source: Database | Executor, project_id: str) -> dict[str, int]:
     """The project's own limits, by resource (``class:…`` for a resource class)."""
     with reading(source) as executor:

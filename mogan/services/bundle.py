@@ -12,6 +12,8 @@ from mogan.services.manageable import ManageableService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
 from mogan.services.policy import Policy
+from mogan.services.quotas import QuotaService
+from mogan.services.server_groups import ServerGroupService
 from mogan.services.tags import TagService
 from mogan.services.types import TypeService
 from mogan.services.zones import ZoneService
@@ -29,5 +31,7 @@ class Services:
     keypairs: KeypairService
     tags: TagService
     actions: ActionService
+    quotas: QuotaService
+    server_groups: ServerGroupService
     #: The rules every service checks; the edge asks it first for routes that take a body.
     policy: Policy

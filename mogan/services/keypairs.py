@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mogan.core import keys
+from mogan.core import keys, quotas
 from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput, NotFound
 from mogan.db import keypairs
+from mogan.db import quotas as quota_data
 from mogan.db.database import Database, Duplicate
 from mogan.db.records import KeyPairRow
 from mogan.services import schemas
@@ -28,7 +29,14 @@ class CreatedKeyPair:
 
 
 class KeypairService:
-    def __init__(self, db: Database, policy: Policy, max_limit: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policy: Policy,
+        max_limit: int,
+        defaults: quotas.Limits | None = None,
+    ) -> None:
+        self._defaults = defaults or quotas.Limits()
         self._db = db
         self._policy = policy
         self._max_limit = max_limit
@@ -55,6 +63,10 @@ class KeypairService:
         )
         try:
             with self._db.transaction() as tx:
+                limit = quota_data.limits(tx, context.project_id, self._defaults).keypairs
+                if limit != quotas.UNLIMITED:
+                    quota_data.lock_user(tx, user)
+                    quotas.check(quotas.KEYPAIRS, limit, quota_data.keypairs_held(tx, user))
                 keypairs.add(tx, keypair)
         except Duplicate:
             raise Conflict(f"Key pair {request.name!r} already exists for user {user}.") from None

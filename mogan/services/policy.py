@@ -100,6 +100,48 @@ API_RULES = [
     ),
     _api("mogan:instance:create", MEMBER, "Create an instance.", [("POST", "/instances")]),
     _api(
+        "mogan:quota:get",
+        ADMIN_API,
+        "Show a project's quota limits.",
+        [("GET", "/quotas/{project_id}")],
+    ),
+    _api(
+        "mogan:quota:update",
+        ADMIN_API,
+        "Set a project's quota limits, or reset them to the defaults.",
+        [("PUT", "/quotas/{project_id}"), ("DELETE", "/quotas/{project_id}")],
+    ),
+    _api(
+        "mogan:quota:usage",
+        OWNER_READER,
+        "Show a project's usage against its quotas.",
+        [("GET", "/quotas/{project_id}/usage")],
+    ),
+    _api(
+        "mogan:server_group:create",
+        MEMBER,
+        "Create a server group.",
+        [("POST", "/server_groups")],
+    ),
+    _api(
+        "mogan:server_group:get",
+        OWNER_READER,
+        "List and show server groups.",
+        [("GET", "/server_groups"), ("GET", "/server_groups/{group_uuid}")],
+    ),
+    _api(
+        "mogan:server_group:get_all_projects",
+        ADMIN_API,
+        "List every project's server groups.",
+        [("GET", "/server_groups?all_projects=1")],
+    ),
+    _api(
+        "mogan:server_group:delete",
+        OWNER_MEMBER,
+        "Delete a server group.",
+        [("DELETE", "/server_groups/{group_uuid}")],
+    ),
+    _api(
         "mogan:instance:get_all",
         READER,
         "List the caller's instances.",

@@ -243,6 +243,44 @@ class LockRequest(Strict):
     reason: Annotated[str, StringConstraints(max_length=255)] | None = None
 
 
+class ServerGroupRules(Strict):
+    """Nova's 2.64 rules: with ``anti-affinity``, how many members one failure domain may
+    hold."""
+
+    max_server_per_host: Annotated[int, Field(ge=1)] | None = None
+
+
+QuotaLimit = Annotated[int, Field(ge=-1)]
+ResourceClassName = Annotated[str, StringConstraints(pattern=r"^CUSTOM_[A-Z0-9_]{1,248}$")]
+
+
+class QuotaUpdate(Strict):
+    """A project's own limits (``-1``: unlimited); resources not named keep theirs.
+    ``resources`` limits nodes per resource class (``{"CUSTOM_GOLD": 4}``), ``nodes``
+    every class without a limit of its own."""
+
+    instances: QuotaLimit | None = None
+    keypairs: QuotaLimit | None = None
+    server_groups: QuotaLimit | None = None
+    server_group_members: QuotaLimit | None = None
+    nodes: QuotaLimit | None = None
+    resources: dict[ResourceClassName, QuotaLimit] = Field(default_factory=dict, max_length=100)
+
+
+class ServerGroupCreate(Strict):
+    """A group of instances placed together or apart across the failure domain."""
+
+    name: Name
+    policy: Literal["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"]
+    rules: ServerGroupRules = Field(default_factory=lambda: ServerGroupRules())
+
+    @model_validator(mode="after")
+    def _rules_fit_policy(self) -> ServerGroupCreate:
+        if self.rules.max_server_per_host is not None and self.policy != "anti-affinity":
+            raise ValueError("rules.max_server_per_host applies to the anti-affinity policy only")
+        return self
+
+
 class RebuildRequest(Strict):
     """Redeploy the instance on its node from ``image_uuid`` (default: its current image).
 

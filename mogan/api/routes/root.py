@@ -15,6 +15,7 @@ _RESOURCES = (
     "types",
     "availability_zones",
     "keypairs",
+    "server_groups",
     "nodes",
     "images",
     "networks",
