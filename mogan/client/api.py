@@ -68,6 +68,7 @@ class Instance:
     locked: bool = False
     locked_reason: str | None = None
     tags: tuple[str, ...] = ()
+    reservation_id: str | None = None
     #: The id of the request that answered with this body (for a create: the action's id in
     #: the instance's history).
     request_id: str | None = None
@@ -94,6 +95,7 @@ class Instance:
             locked=bool(body.get("locked")),
             locked_reason=body.get("locked_reason"),
             tags=tuple(body.get("tags") or ()),
+            reservation_id=body.get("reservation_id"),
             request_id=request_id,
         )
 
@@ -210,6 +212,8 @@ class Client:
         self.images = Collection(self, "images", "images")
         self.networks = Collection(self, "networks", "networks")
         self.keypairs = KeyPairs(self)
+        self.server_groups = Collection(self, "server_groups", "server_groups")
+        self.quotas = Quotas(self)
 
     @classmethod
     def noauth(
@@ -354,6 +358,27 @@ class KeyPairs:
         self._client.request("DELETE", f"/v1/keypairs/{name}", **self._whose(user_id))
 
 
+class Quotas:
+    """A project's quota limits (operators) and its usage against them (its readers too)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def get(self, project_id: str) -> dict[str, Any]:
+        return dict(self._client.request("GET", f"/v1/quotas/{project_id}"))
+
+    def set(self, project_id: str, **limits: Any) -> dict[str, Any]:
+        """Set the named limits (``instances=50``, ``resources={"CUSTOM_GOLD": 4}``…);
+        ``-1`` is unlimited."""
+        return dict(self._client.request("PUT", f"/v1/quotas/{project_id}", limits))
+
+    def reset(self, project_id: str) -> None:
+        self._client.request("DELETE", f"/v1/quotas/{project_id}")
+
+    def usage(self, project_id: str) -> dict[str, Any]:
+        return dict(self._client.request("GET", f"/v1/quotas/{project_id}/usage"))
+
+
 def _one(found: builtins.list[Any], kind: str, ident: str) -> Any:
     if not found:
         raise NotFoundError(404, f"No {kind.rstrip('s')} with name or UUID {ident!r}.", None)
@@ -395,9 +420,57 @@ class Instances:
         user_data: bytes | None = None,
         metadata: Mapping[str, str] | None = None,
         tags: builtins.list[str] | None = None,
+        scheduler_hints: Mapping[str, Any] | None = None,
     ) -> Instance:
         """``key_name`` names one of your key pairs; ``user_data`` (at most 64 KiB) and
-        ``metadata`` reach the machine on its config drive, as cloud-init reads them."""
+        ``metadata`` reach the machine on its config drive, as cloud-init reads them;
+        ``scheduler_hints`` may name a server ``group`` and ``different_host``/``same_host``
+        instances."""
+        body = self._body(
+            name,
+            instance_type_uuid=instance_type_uuid,
+            image_uuid=image_uuid,
+            networks=networks,
+            availability_zone=availability_zone,
+            description=description,
+            extra=extra,
+            key_name=key_name,
+            user_data=user_data,
+            metadata=metadata,
+            tags=tags,
+            scheduler_hints=scheduler_hints,
+        )
+        created, request_id = self._client.request_with_id("POST", "/v1/instances", body)
+        return Instance.from_body(created, request_id)
+
+    def create_many(
+        self, name: str, *, min_count: int, max_count: int, **create: Any
+    ) -> tuple[builtins.list[Instance], str]:
+        """As many instances as fit, from ``min_count`` (all or nothing) to ``max_count``,
+        named ``name-1``…; the instances and the reservation they share. ``create`` takes
+        ``create()``'s keywords."""
+        body = self._body(name, **create)
+        body.update(min_count=min_count, max_count=max_count)
+        created, request_id = self._client.request_with_id("POST", "/v1/instances", body)
+        made = [Instance.from_body(b, request_id) for b in created["instances"]]
+        return made, str(created["reservation_id"])
+
+    @staticmethod
+    def _body(
+        name: str,
+        *,
+        instance_type_uuid: str,
+        image_uuid: str,
+        networks: builtins.list[dict[str, str]],
+        availability_zone: str | None = None,
+        description: str | None = None,
+        extra: Mapping[str, str] | None = None,
+        key_name: str | None = None,
+        user_data: bytes | None = None,
+        metadata: Mapping[str, str] | None = None,
+        tags: builtins.list[str] | None = None,
+        scheduler_hints: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "name": name,
             "instance_type_uuid": instance_type_uuid,
@@ -418,8 +491,9 @@ class Instances:
             body["metadata"] = dict(metadata)
         if tags:
             body["tags"] = builtins.list(tags)
-        created, request_id = self._client.request_with_id("POST", "/v1/instances", body)
-        return Instance.from_body(created, request_id)
+        if scheduler_hints:
+            body["scheduler_hints"] = dict(scheduler_hints)
+        return body
 
     def update(self, ident: str, patch: builtins.list[dict[str, Any]]) -> Instance:
         return Instance.from_body(self._client.request("PATCH", f"/v1/instances/{ident}", patch))

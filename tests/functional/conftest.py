@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests.databases import fresh_database
-from tests.functional.process import MoganProcess
+from tests.functional.cluster import Cluster
+from tests.functional.process import MoganProcess, mogan_command
 from tests.peers.keystone import KeystoneServer
 
 
@@ -52,3 +54,26 @@ def keystone_mogan(
         DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "fake"},
         keystone_authtoken={**keystone.authtoken_options(), **authtoken},
     ).start()
+
+
+@pytest.fixture
+def pg_url(tmp_path: Path) -> Iterator[str]:
+    """Scale-out is a PostgreSQL layout: engines in other processes share one database."""
+    with fresh_database("postgresql", str(tmp_path)) as url:
+        config = tmp_path / "upgrade.conf"
+        config.write_text(f"[database]\nconnection = {url}\n")
+        subprocess.run(
+            [*mogan_command(), "--config-file", str(config), "db", "upgrade"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        yield url
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
+    made = Cluster(tmp_path, pg_url)
+    yield made
+    for process in made.processes:
+        process.kill()

@@ -306,3 +306,41 @@ def test_tags_rebuild_and_history_with_the_cli(noauth_mogan: MoganProcess):
     )
     listed = osc.json("baremetal", "compute", "instance", "action", "list", uuid)
     assert [a["Action"] for a in listed] == ["rebuild", "create"]
+
+
+def test_quotas_groups_batches_and_dedicated_nodes_with_the_cli(noauth_mogan: MoganProcess):
+    admin = Cli({"MOGAN_URL": noauth_mogan.url})
+    _operator_setup(admin, 4)
+    tenant = Cli(
+        {"MOGAN_URL": noauth_mogan.url, "OS_PROJECT_ID": "team-a", "MOGAN_ROLES": "member"}
+    )
+    limits = admin.json("quota", "set", "team-a", "--instances", "3", "--resource", "CUSTOM_X=1")
+    assert (limits["instances"], limits["resources"]) == (3, {"CUSTOM_X": 1})
+    assert admin.json("quota", "show", "team-a")["instances"] == 3
+    refused = tenant("quota", "set", "team-a", "--instances", "9")
+    assert refused.returncode == 1 and "Policy does not allow" in refused.stderr
+
+    group = tenant.json("server", "group", "create", "web", "--policy", "anti-affinity")
+    assert group["policy"] == "anti-affinity"
+    batch = tenant.json(
+        "instance", "create", "web", "--type", "bm.small", "--image", "ubuntu",
+        "--network", "prod", "--min", "2", "--max", "5", "--hint", "group=web", "--wait",
+    )  # fmt: skip
+    assert batch["instances"] == "web-1, web-2, web-3"  # the quota cut it to three
+    assert batch["statuses"] == "web-1: active, web-2: active, web-3: active"
+    usage = {row["Resource"]: row for row in tenant.json("quota", "usage", "team-a")}
+    assert (usage["instances"]["Limit"], usage["instances"]["In Use"]) == (3, 3)
+    groups = tenant.json("server", "group", "list")
+    assert [(g["Name"], g["Members"]) for g in groups] == [("web", 3)]
+    over = tenant(
+        "instance", "create", "one-more", "--type", "bm.small", "--image", "ubuntu",
+        "--network", "prod",
+    )  # fmt: skip
+    assert over.returncode == 1 and "Quota exceeded for instances" in over.stderr
+
+    node = admin.json("node", "set", "rack1-3", "--owner", "team-b")
+    assert node["owner"] == "team-b"
+    assert admin.json("node", "set", "rack1-3", "--no-owner")["owner"] is None
+    assert admin("quota", "delete", "team-a").returncode == 0
+    assert admin.json("quota", "show", "team-a")["instances"] == -1
+    assert tenant("server", "group", "delete", "web").returncode == 0

@@ -5,85 +5,17 @@ from __future__ import annotations
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from tests.databases import fresh_database
-from tests.functional.process import MoganProcess, mogan_command
+from tests.functional.cluster import Cluster, instances_of, settle
 from tests.harness import ADMIN, Api, project
 
 pytestmark = pytest.mark.functional
-
-ENGINE = {
-    "workers": 16,
-    "poll_interval": 30,
-    "lease_timeout": 3,
-    "driver_retry_interval": 0.05,
-    "sync_power_state_interval": 0,
-    "power_poll_interval": 0.1,
-}
-
-
-@pytest.fixture
-def pg_url(tmp_path: Path) -> Iterator[str]:
-    """Scale-out is a PostgreSQL layout: engines in other processes share one database."""
-    with fresh_database("postgresql", str(tmp_path)) as url:
-        config = tmp_path / "upgrade.conf"
-        config.write_text(f"[database]\nconnection = {url}\n")
-        subprocess.run(
-            [*mogan_command(), "--config-file", str(config), "db", "upgrade"],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        yield url
-
-
-class Cluster:
-    def __init__(self, workdir: Path, url: str) -> None:
-        self.workdir, self.url = workdir, url
-        self.processes: list[MoganProcess] = []
-
-    def start(self, command: str, **sections: dict[str, Any]) -> MoganProcess:
-        process = MoganProcess(
-            self.workdir,
-            self.url,
-            command=command,
-            engine={**ENGINE, **sections.pop("engine", {})},
-            **sections,
-        ).start()
-        self.processes.append(process)
-        return process
-
-    def operations(self) -> list[tuple[str, str, int, str | None]]:
-        engine = sa.create_engine(self.url)
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text("SELECT kind, status, claims, owner FROM operations")
-            ).all()
-        engine.dispose()
-        return [tuple(row) for row in rows]  # type: ignore[misc]
-
-    def engine_ids(self) -> list[str]:
-        engine = sa.create_engine(self.url)
-        with engine.connect() as connection:
-            ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM engines"))]
-        engine.dispose()
-        return ids
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
-    made = Cluster(tmp_path, pg_url)
-    yield made
-    for process in made.processes:
-        process.kill()
 
 
 def _fleet(api: Api, count: int) -> dict[str, Any]:
@@ -107,24 +39,6 @@ def _create_many(url: str, fleet: dict[str, Any], names: list[str]) -> list[http
         return list(pool.map(create, names))
 
 
-def _instances(api: Api) -> list[dict[str, Any]]:
-    return api.admin.get("/v1/instances/detail", params={"all_tenants": 1, "limit": 1000}).json()[
-        "instances"
-    ]
-
-
-def _settle(api: Api, expected: int, timeout: float = 120) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        instances = _instances(api)
-        if len(instances) == expected and all(
-            i["status"] in ("active", "error") for i in instances
-        ):
-            return instances
-        time.sleep(0.5)
-    raise AssertionError(f"not settled: {Counter(i['status'] for i in _instances(api))}")
-
-
 def test_300_concurrent_creates_over_two_engines_and_two_api_workers(cluster: Cluster):
     api_process = cluster.start("api", api={"workers": 2})
     engines = [cluster.start("engine") for _ in range(2)]
@@ -133,7 +47,7 @@ def test_300_concurrent_creates_over_two_engines_and_two_api_workers(cluster: Cl
         fleet = _fleet(api, 300)
         responses = _create_many(api_process.url, fleet, [f"vm-{i}" for i in range(300)])
         assert [r.status_code for r in responses] == [201] * 300
-        instances = _settle(api, 300)
+        instances = settle(api, 300)
         assert Counter(i["status"] for i in instances) == {"active": 300}
         nodes = api.admin.get("/v1/nodes", params={"limit": 1000}).json()["nodes"]
         serving = [n["instance_uuid"] for n in nodes if n["instance_uuid"]]
@@ -150,7 +64,7 @@ def test_300_concurrent_creates_over_two_engines_and_two_api_workers(cluster: Cl
         # Ten more than the fleet can hold: exactly those ten fail, and say why.
         more = _create_many(api_process.url, fleet, [f"extra-{i}" for i in range(10)])
         assert [r.status_code for r in more] == [201] * 10
-        final = _settle(api, 310)
+        final = settle(api, 310)
         failed = [i for i in final if i["status"] == "error"]
         assert sorted(i["name"] for i in failed) == sorted(f"extra-{i}" for i in range(10))
         assert all("No valid node" in i["fault"]["message"] for i in failed)
@@ -173,7 +87,7 @@ def test_an_engine_killed_mid_work_is_taken_over(cluster: Cluster):
             r.json()["uuid"]
             for r in _create_many(api_process.url, fleet, [f"r{i}" for i in range(10)])
         ]
-        _settle(api, 10)
+        settle(api, 10)
         # Deletes, power changes and creates in flight on the first engine...
         for uuid in running[:5]:
             assert api.delete(f"/v1/instances/{uuid}").status_code == 204
@@ -195,7 +109,7 @@ def test_an_engine_killed_mid_work_is_taken_over(cluster: Cluster):
 
         deadline = time.monotonic() + 60
         while True:
-            instances = {i["uuid"]: i for i in _instances(api)}
+            instances = {i["uuid"]: i for i in instances_of(api)}
             pending = [
                 u
                 for u in instances
@@ -266,7 +180,7 @@ def test_postgresql_restarted_under_load(cluster: Cluster):
         deadline = time.monotonic() + 60
         while True:
             try:
-                instances = {i["uuid"]: i for i in _instances(api)}
+                instances = {i["uuid"]: i for i in instances_of(api)}
             except (KeyError, httpx.HTTPError):
                 instances = {}
             if all(instances.get(u, {}).get("status") == "active" for u in accepted):

@@ -113,6 +113,21 @@ class CreateInstance(ShowCommand):
             "--tag", action="append", default=[], metavar="TAG", help="a tag; repeatable"
         )
         parser.add_argument(
+            "--hint",
+            action="append",
+            type=_key_value,
+            default=[],
+            metavar="KEY=VALUE",
+            help="a scheduler hint: group=GROUP (name or UUID), different_host=INSTANCE, "
+            "same_host=INSTANCE; repeatable",
+        )
+        parser.add_argument(
+            "--min", type=int, default=1, metavar="N", help="create at least N, or none"
+        )
+        parser.add_argument(
+            "--max", type=int, metavar="N", help="create up to N (named NAME-1 … NAME-N)"
+        )
+        parser.add_argument(
             "--wait", action="store_true", help="wait until it is active, showing each step"
         )
         return parser
@@ -131,29 +146,65 @@ class CreateInstance(ShowCommand):
             networks = [
                 {**n, "net_id": client.networks.find(n["net_id"]).uuid} for n in parsed.network
             ]
-            instance = client.instances.create(
-                parsed.name,
-                instance_type_uuid=type_.uuid,
-                image_uuid=image.uuid,
-                networks=networks,
-                availability_zone=parsed.zone,
-                description=parsed.description,
-                extra=dict(parsed.property),
-                key_name=parsed.key_name,
-                user_data=user_data,
-                metadata=dict(parsed.metadata),
-                tags=parsed.tag,
+            create: dict[str, Any] = {
+                "instance_type_uuid": type_.uuid,
+                "image_uuid": image.uuid,
+                "networks": networks,
+                "availability_zone": parsed.zone,
+                "description": parsed.description,
+                "extra": dict(parsed.property),
+                "key_name": parsed.key_name,
+                "user_data": user_data,
+                "metadata": dict(parsed.metadata),
+                "tags": parsed.tag,
+                "scheduler_hints": _hints(client, parsed.hint),
+            }
+            if parsed.max is None and parsed.min == 1:
+                instance = client.instances.create(parsed.name, **create)
+                if parsed.wait:
+                    waited = client.instances.wait(
+                        instance.uuid,
+                        lambda i: i.status == "active",
+                        progress=_progress(parsed),
+                        request_id=instance.request_id,
+                        on_event=print_event,
+                    )
+                    instance = waited or instance
+                return _show(instance)
+            made, reservation = client.instances.create_many(
+                parsed.name, min_count=parsed.min, max_count=parsed.max or parsed.min, **create
             )
             if parsed.wait:
-                waited = client.instances.wait(
-                    instance.uuid,
-                    lambda i: i.status == "active",
-                    progress=_progress(parsed),
-                    request_id=instance.request_id,
-                    on_event=print_event,
-                )
-                instance = waited or instance
-        return _show(instance)
+                made = [
+                    client.instances.wait(
+                        i.uuid, lambda i: i.status == "active", progress=_progress(parsed)
+                    )
+                    or i
+                    for i in made
+                ]
+        return (
+            ("reservation_id", "instances", "statuses"),
+            (
+                reservation,
+                ", ".join(i.name for i in made),
+                ", ".join(f"{i.name}: {i.status}" for i in made),
+            ),
+        )
+
+
+def _hints(client: Any, given: list[tuple[str, str]]) -> dict[str, Any]:
+    """``--hint`` pairs as the API takes them: a group by name or UUID, instance lists."""
+    hints: dict[str, Any] = {}
+    for key, value in given:
+        if key == "group":
+            hints["group"] = client.server_groups.find(value).uuid
+        elif key in ("different_host", "same_host"):
+            hints.setdefault(key, []).append(client.instances.find(value).uuid)
+        else:
+            raise osc_exceptions.CommandError(
+                f"Unknown hint {key!r}: use group, different_host or same_host."
+            )
+    return hints
 
 
 class ListInstances(ListCommand):

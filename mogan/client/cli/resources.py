@@ -167,6 +167,8 @@ class CreateNode(ShowCommand):
         parser.add_argument("--resource-class")
         parser.add_argument("--zone")
         parser.add_argument("--nic", action="append", default=[], metavar="MAC[,port_type=TYPE]")
+        parser.add_argument("--owner", metavar="PROJECT_ID", help="dedicate it to a project")
+        parser.add_argument("--lessee", metavar="PROJECT_ID", help="lend it to a project")
         return parser
 
     def take_action(self, parsed: argparse.Namespace) -> Any:
@@ -190,6 +192,9 @@ class CreateNode(ShowCommand):
             body["resource_class"] = parsed.resource_class
         if parsed.zone:
             body["availability_zone"] = parsed.zone
+        for field in ("owner", "lessee"):
+            if getattr(parsed, field):
+                body[field] = getattr(parsed, field)
         with failing():
             return _pairs(client_of(self).nodes.create(body))
 
