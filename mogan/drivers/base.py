@@ -159,6 +159,9 @@ class InventoryNode:
     instance_uuid: str | None
     last_error: str | None
     ports: tuple[InventoryPort, ...] = ()
+    #: The projects the node is dedicated and lent to (Ironic's owner and lessee).
+    owner: str | None = None
+    lessee: str | None = None
     #: A deployed image runs on it (Ironic's ``active``).
     deployed: bool = False
     #: A deployment is on it, finished, under way or failed: tearing it down is not done.

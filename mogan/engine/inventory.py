@@ -175,6 +175,8 @@ class _Sync:
             "availability_zone": found.availability_zone,
             "provision_state": found.provision_state,
             "power_state": found.power_state,
+            "owner": found.owner,
+            "lessee": found.lessee,
         }
         own_maintenance = (
             node is not None and node.maintenance and node.maintenance_kind != MaintenanceKind.OWNER

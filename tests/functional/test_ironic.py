@@ -210,6 +210,27 @@ def test_sync_follows_ironic(ironic: IronicServer, api: Api):
     sync(api)
     assert nodes_of(api)[a]["maintenance_reason"] == "rack move"
 
+    # Ownership and the failure domain property are Ironic's too.
+    with ironic.api() as direct:
+        expect(
+            direct.patch(
+                f"/v1/nodes/{c}",
+                json=[
+                    {"op": "add", "path": "/owner", "value": "team-x"},
+                    {"op": "add", "path": "/lessee", "value": "team-y"},
+                    {"op": "add", "path": "/properties/rack", "value": "r7"},
+                ],
+            ),
+            200,
+        )
+    sync(api)
+    owned = nodes_of(api)[c]
+    assert (owned["owner"], owned["lessee"], owned["properties"]["rack"]) == (
+        "team-x",
+        "team-y",
+        "r7",
+    )
+
 
 def test_nodes_of_ironic_are_not_enrolled_in_mogan(ironic: IronicServer, api: Api):
     response = api.admin.post(

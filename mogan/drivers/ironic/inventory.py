@@ -22,6 +22,8 @@ _NODE_FIELDS = [
     "power_state",
     "instance_uuid",
     "last_error",
+    "owner",
+    "lessee",
 ]
 _PORT_FIELDS = ["uuid", "address", "node_uuid", "extra", "physical_network"]
 #: Ironic states in which a deployment is on the node: done, under way, or failed.
@@ -79,6 +81,8 @@ class IronicInventory(base.ManagedInventory):
             power_state=node.power_state,
             instance_uuid=node.instance_id,
             last_error=node.last_error,
+            owner=node.owner,
+            lessee=node.lessee,
             ports=tuple(sorted(ports, key=lambda p: p.mac_address)),
             deployed=node.provision_state == base.ACTIVE,
             holds_deployment=node.provision_state in _HOLDS_DEPLOYMENT,
