@@ -141,6 +141,16 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
     return _claim_first(request, spread, rest, executor, instance_uuid, lost)
 
 
+def claim_for_batch(executor: Executor, request: Request, instance_uuid: str) -> Claimed | None:
+    """``claim_best`` for one instance of a batch that claims several nodes in one
+    transaction. Two such transactions would each hold the nodes they claimed while waiting
+    for the other's (a deadlock), so batches take their turn under one lock, held to the end
+    of the transaction; claims of single instances (one node per transaction) never wait on
+    anything while holding a node, and go on beside them."""
+    locks.hold(executor, "scheduler", "batch")
+    return claim_best(executor, request, instance_uuid)
+
+
 def spread_for(executor: Executor, request: Request, instance_uuid: str) -> Spread:
     """The domain rules for the instance's node, read under its group's lock (held from
     here to the end of the caller's transaction)."""

@@ -184,7 +184,7 @@ class InstanceCreator:
 
     def _claim(self, tx: Any, state: CreateState, instance_uuid: str) -> scheduler.Claimed | None:
         request = schedule_request(state, self._settings.drivers, self._settings.failure_domain)
-        return scheduler.claim_best(tx, request, instance_uuid)
+        return scheduler.claim_for_batch(tx, request, instance_uuid)
 
     def _add(
         self,

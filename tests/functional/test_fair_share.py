@@ -99,6 +99,9 @@ def test_racing_engines_never_share_a_rack_in_an_anti_affinity_group(cluster: Cl
         api = Api(client)
         fleet = _fleet(api, racks=10, per_rack=3)
         tenant = api.as_(TENANT)
+        # Twenty members: more than the default ten a group may have.
+        limits = {"server_group_members": 20}
+        assert api.admin.put("/v1/quotas/tenant-a", limits).status_code == 200
         for round_ in range(3):
             group = tenant.post(
                 "/v1/server_groups", {"name": f"g{round_}", "policy": "anti-affinity"}
