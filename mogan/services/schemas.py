@@ -250,8 +250,15 @@ class ServerGroupRules(Strict):
     max_server_per_host: Annotated[int, Field(ge=1)] | None = None
 
 
-QuotaLimit = Annotated[int, Field(ge=-1)]
-ResourceClassName = Annotated[str, StringConstraints(pattern=r"^CUSTOM_[A-Z0-9_]{1,248}$")]
+def _integral(value: Any) -> Any:
+    """JSON has one number type: ``10.0`` is the integer 10 (as JSON Schema says)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+#: -1 (unlimited) up to what the database stores as an integer.
+QuotaLimit = Annotated[int, Field(ge=-1, le=2**31 - 1), BeforeValidator(_integral)]
+_RESOURCE_CLASS = r"^CUSTOM_[A-Z0-9_]{1,248}$"
+ResourceClassName = Annotated[str, StringConstraints(pattern=_RESOURCE_CLASS)]
 
 
 class QuotaUpdate(Strict):
@@ -264,7 +271,11 @@ class QuotaUpdate(Strict):
     server_groups: QuotaLimit | None = None
     server_group_members: QuotaLimit | None = None
     nodes: QuotaLimit | None = None
-    resources: dict[ResourceClassName, QuotaLimit] = Field(default_factory=dict, max_length=100)
+    resources: dict[ResourceClassName, QuotaLimit] = Field(
+        default_factory=dict,
+        max_length=100,
+        json_schema_extra={"propertyNames": {"pattern": _RESOURCE_CLASS}},
+    )
 
 
 class ServerGroupCreate(Strict):
