@@ -73,12 +73,9 @@ def start(
     )
 
 
-def finish(
-    tx: Executor, instance_uuid: str, request_id: str, result: str, message: str | None
-) -> None:
-    """Record how the action of ``request_id`` ended (no-op for an action never recorded,
-    such as one queued by a release that kept no record)."""
-    action_id = _action_id(tx, instance_uuid, request_id)
+def finish(tx: Executor, action_id: int | None, result: str, message: str | None) -> None:
+    """Record how the action ended (no-op for none: an operation queued by a release that
+    kept no record)."""
     if action_id is not None:
         tx.execute(
             update(_ACTIONS)
@@ -87,7 +84,8 @@ def finish(
         )
 
 
-def _action_id(executor: Executor, instance_uuid: str, request_id: str) -> int | None:
+def action_id(executor: Executor, instance_uuid: str, request_id: str) -> int | None:
+    """The id of the instance's action for ``request_id`` (the latest, should two share it)."""
     return executor.execute(
         select(_ACTIONS.c.id)
         .where(_ACTIONS.c.instance_uuid == instance_uuid, _ACTIONS.c.request_id == request_id)
@@ -96,14 +94,9 @@ def _action_id(executor: Executor, instance_uuid: str, request_id: str) -> int |
     ).scalar()
 
 
-def add_events(
-    tx: Executor, instance_uuid: str, request_id: str, events: Sequence[Event], host: str
-) -> None:
-    """Record ``events`` under the action of ``request_id`` (dropped if there is none)."""
-    if not events:
-        return
-    action_id = _action_id(tx, instance_uuid, request_id)
-    if action_id is None:
+def add_events(tx: Executor, action_id: int | None, events: Sequence[Event], host: str) -> None:
+    """Record ``events`` under the action (dropped when there is none)."""
+    if not events or action_id is None:
         return
     now = utcnow()
     tx.execute(
@@ -132,7 +125,7 @@ def page(
     query = _ACTION_ROWS.where(_ACTIONS.c.instance_uuid == instance_uuid)
     with reading(db) as connection:
         if marker is not None:
-            marker_id = _action_id(connection, instance_uuid, marker)
+            marker_id = action_id(connection, instance_uuid, marker)
             if marker_id is None:
                 raise LookupError(marker)
             query = query.where(_ACTIONS.c.id < marker_id)
@@ -148,11 +141,11 @@ def get(
 ) -> tuple[ActionRow, list[ActionEventRow]] | None:
     """The action of ``request_id`` on the instance and its events in order, or None."""
     with reading(db) as connection:
-        action_id = _action_id(connection, instance_uuid, request_id)
-        if action_id is None:
+        found = action_id(connection, instance_uuid, request_id)
+        if found is None:
             return None
         action = ActionRow._make(
-            connection.execute(_ACTION_ROWS.where(_ACTIONS.c.id == action_id)).one()
+            connection.execute(_ACTION_ROWS.where(_ACTIONS.c.id == found)).one()
         )
         events = [
             ActionEventRow._make(event)

@@ -18,9 +18,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, func, null, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
 
-from mogan.core.groups import NODE, Spread, domain_of
+from mogan.core.groups import AFFINITY, NODE, Spread, domain_of
 from mogan.core.placement import (
     NetworkRequest,
     TypeRequirements,
@@ -114,14 +125,18 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
 
     With a server group, the group's lock is held for the rest of the caller's transaction:
     the domains of its members are read, and the claim made, while no other scheduler can
-    place a member, so two members never race into one domain.
+    place a member, so two members never race into one domain. The candidates are read
+    before the lock is taken (which nodes are free is settled by each claim's
+    compare-and-set, not by the lock), so members wait on each other for as little as can be.
     """
-    spread = spread_for(executor, request, instance_uuid)
+    spreading = request.failure_domain != NODE and bool(
+        request.group or request.different_host or request.same_host
+    )
     shape = (
         request.availability_zone is not None,
         request.requirements.resource_class_trait is not None,
         bool(request.exclude),
-        bool(request.requirements.capabilities) or request.failure_domain != NODE,
+        bool(request.requirements.capabilities) or spreading,
         request.requirements.dedicated,
     )
     params = {
@@ -133,6 +148,7 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
     }
     domain = request.failure_domain
     sample = _nodes_of(executor.execute(_free_nodes(*shape, sample=True), params), domain)
+    spread = spread_for(executor, request, instance_uuid)
     lost: set[str] = set()
     won = _claim_first(request, spread, sample, executor, instance_uuid, lost)
     if won is not None or len(sample) < SAMPLE_SIZE:  # a short sample was the whole fleet
@@ -153,30 +169,47 @@ def claim_for_batch(executor: Executor, request: Request, instance_uuid: str) ->
 
 def spread_for(executor: Executor, request: Request, instance_uuid: str) -> Spread:
     """The domain rules for the instance's node, read under its group's lock (held from
-    here to the end of the caller's transaction)."""
+    here to the end of the caller's transaction) when the group's members matter.
+
+    They do not when each node is a domain of its own and the policy is anything but
+    ``affinity``: a node serves one instance, so every free node is a domain no member is
+    in, and (anti-)affinity there is met by construction, without a lock or a read.
+    """
     group = request.group
-    members: list[tuple[str, Any]] = []
-    if group is not None:
-        locks.hold(executor, "server_group", group.uuid)
-        members = list(
-            executor.execute(
-                select(_NODES.c.uuid, _NODES.c.properties)
-                .select_from(
-                    _NODES.join(_MEMBERS, _MEMBERS.c.instance_uuid == _NODES.c.instance_uuid)
-                )
-                .where(
-                    _MEMBERS.c.group_uuid == group.uuid,
-                    _MEMBERS.c.instance_uuid != instance_uuid,
-                )
-            )
-        )
     domain = request.failure_domain
+    members: Counter[str] = Counter()
+    if group is not None and (domain != NODE or group.policy == AFFINITY):
+        locks.hold(executor, "server_group", group.uuid)
+        members = _member_domains(executor, group.uuid, instance_uuid, domain)
     return Spread(
         policy=group.policy if group else None,
-        members=Counter(domain_of(uuid, properties, domain) for uuid, properties in members),
+        members=members,
         max_per_domain=group.max_per_domain if group else 1,
         different=_domains_serving(executor, request.different_host, domain),
         same=_domains_serving(executor, request.same_host, domain),
+    )
+
+
+def _member_domains(
+    executor: Executor, group_uuid: str, instance_uuid: str, failure_domain: str
+) -> Counter[str]:
+    """How many of the group's other members each failure domain holds, counted in SQL:
+    one row per domain, not per member."""
+    value: Any = (
+        null() if failure_domain == NODE else _NODES.c.properties[failure_domain].as_string()
+    )
+    own = case((or_(value.is_(None), value == ""), _NODES.c.uuid), else_=null())
+    rows = executor.execute(
+        select(value.label("value"), own.label("own"), func.count())
+        .select_from(_NODES.join(_MEMBERS, _MEMBERS.c.instance_uuid == _NODES.c.instance_uuid))
+        .where(_MEMBERS.c.group_uuid == group_uuid, _MEMBERS.c.instance_uuid != instance_uuid)
+        .group_by("value", "own")
+    )
+    return Counter(
+        {
+            (node if node is not None else f"{failure_domain}={shared}"): int(count)
+            for shared, node, count in rows
+        }
     )
 
 

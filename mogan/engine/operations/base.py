@@ -83,6 +83,15 @@ class Work(Generic[S]):
     #: What the action's record says on a success or cancellation, when there is more to say.
     summary: str | None = None
 
+    def _action(self, executor: Executor) -> int | None:
+        """The id of the action this operation carries out, read once per run."""
+        if "action_id" not in self.memo:
+            self.memo["action_id"] = actions.action_id(
+                executor, self.instance_uuid, self.state.request_id
+            )
+        found: int | None = self.memo["action_id"]
+        return found
+
     def begin(self, step: Step) -> None:
         """``step`` starts now."""
         self.step = step
@@ -109,7 +118,7 @@ class Work(Generic[S]):
         ):
             events.append(actions.Event(EVENT_NAMES[self.step], result, self._since, details))
         self._noted = noted | {result}
-        actions.add_events(executor, self.instance_uuid, self.state.request_id, events, self.owner)
+        actions.add_events(executor, self._action(executor), events, self.owner)
         self._events = []
         self._since = utcnow()
 
@@ -132,7 +141,7 @@ class Work(Generic[S]):
             OperationStatus.CANCELLED: (actions.CANCELLED, self.summary),
         }.get(status, (actions.ERROR, self.failure))
         self._record_events(executor, result, message if result != actions.SUCCESS else None)
-        actions.finish(executor, self.instance_uuid, self.state.request_id, result, message)
+        actions.finish(executor, self._action(executor), result, message)
         queue.finish(
             executor, self.operation_id, self.owner, self.claim, status, self.state.to_json()
         )

@@ -151,10 +151,10 @@ class CreateInstance(Handler[CreateState]):
 
     @staticmethod
     def _preclaimed(work: Work[CreateState], connection: Any) -> scheduler.Claimed | None:
-        """The node the request claimed for the instance (a multi-create's), the first time
-        round; None once a deploy on it failed."""
+        """The node its multi-create request claimed for the instance, not yet wired (and
+        not yet given up after a failed deploy)."""
         state = work.state
-        if not state.claimed_nics or state.node_uuid is None or state.tried_nodes:
+        if not state.claimed_nics or state.node_uuid is None:
             return None
         node = nodes.NODES.get_locked(connection, state.node_uuid)
         if node is None or node.instance_uuid != work.instance_uuid:
@@ -240,6 +240,7 @@ class CreateInstance(Handler[CreateState]):
             work.note("teardown", f"node {node.name}: {dirty}", failed=True)
         work.state.tried_nodes.append(node.uuid)
         work.state.errors.append(f"node {node.name}: {error}")
+        work.state.node_uuid, work.state.claimed_nics, work.state.claimed_macs = None, [], {}
         attempts = len(work.state.tried_nodes)
         work.memo.pop(_SUBNETS_MEMO, None)
         with work.db.transaction() as connection:
@@ -277,7 +278,14 @@ class CreateInstance(Handler[CreateState]):
 
     def fail(self, work: Work[CreateState], message: str) -> None:
         with work.db.transaction() as connection:
-            if instances.move(connection, work.instance_uuid, states.BUILDING, status=states.ERROR):
+            values: dict[str, Any] = {}
+            claimed = work.state.node_uuid if work.step == Step.SCHEDULE else None
+            if claimed is not None:  # claimed, never wired nor deployed: let it go
+                scheduler.release(connection, claimed, work.instance_uuid)
+                values["node_uuid"] = None
+            if instances.move(
+                connection, work.instance_uuid, states.BUILDING, status=states.ERROR, **values
+            ):
                 instances.record_fault(connection, work.instance_uuid, message)
             work.finish(connection, OperationStatus.FAILED)
         LOG.error("Create of instance %s failed: %s", work.instance_uuid, message)
