@@ -103,6 +103,9 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=300)
     parser.add_argument("--racks", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--failure-domain", default="rack", help="[scheduler] failure_domain: rack or node"
+    )
     args = parser.parse_args()
     count, racks = args.instances, args.racks
     work = Path(tempfile.mkdtemp(prefix="mogan-fair-"))
@@ -117,7 +120,7 @@ def main() -> int:
         settings = {
             "engine": ENGINE,
             "database": DATABASE,
-            "scheduler": {"max_count": count, "failure_domain": "rack"},
+            "scheduler": {"max_count": count, "failure_domain": args.failure_domain},
         }
         api = MoganProcess(work, url, command="api", api={"workers": 2}, **settings).start()
         engine = MoganProcess(work, url, command="engine", **settings).start()
@@ -165,7 +168,7 @@ def main() -> int:
     rows = [
         row(f"create → active, {count} instances, plain", "plain"),
         row("… with quotas (every create counted under the project's lock)", "quota"),
-        row(f"… with quotas and one anti-affinity group over {racks} racks", "both"),
+        row(f"… with quotas and one anti-affinity group ({args.failure_domain} domain)", "both"),
         row(f"one request of max_count={count}", "batch"),
     ]
     print(f"median of {args.rounds} interleaved rounds")

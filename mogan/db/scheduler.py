@@ -136,8 +136,9 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
         request.availability_zone is not None,
         request.requirements.resource_class_trait is not None,
         bool(request.exclude),
-        bool(request.requirements.capabilities) or spreading,
+        bool(request.requirements.capabilities),
         request.requirements.dedicated,
+        request.failure_domain if spreading else None,
     )
     params = {
         "drivers": list(request.drivers),
@@ -227,11 +228,11 @@ def _domains_serving(executor: Executor, instances: Sequence[str], domain: str) 
 def _nodes_of(rows: Iterable[Any], failure_domain: str) -> list[FreeNode]:
     """The free nodes in rank order, from the rows of ``_free_nodes`` (one per NIC)."""
     nodes: dict[str, FreeNode] = {}
-    for uuid, name, properties, nic_uuid, port_type, mac in rows:
+    for uuid, name, properties, domain_value, nic_uuid, port_type, mac in rows:
         node = nodes.get(uuid)
         if node is None:
             capabilities = parse_capabilities((properties or {}).get("capabilities"))
-            domain = domain_of(uuid, properties, failure_domain)
+            domain = domain_of(uuid, {failure_domain: domain_value}, failure_domain)
             node = nodes[uuid] = FreeNode(uuid, name, capabilities, domain, [], {})
         if nic_uuid is not None:
             node.nics.append((nic_uuid, port_type))
@@ -262,16 +263,18 @@ def _free_nodes(
     by_zone: bool,
     by_trait: bool,
     excluding: bool,
-    with_properties: bool,
+    by_capabilities: bool,
     dedicated: bool,
+    domain_property: str | None,
     *,
     sample: bool,
 ) -> Select[Any]:
     """The ranked free nodes the project may use (the best ``SAMPLE_SIZE`` of them if
-    ``sample``), a row per NIC (node uuid, name, properties, NIC uuid, port type, MAC; NIC
-    columns null for a node without any), best node first. One query for nodes and NICs,
-    built once per shape of request; ``properties`` only when capabilities or a failure
-    domain property need them (decoding every candidate's JSON cost more than the query).
+    ``sample``), a row per NIC (node uuid, name, properties, the ``domain_property``'s
+    value, NIC uuid, port type, MAC; NIC columns null for a node without any), best node
+    first. One query for nodes and NICs, built once per shape of request; ``properties``
+    only when capabilities are asked for, and of the failure domain property only its value
+    (decoding every candidate's JSON cost more than the query).
     A node dedicated to a project (``owner`` or ``lessee``) is that project's only; with
     ``dedicated``, only such nodes are. Parameters: ``drivers``, ``zone``, ``trait``,
     ``exclude``, ``project``."""
@@ -281,7 +284,12 @@ def _free_nodes(
     ranked = select(
         _NODES.c.uuid,
         _NODES.c.name,
-        (_NODES.c.properties if with_properties else null()).label("properties"),
+        (_NODES.c.properties if by_capabilities else null()).label("properties"),
+        (
+            _NODES.c.properties[domain_property].as_string()
+            if domain_property is not None
+            else null()
+        ).label("domain_value"),
         _NODES.c.nic_count,
         func.random().label("shuffle"),
     ).where(
@@ -305,6 +313,7 @@ def _free_nodes(
             nodes.c.uuid,
             nodes.c.name,
             nodes.c.properties,
+            nodes.c.domain_value,
             _NICS.c.uuid,
             _NICS.c.port_type,
             _NICS.c.mac_address,
