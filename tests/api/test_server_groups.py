@@ -173,6 +173,11 @@ def test_who_sees_and_deletes_groups(api: Api, racks):
     assert stranger.get("/v1/server_groups").json()["server_groups"] == []
     assert stranger.get("/v1/server_groups?all_projects=1").status_code == 403
     assert len(api.admin.get("/v1/server_groups?all_projects=1").json()["server_groups"]) == 1
+    anonymous = Api(api.http, {"X-Roles": "member"})  # no project: noauth refuses the caller
+    assert anonymous.get(path).status_code == 400
+    assert (
+        anonymous.post("/v1/server_groups", {"name": "x", "policy": "affinity"}).status_code == 400
+    )
     for body in (
         {"name": "x", "policy": "spread-out"},
         {"name": "x", "policy": "affinity", "rules": {"max_server_per_host": 2}},

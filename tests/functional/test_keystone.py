@@ -67,6 +67,10 @@ def test_tokens_are_required_except_for_version_documents(http: httpx.Client):
             ("GET", f"/v1/instances/{someone}/actions"),
             ("PUT", f"/v1/instances/{someone}/states/provision"),
             ("GET", "/v1/keypairs"),
+            ("GET", "/v1/quotas/project-a/usage"),
+            ("PUT", "/v1/quotas/project-a"),
+            ("GET", "/v1/server_groups"),
+            ("POST", "/v1/server_groups"),
         ):
             assert http.request(method, path, headers=headers).status_code == 401, path
         assert response.headers["WWW-Authenticate"].startswith("Keystone uri=")
