@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert, select
 
+from mogan.core.pagination import Page, PageRequest
 from mogan.db.database import Database, Executor, affected
 from mogan.db.models import ServerGroup, ServerGroupMember, table_of
+from mogan.db.pagination import paginate
 from mogan.db.records import ServerGroupRow
 from mogan.db.table import columns_of, reading
 
@@ -24,27 +26,23 @@ def get(source: Database | Executor, uuid: str) -> ServerGroupRow | None:
     return None if row is None else ServerGroupRow._make(row)
 
 
-def of_project(
-    db: Database, project_id: str | None, *, limit: int, marker: str | None = None
-) -> list[ServerGroupRow]:
-    """The project's groups (every project's for None), oldest first, at most ``limit``
-    after the group ``marker``; ``LookupError`` for an unknown marker."""
-    query = _ROWS
-    if project_id is not None:
-        query = query.where(_GROUPS.c.project_id == project_id)
+def page(
+    db: Database, project_id: str | None, request: PageRequest, *, max_limit: int
+) -> Page[ServerGroupRow]:
+    """One page of the project's groups (every project's for None), oldest first."""
+    query = _ROWS if project_id is None else _ROWS.where(_GROUPS.c.project_id == project_id)
     with reading(db) as executor:
-        if marker is not None:
-            after = executor.execute(
-                select(_GROUPS.c.created_at).where(_GROUPS.c.uuid == marker)
-            ).scalar()
-            if after is None:
-                raise LookupError(marker)
-            query = query.where(
-                (_GROUPS.c.created_at > after)
-                | ((_GROUPS.c.created_at == after) & (_GROUPS.c.uuid > marker))
-            )
-        rows = executor.execute(query.order_by(_GROUPS.c.created_at, _GROUPS.c.uuid).limit(limit))
-        return [ServerGroupRow._make(row) for row in rows]
+        found = paginate(
+            executor,
+            query,
+            _GROUPS.c,
+            request,
+            sort_keys=("created_at",),
+            default_sort="created_at",
+            max_limit=max_limit,
+            marker_visible=_ROWS,
+        )
+    return Page([ServerGroupRow._make(row) for row in found.items], found.next_marker)
 
 
 def members(source: Database | Executor, group_uuids: list[str]) -> dict[str, list[str]]:

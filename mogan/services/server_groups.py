@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from mogan.core import quotas
 from mogan.core.clock import utcnow
-from mogan.core.errors import InvalidInput, NotAuthorized, NotFound
+from mogan.core.errors import NotAuthorized, NotFound
 from mogan.core.identifiers import canonical_uuid
+from mogan.core.pagination import PageRequest
 from mogan.db import quotas as quota_data
 from mogan.db import server_groups
 from mogan.db.database import Database
@@ -72,24 +73,14 @@ class ServerGroupService:
         self._policy.authorize("mogan:server_group:get", context)
         if all_projects:
             self._policy.authorize("mogan:server_group:get_all_projects", context)
-        size = self._max_limit if limit is None else limit
-        if size < 1:
-            raise InvalidInput("limit must be a positive integer.")
-        size = min(size, self._max_limit)
-        try:
-            found = server_groups.of_project(
-                self._db,
-                None if all_projects else context.project_id,
-                limit=size + 1,
-                marker=marker,
-            )
-        except LookupError:
-            raise InvalidInput(f"Marker {marker} was not found.") from None
-        more = len(found) > size
-        found = found[:size]
-        members = server_groups.members(self._db, [g.uuid for g in found])
-        records = [GroupRecord(g, members[g.uuid]) for g in found]
-        return records, (found[-1].uuid if more and found else None)
+        found = server_groups.page(
+            self._db,
+            None if all_projects else context.project_id,
+            PageRequest(limit=limit, marker=marker),
+            max_limit=self._max_limit,
+        )
+        members = server_groups.members(self._db, [g.uuid for g in found.items])
+        return [GroupRecord(g, members[g.uuid]) for g in found.items], found.next_marker
 
     def get(self, context: RequestContext, ident: str) -> GroupRecord:
         group = self._visible(context, ident, "mogan:server_group:get")
