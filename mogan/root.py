@@ -117,6 +117,8 @@ def build_engine(
         soft_power_fallback=engine_conf.soft_power_fallback,
         power_poll_interval=engine_conf.power_poll_interval,
         failure_domain=conf.scheduler.failure_domain,
+        cleaning_mode=conf.cleaning.mode,
+        port_type_by_speed=dict(conf.inspection.port_type_by_speed),
     )
     return Engine(
         db,
@@ -165,7 +167,9 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         ),
         types=TypeService(db, policy, max_limit),
         zones=ZoneService(db, policy),
-        nodes=NodeService(db, policy, drivers, max_limit),
+        nodes=NodeService(
+            db, policy, drivers, max_limit, wake=wake, cleaning_mode=conf.cleaning.mode
+        ),
         images=ImageService(db, policy, max_limit),
         networks=NetworkService(db, policy, max_limit),
         manageable=ManageableService(db, policy, drivers, wake),

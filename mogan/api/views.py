@@ -8,7 +8,16 @@ from typing import Any
 
 from mogan.core import secrets
 from mogan.core.errors import InvalidInput
-from mogan.db.records import ActionRow, FixedIpRow, ImageRow, KeyPairRow, NicRow, SubnetRow
+from mogan.db.records import (
+    ActionEventRow,
+    ActionRow,
+    FixedIpRow,
+    ImageRow,
+    KeyPairRow,
+    NicRow,
+    NodeInventoryRow,
+    SubnetRow,
+)
 from mogan.services.actions import ActionRecord
 from mogan.services.instances import InstanceRecord
 from mogan.services.networks import NetworkRecord, PortRecord
@@ -172,7 +181,39 @@ def instance_type(record: TypeRecord, base: str) -> dict[str, Any]:
 
 
 def nic(row: NicRow) -> dict[str, Any]:
-    return {"uuid": row.uuid, "mac_address": row.mac_address, "port_type": row.port_type}
+    return {
+        "uuid": row.uuid,
+        "mac_address": row.mac_address,
+        "port_type": row.port_type,
+        "speed_mbps": row.speed_mbps,
+    }
+
+
+def node_inventory(row: NodeInventoryRow) -> dict[str, Any]:
+    return {"inventory": row.inventory, "inspected_at": timestamp(row.inspected_at)}
+
+
+def node_history(entries: list[tuple[ActionRow, list[ActionEventRow]]]) -> dict[str, Any]:
+    """A node's inspections and cleans with their steps (engine hosts shown: operators
+    read it)."""
+    history = []
+    for row, events in entries:
+        entry = action(row)
+        entry.pop("instance_uuid")
+        entry.pop("project_id")
+        entry["events"] = [
+            {
+                "event": event.event,
+                "start_time": timestamp(event.start_time),
+                "finish_time": timestamp(event.finish_time),
+                "result": event.result,
+                "details": event.details,
+                "host": event.host,
+            }
+            for event in events
+        ]
+        history.append(entry)
+    return {"history": history}
 
 
 def node(record: NodeRecord, base: str) -> dict[str, Any]:

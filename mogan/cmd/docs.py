@@ -6,7 +6,8 @@
   parameters, body schema and status codes, and the spec's sample bodies (``docs/samples``);
 - ``config.md``: every configuration option, from ``mogan.conf.list_opts()``;
 - ``policy.md``: every policy rule with its default, from the oslo.policy registrations;
-- ``states.md``: the instance state diagram, from ``mogan.core.states.TRANSITIONS``.
+- ``states.md``: the instance and node state diagrams, from ``mogan.core.states.TRANSITIONS``
+  and ``mogan.core.lifecycle.TRANSITIONS``.
 
 A test regenerates them and fails when the committed copies are stale.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mogan import conf as mogan_conf
-from mogan.core import states
+from mogan.core import lifecycle, states
 from mogan.services.policy import list_rules
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
@@ -169,7 +170,24 @@ def states_reference() -> str:
     lines.append("    deleting --> [*]: the instance is gone\n```\n")
     lines.append("\nThe same as Graphviz (`mogan states diagram`):\n\n```dot\n")
     lines.append(states.diagram() + "\n```\n")
+    lines.append(
+        "\n# Node states\n\nGenerated from `mogan.core.lifecycle.TRANSITIONS`, the table every "
+        "move Mogan makes on a node is checked against. `clean failed` and `inspect failed` put "
+        "the node in maintenance; only `available` nodes out of maintenance are scheduled.\n\n"
+        "```mermaid\nstateDiagram-v2\n    [*] --> enroll: POST /v1/nodes\n"
+    )
+    for source in lifecycle.STATES:
+        for target in sorted(lifecycle.TRANSITIONS[source]):
+            lines.append(f"    {_mermaid_id(source)} --> {_mermaid_id(target)}\n")
+    lines.append("```\n")
+    lines.append("\nThe same as Graphviz (`mogan states diagram --nodes`):\n\n```dot\n")
+    lines.append(lifecycle.diagram() + "\n```\n")
     return "".join(lines)
+
+
+def _mermaid_id(state: str) -> str:
+    """Mermaid's state ids cannot hold spaces: ``clean failed`` is written ``clean_failed``."""
+    return state.replace(" ", "_")
 
 
 PAGES = {

@@ -106,10 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_subparsers(dest="policy_command", required=True).add_parser(
         "sample", help="print every rule with its default, as a policy.yaml"
     )
-    states = commands.add_parser("states", help="instance states")
+    states = commands.add_parser("states", help="instance and node states")
     states.add_subparsers(dest="states_command", required=True).add_parser(
         "diagram", help="print the transition table as Graphviz dot"
-    )
+    ).add_argument("--nodes", action="store_true", help="the nodes' table, not the instances'")
     return parser
 
 
@@ -127,9 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "policy":
         return _policy_sample()
     if args.command == "states":
-        from mogan.core.states import diagram
+        from mogan.core import lifecycle, states
 
-        print(diagram())
+        print(lifecycle.diagram() if args.nodes else states.diagram())
         return 0
     conf = mogan_conf.load(files)
     logs.setup(conf.debug)

@@ -187,6 +187,19 @@ _FAKE_OPTS = [
         help="Seconds a simulated power change takes before it is observed "
         "(driver_info fake_power_latency overrides it).",
     ),
+    cfg.FloatOpt(
+        "clean_latency",
+        default=0.0,
+        min=0.0,
+        help="Seconds a simulated clean takes (driver_info fake_clean_latency overrides it).",
+    ),
+    cfg.FloatOpt(
+        "inspect_latency",
+        default=0.0,
+        min=0.0,
+        help="Seconds a simulated inspection takes (driver_info fake_inspect_latency "
+        "overrides it).",
+    ),
 ]
 
 _REDFISH_OPTS = [
@@ -223,6 +236,12 @@ _REDFISH_OPTS = [
         "configdrive_url",
         help="URL at which configdrive_dir is served to the BMCs (e.g. "
         "http://10.0.0.2:8080/configdrive).",
+    ),
+    cfg.StrOpt(
+        "cleaning_iso_url",
+        help="URL of the cleaning image a 'full' clean boots by virtual media: it must "
+        "overwrite the machine's disks and power the machine off when done (the node's "
+        "driver_info redfish_cleaning_iso_url overrides it). Without it, a full clean fails.",
     ),
 ]
 
@@ -291,6 +310,42 @@ _SCHEDULER_OPTS = [
     ),
 ]
 
+_CLEANING_OPTS = [
+    cfg.StrOpt(
+        "mode",
+        default="metadata",
+        choices=[
+            (
+                "metadata",
+                "delete and recreate the disks' volumes: partition tables and file "
+                "systems are gone, the data blocks are not overwritten",
+            ),
+            ("full", "metadata, then boot [redfish] cleaning_iso_url to overwrite every disk"),
+            ("none", "reuse the node at once, as the last tenant left it"),
+        ],
+        help="What is wiped between tenants, after every tear-down (a node's driver_info "
+        "cleaning_mode overrides it). Ironic's nodes are cleaned by Ironic, as its "
+        "[conductor] automated_clean says.",
+    ),
+    cfg.FloatOpt(
+        "timeout",
+        default=3600.0,
+        min=1.0,
+        help="Seconds a clean (and a full clean's cleaning image) may take before the node "
+        "is put in maintenance as 'clean failed'.",
+    ),
+]
+
+_INSPECTION_OPTS = [
+    cfg.DictOpt(
+        "port_type_by_speed",
+        default={},
+        help="port_type given to a NIC an inspection finds, by its link speed in Mbit/s, "
+        "e.g. '1000:1GE,10000:10GE,25000:25GE'. A NIC whose speed is not listed keeps its "
+        "port_type (or none).",
+    ),
+]
+
 _QUOTA_OPTS = [
     cfg.IntOpt(
         "instances",
@@ -331,6 +386,8 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
     ("notifications", _NOTIFICATIONS_OPTS),
     ("quota", _QUOTA_OPTS),
     ("scheduler", _SCHEDULER_OPTS),
+    ("cleaning", _CLEANING_OPTS),
+    ("inspection", _INSPECTION_OPTS),
 ]
 
 

@@ -24,6 +24,13 @@ class OperationKind(StrEnum):
     POWER = "power"
     ADOPT = "adopt"
     REBUILD = "rebuild"
+    #: Node operations: their subject (``instance_uuid`` of the queue) is the node.
+    CLEAN = "clean"
+    INSPECT = "inspect"
+
+
+#: The kinds whose subject is a node, not an instance.
+NODE_KINDS = frozenset({OperationKind.CLEAN, OperationKind.INSPECT})
 
 
 class OperationStatus(StrEnum):
@@ -56,6 +63,9 @@ class Step(StrEnum):
     ADOPT = "adopt"
     # rebuild (then ``finish``, as a create)
     REBUILD = "rebuild"
+    # node operations
+    CLEAN = "clean"
+    INSPECT = "inspect"
 
 
 #: The event each step is recorded as in the instance's actions (``GET …/actions/{id}``),
@@ -71,6 +81,8 @@ EVENT_NAMES: dict[Step, str] = {
     Step.CLAIM: "claim",
     Step.ADOPT: "adopt",
     Step.REBUILD: "rebuild",
+    Step.CLEAN: "clean",
+    Step.INSPECT: "inspect",
 }
 
 #: The steps of each kind, first step first.
@@ -80,6 +92,8 @@ STEPS: dict[OperationKind, tuple[Step, ...]] = {
     OperationKind.POWER: (Step.REQUEST, Step.OBSERVE),
     OperationKind.ADOPT: (Step.CLAIM, Step.ADOPT),
     OperationKind.REBUILD: (Step.REBUILD, Step.FINISH),
+    OperationKind.CLEAN: (Step.CLEAN,),
+    OperationKind.INSPECT: (Step.INSPECT,),
 }
 
 S = TypeVar("S", bound="OperationState")
@@ -169,8 +183,35 @@ class RebuildState(OperationState):
     node_uuid: str | None = None
 
 
+@dataclass
+class CleanState(OperationState):
+    kind: ClassVar[OperationKind] = OperationKind.CLEAN
+    #: ``mogan.core.lifecycle.CleaningMode``: what to wipe.
+    mode: str = "metadata"
+    #: Tear down what a failed deploy or tear-down may have left before wiping.
+    teardown_first: bool = False
+    #: The instance whose tear-down asked for the clean (None for an operator's clean).
+    after_instance: str | None = None
+
+
+@dataclass
+class InspectState(OperationState):
+    kind: ClassVar[OperationKind] = OperationKind.INSPECT
+    #: Replace the properties and port types an operator set by hand.
+    overwrite: bool = False
+
+
 STATE_TYPES: dict[OperationKind, type[OperationState]] = {
-    state.kind: state for state in (CreateState, DeleteState, PowerState, AdoptState, RebuildState)
+    state.kind: state
+    for state in (
+        CreateState,
+        DeleteState,
+        PowerState,
+        AdoptState,
+        RebuildState,
+        CleanState,
+        InspectState,
+    )
 }
 
 

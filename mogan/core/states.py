@@ -99,5 +99,8 @@ class MaintenanceKind(StrEnum):
     #: A failed deploy could not be undone; the node may still hold that instance's
     #: deployment (``nodes.leftover_instance_uuid``).
     FAILED_CLEANUP = "failed_cleanup"
-    #: The tear-down after an instance's delete failed to clean the node.
+    #: Cleaning the node between tenants failed (``clean failed``): the node may hold the
+    #: last tenant's data. Lifting the maintenance cleans it again.
     CLEAN_FAILED = "clean_failed"
+    #: Inspecting the node failed (``inspect failed``).
+    INSPECT_FAILED = "inspect_failed"

@@ -165,3 +165,27 @@ def project_of(db: Database, instance_uuid: str) -> str | None:
             .order_by(_ACTIONS.c.id)
             .limit(1)
         ).scalar()
+
+
+def with_events(
+    db: Database, subject_uuid: str, *, limit: int
+) -> list[tuple[ActionRow, list[ActionEventRow]]]:
+    """The subject's latest ``limit`` actions, newest first, each with its events in order
+    (two reads, whatever the number of actions)."""
+    with reading(db) as connection:
+        found = [
+            ActionRow._make(row)
+            for row in connection.execute(
+                _ACTION_ROWS.where(_ACTIONS.c.instance_uuid == subject_uuid)
+                .order_by(_ACTIONS.c.id.desc())
+                .limit(limit)
+            )
+        ]
+        events: dict[int, list[ActionEventRow]] = {action.id: [] for action in found}
+        if found:
+            for row in connection.execute(
+                _EVENT_ROWS.where(_EVENTS.c.action_id.in_(list(events))).order_by(_EVENTS.c.id)
+            ):
+                event = ActionEventRow._make(row)
+                events[event.action_id].append(event)
+    return [(action, events[action.id]) for action in found]

@@ -149,9 +149,10 @@ class Node(Timestamps, Base):
     instance_uuid: Mapped[str | None] = mapped_column(UUID, unique=True)
     power_state: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
-    #: The provision state reported by the service that owns the node (Ironic), null for
-    #: nodes Mogan drives itself. Only null or ``available`` nodes are schedulable.
-    provision_state: Mapped[str | None] = mapped_column(String(32))
+    #: Where the node is in its life (``mogan.core.lifecycle``), in Ironic's words: moved by
+    #: Mogan for the nodes it drives, mirrored from Ironic for Ironic's. Only ``available``
+    #: nodes are schedulable.
+    provision_state: Mapped[str] = mapped_column(String(32), server_default="enroll")
     #: How many NICs the node has, kept in the transactions that add or remove them: the
     #: scheduler ranks free nodes by it, and counting every free node's NICs per decision cost
     #: more than all the rest of scheduling.
@@ -168,6 +169,21 @@ class Nic(Base):
     node_uuid: Mapped[str] = mapped_column(ForeignKey("nodes.uuid", ondelete="CASCADE"), index=True)
     mac_address: Mapped[str] = mapped_column(String(17), unique=True)
     port_type: Mapped[str | None] = mapped_column(String(64))
+    #: The link speed an inspection found, in Mbit/s.
+    speed_mbps: Mapped[int | None] = mapped_column(Integer)
+
+
+class NodeInventory(Base):
+    """What the last inspection of a node found: the hardware's own report, and which
+    ``properties`` it wrote (a property with another value was set by hand and is kept)."""
+
+    __tablename__ = "node_inventories"
+    node_uuid: Mapped[str] = mapped_column(
+        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True
+    )
+    inventory: Mapped[dict[str, Any]] = mapped_column(JSON)
+    applied: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inspected_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class Instance(Timestamps, Base):
@@ -255,7 +271,8 @@ class FixedIP(Base):
 
 
 class Operation(Base):
-    """A unit of long work on an instance, carried out by whichever engine holds its lease.
+    """A unit of long work on an instance — or on a node, for its inspection and cleaning —
+    carried out by whichever engine holds its lease.
 
     ``status`` goes pending → running → succeeded | failed. While running, ``owner`` and
     ``lease_expires_at`` say who holds it; an expired lease may be taken over by any engine,
@@ -268,6 +285,7 @@ class Operation(Base):
         Index("ix_operations_instance", "instance_uuid", "status"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: The instance the operation works on; for a node's inspection or cleaning, the node.
     instance_uuid: Mapped[str] = mapped_column(UUID)
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -307,6 +325,10 @@ class FakeHardware(Base):
     boot_device: Mapped[str] = mapped_column(String(16), default="disk")
     #: The config drive's files, by path, base64-encoded.
     config_drive: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The instance whose deploy last wrote the disks (a clean erases it).
+    disk_written_by: Mapped[str | None] = mapped_column(UUID)
+    cleanings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_clean_mode: Mapped[str | None] = mapped_column(String(16))
 
 
 class KeyPair(Base):
@@ -346,6 +368,7 @@ class InstanceAction(Base):
         Index("ix_instance_actions_request", "instance_uuid", "request_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: The instance acted on; for a node's inspection or cleaning, the node (its history).
     instance_uuid: Mapped[str] = mapped_column(UUID)
     #: The ``X-OpenStack-Request-Id`` the request was answered with (or the engine's own id
     #: for what it did unasked, such as a power sync's correction).

@@ -12,14 +12,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.engine import Connection
 
+from mogan.core import lifecycle
+from mogan.core.clock import utcnow
 from mogan.core.errors import InvalidInput, NotFound
 from mogan.core.identifiers import canonical_uuid
+from mogan.core.lifecycle import ACTIVE
 from mogan.core.pagination import Page, PageRequest
 from mogan.db.database import Database, Executor, affected
-from mogan.db.models import Nic, Node, Port, table_of
-from mogan.db.records import NicRow, NodeRow
-from mogan.db.table import Table
-from mogan.drivers.base import ACTIVE
+from mogan.db.models import Nic, Node, NodeInventory, Port, table_of
+from mogan.db.records import NicRow, NodeInventoryRow, NodeRow
+from mogan.db.table import Table, columns_of
 
 NODES: Table[NodeRow] = Table(Node, NodeRow)
 NICS: Table[NicRow] = Table(Nic, NicRow)
@@ -44,7 +46,7 @@ def _filter(name: str, value: str) -> ColumnElement[bool]:
     if name == "associated":
         serving = _NODES.c.instance_uuid
         return serving.is_not(None) if _as_bool(name, value) else serving.is_(None)
-    if name in ("resource_class", "availability_zone", "driver"):
+    if name in ("resource_class", "availability_zone", "driver", "provision_state"):
         return _NODES.c[name] == value
     raise InvalidInput(f"Unknown filter '{name}'.")
 
@@ -53,7 +55,7 @@ def page(
     db: Database, request: PageRequest, filters: dict[str, str], *, max_limit: int
 ) -> Page[NodeRow]:
     """One page of nodes, filtered by ``maintenance``, ``associated`` (serving an instance),
-    ``resource_class``, ``availability_zone`` or ``driver``."""
+    ``resource_class``, ``availability_zone``, ``driver`` or ``provision_state``."""
     return NODES.page(
         db,
         request,
@@ -188,3 +190,66 @@ def mirror_nics(tx: Executor, node_uuid: str, wanted: Sequence[NicRow]) -> bool:
         count = select(func.count()).where(_NICS.c.node_uuid == node_uuid).scalar_subquery()
         tx.execute(update(_NODES).where(_NODES.c.uuid == node_uuid).values(nic_count=count))
     return changed
+
+
+# -- the lifecycle -----------------------------------------------------------------------------
+
+_INVENTORIES = table_of(NodeInventory)
+
+
+def move(executor: Executor, uuid: str, new: str, **values: Any) -> NodeRow | None:
+    """Move the node to provision state ``new`` (and set ``values``) if its state allows it
+    (``mogan.core.lifecycle.TRANSITIONS``), as a compare-and-set: the node as moved, or None
+    when it was not in a state that may move there (someone moved it first)."""
+    sources = lifecycle.sources_of(new)
+    if not sources:
+        raise lifecycle.IllegalNodeTransition(f"No node may move to {new!r}.")
+    row = executor.execute(
+        update(_NODES)
+        .where(_NODES.c.uuid == uuid, _NODES.c.provision_state.in_(sorted(sources)))
+        .values(provision_state=new, updated_at=utcnow(), **values)
+        .returning(*columns_of(_NODES, NodeRow))
+    ).first()
+    return None if row is None else NodeRow._make(row)
+
+
+def inventory_of(db: Database, node_uuid: str) -> NodeInventoryRow | None:
+    with db.read_rows() as connection:
+        row = connection.execute(
+            select(*columns_of(_INVENTORIES, NodeInventoryRow)).where(
+                _INVENTORIES.c.node_uuid == node_uuid
+            )
+        ).first()
+    return None if row is None else NodeInventoryRow._make(row)
+
+
+def save_inventory(
+    tx: Executor, node_uuid: str, inventory: dict[str, Any], applied: dict[str, Any]
+) -> None:
+    """Keep what an inspection found (replacing the last one's) and the properties it wrote."""
+    tx.execute(delete(_INVENTORIES).where(_INVENTORIES.c.node_uuid == node_uuid))
+    tx.execute(
+        _INVENTORIES.insert().values(
+            node_uuid=node_uuid, inventory=inventory, applied=applied, inspected_at=utcnow()
+        )
+    )
+
+
+def merge_found_nics(tx: Executor, node_uuid: str, found: Sequence[NicRow]) -> list[str]:
+    """Add the NICs an inspection found that the node lacks, and record the link speed
+    (and, where it was unset or ``overwrite`` gave it, the port type) of those it has; keep
+    ``nic_count``. NICs the inspection did not see are kept (a cable may be out). The MAC
+    addresses added; ``Duplicate`` when one belongs to another node."""
+    have = {nic.mac_address: nic for nic in NICS.select(tx, _NICS.c.node_uuid == node_uuid)}
+    added = []
+    for nic in found:
+        current = have.get(nic.mac_address)
+        if current is None:
+            NICS.add(tx, nic)
+            added.append(nic.mac_address)
+        elif (current.speed_mbps, current.port_type) != (nic.speed_mbps, nic.port_type):
+            NICS.update(tx, current.uuid, speed_mbps=nic.speed_mbps, port_type=nic.port_type)
+    if added:
+        count = select(func.count()).where(_NICS.c.node_uuid == node_uuid).scalar_subquery()
+        tx.execute(update(_NODES).where(_NODES.c.uuid == node_uuid).values(nic_count=count))
+    return added

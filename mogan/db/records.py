@@ -110,7 +110,7 @@ class NodeRow(NamedTuple):
     instance_uuid: str | None
     power_state: str | None
     last_error: str | None
-    provision_state: str | None
+    provision_state: str
     nic_count: int
     owner: str | None
     lessee: str | None
@@ -121,6 +121,14 @@ class NicRow(NamedTuple):
     node_uuid: str
     mac_address: str
     port_type: str | None
+    speed_mbps: int | None = None
+
+
+class NodeInventoryRow(NamedTuple):
+    node_uuid: str
+    inventory: dict[str, Any]
+    applied: dict[str, Any]
+    inspected_at: dt.datetime
 
 
 class PortRow(NamedTuple):

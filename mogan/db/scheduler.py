@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 
 from mogan.core.groups import AFFINITY, NODE, Spread, domain_of
+from mogan.core.lifecycle import ACTIVE, AVAILABLE
 from mogan.core.placement import (
     NetworkRequest,
     TypeRequirements,
@@ -43,7 +44,6 @@ from mogan.db.database import Executor
 from mogan.db.models import Nic, Node, ServerGroupMember, table_of
 from mogan.db.records import NodeRow
 from mogan.db.table import columns_of
-from mogan.drivers.base import ACTIVE, AVAILABLE
 
 #: How many of the best-ranked free nodes one scheduling attempt loads first.
 SAMPLE_SIZE = 32
@@ -52,8 +52,8 @@ _NODES = table_of(Node)
 _NICS = table_of(Nic)
 _MEMBERS = table_of(ServerGroupMember)
 
-#: A node Mogan drives itself has no provision state; one owned by Ironic must be available.
-_PROVISIONABLE = or_(_NODES.c.provision_state.is_(None), _NODES.c.provision_state == AVAILABLE)
+#: Only an available node is handed out: never one enrolled, inspecting, cleaning or failed.
+_PROVISIONABLE = _NODES.c.provision_state == AVAILABLE
 
 
 @dataclass(frozen=True)
@@ -348,7 +348,7 @@ _CLAIM = (
         _NODES.c.maintenance.is_(False),
         _PROVISIONABLE,
     )
-    .values(instance_uuid=bindparam("claimant"))
+    .values(instance_uuid=bindparam("claimant"), provision_state=ACTIVE)
     .returning(*columns_of(_NODES, NodeRow))
 )
 
@@ -391,16 +391,3 @@ def release(executor: Executor, node_uuid: str, instance_uuid: str, **values: ob
         _RELEASE,
         {"releasing": node_uuid, "serving": instance_uuid, "instance_uuid": None, **values},
     )
-
-
-_TORN_DOWN = (
-    update(_NODES)
-    .where(_NODES.c.uuid == bindparam("node_uuid"), _NODES.c.provision_state.is_not(None))
-    .values(provision_state=AVAILABLE)
-)
-
-
-def mark_torn_down(executor: Executor, node_uuid: str) -> None:
-    """A successful tear-down leaves a node its owner manages (Ironic) available again,
-    without waiting for the next inventory sync to say so."""
-    executor.execute(_TORN_DOWN, {"node_uuid": node_uuid})

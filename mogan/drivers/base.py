@@ -13,11 +13,13 @@ hardware's own error text and never a secret.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mogan.core import lifecycle
 from mogan.core.errors import DriverError
+from mogan.core.lifecycle import CleaningMode
 
 #: Power actions a driver is asked to perform.
 POWER_ON = "on"
@@ -38,6 +40,8 @@ class NodeRef:
     #: deployment that belongs to another instance.
     instance_uuid: str | None = None
     properties: Mapping[str, Any] = field(default_factory=dict)
+    #: The MAC addresses of the NICs enrolled for it (an inspection may find more).
+    macs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,9 +173,74 @@ class InventoryNode:
 
 
 #: The provision state of a node that may be given to a new instance.
-AVAILABLE = "available"
+AVAILABLE = lifecycle.AVAILABLE
 #: The provision state of a node that runs a deployed image.
-ACTIVE = "active"
+ACTIVE = lifecycle.ACTIVE
+
+
+@dataclass(frozen=True)
+class Disk:
+    """A disk an inspection found."""
+
+    name: str
+    size_gb: int
+    #: ``hdd``, ``ssd`` or ``nvme`` where the hardware says; None where it does not.
+    type: str | None = None
+    serial: str | None = None
+
+
+@dataclass(frozen=True)
+class NetworkInterface:
+    """A NIC an inspection found."""
+
+    mac_address: str
+    speed_mbps: int | None = None
+
+
+@dataclass(frozen=True)
+class HardwareInventory:
+    """What a node's hardware says it is: filled by a driver's ``inspect``.
+
+    ``raw`` is the hardware's own report (the Redfish resources read, Ironic's inventory),
+    kept for operators as it was said (``GET /v1/nodes/{ident}/inventory``).
+    """
+
+    cpus: int | None = None
+    cpu_arch: str | None = None
+    cpu_model: str | None = None
+    memory_mb: int | None = None
+    disks: tuple[Disk, ...] = ()
+    nics: tuple[NetworkInterface, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class InspectInterface(abc.ABC):
+    @abc.abstractmethod
+    def inspect(self, node: NodeRef) -> HardwareInventory:
+        """Ask the hardware what it is. Harmless to repeat; the node must not be serving.
+
+        Raises ``DriverError`` (with the hardware's words) when it cannot tell.
+        """
+
+
+#: Records one step of a clean for the node's history: ``(event, details)``.
+CleanProgress = Callable[[str, str], None]
+
+
+class CleanInterface(abc.ABC):
+    #: True when the node's owner (Ironic) cleans by itself after every tear-down and
+    #: ``clean`` waits for it: Mogan's ``[cleaning] mode`` does not apply to such nodes.
+    cleans_itself: bool = False
+
+    @abc.abstractmethod
+    def clean(self, node: NodeRef, mode: CleaningMode, progress: CleanProgress) -> None:
+        """Wipe what the last tenant left, as ``mode`` says (never ``none``), reporting each
+        step through ``progress``; return once the node is ready for the next tenant.
+
+        Repeating a clean (after an engine's takeover) cleans again. Raises
+        ``CleaningFailed`` with the hardware's or the owner's reason when the node could not
+        be made clean; ``NodeUnreachable`` when retrying may help.
+        """
 
 
 class ManagedInventory(abc.ABC):
@@ -195,6 +264,9 @@ class Driver(abc.ABC):
     deploy: DeployInterface
     #: Set by drivers whose nodes come from another service's inventory.
     inventory: ManagedInventory | None = None
+    #: Inspection and cleaning, where the driver can do them (None: it cannot).
+    inspect: InspectInterface | None = None
+    clean: CleanInterface | None = None
 
     @abc.abstractmethod
     def validate(self, node: NodeRef) -> None:

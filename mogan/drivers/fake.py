@@ -8,6 +8,14 @@ inject them through the API:
 - ``fake_fail_deploy``: true -> every deploy fails as a BMC refusing virtual media would.
 - ``fake_fail_power``: true -> every power change is refused.
 - ``fake_unreachable``: true -> the BMC does not answer at all (retryable).
+- ``fake_inventory``: what an inspection finds (``cpus``, ``cpu_arch``, ``cpu_model``,
+  ``memory_mb``, ``disks`` of ``{name, size_gb, type, serial}``, ``nics`` of
+  ``{mac_address, speed_mbps}``); a plausible two-socket server when absent.
+- ``fake_inspect_latency`` / ``fake_clean_latency``: seconds an inspection / a clean takes.
+- ``fake_fail_inspect`` / ``fake_fail_clean``: true -> it fails as a BMC would.
+
+The simulated disks remember which instance last wrote them (``disk_written_by``): a
+tear-down leaves that, as a real one leaves the disks; a clean erases it.
 
 A power change is accepted at once and becomes observable after the latency, as on real
 hardware; a deploy blocks for its latency.
@@ -24,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mogan.core import states
-from mogan.core.errors import DriverError, NodeUnreachable, UnsupportedAction
+from mogan.core.errors import CleaningFailed, DriverError, NodeUnreachable, UnsupportedAction
 from mogan.drivers import base, configdrive
 
 if TYPE_CHECKING:
@@ -43,6 +51,11 @@ class SimulatedMachine:
     #: (``configdrive.layout`` and ``build_iso`` make the ISO around them, as the Redfish
     #: driver attaches it).
     config_drive: dict[str, str] | None = None
+    #: The instance whose deploy last wrote the disks; a clean erases it, a tear-down not.
+    disk_written_by: str | None = None
+    #: How many times the machine was cleaned, and how (the last mode).
+    cleanings: int = 0
+    last_clean_mode: str | None = None
 
 
 class HardwareStore(Protocol):
@@ -186,6 +199,7 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
                     name: base64.b64encode(content).decode()
                     for name, content in configdrive.documents(request).items()
                 },
+                disk_written_by=request.instance_uuid,
             )
             self._store.save(node.uuid, deployed)
         return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
@@ -204,6 +218,113 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
             self._store.save(node.uuid, machine)
 
 
+class _FakeLifecycle(base.InspectInterface, base.CleanInterface):
+    """Inspection and cleaning of simulated machines."""
+
+    def __init__(
+        self,
+        machines: _FakeInterfaces,
+        inspect_latency: float,
+        clean_latency: float,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._machines = machines
+        self._inspect_latency = inspect_latency
+        self._clean_latency = clean_latency
+        self._sleep = sleep
+
+    def inspect(self, node: base.NodeRef) -> base.HardwareInventory:
+        self._machines._reach(node)
+        self._sleep(self._machines._latency(node, "fake_inspect_latency", self._inspect_latency))
+        if _flag(node.driver_info, "fake_fail_inspect"):
+            raise DriverError(
+                f"Inspection of node {node.name} failed: the BMC answered "
+                "Base.1.0.InternalError reading /redfish/v1/Systems/1/Processors "
+                "(injected fault)",
+                node=node.uuid,
+            )
+        given = node.driver_info.get("fake_inventory")
+        report = dict(given) if isinstance(given, dict) else default_inventory(node)
+        try:
+            return base.HardwareInventory(
+                cpus=_int_or_none(report.get("cpus")),
+                cpu_arch=report.get("cpu_arch"),
+                cpu_model=report.get("cpu_model"),
+                memory_mb=_int_or_none(report.get("memory_mb")),
+                disks=tuple(
+                    base.Disk(
+                        name=str(disk["name"]),
+                        size_gb=int(disk["size_gb"]),
+                        type=disk.get("type"),
+                        serial=disk.get("serial"),
+                    )
+                    for disk in report.get("disks", ())
+                ),
+                nics=tuple(
+                    base.NetworkInterface(
+                        str(nic["mac_address"]).lower(), _int_or_none(nic.get("speed_mbps"))
+                    )
+                    for nic in report.get("nics", ())
+                ),
+                raw=report,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DriverError(
+                f"Inspection of node {node.name} failed: driver_info fake_inventory is not "
+                f"an inventory ({exc!r})",
+                node=node.uuid,
+            ) from None
+
+    def clean(
+        self, node: base.NodeRef, mode: base.CleaningMode, progress: base.CleanProgress
+    ) -> None:
+        self._machines._reach(node)
+        self._sleep(self._machines._latency(node, "fake_clean_latency", self._clean_latency))
+        if _flag(node.driver_info, "fake_fail_clean"):
+            raise CleaningFailed(
+                f"Cleaning of node {node.name} failed: the BMC refused to delete volume "
+                "/redfish/v1/Systems/1/Storage/1/Volumes/1: Base.1.0.GeneralError "
+                "(injected fault)",
+                node=node.uuid,
+            )
+        with self._machines._lock(node):
+            machine = self._machines._store.load(node.uuid)
+            erased = machine.disk_written_by
+            machine.disk_written_by = None
+            machine.cleanings += 1
+            machine.last_clean_mode = mode.value
+            machine.power_state = states.POWER_OFF
+            self._machines._store.save(node.uuid, machine)
+        wiped = f"data of instance {erased}" if erased else "no tenant data"
+        progress("erase_volumes", f"volumes deleted and recreated ({wiped})")
+        if mode is base.CleaningMode.FULL:
+            progress("erase_disks", "every disk overwritten by the simulated cleaning image")
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def default_inventory(node: base.NodeRef) -> dict[str, Any]:
+    """A plausible two-socket server, with the node's enrolled NICs (or two made up from its
+    uuid) at 25 Gbit/s."""
+    digits = node.uuid.replace("-", "")
+    macs = node.macs or tuple(
+        f"52:54:{digits[0:2]}:{digits[2:4]}:{digits[4:6]}:{index:02x}" for index in (1, 2)
+    )
+    return {
+        "cpus": 64,
+        "cpu_arch": "x86_64",
+        "cpu_model": "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
+        "memory_mb": 262144,
+        "disks": [
+            {"name": "sda", "size_gb": 447, "type": "ssd", "serial": f"S4{digits[:10].upper()}"},
+            {"name": "nvme0n1", "size_gb": 1788, "type": "nvme", "serial": f"N1{digits[-10:]}"},
+        ],
+        "nics": [{"mac_address": mac, "speed_mbps": 25000} for mac in macs],
+    }
+
+
 class FakeDriver(base.Driver):
     name = "fake"
 
@@ -215,6 +336,8 @@ class FakeDriver(base.Driver):
         power_latency: float = 0.0,
         clock: Callable[[], dt.datetime] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        inspect_latency: float = 0.0,
+        clean_latency: float = 0.0,
     ) -> None:
         def utcnow() -> dt.datetime:
             return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -222,6 +345,9 @@ class FakeDriver(base.Driver):
         interfaces = _FakeInterfaces(store, deploy_latency, power_latency, clock or utcnow, sleep)
         self.power = interfaces
         self.deploy = interfaces
+        lifecycle = _FakeLifecycle(interfaces, inspect_latency, clean_latency, sleep)
+        self.inspect = lifecycle
+        self.clean = lifecycle
 
     def validate(self, node: base.NodeRef) -> None:
         if _flag(node.driver_info, "fake_unreachable"):
@@ -236,4 +362,6 @@ def create(environment: DriverEnvironment) -> FakeDriver:
         environment.fake_hardware(),
         deploy_latency=environment.conf.fake.deploy_latency,
         power_latency=environment.conf.fake.power_latency,
+        inspect_latency=environment.conf.fake.inspect_latency,
+        clean_latency=environment.conf.fake.clean_latency,
     )

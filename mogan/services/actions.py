@@ -73,7 +73,8 @@ class ActionService:
             authorize_on(self._policy, context, _READ, instance.project_id, ident)
             return key
         project_id = actions.project_of(self._db, key)
-        if project_id is None or not self._policy.check(
+        # A node's history (its cleans, its inspections) has no project: never an instance's.
+        if not project_id or not self._policy.check(
             "mogan:instance:actions:get_deleted", context, {"project_id": project_id}
         ):
             raise NotFound(f"Instance {ident} could not be found.")

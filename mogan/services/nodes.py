@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import builtins
 import uuid as uuid_module
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mogan.core import secrets
+from mogan.core import lifecycle, secrets
 from mogan.core.clock import utcnow
-from mogan.core.errors import Conflict, DriverError, InvalidInput
+from mogan.core.errors import Conflict, DriverError, InvalidInput, NotFound
+from mogan.core.lifecycle import CleaningMode
 from mogan.core.pagination import PageRequest
 from mogan.core.placement import parse_capabilities, resource_class_trait
 from mogan.core.states import MaintenanceKind
-from mogan.db import nodes
+from mogan.db import actions, nodes
 from mogan.db.database import Database, Duplicate
-from mogan.db.records import NicRow, NodeRow
+from mogan.db.records import ActionEventRow, ActionRow, NicRow, NodeInventoryRow, NodeRow
 from mogan.drivers.base import InterfaceCheck, NodeRef
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.inventory import InventoryResult, sync_inventory
+from mogan.engine.lifecycle import (
+    check_cleaning_mode,
+    cleaning_mode,
+    start_clean,
+    start_inspection,
+)
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.patching import apply_patch
@@ -35,12 +43,21 @@ class NodeRecord:
 
 class NodeService:
     def __init__(
-        self, db: Database, policy: Policy, drivers: DriverRegistry, max_limit: int
+        self,
+        db: Database,
+        policy: Policy,
+        drivers: DriverRegistry,
+        max_limit: int,
+        *,
+        wake: Callable[[], None] = lambda: None,
+        cleaning_mode: str = CleaningMode.METADATA.value,
     ) -> None:
         self._db = db
         self._policy = policy
         self._drivers = drivers
         self._max_limit = max_limit
+        self._wake = wake
+        self._cleaning_mode = cleaning_mode
 
     def list(
         self, context: RequestContext, page: PageRequest, filters: dict[str, str]
@@ -68,6 +85,11 @@ class NodeService:
                 f"Invalid value for field 'driver_info': driver "
                 f"{request.driver!r} needs {', '.join(missing)}."
             )
+        check_cleaning_mode(request.driver_info)
+        if request.inspect and driver.inspect is None:
+            raise InvalidInput(
+                f"Invalid value for field 'inspect': driver {request.driver!r} cannot inspect."
+            )
         node = NodeRow(
             uuid=str(uuid_module.uuid4()),
             created_at=utcnow(),
@@ -86,7 +108,7 @@ class NodeService:
             instance_uuid=None,
             power_state=None,
             last_error=None,
-            provision_state=None,
+            provision_state=lifecycle.ENROLL,
             nic_count=len(request.nics),
             owner=request.owner,
             lessee=request.lessee,
@@ -112,12 +134,25 @@ class NodeService:
         try:
             with self._db.transaction() as tx:
                 nodes.add(tx, node, nics)
+                if request.inspect:
+                    moved = start_inspection(
+                        tx,
+                        self._db,
+                        node.uuid,
+                        overwrite=False,
+                        request_id=context.request_id,
+                        user_id=context.user_id or None,
+                    )
+                else:
+                    moved = nodes.move(tx, node.uuid, lifecycle.AVAILABLE)
         except Duplicate:
             raise Conflict(
                 f"A node named {request.name!r}, or a NIC with one of the MAC "
                 f"addresses {', '.join(macs)}, is already enrolled."
             ) from None
-        return NodeRecord(node, nics)
+        if request.inspect:
+            self._wake()
+        return NodeRecord(moved or node, nics)
 
     def update(self, context: RequestContext, ident: str, patch: Any) -> NodeRecord:
         self._policy.authorize("mogan:node:write", context)
@@ -158,6 +193,8 @@ class NodeService:
                     "lessee": patched.lessee,
                     "updated_at": utcnow(),
                 }
+                check_cleaning_mode(patched.driver_info)
+                lifted = node.maintenance and not patched.maintenance
                 if (patched.maintenance, reason) != (node.maintenance, node.maintenance_reason):
                     # The operator decided: their maintenance, or none (whatever set it).
                     changes["maintenance_kind"] = (
@@ -165,9 +202,142 @@ class NodeService:
                     )
                     changes["leftover_instance_uuid"] = None
                 nodes.NODES.update(tx, node.uuid, **changes)
+                node = node._replace(**changes)
+                if lifted:
+                    node = self._after_maintenance(tx, context, node)
         except Duplicate:
             raise Conflict(f"Another node is already named {patched.name!r}.") from None
-        return self._record(node._replace(**changes))
+        if lifted:
+            self._wake()
+        return self._record(node)
+
+    def set_maintenance(self, context: RequestContext, ident: str, reason: str | None) -> None:
+        """Put the node in the operator's maintenance, for ``reason`` (Ironic's
+        ``PUT /v1/nodes/{node}/maintenance``): nothing new is scheduled onto it."""
+        self._policy.authorize("mogan:node:maintenance", context)
+        with self._db.transaction() as tx:
+            node = nodes.find(self._db, ident, locked_in=tx)
+            nodes.NODES.update(
+                tx,
+                node.uuid,
+                maintenance=True,
+                maintenance_reason=reason,
+                maintenance_kind=MaintenanceKind.OPERATOR.value,
+                updated_at=utcnow(),
+            )
+
+    def unset_maintenance(self, context: RequestContext, ident: str) -> None:
+        """Lift the node's maintenance, whatever set it. A node whose clean (or clean-up)
+        failed is cleaned again, and is available once that succeeds; one whose inspection
+        failed becomes available with the properties it has."""
+        self._policy.authorize("mogan:node:maintenance", context)
+        with self._db.transaction() as tx:
+            node = nodes.find(self._db, ident, locked_in=tx)
+            lifted: dict[str, Any] = {
+                "maintenance": False,
+                "maintenance_reason": None,
+                "maintenance_kind": None,
+                "leftover_instance_uuid": None,
+                "updated_at": utcnow(),
+            }
+            nodes.NODES.update(tx, node.uuid, **lifted)
+            self._after_maintenance(tx, context, node._replace(**lifted))
+        self._wake()
+
+    def _after_maintenance(self, tx: Any, context: RequestContext, node: NodeRow) -> NodeRow:
+        """What lifting a node's maintenance starts, in the same transaction."""
+        if node.provision_state == lifecycle.CLEAN_FAILED:
+            moved = start_clean(
+                tx,
+                self._db,
+                node,
+                mode=cleaning_mode(node.driver_info, self._cleaning_mode),
+                request_id=context.request_id,
+                user_id=context.user_id or None,
+            )
+            return moved or node
+        if node.provision_state == lifecycle.INSPECT_FAILED:
+            return nodes.move(tx, node.uuid, lifecycle.AVAILABLE) or node
+        return node
+
+    def inspect(self, context: RequestContext, ident: str, overwrite: bool) -> NodeRecord:
+        """Start an inspection of the node (``inspecting`` until it ends)."""
+        self._policy.authorize("mogan:node:inspect", context)
+        with self._db.transaction() as tx:
+            node = nodes.find(self._db, ident, locked_in=tx)
+            self._check_free(node, "inspected")
+            if self._drivers.get(node.driver).inspect is None:
+                raise Conflict(f"Driver {node.driver!r} of node {ident} cannot inspect.")
+            moved = start_inspection(
+                tx,
+                self._db,
+                node.uuid,
+                overwrite=overwrite,
+                request_id=context.request_id,
+                user_id=context.user_id or None,
+            )
+            if moved is None:
+                raise self._wrong_state(node, "inspected", lifecycle.INSPECTABLE)
+        self._wake()
+        return self._record(moved)
+
+    def clean(self, context: RequestContext, ident: str, mode: str | None) -> NodeRecord:
+        """Start a clean of the node (``cleaning`` until it ends), in ``mode`` or the node's
+        own mode."""
+        self._policy.authorize("mogan:node:clean", context)
+        with self._db.transaction() as tx:
+            node = nodes.find(self._db, ident, locked_in=tx)
+            self._check_free(node, "cleaned")
+            driver = self._drivers.get(node.driver)
+            if driver.clean is None:
+                raise Conflict(f"Driver {node.driver!r} of node {ident} cannot clean.")
+            chosen = (
+                CleaningMode(mode) if mode else cleaning_mode(node.driver_info, self._cleaning_mode)
+            )
+            moved = start_clean(
+                tx,
+                self._db,
+                node,
+                mode=chosen,
+                request_id=context.request_id,
+                user_id=context.user_id or None,
+            )
+            if moved is None:
+                raise self._wrong_state(node, "cleaned", lifecycle.CLEANABLE)
+        self._wake()
+        return self._record(moved)
+
+    def inventory(self, context: RequestContext, ident: str) -> NodeInventoryRow:
+        """What the node's last inspection found; ``NotFound`` if it was never inspected."""
+        self._policy.authorize("mogan:node:get", context)
+        node = nodes.find(self._db, ident)
+        found = nodes.inventory_of(self._db, node.uuid)
+        if found is None:
+            raise NotFound(f"Node {ident} has not been inspected (POST /v1/nodes/{ident}/inspect).")
+        return found
+
+    def history(
+        self, context: RequestContext, ident: str
+    ) -> builtins.list[tuple[ActionRow, builtins.list[ActionEventRow]]]:
+        """The node's inspections and cleans, newest first, with each one's steps."""
+        self._policy.authorize("mogan:node:get", context)
+        node = nodes.find(self._db, ident)
+        return actions.with_events(self._db, node.uuid, limit=self._max_limit)
+
+    @staticmethod
+    def _check_free(node: NodeRow, what: str) -> None:
+        if node.instance_uuid is not None:
+            raise Conflict(
+                f"Node {node.name} serves instance {node.instance_uuid}; it cannot be {what} "
+                "until the instance is deleted."
+            )
+
+    @staticmethod
+    def _wrong_state(node: NodeRow, what: str, allowed: frozenset[str]) -> Conflict:
+        return Conflict(
+            f"Node {node.name} is {node.provision_state!r}; it can be {what} only when "
+            f"{' or '.join(repr(s) for s in sorted(allowed))}."
+        )
 
     def validate(self, context: RequestContext, ident: str) -> dict[str, InterfaceCheck]:
         """Check each capability of the node against its hardware, as Ironic's validate does."""
@@ -183,6 +353,11 @@ class NodeService:
             if node.instance_uuid is not None:
                 raise Conflict(
                     f"Node {ident} serves instance {node.instance_uuid}; delete the instance first."
+                )
+            if node.provision_state in (lifecycle.CLEANING, lifecycle.INSPECTING):
+                raise Conflict(
+                    f"Node {ident} is {node.provision_state!r}; wait until that ends (or it "
+                    "fails) before deleting the node."
                 )
             nodes.NODES.delete(tx, node.uuid)
 

@@ -296,14 +296,38 @@ API_RULES = [
     _api(
         "mogan:node:get",
         ADMIN_API,
-        "List and show nodes.",
-        [("GET", "/nodes"), ("GET", "/nodes/{node_ident}")],
+        "List and show nodes, their inventories, histories and validation.",
+        [
+            ("GET", "/nodes"),
+            ("GET", "/nodes/{node_ident}"),
+            ("GET", "/nodes/{node_ident}/validate"),
+            ("GET", "/nodes/{node_ident}/inventory"),
+            ("GET", "/nodes/{node_ident}/history"),
+        ],
     ),
     _api(
         "mogan:node:write",
         ADMIN_API,
         "Enrol, update and delete nodes.",
         [("POST", "/nodes"), ("PATCH", "/nodes/{node_ident}"), ("DELETE", "/nodes/{node_ident}")],
+    ),
+    _api(
+        "mogan:node:inspect",
+        ADMIN_API,
+        "Inspect a node: fill its properties and NICs from its hardware.",
+        [("POST", "/nodes/{node_ident}/inspect")],
+    ),
+    _api(
+        "mogan:node:clean",
+        ADMIN_API,
+        "Clean a node that serves no instance (wipe its disks as a mode says).",
+        [("POST", "/nodes/{node_ident}/clean")],
+    ),
+    _api(
+        "mogan:node:maintenance",
+        ADMIN_API,
+        "Put a node in maintenance, or lift it (which cleans a node whose clean failed).",
+        [("PUT", "/nodes/{node_ident}/maintenance"), ("DELETE", "/nodes/{node_ident}/maintenance")],
     ),
     _api(
         "mogan:node:sync",

@@ -363,6 +363,30 @@ class NodeCreate(Strict):
     #: The project the node is dedicated to, and one it is lent to (Ironic's owner/lessee).
     owner: Key255 | None = None
     lessee: Key255 | None = None
+    #: Inspect the node before it is made available (its properties and NICs filled from
+    #: what the hardware says).
+    inspect: bool = False
+
+
+class NodeInspect(Strict):
+    """``POST /v1/nodes/{ident}/inspect``."""
+
+    #: Replace properties and port types an operator set by hand with what is found.
+    overwrite: bool = False
+
+
+class NodeClean(Strict):
+    """``POST /v1/nodes/{ident}/clean``."""
+
+    #: What to wipe; the node's own mode (``driver_info.cleaning_mode``, else ``[cleaning]
+    #: mode``) when absent.
+    mode: Literal["metadata", "full", "none"] | None = None
+
+
+class NodeMaintenance(Strict):
+    """``PUT /v1/nodes/{ident}/maintenance`` (Ironic's body)."""
+
+    reason: Annotated[str, StringConstraints(max_length=4096)] | None = None
 
 
 class NodeUpdate(Strict):

@@ -17,6 +17,7 @@ from mogan.db.models import (
     Network,
     Nic,
     Node,
+    NodeInventory,
     Port,
     Subnet,
     table_of,
@@ -31,6 +32,7 @@ PAIRS = [
     (records.SubnetRow, Subnet),
     (records.NodeRow, Node),
     (records.NicRow, Nic),
+    (records.NodeInventoryRow, NodeInventory),
     (records.PortRow, Port),
     (records.FixedIpRow, FixedIP),
     (records.KeyPairRow, KeyPair),
@@ -45,8 +47,10 @@ def test_a_record_has_its_tables_columns(record, model):
 
 
 def test_records_are_frozen_values():
-    row = records.NicRow._make(("n", "x", "m", None))
-    assert row == records.NicRow(uuid="n", node_uuid="x", mac_address="m", port_type=None)
+    row = records.NicRow._make(("n", "x", "m", None, 10000))
+    assert row == records.NicRow(
+        uuid="n", node_uuid="x", mac_address="m", port_type=None, speed_mbps=10000
+    )
     with pytest.raises(AttributeError):
         row.port_type = "10GE"  # type: ignore[misc]
     assert row._replace(port_type="10GE").port_type == "10GE"

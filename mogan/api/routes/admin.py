@@ -145,6 +145,115 @@ async def update_node(
     return json_response(views.node(record, base_url(request)))
 
 
+@router.post(
+    "/nodes/{node_ident}/inspect",
+    tags=["nodes"],
+    status_code=202,
+    summary="Inspect a node: fill its properties and NICs from what its hardware says",
+    description="The node is `inspecting` (never scheduled) until the inspection ends: then "
+    "`available`, or `inspect failed` and in maintenance with the reason. Properties an "
+    "operator set by hand are kept unless `overwrite` is true. 409 while the node serves an "
+    "instance or is not `available`, `enroll` or `inspect failed`.",
+    responses=CHANGE_ERRORS,
+)
+async def inspect_node(
+    request: Request,
+    node_ident: str,
+    body: schemas.NodeInspect | None = None,
+    caller: RequestContext = Depends(allowed("mogan:node:inspect")),
+) -> Response:
+    overwrite = body.overwrite if body is not None else False
+    record = await call(
+        request, request.app.state.services.nodes.inspect, caller, node_ident, overwrite
+    )
+    return json_response(views.node(record, base_url(request)), 202)
+
+
+@router.post(
+    "/nodes/{node_ident}/clean",
+    tags=["nodes"],
+    status_code=202,
+    summary="Clean a node that serves no instance",
+    description="The node is `cleaning` (never scheduled) until the clean ends: then "
+    "`available`, or `clean failed` and in maintenance with the reason. `mode` defaults to the "
+    "node's own (`driver_info.cleaning_mode`, else `[cleaning] mode`). 409 while the node "
+    "serves an instance or is not `available` or `clean failed`.",
+    responses=CHANGE_ERRORS,
+)
+async def clean_node(
+    request: Request,
+    node_ident: str,
+    body: schemas.NodeClean | None = None,
+    caller: RequestContext = Depends(allowed("mogan:node:clean")),
+) -> Response:
+    mode = body.mode if body is not None else None
+    record = await call(request, request.app.state.services.nodes.clean, caller, node_ident, mode)
+    return json_response(views.node(record, base_url(request)), 202)
+
+
+@router.get(
+    "/nodes/{node_ident}/inventory",
+    tags=["nodes"],
+    summary="What the node's last inspection found, with the hardware's own report",
+    responses=ONE_ERRORS,
+)
+async def show_inventory(request: Request, node_ident: str) -> Response:
+    found = await call(
+        request, request.app.state.services.nodes.inventory, context(request), node_ident
+    )
+    return json_response(views.node_inventory(found))
+
+
+@router.get(
+    "/nodes/{node_ident}/history",
+    tags=["nodes"],
+    summary="The node's inspections and cleans, newest first, with their steps",
+    responses=ONE_ERRORS,
+)
+async def show_history(request: Request, node_ident: str) -> Response:
+    entries = await call(
+        request, request.app.state.services.nodes.history, context(request), node_ident
+    )
+    return json_response(views.node_history(entries))
+
+
+@router.put(
+    "/nodes/{node_ident}/maintenance",
+    tags=["nodes"],
+    status_code=202,
+    summary="Put a node in maintenance (nothing new is scheduled onto it)",
+    responses=CHANGE_ERRORS,
+)
+async def set_maintenance(
+    request: Request,
+    node_ident: str,
+    body: schemas.NodeMaintenance | None = None,
+    caller: RequestContext = Depends(allowed("mogan:node:maintenance")),
+) -> Response:
+    reason = body.reason if body is not None else None
+    await call(
+        request, request.app.state.services.nodes.set_maintenance, caller, node_ident, reason
+    )
+    return Response(status_code=202)
+
+
+@router.delete(
+    "/nodes/{node_ident}/maintenance",
+    tags=["nodes"],
+    status_code=202,
+    summary="Lift a node's maintenance (a node whose clean failed is cleaned again)",
+    responses=CHANGE_ERRORS,
+)
+async def unset_maintenance(request: Request, node_ident: str) -> Response:
+    await call(
+        request,
+        request.app.state.services.nodes.unset_maintenance,
+        context(request),
+        node_ident,
+    )
+    return Response(status_code=202)
+
+
 @router.delete(
     "/nodes/{node_ident}",
     tags=["nodes"],

@@ -5,8 +5,10 @@ from typing import Any
 from mogan.core.operations import OperationKind
 from mogan.engine.operations.adopt import AdoptInstance
 from mogan.engine.operations.base import Handler
+from mogan.engine.operations.clean import CleanNode
 from mogan.engine.operations.create import CreateInstance
 from mogan.engine.operations.delete import DeleteInstance
+from mogan.engine.operations.inspect import InspectNode
 from mogan.engine.operations.power import SetPowerState
 from mogan.engine.operations.rebuild import RebuildInstance
 
@@ -18,6 +20,8 @@ HANDLERS: dict[OperationKind, Handler[Any]] = {
         SetPowerState(),
         AdoptInstance(),
         RebuildInstance(),
+        CleanNode(),
+        InspectNode(),
     )
 }
 

@@ -48,6 +48,10 @@ class EngineSettings:
     power_poll_interval: float = 0.5
     #: What server groups spread instances across (``[scheduler] failure_domain``).
     failure_domain: str = "node"
+    #: What a clean between tenants wipes (``[cleaning] mode``), unless a node says.
+    cleaning_mode: str = "metadata"
+    #: ``[inspection] port_type_by_speed``: port type by link speed (Mbit/s, as a string).
+    port_type_by_speed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

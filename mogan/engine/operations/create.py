@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from mogan.core import states
+from mogan.core import lifecycle, states
 from mogan.core.errors import DriverError
 from mogan.core.groups import Spread
 from mogan.core.operations import CreateState, OperationKind, OperationStatus, Step
@@ -24,6 +24,7 @@ from mogan.core.states import MaintenanceKind
 from mogan.db import instances, nodes, ports, scheduler
 from mogan.db.database import Duplicate
 from mogan.db.records import NodeRow
+from mogan.engine.lifecycle import cleaning_mode, release_after_teardown
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
@@ -257,9 +258,27 @@ class CreateInstance(Handler[CreateState]):
                         f"failed: {dirty}"
                     ),
                 )
-            scheduler.release(connection, node.uuid, work.instance_uuid, **extra)
             if dirty is None:
-                scheduler.mark_torn_down(connection, node.uuid)
+                # The failed deploy may have written the tenant's data: cleaned like any
+                # node a tenant leaves.
+                release_after_teardown(
+                    connection,
+                    work.db,
+                    node,
+                    work.instance_uuid,
+                    mode=cleaning_mode(node.driver_info, work.settings.cleaning_mode),
+                    cleans_itself=driver.clean is not None and driver.clean.cleans_itself,
+                    request_id=work.state.request_id or f"req-{work.operation_id}",
+                    **extra,
+                )
+            else:
+                scheduler.release(
+                    connection,
+                    node.uuid,
+                    work.instance_uuid,
+                    provision_state=lifecycle.CLEAN_FAILED,
+                    **extra,
+                )
             instances.move(
                 connection, work.instance_uuid, states.BUILDING, node_uuid=None, network_info={}
             )
@@ -281,7 +300,9 @@ class CreateInstance(Handler[CreateState]):
             values: dict[str, Any] = {}
             claimed = work.state.node_uuid if work.step == Step.SCHEDULE else None
             if claimed is not None:  # claimed, never wired nor deployed: let it go
-                scheduler.release(connection, claimed, work.instance_uuid)
+                scheduler.release(
+                    connection, claimed, work.instance_uuid, provision_state=lifecycle.AVAILABLE
+                )
                 values["node_uuid"] = None
             if instances.move(
                 connection, work.instance_uuid, states.BUILDING, status=states.ERROR, **values

@@ -1,5 +1,5 @@
-"""Delete: tear the node down through its driver → free ports, release the node, forget the
-instance.
+"""Delete: tear the node down through its driver → free ports, release the node into
+``cleaning`` (its clean queued in the same transaction), forget the instance.
 
 A tear-down that keeps failing puts the instance in ``error`` with a fault and leaves the node
 serving it (so it is never handed to another tenant dirty); deleting again retries.
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from mogan.core import states
+from mogan.core import lifecycle, states
 from mogan.core.errors import CleaningFailed, DriverError
 from mogan.core.operations import DeleteState, OperationKind, OperationStatus, Step
 from mogan.core.states import MaintenanceKind
 from mogan.db import instances, ports, scheduler
+from mogan.engine.lifecycle import cleaning_mode, release_after_teardown
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
@@ -73,20 +74,25 @@ class DeleteInstance(Handler[DeleteState]):
                     session,
                     node_uuid,
                     work.instance_uuid,
+                    provision_state=lifecycle.CLEAN_FAILED,
                     maintenance=True,
                     maintenance_kind=MaintenanceKind.CLEAN_FAILED.value,
                     maintenance_reason=cleaning_failed,
                     last_error=cleaning_failed,
                 )
             elif node_uuid is not None:
-                scheduler.release(
+                node, driver, _ = work.node(node_uuid)
+                release_after_teardown(
                     session,
-                    node_uuid,
+                    work.db,
+                    node,
                     work.instance_uuid,
+                    mode=cleaning_mode(node.driver_info, work.settings.cleaning_mode),
+                    cleans_itself=driver.clean is not None and driver.clean.cleans_itself,
+                    request_id=work.state.request_id or f"req-{work.operation_id}",
                     power_state=states.POWER_OFF,
                     last_error=None,
                 )
-                scheduler.mark_torn_down(session, node_uuid)
             ports.release(session, work.instance_uuid)
             instances.delete_row(session, work.instance_uuid)
             work.finish(session)

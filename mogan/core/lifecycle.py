@@ -1,0 +1,93 @@
+"""The node lifecycle: provision states in Ironic's words, and the one table of the moves
+Mogan makes on the nodes it drives itself (redfish, fake).
+
+    enroll → (inspecting) → available → active (serving) → cleaning → available
+
+A failed inspection or clean ends in ``inspect failed`` / ``clean failed`` with the node in
+maintenance (``mogan.core.states.MaintenanceKind``); maintenance is orthogonal to the state.
+Only ``available`` nodes out of maintenance are scheduled.
+
+A node enrolled in Ironic has Ironic's own provision state, mirrored by the inventory sync
+(``deploying``, ``clean wait``…); Mogan's moves on it are the same ones, and the next sync
+says what Ironic made of them.
+
+The diagram in the operator guide is generated from ``TRANSITIONS`` (``mogan states
+diagram --nodes``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+ENROLL: Final = "enroll"
+INSPECTING: Final = "inspecting"
+INSPECT_FAILED: Final = "inspect failed"
+AVAILABLE: Final = "available"
+ACTIVE: Final = "active"
+CLEANING: Final = "cleaning"
+CLEAN_FAILED: Final = "clean failed"
+
+STATES: Final = (ENROLL, INSPECTING, INSPECT_FAILED, AVAILABLE, ACTIVE, CLEANING, CLEAN_FAILED)
+
+#: state -> states Mogan may move a node to from it.
+TRANSITIONS: Final[dict[str, frozenset[str]]] = {
+    # Enrolled: inspected first when asked, else ready at once.
+    ENROLL: frozenset({INSPECTING, AVAILABLE}),
+    INSPECTING: frozenset({AVAILABLE, INSPECT_FAILED}),
+    # An operator inspects again, or lifts the maintenance (the node's data is theirs).
+    INSPECT_FAILED: frozenset({INSPECTING, AVAILABLE}),
+    # Claimed for an instance; inspected or cleaned by an operator's request.
+    AVAILABLE: frozenset({ACTIVE, INSPECTING, CLEANING}),
+    # Torn down: cleaned, or reused at once with ``[cleaning] mode = none``, or let go
+    # before anything reached the machine (a claim that found no use).
+    ACTIVE: frozenset({CLEANING, AVAILABLE}),
+    CLEANING: frozenset({AVAILABLE, CLEAN_FAILED}),
+    # Only a clean that succeeds makes a node that failed one available again.
+    CLEAN_FAILED: frozenset({CLEANING}),
+}
+
+#: States from which an operator may ask for an inspection / a clean.
+INSPECTABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if INSPECTING in targets)
+CLEANABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if CLEANING in targets)
+
+
+class CleaningMode(StrEnum):
+    """What a clean between tenants wipes (``[cleaning] mode``, or ``cleaning_mode`` in a
+    node's ``driver_info``)."""
+
+    #: Nothing: the node is reused at once (a lab, or disks the tenant never writes).
+    NONE = "none"
+    #: The disks' metadata: logical volumes deleted and made afresh (partition tables and
+    #: file systems gone); the data blocks are not overwritten.
+    METADATA = "metadata"
+    #: ``metadata``, then a cleaning image the operator provides overwrites every disk.
+    FULL = "full"
+
+
+class IllegalNodeTransition(Exception):
+    """A provision state change the table does not allow: a bug in the caller."""
+
+
+def can_transition(current: str | None, new: str) -> bool:
+    return current is not None and new in TRANSITIONS.get(current, frozenset())
+
+
+def check_transition(current: str | None, new: str) -> None:
+    if not can_transition(current, new):
+        raise IllegalNodeTransition(f"A node cannot move from {current!r} to {new!r}.")
+
+
+def sources_of(new: str) -> frozenset[str]:
+    """The states a node may move to ``new`` from."""
+    return frozenset(s for s, targets in TRANSITIONS.items() if new in targets)
+
+
+def diagram() -> str:
+    """The transition table as a Graphviz ``dot`` document."""
+    lines = ["digraph node_states {", '  rankdir="LR";']
+    for source in STATES:
+        for target in sorted(TRANSITIONS[source]):
+            lines.append(f'  "{source}" -> "{target}";')
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""Clean: wipe what the last tenant left on a node, then make it ``available``.
+
+The node is ``cleaning`` from the moment its instance's tear-down freed it (or an operator
+asked) until this operation ends, so it is never scheduled half-cleaned; an engine that dies
+mid-clean loses its lease and another cleans again from the start. A clean that fails puts the
+node in maintenance as ``clean failed`` with the hardware's reason: it is never handed out
+until an operator acts (lifting the maintenance cleans it again).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mogan.core import lifecycle
+from mogan.core.errors import DriverError
+from mogan.core.lifecycle import CleaningMode
+from mogan.core.operations import CleanState, OperationKind, OperationStatus, Step
+from mogan.core.states import MaintenanceKind
+from mogan.db import nodes
+from mogan.engine.operations.base import Handler, OperationFailed, StepFunction, Work
+
+LOG = logging.getLogger(__name__)
+
+#: Maintenance kinds a successful clean lifts: they were about the node's dirt.
+_LIFTED_BY_CLEAN = (MaintenanceKind.CLEAN_FAILED.value, MaintenanceKind.FAILED_CLEANUP.value)
+
+
+class CleanNode(Handler[CleanState]):
+    kind = OperationKind.CLEAN
+
+    def steps(self) -> dict[Step, StepFunction[CleanState]]:
+        return {Step.CLEAN: self.step_clean}
+
+    def event(self, work: Work[CleanState]) -> str:
+        return "node.clean"
+
+    def step_clean(self, work: Work[CleanState]) -> Step | None:
+        node_uuid = work.instance_uuid  # a node operation's subject is the node
+        node, driver, ref = work.node(node_uuid)
+        if node.provision_state != lifecycle.CLEANING:
+            work.summary = f"the node is {node.provision_state!r}, no longer cleaning"
+            with work.db.transaction() as tx:
+                work.finish(tx, OperationStatus.CANCELLED)
+            return None
+        if driver.clean is None:
+            raise OperationFailed(f"Driver {node.driver!r} cannot clean node {node.name}.")
+        cleaner = driver.clean
+        mode = CleaningMode(work.state.mode)
+        try:
+            if work.state.teardown_first:
+                work.driver_call(
+                    lambda: driver.deploy.undeploy(ref), f"tear-down of node {node.name}"
+                )
+                work.note("teardown", f"node {node.name}: what a failed deploy left removed")
+            if mode is not CleaningMode.NONE or cleaner.cleans_itself:
+                work.driver_call(
+                    lambda: cleaner.clean(ref, mode, work.note), f"cleaning of node {node.name}"
+                )
+        except DriverError as exc:
+            raise OperationFailed(f"Cleaning of node {node.name} failed: {exc.message}") from None
+        with work.db.transaction() as tx:
+            # A failed deploy's error stays on the node for its operator; a failed clean's
+            # is answered by this one.
+            values: dict[str, object] = {}
+            if node.maintenance_kind in _LIFTED_BY_CLEAN or node.provision_state == (
+                lifecycle.CLEAN_FAILED
+            ):
+                values.update(
+                    last_error=None,
+                    maintenance=False,
+                    maintenance_kind=None,
+                    maintenance_reason=None,
+                    leftover_instance_uuid=None,
+                )
+            if nodes.move(tx, node_uuid, lifecycle.AVAILABLE, **values) is None:
+                work.summary = "the node's state changed while it was cleaned"
+                work.finish(tx, OperationStatus.CANCELLED)
+                return None
+            work.summary = f"{mode.value} clean" if not cleaner.cleans_itself else None
+            work.finish(tx)
+        LOG.info("Node %s cleaned (%s); available", node.name, mode.value)
+        return None
+
+    def fail(self, work: Work[CleanState], message: str) -> None:
+        node_uuid = work.instance_uuid
+        with work.db.transaction() as tx:
+            nodes.move(
+                tx,
+                node_uuid,
+                lifecycle.CLEAN_FAILED,
+                maintenance=True,
+                maintenance_kind=MaintenanceKind.CLEAN_FAILED.value,
+                maintenance_reason=message,
+                last_error=message,
+            )
+            work.finish(tx, OperationStatus.FAILED)
+        LOG.error("Node %s: %s; in maintenance until an operator acts", node_uuid, message)
