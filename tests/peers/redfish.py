@@ -33,15 +33,80 @@ class RedfishEmulator:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.fast = fast
+        # What each machine is, as its BMC reports it (see sushy_launcher.py): two sockets of
+        # 8 threads, 64 GiB, a 10 Gbit/s NIC, and a RAID controller with two drives and one
+        # volume on them.
         self.systems = [
             {
                 "uuid": str(uuid.uuid4()),
                 "name": f"bmc-node-{i:03d}",
                 "power_state": "Off",
-                "nics": [{"mac": f"52:54:00:aa:{i // 256:02x}:{i % 256:02x}", "ip": "127.0.0.1"}],
+                "cpus": 16,
+                "memory_gib": 64,
+                "processors": [
+                    {
+                        "id": f"CPU{socket}",
+                        "socket": f"CPU {socket}",
+                        "model": "AMD EPYC 7313P 16-Core Processor",
+                        "vendor": "AMD",
+                        "cores": 4,
+                        "threads": 8,
+                    }
+                    for socket in (0, 1)
+                ],
+                "nics": [
+                    {
+                        "mac": f"52:54:00:aa:{i // 256:02x}:{i % 256:02x}",
+                        "ip": "127.0.0.1",
+                        "speed_mbps": 10000,
+                    }
+                ],
             }
             for i in range(systems)
         ]
+        self.storage = {
+            system["uuid"]: [
+                {
+                    "Id": "1",
+                    "Name": "RAID Controller",
+                    "StorageControllers": [
+                        {"MemberId": "0", "Name": "Contoso Integrated RAID", "SpeedGbps": 12}
+                    ],
+                    "Drives": ["disk-0", "disk-1"],
+                }
+            ]
+            for system in self.systems
+        }
+        self.drives = {
+            (system["uuid"], "1"): [
+                {
+                    "Id": "disk-0",
+                    "Name": "Drive 0",
+                    "CapacityBytes": 479559942144,
+                    "Protocol": "SAS",
+                },
+                {
+                    "Id": "disk-1",
+                    "Name": "Drive 1",
+                    "CapacityBytes": 479559942144,
+                    "Protocol": "SAS",
+                },
+            ]
+            for system in self.systems
+        }
+        self.volumes = {
+            (system["uuid"], "1"): [
+                {
+                    "Id": "volume-0",
+                    "Name": "root",
+                    "VolumeType": "Mirrored",
+                    "CapacityBytes": 479559942144,
+                    "libvirtPoolName": "none",
+                    "libvirtVolName": "volume-0",
+                }
+            ]
+            for system in self.systems
+        }
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.workdir / "emulator.log"
 
@@ -73,6 +138,9 @@ class RedfishEmulator:
                     f"SUSHY_EMULATOR_STATE_DIR = {str(self.workdir / 'state')!r}",
                     f"SUSHY_EMULATOR_AUTH_FILE = {str(htpasswd)!r}",
                     f"SUSHY_EMULATOR_FAKE_SYSTEMS = {self.systems!r}",
+                    f"SUSHY_EMULATOR_STORAGE = {self.storage!r}",
+                    f"SUSHY_EMULATOR_DRIVES = {self.drives!r}",
+                    f"SUSHY_EMULATOR_VOLUMES = {self.volumes!r}",
                 ]
             )
         )
@@ -108,6 +176,11 @@ class RedfishEmulator:
 
     def system(self, index: int) -> dict[str, Any]:
         return self.get(self.system_path(index))
+
+    def volumes_of(self, index: int) -> list[dict[str, Any]]:
+        """The system's volumes as its BMC lists them now."""
+        listed = self.get(f"{self.system_path(index)}/Storage/1/Volumes")
+        return [self.get(member["@odata.id"]) for member in listed["Members"]]
 
     def media(self, index: int, device: str = "Cd") -> dict[str, Any]:
         return self.get(f"{self.system_path(index)}/VirtualMedia/{device}")

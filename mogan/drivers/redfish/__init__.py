@@ -19,6 +19,8 @@ def create(environment: DriverEnvironment) -> RedfishDriver:
             poll_interval=redfish.poll_interval,
             configdrive_dir=redfish.configdrive_dir,
             configdrive_url=redfish.configdrive_url,
+            cleaning_iso_url=redfish.cleaning_iso_url,
+            clean_timeout=environment.conf.cleaning.timeout,
         )
     )
 

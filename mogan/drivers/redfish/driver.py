@@ -26,6 +26,7 @@ from mogan.core import states
 from mogan.core.errors import DriverError, UnsupportedAction
 from mogan.drivers import base, configdrive
 from mogan.drivers.redfish.client import BMCAddress, SushyPool, translated
+from mogan.drivers.redfish.lifecycle import RedfishLifecycle
 
 LOG = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ class RedfishSettings:
     #: Where config drive ISOs are written, and the URL the BMCs fetch them from.
     configdrive_dir: str | None = None
     configdrive_url: str | None = None
+    #: The image a ``full`` clean boots, and how long a clean may take.
+    cleaning_iso_url: str | None = None
+    clean_timeout: float = 3600.0
 
 
 class _Interfaces(base.PowerInterface, base.DeployInterface):
@@ -249,6 +253,15 @@ class RedfishDriver(base.Driver):
         interfaces = _Interfaces(self.settings, self.pool, sleep)
         self.power = interfaces
         self.deploy = interfaces
+        lifecycle = RedfishLifecycle(
+            interfaces,
+            cleaning_iso_url=self.settings.cleaning_iso_url,
+            clean_timeout=self.settings.clean_timeout,
+            poll_interval=self.settings.poll_interval,
+            sleep=sleep,
+        )
+        self.inspect = lifecycle
+        self.clean = lifecycle
 
     def required_info(self) -> tuple[str, ...]:
         return ("redfish_address",)
