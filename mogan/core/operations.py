@@ -188,8 +188,9 @@ class CleanState(OperationState):
     kind: ClassVar[OperationKind] = OperationKind.CLEAN
     #: ``mogan.core.lifecycle.CleaningMode``: what to wipe.
     mode: str = "metadata"
-    #: Tear down what a failed deploy or tear-down may have left before wiping.
-    teardown_first: bool = False
+    #: The node's last clean (or a clean-up) failed: tear down what may be left before
+    #: wiping, and clear the failure once clean.
+    after_failure: bool = False
     #: The instance whose tear-down asked for the clean (None for an operator's clean).
     after_instance: str | None = None
 

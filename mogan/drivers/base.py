@@ -234,8 +234,9 @@ class CleanInterface(abc.ABC):
 
     @abc.abstractmethod
     def clean(self, node: NodeRef, mode: CleaningMode, progress: CleanProgress) -> None:
-        """Wipe what the last tenant left, as ``mode`` says (never ``none``), reporting each
-        step through ``progress``; return once the node is ready for the next tenant.
+        """Wipe what the last tenant left, as ``mode`` says, reporting each step through
+        ``progress``; return once the node is ready for the next tenant. ``node.instance_uuid``
+        names the instance whose tear-down the clean follows (None for an operator's clean).
 
         Repeating a clean (after an engine's takeover) cleans again. Raises
         ``CleaningFailed`` with the hardware's or the owner's reason when the node could not

@@ -282,7 +282,7 @@ class _FakeLifecycle(base.InspectInterface, base.CleanInterface):
         self._sleep(self._machines._latency(node, "fake_clean_latency", self._clean_latency))
         if _flag(node.driver_info, "fake_fail_clean"):
             raise CleaningFailed(
-                f"Cleaning of node {node.name} failed: the BMC refused to delete volume "
+                f"the BMC of node {node.name} refused to delete volume "
                 "/redfish/v1/Systems/1/Storage/1/Volumes/1: Base.1.0.GeneralError "
                 "(injected fault)",
                 node=node.uuid,

@@ -93,18 +93,18 @@ def start_clean(
     **values: Any,
 ) -> NodeRow | None:
     """Move the node to ``cleaning`` and queue its clean; None when its state does not
-    allow it (it changed meanwhile). A node whose last clean or clean-up failed is torn
-    down again first."""
+    allow it (it changed meanwhile). A node whose last clean failed is torn down again
+    first, and its failure cleared once it is clean."""
     moved = nodes.move(tx, node.uuid, lifecycle.CLEANING, **values)
     if moved is None:
         return None
-    teardown_first = node.provision_state == lifecycle.CLEAN_FAILED
+    after_failure = node.provision_state == lifecycle.CLEAN_FAILED
     _record(tx, node.uuid, "clean", request_id, user_id)
     queue.enqueue(
         db,
         tx,
         node.uuid,
-        CleanState(request_id=request_id, mode=mode.value, teardown_first=teardown_first),
+        CleanState(request_id=request_id, mode=mode.value, after_failure=after_failure),
     )
     return moved
 

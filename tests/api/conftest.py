@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -24,6 +25,19 @@ def api(mogan: Mogan) -> Iterator[Api]:
         httpx.Client(base_url=server.url, timeout=30) as client,
     ):
         yield Api(client)
+
+
+@pytest.fixture
+def api_for() -> Iterator[Callable[[Mogan], Api]]:
+    """Serve another Mogan (one built with its own options by ``mogan_factory``)."""
+    with contextlib.ExitStack() as stack:
+
+        def serve(other: Mogan) -> Api:
+            server = stack.enter_context(ThreadedServer(other.app))
+            client = stack.enter_context(httpx.Client(base_url=server.url, timeout=30))
+            return Api(client)
+
+        yield serve
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from mogan.drivers import base
 from mogan.drivers.configdrive import config_drive
 from mogan.drivers.ironic.client import IronicClient, translated
 from mogan.drivers.ironic.inventory import InventorySettings, IronicInventory
+from mogan.drivers.ironic.lifecycle import IronicLifecycle
 
 LOG = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ _TRANSIENT = {
     "servicing",
     "service wait",
 }
+#: Ironic's automated cleaning after a tear-down.
+_CLEANING = {"cleaning", "clean wait"}
 _STATE_FIELDS = [
     "uuid",
     "provision_state",
@@ -269,6 +272,10 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
             if state == "clean failed":
                 self._forget_instance(node, found, what)
                 raise CleaningFailed(f"{what}: Ironic's cleaning failed: {self._why(found)}")
+            if state in _CLEANING and found.instance_id is None:
+                # The deployment is gone; Ironic is cleaning, which the node's clean (the
+                # next operation, ``IronicLifecycle.clean``) waits for.
+                return
             if state in _TEARABLE and found.instance_id is not None and not asked:
                 with translated(self._client, what):
                     self._client.baremetal.set_node_provision_state(node.uuid, "deleted")
@@ -382,6 +389,9 @@ class IronicDriver(base.Driver):
         self.power = interfaces
         self.deploy = interfaces
         self.inventory = IronicInventory(client, inventory)
+        lifecycle = IronicLifecycle(interfaces)
+        self.inspect = lifecycle
+        self.clean = lifecycle
 
     def validate(self, node: base.NodeRef) -> None:
         with translated(self._client, f"node {node.name}"):

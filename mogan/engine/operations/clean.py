@@ -9,6 +9,7 @@ until an operator acts (lifting the maintenance cleans it again).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from mogan.core import lifecycle
@@ -46,8 +47,10 @@ class CleanNode(Handler[CleanState]):
             raise OperationFailed(f"Driver {node.driver!r} cannot clean node {node.name}.")
         cleaner = driver.clean
         mode = CleaningMode(work.state.mode)
+        # The driver learns whose tear-down the clean follows (none: an operator's clean).
+        ref = dataclasses.replace(ref, instance_uuid=work.state.after_instance)
         try:
-            if work.state.teardown_first:
+            if work.state.after_failure and not cleaner.cleans_itself:
                 work.driver_call(
                     lambda: driver.deploy.undeploy(ref), f"tear-down of node {node.name}"
                 )
@@ -62,9 +65,7 @@ class CleanNode(Handler[CleanState]):
             # A failed deploy's error stays on the node for its operator; a failed clean's
             # is answered by this one.
             values: dict[str, object] = {}
-            if node.maintenance_kind in _LIFTED_BY_CLEAN or node.provision_state == (
-                lifecycle.CLEAN_FAILED
-            ):
+            if node.maintenance_kind in _LIFTED_BY_CLEAN or work.state.after_failure:
                 values.update(
                     last_error=None,
                     maintenance=False,
