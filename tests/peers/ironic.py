@@ -60,8 +60,10 @@ class IronicServer:
         redfish: bool = False,
         http_root: Path | None = None,
         http_url: str | None = None,
+        automated_clean: bool = False,
     ) -> None:
         self.workdir = workdir / f"ironic-{uuid.uuid4().hex[:6]}"
+        self.automated_clean = automated_clean
         self.workdir.mkdir(parents=True)
         self.venv = peer_virtualenv("ironic", IRONIC_REQUIREMENTS)
         self.port = free_port()
@@ -102,7 +104,7 @@ class IronicServer:
             )
             + f"[api]\nhost_ip = 127.0.0.1\nport = {self.port}\n"
             + f"[database]\nconnection = sqlite:///{self.workdir / 'ironic.sqlite'}\n"
-            + "[conductor]\nautomated_clean = false\n"
+            + f"[conductor]\nautomated_clean = {str(self.automated_clean).lower()}\n"
             + "[dhcp]\ndhcp_provider = none\n"
             + f"[oslo_concurrency]\nlock_path = {self.workdir / 'locks'}\n"
             + deploy
