@@ -208,7 +208,7 @@ class Client:
         )
         self.instances = Instances(self)
         self.types = Collection(self, "types", "types")
-        self.nodes = Collection(self, "nodes", "nodes")
+        self.nodes = Nodes(self)
         self.images = Collection(self, "images", "images")
         self.networks = Collection(self, "networks", "networks")
         self.keypairs = KeyPairs(self)
@@ -322,6 +322,43 @@ class Collection:
 
     def delete(self, ident: str) -> None:
         self._client.request("DELETE", f"/v1/{self._path}/{ident}")
+
+
+class Nodes(Collection):
+    """Nodes (operators only), with their lifecycle: inspection, cleaning, maintenance."""
+
+    def __init__(self, client: Client) -> None:
+        super().__init__(client, "nodes", "nodes")
+
+    def inspect(self, ident: str, *, overwrite: bool = False) -> Resource:
+        """Start an inspection; the node as it is now (``inspecting``)."""
+        body = {"overwrite": True} if overwrite else None
+        return Resource.from_body(self._client.request("POST", f"/v1/nodes/{ident}/inspect", body))
+
+    def clean(self, ident: str, *, mode: str | None = None) -> Resource:
+        """Start a clean (``metadata``, ``full``; the node's own mode by default)."""
+        body = {"mode": mode} if mode else None
+        return Resource.from_body(self._client.request("POST", f"/v1/nodes/{ident}/clean", body))
+
+    def inventory(self, ident: str) -> dict[str, Any]:
+        """What the last inspection found (``inventory``, ``inspected_at``)."""
+        return dict(self._client.request("GET", f"/v1/nodes/{ident}/inventory"))
+
+    def history(self, ident: str) -> builtins.list[dict[str, Any]]:
+        """The node's inspections and cleans, newest first, each with its steps."""
+        return list(self._client.request("GET", f"/v1/nodes/{ident}/history")["history"])
+
+    def set_maintenance(self, ident: str, reason: str | None = None) -> None:
+        body = {"reason": reason} if reason else None
+        self._client.request("PUT", f"/v1/nodes/{ident}/maintenance", body)
+
+    def unset_maintenance(self, ident: str) -> None:
+        """Lift the maintenance (a node whose clean failed is cleaned again)."""
+        self._client.request("DELETE", f"/v1/nodes/{ident}/maintenance")
+
+    def validate(self, ident: str) -> dict[str, dict[str, Any]]:
+        """Each interface's check: ``{"power": {"result": True, "reason": None}, …}``."""
+        return dict(self._client.request("GET", f"/v1/nodes/{ident}/validate"))
 
 
 class KeyPairs:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.databases import fresh_database
@@ -344,3 +345,52 @@ def test_quotas_groups_batches_and_dedicated_nodes_with_the_cli(noauth_mogan: Mo
     assert admin("quota", "delete", "team-a").returncode == 0
     assert admin.json("quota", "show", "team-a")["instances"] == -1
     assert tenant("server", "group", "delete", "web").returncode == 0
+
+
+def test_a_node_lifecycle_with_the_cli(noauth_mogan: MoganProcess):
+    admin = Cli({"MOGAN_URL": noauth_mogan.url})
+    created = admin.json(
+        "node", "create", "rack2-0", "--driver", "fake", "--zone", "az1",
+        "--driver-info", "fake_clean_latency=0.5", "--inspect",
+    )  # fmt: skip
+    assert created["provision_state"] == "inspecting"
+    inspected = admin.json("node", "inspect", "rack2-0", "--wait")
+    assert (inspected["provision_state"], inspected["maintenance"]) == ("available", False)
+    inventory = admin.json("node", "inventory", "rack2-0")
+    assert inventory["cpus"] == 64 and inventory["memory_mb"] == 262144
+    shown = admin.json("node", "show", "rack2-0")
+    assert shown["properties"]["local_gb"] == 446
+    cleaned = admin.json("node", "clean", "rack2-0", "--mode", "full", "--wait")
+    assert cleaned["provision_state"] == "available"
+    history = admin.json("node", "history", "rack2-0")
+    assert [h["Action"] for h in history] == ["clean", "inspect", "inspect"]
+    assert "erase_disks (success)" in history[0]["Steps"]
+    checks = admin.json("node", "validate", "rack2-0")
+    assert {c["Interface"]: c["Result"] for c in checks}["power"] is True
+
+    held = admin("node", "maintenance", "set", "rack2-0", "--reason", "new PSU")
+    assert held.returncode == 0, held.stderr
+    listed = {n["Name"]: n for n in admin.json("node", "list")}
+    assert listed["rack2-0"]["Maintenance"] is True
+    assert admin.json("node", "show", "rack2-0")["maintenance_reason"] == "new PSU"
+    lifted = admin("node", "maintenance", "unset", "rack2-0")
+    assert lifted.returncode == 0, lifted.stderr
+    assert admin.json("node", "show", "rack2-0")["maintenance"] is False
+
+    # A failing clean: --wait says why, with status 1; tenants may not ask at all.
+    broken = httpx.patch(
+        f"{noauth_mogan.url}/v1/nodes/rack2-0",
+        json=[{"op": "add", "path": "/driver_info/fake_fail_clean", "value": True}],
+        headers={"X-Roles": "admin", "X-Project-Id": "admin"},
+    )
+    assert broken.status_code == 200, broken.text
+    failed = admin("node", "clean", "rack2-0", "--wait")
+    assert failed.returncode == 1
+    assert "'clean failed'" in failed.stderr and "refused to delete volume" in failed.stderr
+    tenant = Cli({**admin.env, "OS_PROJECT_ID": "team-a", "MOGAN_ROLES": "member"})
+    refused = tenant("node", "clean", "rack2-0")
+    assert refused.returncode == 1 and "Policy does not allow" in refused.stderr
+    osc = Cli(
+        {"OS_AUTH_TYPE": "none", "OS_ENDPOINT": noauth_mogan.url}, program=openstack_command()
+    )
+    assert osc.json("baremetal", "compute", "node", "inventory", "rack2-0")["cpu_arch"] == "x86_64"

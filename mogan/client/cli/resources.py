@@ -127,7 +127,15 @@ class ListNodes(_List):
     """List nodes (admin)."""
 
     collection = "nodes"
-    columns = ("uuid", "name", "driver", "instance_uuid", "power_state", "maintenance")
+    columns = (
+        "uuid",
+        "name",
+        "driver",
+        "provision_state",
+        "instance_uuid",
+        "power_state",
+        "maintenance",
+    )
 
 
 class ShowNode(_Show):
@@ -169,6 +177,9 @@ class CreateNode(ShowCommand):
         parser.add_argument("--nic", action="append", default=[], metavar="MAC[,port_type=TYPE]")
         parser.add_argument("--owner", metavar="PROJECT_ID", help="dedicate it to a project")
         parser.add_argument("--lessee", metavar="PROJECT_ID", help="lend it to a project")
+        parser.add_argument(
+            "--inspect", action="store_true", help="inspect it before it is made available"
+        )
         return parser
 
     def take_action(self, parsed: argparse.Namespace) -> Any:
@@ -195,6 +206,8 @@ class CreateNode(ShowCommand):
         for field in ("owner", "lessee"):
             if getattr(parsed, field):
                 body[field] = getattr(parsed, field)
+        if parsed.inspect:
+            body["inspect"] = True
         with failing():
             return _pairs(client_of(self).nodes.create(body))
 
