@@ -174,20 +174,11 @@ def states_reference() -> str:
         "\n# Node states\n\nGenerated from `mogan.core.lifecycle.TRANSITIONS`, the table every "
         "move Mogan makes on a node is checked against. `clean failed` and `inspect failed` put "
         "the node in maintenance; only `available` nodes out of maintenance are scheduled.\n\n"
-        "```mermaid\nstateDiagram-v2\n    [*] --> enroll: POST /v1/nodes\n"
     )
-    for source in lifecycle.STATES:
-        for target in sorted(lifecycle.TRANSITIONS[source]):
-            lines.append(f"    {_mermaid_id(source)} --> {_mermaid_id(target)}\n")
-    lines.append("```\n")
+    lines.append(lifecycle.mermaid())
     lines.append("\nThe same as Graphviz (`mogan states diagram --nodes`):\n\n```dot\n")
     lines.append(lifecycle.diagram() + "\n```\n")
     return "".join(lines)
-
-
-def _mermaid_id(state: str) -> str:
-    """Mermaid's state ids cannot hold spaces: ``clean failed`` is written ``clean_failed``."""
-    return state.replace(" ", "_")
 
 
 PAGES = {

@@ -47,6 +47,19 @@ TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     CLEAN_FAILED: frozenset({CLEANING}),
 }
 
+#: What makes each move, for the diagram.
+CAUSES: Final[dict[tuple[str, str], str]] = {
+    (ENROLL, INSPECTING): '"inspect": true',
+    (INSPECT_FAILED, INSPECTING): "inspect again",
+    (INSPECT_FAILED, AVAILABLE): "maintenance lifted",
+    (AVAILABLE, ACTIVE): "claimed for an instance",
+    (AVAILABLE, INSPECTING): "POST …/inspect",
+    (AVAILABLE, CLEANING): "POST …/clean",
+    (ACTIVE, CLEANING): "instance torn down",
+    (ACTIVE, AVAILABLE): "mode none, or an unused claim",
+    (CLEAN_FAILED, CLEANING): "maintenance lifted, or POST …/clean",
+}
+
 #: States from which an operator may ask for an inspection / a clean.
 INSPECTABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if INSPECTING in targets)
 CLEANABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if CLEANING in targets)
@@ -81,6 +94,18 @@ def check_transition(current: str | None, new: str) -> None:
 def sources_of(new: str) -> frozenset[str]:
     """The states a node may move to ``new`` from."""
     return frozenset(s for s, targets in TRANSITIONS.items() if new in targets)
+
+
+def mermaid() -> str:
+    """The transition table as a Mermaid state diagram (the operator guide shows it)."""
+    lines = ["```mermaid", "stateDiagram-v2", "    [*] --> enroll: POST /v1/nodes"]
+    for source in STATES:
+        for target in sorted(TRANSITIONS[source]):
+            cause = CAUSES.get((source, target))
+            edge = f"    {source.replace(' ', '_')} --> {target.replace(' ', '_')}"
+            lines.append(f"{edge}: {cause}" if cause else edge)
+    lines.append("```")
+    return "\n".join(lines) + "\n"
 
 
 def diagram() -> str:

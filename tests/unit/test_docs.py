@@ -29,3 +29,8 @@ def test_the_state_diagram_has_every_transition():
     for source, targets in docs.states.TRANSITIONS.items():
         for target in targets:
             assert f"{source} --> {target}" in diagram
+
+
+def test_the_operator_guide_shows_the_generated_node_lifecycle():
+    guide = (COMMITTED.parent / "operator-guide.md").read_text()
+    assert docs.lifecycle.mermaid() in guide, "regenerate the diagram in operator-guide.md"
