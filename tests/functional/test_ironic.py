@@ -7,6 +7,7 @@ effect is read back from Ironic.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,12 @@ def test_instances_live_their_whole_life_in_ironic(ironic: IronicServer, api: Ap
     assert freed["provision_state"] == "available"
     assert freed["instance_uuid"] is None
     assert freed["instance_info"] == {}
-    assert nodes_of(api)[node_uuid]["provision_state"] == "available"
+    # Mogan's node is ``cleaning`` until its clean has seen Ironic's cleaning end.
+    deadline = time.monotonic() + 30
+    while nodes_of(api)[node_uuid]["provision_state"] != "available":
+        assert nodes_of(api)[node_uuid]["provision_state"] == "cleaning"
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     assert nodes_of(api)[node_uuid]["instance_uuid"] is None
 
     # Seven nodes were free and one came back: eight more instances fit, the ninth does not.
