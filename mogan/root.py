@@ -7,6 +7,8 @@ to anything at import time.
 from __future__ import annotations
 
 import functools
+import os
+import time
 from dataclasses import dataclass
 
 from oslo_config import cfg
@@ -17,6 +19,7 @@ from mogan.api.app import create_app
 from mogan.api.identity import NoAuthDefaults, noauth_context
 from mogan.api.keystone import KeystoneAuthMiddleware, keystone_context
 from mogan.core.quotas import Limits
+from mogan.dashboard.settings import DashboardSettings
 from mogan.db.database import Database
 from mogan.db.fake_hardware import DatabaseHardwareStore
 from mogan.drivers.registry import DriverEnvironment, DriverRegistry
@@ -200,6 +203,8 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
             public_endpoint=conf.api.public_endpoint,
             service_threads=conf.api.service_threads,
         )
+    if conf.dashboard.enabled:
+        app = with_dashboard(conf, app)
     return Mogan(
         conf=conf,
         db=db,
@@ -209,3 +214,52 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         app=app,
         notifier=notifier,
     )
+
+
+def with_dashboard(conf: cfg.ConfigOpts, api: ASGIApp) -> ASGIApp:
+    """The API with the dashboard beside it at ``[dashboard] path``."""
+    from mogan.dashboard.app import WithDashboard, create_dashboard
+
+    settings = DashboardSettings(
+        path=conf.dashboard.path,
+        secret_key=dashboard_key(conf),
+        auth_strategy=conf.auth_strategy,
+        session_lifetime=conf.dashboard.session_lifetime,
+        keystone_url=conf.dashboard.keystone_url or _keystone_public_url(conf),
+        poll_interval=conf.dashboard.poll_interval,
+    )
+    return WithDashboard(api, create_dashboard(api, settings), settings.path)
+
+
+def dashboard_key(conf: cfg.ConfigOpts) -> bytes:
+    """``[dashboard] secret_key``, or the key generated once into ``state_path`` (created
+    with O_EXCL and mode 0600, so processes starting together agree on one)."""
+    if conf.dashboard.secret_key:
+        return str(conf.dashboard.secret_key).encode()
+    from cryptography.fernet import Fernet
+
+    path = os.path.join(os.path.abspath(conf.state_path), "dashboard.key")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process is writing it
+            with open(path, "rb") as existing:
+                key = existing.read().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: remove it, or set [dashboard] secret_key") from None
+    key = Fernet.generate_key()
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+def _keystone_public_url(conf: cfg.ConfigOpts) -> str | None:
+    """Keystone's address as keystonemiddleware knows it, if it is configured."""
+    try:
+        value = conf.keystone_authtoken.www_authenticate_uri
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+        return None
+    return str(value) if value else None

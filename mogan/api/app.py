@@ -17,7 +17,17 @@ from mogan.api.errors import error_response, mogan_error_response
 from mogan.api.hot import HotReads
 from mogan.api.middleware import JsonBodies, RequestIdMiddleware
 from mogan.api.paths import BookmarkPaths, RouteTable, requested_path
-from mogan.api.routes import admin, fleet, history, instances, keypairs, root, types, zones
+from mogan.api.routes import (
+    admin,
+    fleet,
+    history,
+    instances,
+    keypairs,
+    me,
+    root,
+    types,
+    zones,
+)
 from mogan.core.errors import MoganError
 from mogan.services.bundle import Services
 from mogan.services.context import RequestContext
@@ -31,6 +41,7 @@ _ROUTERS = (
     keypairs.router,
     fleet.router,
     admin.router,
+    me.router,
 )
 ROUTE_TABLE = RouteTable(_ROUTERS)
 

@@ -336,6 +336,44 @@ _CLEANING_OPTS = [
     ),
 ]
 
+_DASHBOARD_OPTS = [
+    cfg.BoolOpt(
+        "enabled",
+        default=True,
+        help="Serve the web dashboard from 'mogan serve' and 'mogan api'.",
+    ),
+    cfg.StrOpt(
+        "path",
+        default="/dashboard",
+        regex=r"^/[A-Za-z0-9_\-/]*[A-Za-z0-9_\-]$",
+        help="Where the dashboard is served (a path, not '/').",
+    ),
+    cfg.StrOpt(
+        "secret_key",
+        secret=True,
+        help="Key that encrypts and signs the dashboard's session cookies (a Fernet key: 32 "
+        "url-safe base64-encoded bytes). Every API process behind one address needs the same "
+        "one. Default: one generated once into state_path/dashboard.key.",
+    ),
+    cfg.IntOpt(
+        "session_lifetime",
+        default=28800,
+        min=60,
+        help="Seconds a dashboard login lasts (a Keystone token's own expiry ends it sooner).",
+    ),
+    cfg.StrOpt(
+        "keystone_url",
+        help="Keystone's public URL, where the dashboard logs people in (auth_strategy = "
+        "keystone). Default: [keystone_authtoken] www_authenticate_uri.",
+    ),
+    cfg.FloatOpt(
+        "poll_interval",
+        default=2.0,
+        min=0.2,
+        help="Seconds between a page's live updates while something on it is changing.",
+    ),
+]
+
 _INSPECTION_OPTS = [
     cfg.DictOpt(
         "port_type_by_speed",
@@ -388,6 +426,7 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
     ("scheduler", _SCHEDULER_OPTS),
     ("cleaning", _CLEANING_OPTS),
     ("inspection", _INSPECTION_OPTS),
+    ("dashboard", _DASHBOARD_OPTS),
 ]
 
 

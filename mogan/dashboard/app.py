@@ -1,0 +1,81 @@
+"""The dashboard application, and how it sits beside the API in one ASGI app."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mogan.dashboard.backend import Backend
+from mogan.dashboard.pages import auth, catalog, fleet, instances
+from mogan.dashboard.settings import DashboardSettings
+from mogan.dashboard.web import Dashboard, redirect
+
+
+async def _home(request: Request) -> Response:
+    return redirect(request, "/instances")
+
+
+def create_dashboard(api: ASGIApp, settings: DashboardSettings) -> Starlette:
+    """The dashboard's pages (mounted at ``settings.path``), calling ``api`` in-process."""
+    routes = [
+        Route("/", _home),
+        Route("/login", auth.login_page, methods=["GET"]),
+        Route("/login", auth.login, methods=["POST"]),
+        Route("/logout", auth.logout, methods=["POST"]),
+        Route("/instances", instances.list_instances, methods=["GET"]),
+        Route("/instances", instances.create_instance, methods=["POST"]),
+        Route("/instances/rows", instances.instance_rows),
+        Route("/instances/new", instances.new_instance),
+        Route("/instances/{uuid}", instances.show_instance),
+        Route("/instances/{uuid}/live", instances.instance_live),
+        Route("/instances/{uuid}/confirm/{action}", instances.confirm),
+        Route("/instances/{uuid}/{action}", instances.act, methods=["POST"]),
+        Route("/fleet", fleet.fleet),
+        Route("/fleet/tiles", fleet.tiles),
+        Route("/nodes/{ident}", fleet.show_node),
+        Route("/nodes/{ident}/{action}", fleet.node_action, methods=["POST"]),
+        Route("/types", catalog.types),
+        Route("/images", catalog.images),
+        Route("/networks", catalog.networks),
+        Mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static")))),
+    ]
+    backend = Backend(api)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await backend.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.dashboard = Dashboard(settings, backend)
+    return app
+
+
+class WithDashboard:
+    """Requests under the dashboard's path go to it; every other one to the API."""
+
+    def __init__(self, api: ASGIApp, dashboard: ASGIApp, path: str) -> None:
+        self._api = api
+        self._dashboard = dashboard
+        self._path = path.rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._dashboard(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path == self._path or path.startswith(self._path + "/"):
+            # The ASGI way to mount: the path stays whole, the prefix is the root path.
+            inner = dict(scope)
+            inner["root_path"] = scope.get("root_path", "") + self._path
+            await self._dashboard(inner, receive, send)
+            return
+        await self._api(scope, receive, send)

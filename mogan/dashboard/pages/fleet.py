@@ -1,0 +1,129 @@
+"""The operators' fleet: nodes as tiles by zone and rack, a node's page and its actions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mogan.dashboard import words
+from mogan.dashboard.backend import ApiError, Caller
+from mogan.dashboard.session import Session
+from mogan.dashboard.web import logged_in, redirect, render
+
+#: The states tiles are coloured by, in the legend's order.
+STATES = ("available", "active", "cleaning", "inspecting", "maintenance", "error", "other")
+
+
+def _matches(node: dict[str, Any], state: str, zone: str, search: str) -> bool:
+    if state and words.node_state(node) != state:
+        return False
+    if zone and (node.get("availability_zone") or "") != zone:
+        return False
+    if search:
+        haystack = " ".join(
+            str(node.get(k) or "") for k in ("name", "uuid", "instance_uuid", "resource_class")
+        ).lower()
+        return search.lower() in haystack
+    return True
+
+
+async def _fleet_context(request: Request, caller: Caller) -> dict[str, Any]:
+    nodes = await caller.every("/v1/nodes", "nodes", limit=1000)
+    state = request.query_params.get("state", "")
+    zone = request.query_params.get("zone", "")
+    search = request.query_params.get("q", "").strip()
+    counts = Counter(words.node_state(n) for n in nodes)
+    zones = sorted({n.get("availability_zone") or "" for n in nodes})
+    shown = [n for n in nodes if _matches(n, state, zone, search)]
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for node in shown:
+        rack = str((node.get("properties") or {}).get("rack") or "")
+        grouped[node.get("availability_zone") or ""][rack].append(node)
+    groups = [(zone_name, sorted(racks.items())) for zone_name, racks in sorted(grouped.items())]
+    return {
+        "groups": groups,
+        "counts": counts,
+        "states": STATES,
+        "zones": zones,
+        "total": len(nodes),
+        "shown": len(shown),
+        "filters": {"state": state, "zone": zone, "q": search},
+    }
+
+
+@logged_in
+async def fleet(request: Request, session: Session, caller: Caller) -> Response:
+    context = await _fleet_context(request, caller)
+    return render(request, "fleet.html", session, caller=caller, **context)
+
+
+@logged_in
+async def tiles(request: Request, session: Session, caller: Caller) -> Response:
+    """The tiles alone, for the search and filters as they are typed."""
+    context = await _fleet_context(request, caller)
+    return render(request, "_tiles.html", session, caller=caller, **context)
+
+
+@logged_in
+async def show_node(request: Request, session: Session, caller: Caller) -> Response:
+    ident = request.path_params["ident"]
+    node, history = await asyncio.gather(
+        caller.get(f"/v1/nodes/{ident}"), caller.get(f"/v1/nodes/{ident}/history")
+    )
+    try:
+        inventory = await caller.get(f"/v1/nodes/{ident}/inventory")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        inventory = None
+    instance = None
+    if node.get("instance_uuid"):
+        try:
+            instance = await caller.get(f"/v1/instances/{node['instance_uuid']}")
+        except ApiError:
+            instance = None
+    checks = None
+    if request.query_params.get("validate"):
+        checks = await caller.get(f"/v1/nodes/{ident}/validate")
+    return render(
+        request,
+        "node.html",
+        session,
+        caller=caller,
+        node=node,
+        history=history["history"],
+        inventory=inventory,
+        instance=instance,
+        checks=checks,
+        busy=node["provision_state"] in ("cleaning", "inspecting"),
+    )
+
+
+@logged_in
+async def node_action(request: Request, session: Session, caller: Caller) -> Response:
+    ident, action = request.path_params["ident"], request.path_params["action"]
+    form = await request.form()
+    path = f"/v1/nodes/{ident}"
+    if action == "maintenance":
+        reason = str(form.get("reason") or "").strip() or None
+        await caller.put(f"{path}/maintenance", {"reason": reason} if reason else None)
+        notice = "The node is in maintenance."
+    elif action == "unmaintenance":
+        await caller.delete(f"{path}/maintenance")
+        notice = "Maintenance lifted."
+    elif action == "inspect":
+        await caller.post(f"{path}/inspect")
+        notice = "Inspection started."
+    elif action == "clean":
+        mode = str(form.get("mode") or "")
+        await caller.post(f"{path}/clean", {"mode": mode} if mode else None)
+        notice = "Cleaning started."
+    elif action == "validate":
+        return redirect(request, f"/nodes/{ident}", validate=1)
+    else:
+        return redirect(request, f"/nodes/{ident}")
+    return redirect(request, f"/nodes/{ident}", notice=notice)

@@ -1,0 +1,245 @@
+"""A tenant's instances: the list, the create form, an instance's page, its actions."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mogan.dashboard import words
+from mogan.dashboard.backend import ApiError, Caller
+from mogan.dashboard.session import Session
+from mogan.dashboard.web import logged_in, redirect, render
+
+#: What each action button asks of the API, the rule that allows it, and whether it needs a
+#: confirmation (it stops or destroys something).
+ACTIONS: dict[str, tuple[str, str, bool]] = {
+    "on": ("Power on", "mogan:instance:set_power_state", False),
+    "off": ("Power off", "mogan:instance:set_power_state", True),
+    "reboot": ("Reboot", "mogan:instance:set_power_state", True),
+    "rebuild": ("Rebuild", "mogan:instance:rebuild", True),
+    "lock": ("Lock", "mogan:instance:set_lock_state", False),
+    "unlock": ("Unlock", "mogan:instance:set_lock_state", False),
+    "delete": ("Delete", "mogan:instance:delete", True),
+}
+#: The power state each power action ends in, which the page waits to see.
+_EXPECTED = {"on": "power on", "off": "power off", "reboot": "power on"}
+
+
+def offered(session: Session, instance: dict[str, Any]) -> list[str]:
+    """The actions the caller may take on the instance as it is now (none that would fail)."""
+    status, power = instance["status"], instance.get("power_state")
+    if status == "deleting":
+        return []
+    locked = instance.get("locked") and not session.may("mogan:instance:ignore_lock")
+    possible = []
+    if status == "active" and not locked:
+        possible += ["on"] if power == "power off" else ["off", "reboot"]
+    if status in ("active", "error") and not locked:
+        possible.append("rebuild")
+    possible.append("unlock" if instance.get("locked") else "lock")
+    if not locked:
+        possible.append("delete")
+    return [name for name in possible if session.may(ACTIONS[name][1])]
+
+
+def in_flux(instance: dict[str, Any], expect: str | None) -> bool:
+    return instance["status"] in words.IN_FLUX or (
+        expect is not None and instance.get("power_state") != expect
+    )
+
+
+async def _names(caller: Caller) -> dict[str, str]:
+    """uuid → name of the types and images the caller can see."""
+    types, images = await asyncio.gather(
+        caller.every("/v1/types", "types"), caller.every("/v1/images", "images")
+    )
+    return {item["uuid"]: item["name"] for item in [*types, *images]}
+
+
+async def _rows_context(request: Request, session: Session, caller: Caller) -> dict[str, Any]:
+    everyone = session.is_admin and request.query_params.get("all") == "1"
+    instances, names = await asyncio.gather(
+        caller.every("/v1/instances/detail", "instances", all_tenants=1 if everyone else None),
+        _names(caller),
+    )
+    expect = request.query_params.get("expect")
+    return {
+        "instances": instances,
+        "names": names,
+        "everyone": everyone,
+        "live": any(in_flux(i, None) for i in instances) or bool(expect),
+    }
+
+
+@logged_in
+async def list_instances(request: Request, session: Session, caller: Caller) -> Response:
+    context = await _rows_context(request, session, caller)
+    return render(request, "instances.html", session, caller=caller, **context)
+
+
+@logged_in
+async def instance_rows(request: Request, session: Session, caller: Caller) -> Response:
+    """The list's rows, for its live updates."""
+    context = await _rows_context(request, session, caller)
+    return render(request, "_instance_rows.html", session, caller=caller, **context)
+
+
+@logged_in
+async def new_instance(request: Request, session: Session, caller: Caller) -> Response:
+    return render(
+        request,
+        "new_instance.html",
+        session,
+        caller=caller,
+        **await _choices(session, caller),
+        error=None,
+        form={},
+    )
+
+
+async def _choices(session: Session, caller: Caller) -> dict[str, Any]:
+    types, images, networks, keypairs, zones = await asyncio.gather(
+        caller.every("/v1/types", "types"),
+        caller.every("/v1/images", "images"),
+        caller.every("/v1/networks", "networks"),
+        caller.every("/v1/keypairs", "keypairs"),
+        caller.get("/v1/availability_zones"),
+    )
+    usage = None
+    if session.may("mogan:quota:usage"):
+        try:
+            usage = await caller.get(f"/v1/quotas/{session.project_id}/usage")
+        except ApiError:
+            usage = None
+    return {
+        "types": types,
+        "images": images,
+        "networks": networks,
+        "keypairs": keypairs,
+        "zones": zones["availability_zones"],
+        "usage": usage,
+    }
+
+
+@logged_in
+async def create_instance(request: Request, session: Session, caller: Caller) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    body: dict[str, Any] = {
+        "name": form.get("name", "").strip(),
+        "instance_type_uuid": form.get("type", ""),
+        "image_uuid": form.get("image", ""),
+        "networks": [{"net_id": form["network"]}] if form.get("network") else [],
+    }
+    if form.get("keypair"):
+        body["key_name"] = form["keypair"]
+    if form.get("zone"):
+        body["availability_zone"] = form["zone"]
+    if form.get("user_data"):
+        body["user_data"] = base64.b64encode(form["user_data"].encode()).decode()
+    try:
+        created = await caller.post("/v1/instances", body)
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        return render(
+            request,
+            "new_instance.html",
+            session,
+            status=exc.status,
+            caller=caller,
+            **await _choices(session, caller),
+            error=exc.message,
+            form=form,
+        )
+    return redirect(request, f"/instances/{created['uuid']}", notice=f"Creating {body['name']}.")
+
+
+async def _instance_context(
+    request: Request, session: Session, instance: dict[str, Any]
+) -> dict[str, Any]:
+    expect = request.query_params.get("expect")
+    return {
+        "instance": instance,
+        "offered": offered(session, instance),
+        "actions": ACTIONS,
+        "explanation": words.explain(instance.get("fault")),
+        "expect": expect,
+        "live": in_flux(instance, expect),
+    }
+
+
+@logged_in
+async def show_instance(request: Request, session: Session, caller: Caller) -> Response:
+    uuid = request.path_params["uuid"]
+    instance, history, names = await asyncio.gather(
+        caller.get(f"/v1/instances/{uuid}"),
+        caller.get(f"/v1/instances/{uuid}/actions", limit=20),
+        _names(caller),
+    )
+    return render(
+        request,
+        "instance.html",
+        session,
+        caller=caller,
+        history=history["actions"],
+        names=names,
+        **await _instance_context(request, session, instance),
+    )
+
+
+@logged_in
+async def instance_live(request: Request, session: Session, caller: Caller) -> Response:
+    """The instance's state block, for its live updates: one GET of the instance per poll."""
+    try:
+        instance = await caller.get(f"/v1/instances/{request.path_params['uuid']}")
+    except ApiError as exc:
+        if exc.status == 404:  # deleted meanwhile: back to the list
+            return redirect(request, "/instances", notice="The instance is gone.")
+        raise
+    context = await _instance_context(request, session, instance)
+    return render(request, "_instance_live.html", session, caller=caller, **context)
+
+
+@logged_in
+async def confirm(request: Request, session: Session, caller: Caller) -> Response:
+    uuid, action = request.path_params["uuid"], request.path_params["action"]
+    if action not in ACTIONS:
+        return redirect(request, f"/instances/{uuid}")
+    instance = await caller.get(f"/v1/instances/{uuid}")
+    return render(
+        request,
+        "confirm.html",
+        session,
+        caller=caller,
+        instance=instance,
+        action=action,
+        label=ACTIONS[action][0],
+    )
+
+
+@logged_in
+async def act(request: Request, session: Session, caller: Caller) -> Response:
+    uuid, action = request.path_params["uuid"], request.path_params["action"]
+    path = f"/v1/instances/{uuid}"
+    if action in _EXPECTED:
+        await caller.put(f"{path}/states/power", {"target": action})
+        return redirect(
+            request,
+            f"/instances/{uuid}",
+            expect=_EXPECTED[action],
+            notice=f"{ACTIONS[action][0]} requested.",
+        )
+    if action == "rebuild":
+        await caller.put(f"{path}/states/provision", {"target": "rebuild"})
+    elif action in ("lock", "unlock"):
+        await caller.put(f"{path}/states/lock", {"target": action == "lock"})
+    elif action == "delete":
+        await caller.delete(path)
+        return redirect(request, "/instances", notice="Deleting the instance.")
+    else:
+        return redirect(request, f"/instances/{uuid}")
+    return redirect(request, f"/instances/{uuid}", notice=f"{ACTIONS[action][0]} requested.")

@@ -1,0 +1,105 @@
+"""How the dashboard says things to people: colours, ages, addresses, faults in plain words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+#: Instance statuses that change by themselves: a page showing one keeps itself up to date.
+IN_FLUX = frozenset({"building", "deleting", "rebuilding"})
+
+_STATUS_CLASSES = {
+    "active": "ok",
+    "building": "busy",
+    "rebuilding": "busy",
+    "deleting": "busy",
+    "error": "bad",
+}
+
+#: What a fault's opening words mean, and what the person can do about it.
+_EXPLANATIONS = (
+    (
+        "No valid node",
+        "No free machine matched this request: every node that fits the type, zone and "
+        "networks is in use, being cleaned or in maintenance. Delete this instance and try "
+        "again later, or ask your operator for capacity.",
+    ),
+    (
+        "Deploy failed",
+        "The image could not be written to the machines tried. Delete this instance and "
+        "try again; if it keeps failing, give your operator the request id.",
+    ),
+    (
+        "Quota exceeded",
+        "Your project is at its limit. Delete something, or ask your operator to raise it.",
+    ),
+    (
+        "Tear-down",
+        "The machine could not be switched off and cleared. Try deleting again; if it "
+        "keeps failing, give your operator the request id.",
+    ),
+)
+
+
+def status_class(status: str | None) -> str:
+    return _STATUS_CLASSES.get(status or "", "neutral")
+
+
+def node_state(node: dict[str, Any]) -> str:
+    """The one word a fleet tile is coloured by."""
+    if node.get("maintenance"):
+        return "maintenance"
+    state = str(node.get("provision_state") or "")
+    if state in ("clean failed", "inspect failed", "error", "deploy failed"):
+        return "error"
+    if state in ("cleaning", "clean wait"):
+        return "cleaning"
+    if state in ("inspecting", "inspect wait"):
+        return "inspecting"
+    if state == "active" or node.get("instance_uuid"):
+        return "active"
+    if state == "available":
+        return "available"
+    return "other"
+
+
+def explain(fault: dict[str, Any] | None) -> str | None:
+    """A fault's message in words a tenant can act on (None without a fault)."""
+    if not fault:
+        return None
+    message = str(fault.get("message") or "")
+    for opening, meaning in _EXPLANATIONS:
+        if message.startswith(opening) or opening.lower() in message.lower():
+            return meaning
+    return "Something went wrong with this instance. Give your operator the details below."
+
+
+def refusal_title(status: int) -> str:
+    return {
+        400: "That request was not valid",
+        403: "Not allowed",
+        404: "Not found",
+        409: "Not possible right now",
+    }.get(status, "Mogan could not do that")
+
+
+def age(timestamp: str | None, now: dt.datetime | None = None) -> str:
+    """``3 min``, ``2 h``, ``5 d`` since an API timestamp."""
+    if not timestamp:
+        return ""
+    then = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=dt.UTC)
+    seconds = max(((now or dt.datetime.now(dt.UTC)) - then).total_seconds(), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
+
+
+def addresses(network_info: dict[str, Any] | None) -> str:
+    return ", ".join(
+        ip["ip_address"]
+        for port in (network_info or {}).values()
+        for ip in port.get("fixed_ips", [])
+    )
