@@ -1,0 +1,196 @@
+"""The dashboard in a real headless Chromium, against a real ``mogan serve``: as tenants,
+readers and operators use it, and behind a real Keystone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from tests.functional.browser import browser, login_noauth, operator_setup, screenshot
+from tests.functional.conftest import keystone_mogan
+from tests.functional.process import MoganProcess
+from tests.peers.keystone import PASSWORD, KeystoneServer
+
+pytestmark = pytest.mark.functional
+__all__ = ["browser"]  # the fixture, for pytest
+
+FAST = {
+    "DEFAULT": {"enabled_drivers": "fake"},
+    "fake": {"deploy_latency": 1.5, "power_latency": 1.0},
+    "dashboard": {"poll_interval": 0.3},
+}
+
+
+def _page(browser: Browser, *, width: int = 1280, height: int = 800) -> Page:
+    return browser.new_context(viewport={"width": width, "height": height}).new_page()
+
+
+def _nav(page: Page, name: str) -> Locator:
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+
+
+def _create(page: Page, name: str) -> None:
+    page.get_by_role("link", name="Create instance").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url("**/dashboard/instances/*")
+
+
+def _confirm(page: Page, action: str) -> None:
+    page.get_by_role("link", name=action).click()
+    page.get_by_role("button", name=action).click()
+
+
+def test_a_tenant_creates_watches_powers_off_and_deletes(
+    serve: Callable[..., MoganProcess], browser: Browser
+):
+    mogan = serve(**FAST)
+    operator_setup(mogan.url)
+    page = _page(browser)
+    login_noauth(page, mogan.url, "tenant-a", "alice", "member")
+    expect(page.get_by_text("No instances yet.")).to_be_visible()
+    _create(page, "web-1")
+    screenshot(page, "instance-building")
+    # The page updates itself: no reload (the marker survives) until the instance is active.
+    page.evaluate("window.__stillTheSamePage = true")
+    status = page.get_by_test_id("status")
+    expect(status).to_have_text("building")
+    expect(status).to_have_text("active", timeout=30_000)
+    expect(page.get_by_test_id("power")).to_have_text("power on")
+    assert page.evaluate("window.__stillTheSamePage") is True
+    screenshot(page, "instance-active")
+
+    _confirm(page, "Power off")
+    expect(page.get_by_test_id("power")).to_have_text("power off", timeout=30_000)
+    expect(page.get_by_role("button", name="Power on")).to_be_visible()
+    history = page.locator("table.list").last
+    expect(history).to_contain_text("power_off")
+
+    _nav(page, "Instances").click()
+    row = page.locator("tr", has_text="web-1")
+    expect(row).to_contain_text("power off")
+    expect(row).to_contain_text("10.30.0.")
+    screenshot(page, "instances")
+
+    page.get_by_role("link", name="web-1").click()
+    _confirm(page, "Delete")
+    page.wait_for_url("**/dashboard/instances?**")
+    expect(page.get_by_text("No instances yet.")).to_be_visible(timeout=30_000)
+
+
+def test_tenants_are_kept_apart_and_readers_see_no_buttons_that_would_fail(
+    serve: Callable[..., MoganProcess], browser: Browser
+):
+    mogan = serve(**FAST)
+    operator_setup(mogan.url)
+    alice = _page(browser)
+    login_noauth(alice, mogan.url, "tenant-a", "alice", "member")
+    _create(alice, "secret-db")
+    expect(alice.get_by_test_id("status")).to_have_text("active", timeout=30_000)
+    instance_url = alice.url.split("?")[0]
+
+    bob = _page(browser)
+    login_noauth(bob, mogan.url, "tenant-b", "bob", "member")
+    expect(bob.get_by_text("No instances yet.")).to_be_visible()
+    expect(bob.get_by_text("secret-db")).to_have_count(0)
+    bob.goto(instance_url)
+    expect(bob.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(bob.get_by_text("secret-db")).to_have_count(0)
+
+    rita = _page(browser)
+    login_noauth(rita, mogan.url, "tenant-a", "rita", "reader")
+    expect(rita.get_by_role("link", name="secret-db")).to_be_visible()
+    expect(rita.get_by_role("link", name="Create instance")).to_have_count(0)
+    expect(_nav(rita, "Fleet")).to_have_count(0)
+    rita.get_by_role("link", name="secret-db").click()
+    expect(rita.get_by_test_id("status")).to_have_text("active")
+    expect(rita.locator(".actions")).to_have_count(0)
+    screenshot(rita, "instance-as-reader")
+
+    # At phone width nothing spills sideways off the page.
+    phone = _page(browser, width=390, height=844)
+    login_noauth(phone, mogan.url, "tenant-a", "alice", "member")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(phone, "instances-phone")
+
+
+def test_an_operator_puts_a_node_in_maintenance_and_sees_its_tile_change(
+    serve: Callable[..., MoganProcess], browser: Browser
+):
+    mogan = serve(**FAST)
+    operator_setup(mogan.url, nodes=4)
+    page = _page(browser)
+    login_noauth(page, mogan.url, "admin", "root", "admin")
+    _nav(page, "Fleet").click()
+    tile = page.locator("a.tile[data-node=n1]")
+    expect(tile).to_have_attribute("data-state", "available")
+    expect(page.get_by_test_id("count-available")).to_have_text("4")
+    expect(page.get_by_role("heading", name="Rack r1")).to_be_visible()
+    screenshot(page, "fleet")
+    # Search narrows the tiles as it is typed.
+    page.get_by_label("Search").fill("n3")
+    expect(page.locator("a.tile")).to_have_count(1, timeout=10_000)
+    page.get_by_label("Search").fill("")
+    expect(page.locator("a.tile")).to_have_count(4, timeout=10_000)
+
+    page.locator("a.tile[data-node=n1]").click()
+    page.get_by_label("Reason").fill("replacing a DIMM")
+    page.get_by_role("button", name="Put in maintenance").click()
+    expect(page.get_by_test_id("maintenance")).to_have_text("yes: replacing a DIMM")
+    screenshot(page, "node")
+    _nav(page, "Fleet").click()
+    expect(page.locator("a.tile[data-node=n1]")).to_have_attribute("data-state", "maintenance")
+    expect(page.get_by_test_id("count-maintenance")).to_have_text("1")
+    expect(page.get_by_test_id("count-available")).to_have_text("3")
+    for name in ("Types", "Images", "Networks"):
+        _nav(page, name).click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        screenshot(page, name.lower())
+
+
+def test_a_keystone_login_and_a_log_out_that_revokes(
+    keystone: KeystoneServer, browser: Browser, tmp_path: Path, fresh_url: str
+):
+    mogan = keystone_mogan(tmp_path, fresh_url, keystone)
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(f"{mogan.url}/dashboard/")
+        expect(page.get_by_text("noauth mode")).to_have_count(0)
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_label("Project", exact=True).fill("project-a")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("alert")).to_have_text("Keystone did not accept these credentials.")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/dashboard/instances**")
+        expect(page.get_by_test_id("who")).to_have_text("alice in project-a")
+        screenshot(page, "keystone-instances")
+        cookies = context.cookies()
+        (session,) = [c for c in cookies if c["name"] == "mogan_dashboard"]
+        assert session["httpOnly"] and session["sameSite"] == "Strict"
+
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url("**/dashboard/login**")
+        # The old cookie is worth nothing now: its Keystone token was revoked (once the API's
+        # cached validation of it has run out: [keystone_authtoken] token_cache_time).
+        deadline = time.monotonic() + 15
+        while True:
+            replay = httpx.get(
+                f"{mogan.url}/dashboard/instances",
+                cookies={"mogan_dashboard": session["value"]},
+                follow_redirects=False,
+            )
+            if replay.status_code == 303:
+                break
+            assert time.monotonic() < deadline, "the revoked token still opens the dashboard"
+            time.sleep(0.5)
+        assert "/dashboard/login" in replay.headers["location"]
+    finally:
+        mogan.kill()
