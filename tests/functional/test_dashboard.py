@@ -62,6 +62,7 @@ def test_a_tenant_creates_watches_powers_off_and_deletes(
     expect(status).to_have_text("building")
     expect(status).to_have_text("active", timeout=30_000)
     expect(page.get_by_test_id("power")).to_have_text("power on")
+    expect(page.get_by_test_id("addresses")).to_contain_text("10.30.0.")
     assert page.evaluate("window.__stillTheSamePage") is True
     screenshot(page, "instance-active")
 

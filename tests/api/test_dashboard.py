@@ -1,0 +1,87 @@
+"""The dashboard's guards, over HTTP: sessions, CSRF, redirects, and ``GET /v1/me``."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.harness import Api, project
+
+
+def _login(http: httpx.Client, project_id: str, *roles: str, **extra: str) -> httpx.Response:
+    form = {"project_id": project_id, "user_id": f"{project_id}-user", **extra}
+    form.update({f"role_{role}": "1" for role in roles})
+    return http.post("/dashboard/login", data=form)
+
+
+def _csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def test_me_tells_the_caller_what_the_policy_allows(api: Api):
+    member = api.get("/v1/me").json()
+    assert (member["project_id"], member["roles"]) == ("tenant-a", ["member"])
+    assert member["allowed"]["mogan:instance:create"] is True
+    assert member["allowed"]["mogan:node:get"] is False
+    reader = api.as_(project("tenant-a", "reader")).get("/v1/me").json()
+    assert reader["allowed"]["mogan:instance:create"] is False
+    assert reader["allowed"]["mogan:instance:get"] is True
+    assert api.admin.get("/v1/me").json()["allowed"]["mogan:node:clean"] is True
+    assert Api(api.http, {"X-Roles": "member"}).get("/v1/me").status_code == 400
+
+
+def test_pages_need_a_session_and_changes_need_its_csrf_token(api: Api):
+    http = api.http
+    anonymous = http.get("/dashboard/instances")
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/dashboard/login")
+    refused = _login(http, "tenant-a")
+    assert refused.status_code == 400 and "Choose at least one role" in refused.text
+    logged = _login(http, "tenant-a", "member", next="https://evil.example/steal")
+    assert logged.status_code == 303
+    assert logged.headers["location"] == "/dashboard/instances"  # never off-site
+    cookie = logged.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/dashboard" in cookie
+    http.cookies.set("mogan_dashboard", logged.cookies["mogan_dashboard"])
+    page = http.get("/dashboard/instances/new")
+    assert page.status_code == 200
+    token = _csrf(page)
+    forged = http.post("/dashboard/instances", data={"name": "x", "csrf_token": "forged"})
+    assert forged.status_code == 403
+    assert api.get("/v1/instances").json()["instances"] == []  # nothing was created
+    missing = http.post("/dashboard/instances", data={"name": "x", "csrf_token": token})
+    assert missing.status_code == 400  # the API's own refusal, shown on the form
+    assert "Invalid" in missing.text or "invalid" in missing.text
+    tampered = logged.cookies["mogan_dashboard"][:-4] + "AAAA"
+    http.cookies.set("mogan_dashboard", tampered)
+    assert http.get("/dashboard/instances").status_code == 303
+    http.cookies.clear()
+
+
+def test_another_tenants_instance_is_not_found_in_the_dashboard(api: Api, fleet):
+    created = api.create(fleet["type"], fleet["image"], [{"net_id": fleet["network"]["uuid"]}])
+    uuid = created.json()["uuid"]
+    with httpx.Client(base_url=str(api.http.base_url)) as other:
+        _login(other, "tenant-b", "member")
+        assert other.get(f"/dashboard/instances/{uuid}").status_code == 404
+        assert other.get(f"/dashboard/instances/{uuid}/live").status_code == 303  # gone: list
+        listed = other.get("/dashboard/instances")
+        assert uuid not in listed.text
+        page = other.get("/dashboard/instances/new")
+        acted = other.post(f"/dashboard/instances/{uuid}/delete", data={"csrf_token": _csrf(page)})
+        assert acted.status_code == 404
+    assert api.get(f"/v1/instances/{uuid}").status_code == 200
+
+
+def test_a_live_update_costs_one_get_of_the_instance(api: Api, fleet):
+    created = api.create(fleet["type"], fleet["image"], [{"net_id": fleet["network"]["uuid"]}])
+    uuid = created.json()["uuid"]
+    with httpx.Client(base_url=str(api.http.base_url)) as http:
+        _login(http, "tenant-a", "member")
+        live = http.get(f"/dashboard/instances/{uuid}/live")
+        assert live.status_code == 200
+        assert live.headers["X-Mogan-API-Calls"] == "1"
+        assert live.headers["X-OpenStack-Request-Id"].startswith("req-")
