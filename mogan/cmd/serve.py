@@ -55,6 +55,8 @@ def serve(conf: cfg.ConfigOpts, *, demo: bool) -> int:
         )
     else:
         print(f"Mogan API: {base}/v1", flush=True)
+    if conf.dashboard.enabled:
+        print(f"Dashboard: {base}{conf.dashboard.path}", flush=True)
     assert mogan.engine is not None
     mogan.engine.start()
     server = _Server(
