@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 from mogan.core import lifecycle
 from mogan.core.errors import DriverError
@@ -18,6 +19,8 @@ from mogan.core.lifecycle import CleaningMode
 from mogan.core.operations import CleanState, OperationKind, OperationStatus, Step
 from mogan.core.states import MaintenanceKind
 from mogan.db import nodes
+from mogan.db.database import Executor
+from mogan.engine.lifecycle import cleaning_mode, release_after_teardown
 from mogan.engine.operations.base import Handler, OperationFailed, StepFunction, Work
 
 LOG = logging.getLogger(__name__)
@@ -83,16 +86,38 @@ class CleanNode(Handler[CleanState]):
         return None
 
     def fail(self, work: Work[CleanState], message: str) -> None:
-        node_uuid = work.instance_uuid
-        with work.db.transaction() as tx:
-            nodes.move(
-                tx,
-                node_uuid,
-                lifecycle.CLEAN_FAILED,
-                maintenance=True,
-                maintenance_kind=MaintenanceKind.CLEAN_FAILED.value,
-                maintenance_reason=message,
-                last_error=message,
-            )
-            work.finish(tx, OperationStatus.FAILED)
-        LOG.error("Node %s: %s; in maintenance until an operator acts", node_uuid, message)
+        fail_node(work, lifecycle.CLEAN_FAILED, MaintenanceKind.CLEAN_FAILED, message)
+
+
+def fail_node(work: Work[Any], state: str, kind: MaintenanceKind, message: str) -> None:
+    """End a node's operation as failed: the node moves to ``state`` (``clean failed``,
+    ``inspect failed``), in maintenance for ``message``, until an operator acts."""
+    with work.db.transaction() as tx:
+        nodes.move(
+            tx,
+            work.instance_uuid,  # a node operation's subject is the node
+            state,
+            maintenance=True,
+            maintenance_kind=kind.value,
+            maintenance_reason=message,
+            last_error=message,
+        )
+        work.finish(tx, OperationStatus.FAILED)
+    LOG.error("Node %s: %s; in maintenance until an operator acts", work.instance_uuid, message)
+
+
+def release_torn_down(executor: Executor, work: Work[Any], node_uuid: str, **values: Any) -> None:
+    """Free the node whose deployment of this operation's instance was just torn down: into
+    ``cleaning`` with its clean queued (or ``available`` when its mode is ``none``), in the
+    caller's transaction."""
+    node, driver, _ = work.node(node_uuid)
+    release_after_teardown(
+        executor,
+        work.db,
+        node,
+        work.instance_uuid,
+        mode=cleaning_mode(node.driver_info, work.settings.cleaning_mode),
+        cleans_itself=driver.clean is not None and driver.clean.cleans_itself,
+        request_id=work.state.request_id or f"req-{work.operation_id}",
+        **values,
+    )

@@ -24,7 +24,6 @@ from mogan.core.states import MaintenanceKind
 from mogan.db import instances, nodes, ports, scheduler
 from mogan.db.database import Duplicate
 from mogan.db.records import NodeRow
-from mogan.engine.lifecycle import cleaning_mode, release_after_teardown
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
@@ -36,6 +35,7 @@ from mogan.engine.operations.base import (
     note_node_error,
     subnets_of,
 )
+from mogan.engine.operations.clean import release_torn_down
 
 LOG = logging.getLogger(__name__)
 
@@ -261,16 +261,7 @@ class CreateInstance(Handler[CreateState]):
             if dirty is None:
                 # The failed deploy may have written the tenant's data: cleaned like any
                 # node a tenant leaves.
-                release_after_teardown(
-                    connection,
-                    work.db,
-                    node,
-                    work.instance_uuid,
-                    mode=cleaning_mode(node.driver_info, work.settings.cleaning_mode),
-                    cleans_itself=driver.clean is not None and driver.clean.cleans_itself,
-                    request_id=work.state.request_id or f"req-{work.operation_id}",
-                    **extra,
-                )
+                release_torn_down(connection, work, node.uuid, **extra)
             else:
                 scheduler.release(
                     connection,

@@ -14,7 +14,6 @@ from mogan.core.errors import CleaningFailed, DriverError
 from mogan.core.operations import DeleteState, OperationKind, OperationStatus, Step
 from mogan.core.states import MaintenanceKind
 from mogan.db import instances, ports, scheduler
-from mogan.engine.lifecycle import cleaning_mode, release_after_teardown
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
@@ -22,6 +21,7 @@ from mogan.engine.operations.base import (
     Work,
     note_node_error,
 )
+from mogan.engine.operations.clean import release_torn_down
 
 LOG = logging.getLogger(__name__)
 
@@ -81,17 +81,8 @@ class DeleteInstance(Handler[DeleteState]):
                     last_error=cleaning_failed,
                 )
             elif node_uuid is not None:
-                node, driver, _ = work.node(node_uuid)
-                release_after_teardown(
-                    session,
-                    work.db,
-                    node,
-                    work.instance_uuid,
-                    mode=cleaning_mode(node.driver_info, work.settings.cleaning_mode),
-                    cleans_itself=driver.clean is not None and driver.clean.cleans_itself,
-                    request_id=work.state.request_id or f"req-{work.operation_id}",
-                    power_state=states.POWER_OFF,
-                    last_error=None,
+                release_torn_down(
+                    session, work, node_uuid, power_state=states.POWER_OFF, last_error=None
                 )
             ports.release(session, work.instance_uuid)
             instances.delete_row(session, work.instance_uuid)

@@ -33,6 +33,7 @@ from mogan.db.records import NicRow, NodeRow
 from mogan.drivers.base import HardwareInventory
 from mogan.engine.inventory import sync_inventory
 from mogan.engine.operations.base import Handler, OperationFailed, StepFunction, Work
+from mogan.engine.operations.clean import fail_node
 
 LOG = logging.getLogger(__name__)
 
@@ -134,19 +135,7 @@ class InspectNode(Handler[InspectState]):
         return None
 
     def fail(self, work: Work[InspectState], message: str) -> None:
-        node_uuid = work.instance_uuid
-        with work.db.transaction() as tx:
-            nodes.move(
-                tx,
-                node_uuid,
-                lifecycle.INSPECT_FAILED,
-                maintenance=True,
-                maintenance_kind=MaintenanceKind.INSPECT_FAILED.value,
-                maintenance_reason=message,
-                last_error=message,
-            )
-            work.finish(tx, OperationStatus.FAILED)
-        LOG.error("Node %s: %s; in maintenance until an operator acts", node_uuid, message)
+        fail_node(work, lifecycle.INSPECT_FAILED, MaintenanceKind.INSPECT_FAILED, message)
 
 
 class _Moved(Exception):
