@@ -21,7 +21,7 @@ __all__ = ["browser"]  # the fixture, for pytest
 
 FAST = {
     "DEFAULT": {"enabled_drivers": "fake"},
-    "fake": {"deploy_latency": 1.5, "power_latency": 1.0},
+    "fake": {"deploy_latency": 1.5, "power_latency": 1.0, "clean_latency": 1.5},
     "dashboard": {"poll_interval": 0.3},
 }
 
@@ -139,6 +139,15 @@ def test_an_operator_puts_a_node_in_maintenance_and_sees_its_tile_change(
     page.get_by_label("Search").fill("")
     expect(page.locator("a.tile")).to_have_count(4, timeout=10_000)
 
+    # A clean started from a node's page is followed there until it ends.
+    page.locator("a.tile[data-node=n2]").click()
+    page.get_by_role("button", name="Clean", exact=True).click()
+    expect(page.get_by_test_id("provision-state")).to_have_text("cleaning")
+    page.evaluate("window.__stillTheSamePage = true")
+    expect(page.get_by_test_id("provision-state")).to_have_text("available", timeout=30_000)
+    assert page.evaluate("window.__stillTheSamePage") is True
+    expect(page.locator("table.list").last).to_contain_text("erase_volumes")
+    _nav(page, "Fleet").click()
     page.locator("a.tile[data-node=n1]").click()
     page.get_by_label("Reason").fill("replacing a DIMM")
     page.get_by_role("button", name="Put in maintenance").click()
