@@ -178,6 +178,17 @@ class Api:
             time.sleep(0.05)
         raise AssertionError(f"instance {uuid} still exists after {timeout}s")
 
+    def wait_cleaned(self, timeout: float = 20.0) -> None:
+        """Until no node is cleaning: the nodes of deleted instances are available again."""
+        deadline = time.monotonic() + timeout
+        while True:
+            nodes = self.admin.get("/v1/nodes", params={"provision_state": "cleaning"})
+            if nodes.json()["nodes"] == []:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nodes still cleaning after {timeout}s: {nodes.json()}")
+            time.sleep(0.05)
+
 
 def _mac(index: int, nic: int) -> str:
     return (

@@ -46,6 +46,7 @@ def test_as_many_as_fit_down_to_min_count_then_none(api: Api, fleet):
     for instance in body["instances"][:1]:
         api.delete(f"/v1/instances/{instance['uuid']}")
         api.wait_gone(instance["uuid"])
+    api.wait_cleaned()
     before = {i["uuid"] for i in api.get("/v1/instances").json()["instances"]}
     refused = _batch(api, fleet, name="db", min_count=2, max_count=2)
     assert refused.status_code == 409, refused.text

@@ -57,6 +57,7 @@ def test_failed_deploy_is_rescheduled_on_another_node(api: Api, fleet):
             break
         api.delete(f"/v1/instances/{created['uuid']}")
         api.wait_gone(created["uuid"])
+        api.wait_cleaned()
     else:
         raise AssertionError("the scheduler never tried the broken node")
 

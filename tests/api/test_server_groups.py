@@ -122,6 +122,7 @@ def test_soft_policies_prefer_but_never_refuse(api: Api, racks):
         api.delete(f"/v1/instances/{uuid}")
     for uuid in first + more:
         api.wait_gone(uuid)
+    api.wait_cleaned()  # the deleted instances' nodes are cleaned first
     pair = [_create(api, racks, **hint).json()["uuid"] for _ in range(2)]
     _settle(api, pair)
     assert len({_rack_of(api, u) for u in pair}) == 1
