@@ -221,8 +221,10 @@ async def show_history(request: Request, node_ident: str) -> Response:
     "/nodes/{node_ident}/maintenance",
     tags=["nodes"],
     status_code=202,
+    response_class=Response,
     summary="Put a node in maintenance (nothing new is scheduled onto it)",
-    responses=CHANGE_ERRORS,
+    description="202 with no body, as Ironic answers it.",
+    responses={202: {"description": "Accepted (no body)"}, **CHANGE_ERRORS},
 )
 async def set_maintenance(
     request: Request,
@@ -241,8 +243,10 @@ async def set_maintenance(
     "/nodes/{node_ident}/maintenance",
     tags=["nodes"],
     status_code=202,
+    response_class=Response,
     summary="Lift a node's maintenance (a node whose clean failed is cleaned again)",
-    responses=CHANGE_ERRORS,
+    description="202 with no body, as Ironic answers it.",
+    responses={202: {"description": "Accepted (no body)"}, **CHANGE_ERRORS},
 )
 async def unset_maintenance(request: Request, node_ident: str) -> Response:
     await call(
