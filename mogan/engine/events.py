@@ -1,12 +1,13 @@
-"""Notifications about instances, emitted by the engine after its changes are committed."""
+"""Notifications about instances and nodes, emitted by the engine after its changes are
+committed."""
 
 from __future__ import annotations
 
 from mogan.core import states
-from mogan.db import instances
+from mogan.db import instances, nodes
 from mogan.db.database import Database
 from mogan.db.records import InstanceRow
-from mogan.notifications import Notifier, instance_payload
+from mogan.notifications import Notifier, instance_payload, node_payload
 
 
 def snapshot(db: Database, instance_uuid: str) -> InstanceRow | None:
@@ -38,3 +39,21 @@ def emit(
     if instance is None:
         payload["mogan_object.data"]["status"] = "deleted"
     notifier.emit(event_type, payload, priority)
+
+
+def emit_node(
+    db: Database,
+    notifier: Notifier,
+    event_type: str,
+    node_uuid: str,
+    *,
+    before: InstanceRow | None = None,
+    priority: str = "INFO",
+) -> None:
+    """Emit ``event_type`` (``node.clean.end``…) with the node as it is now; nothing when
+    notifications are off or the node is gone."""
+    if not notifier.enabled:
+        return
+    node = nodes.NODES.get(db, node_uuid)
+    if node is not None:
+        notifier.emit(event_type, node_payload(node), priority)

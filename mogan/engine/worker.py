@@ -20,7 +20,7 @@ from mogan.core.clock import utcnow
 from mogan.core.errors import MoganError, ServiceUnavailable
 from mogan.core.hashring import HashRing
 from mogan.core.logcontext import request_id_var
-from mogan.core.operations import OperationStatus, Step, first_step
+from mogan.core.operations import NODE_KINDS, OperationStatus, Step, first_step
 from mogan.db import engines, queue
 from mogan.db.database import Database
 from mogan.drivers.registry import DriverRegistry
@@ -270,6 +270,7 @@ class Engine:
         step: Step | None = operation.step
         request_id_var.set(work.state.request_id or f"op-{operation.id}")
         before = None
+        emit = events.emit_node if kind in NODE_KINDS else events.emit
         LOG.info(
             "Engine %s runs %s operation %d of instance %s from step %s (claim %d)",
             self.id,
@@ -283,10 +284,11 @@ class Engine:
             # Everything that touches the database is inside this block: an outage here must
             # still reach the ``finally`` that lets go of the operation, or its lease would be
             # renewed forever and nobody would ever take it over.
-            if self._notifier.enabled:  # the payload of a later .end, once the row is gone
+            if self._notifier.enabled and kind not in NODE_KINDS:
+                # The payload of a later .end, once the instance's row is gone.
                 before = events.snapshot(self._db, operation.instance_uuid)
             if operation.claims == 1 and step == first_step(kind):
-                events.emit(
+                emit(
                     self._db,
                     self._notifier,
                     f"{handler.event(work)}.start",
@@ -329,7 +331,7 @@ class Engine:
             if work.outcome in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
                 failed = work.outcome == OperationStatus.FAILED
                 try:
-                    events.emit(
+                    emit(
                         self._db,
                         self._notifier,
                         f"{handler.event(work)}.{'error' if failed else 'end'}",

@@ -11,6 +11,14 @@ from mogan.notifications.notifier import (
     Notifier,
     NullNotifier,
     instance_payload,
+    node_payload,
 )
 
-__all__ = ["LogNotifier", "MessagingNotifier", "Notifier", "NullNotifier", "instance_payload"]
+__all__ = [
+    "LogNotifier",
+    "MessagingNotifier",
+    "Notifier",
+    "NullNotifier",
+    "instance_payload",
+    "node_payload",
+]

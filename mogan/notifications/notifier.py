@@ -33,6 +33,24 @@ INSTANCE_FIELDS = (
 )
 
 
+#: Fields of a node carried in every node notification (never its driver_info: secrets).
+NODE_FIELDS = (
+    "uuid",
+    "name",
+    "driver",
+    "provision_state",
+    "power_state",
+    "maintenance",
+    "maintenance_reason",
+    "instance_uuid",
+    "availability_zone",
+    "resource_class",
+    "last_error",
+    "created_at",
+    "updated_at",
+)
+
+
 def _iso(value: Any) -> Any:
     return value.replace(tzinfo=dt.UTC).isoformat() if isinstance(value, dt.datetime) else value
 
@@ -54,6 +72,16 @@ def instance_payload(instance: Any, fault: Any = None) -> dict[str, Any]:
         "mogan_object.namespace": "mogan",
         "mogan_object.version": PAYLOAD_VERSION,
         "mogan_object.data": data,
+    }
+
+
+def node_payload(node: Any) -> dict[str, Any]:
+    """A versioned payload for a node (its inspections and cleans: ``node.clean.end``…)."""
+    return {
+        "mogan_object.name": "NodePayload",
+        "mogan_object.namespace": "mogan",
+        "mogan_object.version": PAYLOAD_VERSION,
+        "mogan_object.data": {name: _iso(getattr(node, name, None)) for name in NODE_FIELDS},
     }
 
 

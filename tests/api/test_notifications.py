@@ -218,3 +218,36 @@ def test_a_broker_that_is_down_never_fails_or_slows_requests(mogan_factory):
     finally:
         client.close()
         server.__exit__(None, None, None)
+
+
+def test_a_nodes_cleans_and_inspections_are_notified(mogan_factory, consumer: Consumer):
+    mogan = mogan_factory(
+        notifications__driver="messaging", notifications__transport_url=TRANSPORT_URL
+    )
+    server, client = _serve(mogan)
+    try:
+        api = Api(client)
+        node = api.enrol("n1", driver_info={"fake_clean_latency": 0.2})
+        created = api.create(
+            api.make_type(), api.make_image(), [{"net_id": api.make_network()["uuid"]}]
+        ).json()
+        consumer.wait_for("instance.create.end", created["uuid"])
+        assert api.delete(f"/v1/instances/{created['uuid']}").status_code == 204
+        started = consumer.wait_for("node.clean.start", node["uuid"])
+        ended = consumer.wait_for("node.clean.end", node["uuid"])
+        assert started["payload"]["mogan_object.name"] == "NodePayload"
+        assert started["payload"]["mogan_object.data"]["provision_state"] == "cleaning"
+        assert ended["payload"]["mogan_object.data"]["provision_state"] == "available"
+        assert "driver_info" not in ended["payload"]["mogan_object.data"]
+
+        broken = [{"op": "add", "path": "/driver_info/fake_fail_inspect", "value": True}]
+        assert api.admin.patch(f"/v1/nodes/{node['uuid']}", broken).status_code == 200
+        assert api.admin.post(f"/v1/nodes/{node['uuid']}/inspect").status_code == 202
+        failed = consumer.wait_for("node.inspect.error", node["uuid"])
+        assert failed["priority"] == "ERROR"
+        data = failed["payload"]["mogan_object.data"]
+        assert (data["provision_state"], data["maintenance"]) == ("inspect failed", True)
+        assert "injected fault" in data["last_error"]
+    finally:
+        client.close()
+        server.__exit__(None, None, None)
