@@ -46,6 +46,7 @@ INSTANCE_FIELDS = (
     "key_name",
     "metadata",
     "locked",
+    "locked_by",
     "locked_reason",
     "tags",
     "reservation_id",
@@ -104,6 +105,9 @@ def instance(
         "key_name": row.key_name,
         "metadata": row.user_metadata or {},
         "locked": row.locked_by is not None,
+        #: Who set the lock, as Nova says it: ``owner`` or ``admin`` (whose lock only an
+        #: administrator may lift); null when unlocked.
+        "locked_by": row.locked_by,
         "locked_reason": row.locked_reason,
         "tags": list(row.tags),
         "reservation_id": row.reservation_id,

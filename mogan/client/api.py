@@ -66,6 +66,8 @@ class Instance:
     key_name: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     locked: bool = False
+    #: ``owner`` or ``admin`` (an administrator's lock, which only administrators lift).
+    locked_by: str | None = None
     locked_reason: str | None = None
     tags: tuple[str, ...] = ()
     reservation_id: str | None = None
@@ -93,6 +95,7 @@ class Instance:
             key_name=body.get("key_name"),
             metadata=body.get("metadata") or {},
             locked=bool(body.get("locked")),
+            locked_by=body.get("locked_by"),
             locked_reason=body.get("locked_reason"),
             tags=tuple(body.get("tags") or ()),
             reservation_id=body.get("reservation_id"),

@@ -85,3 +85,20 @@ def test_a_live_update_costs_one_get_of_the_instance(api: Api, fleet):
         assert live.status_code == 200
         assert live.headers["X-Mogan-API-Calls"] == "1"
         assert live.headers["X-OpenStack-Request-Id"].startswith("req-")
+
+
+def test_an_administrators_lock_offers_its_owner_no_unlock(api: Api, fleet):
+    created = api.create(fleet["type"], fleet["image"], [{"net_id": fleet["network"]["uuid"]}])
+    uuid = created.json()["uuid"]
+    api.wait_status(uuid, "active")
+    held = api.admin.put(f"/v1/instances/{uuid}/states/lock", {"target": True, "reason": "hold"})
+    assert held.status_code == 200
+    with httpx.Client(base_url=str(api.http.base_url)) as http:
+        _login(http, "tenant-a", "member")
+        page = http.get(f"/dashboard/instances/{uuid}").text
+        assert ">locked<" in page
+        for button in (">Unlock<", ">Delete<", ">Power off<", ">Rebuild<"):
+            assert button not in page
+    with httpx.Client(base_url=str(api.http.base_url)) as http:
+        _login(http, "admin", "admin")
+        assert ">Unlock<" in http.get(f"/dashboard/instances/{uuid}").text

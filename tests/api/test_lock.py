@@ -26,7 +26,11 @@ def test_a_locked_instance_refuses_its_owner_until_unlocked(api: Api, fleet):
     assert locked.status_code == 200, locked.text
     assert (locked.json()["locked"], locked.json()["locked_reason"]) == (True, "payroll run")
     shown = api.get(f"/v1/instances/{uuid}").json()
-    assert (shown["locked"], shown["locked_reason"]) == (True, "payroll run")
+    assert (shown["locked"], shown["locked_by"], shown["locked_reason"]) == (
+        True,
+        "owner",
+        "payroll run",
+    )
     for response in (
         api.put(f"/v1/instances/{uuid}/states/power", {"target": "off"}),
         api.patch(f"/v1/instances/{uuid}", [{"op": "replace", "path": "/name", "value": "x"}]),
@@ -48,6 +52,7 @@ def test_an_operator_overrides_a_lock_and_its_own_lock_binds_the_owner(api: Api,
     refused = _lock(api, uuid, False)
     assert refused.status_code == 409
     assert "locked by an administrator (legal hold)" in fault_of(refused)["faultstring"]
+    assert api.get(f"/v1/instances/{uuid}").json()["locked_by"] == "admin"
     assert _lock(api, uuid, True, "mine now").status_code == 200  # still the admin's lock
     assert _lock(api, uuid, False).status_code == 409
     assert _lock(api.admin, uuid, False).status_code == 200

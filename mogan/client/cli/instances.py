@@ -27,6 +27,7 @@ INSTANCE_COLUMNS = (
     "key_name",
     "metadata",
     "locked",
+    "locked_by",
     "locked_reason",
     "tags",
     "fault",

@@ -40,7 +40,10 @@ def offered(session: Session, instance: dict[str, Any]) -> list[str]:
         possible += ["on"] if power == "power off" else ["off", "reboot"]
     if status in ("active", "error") and not locked:
         possible.append("rebuild")
-    possible.append("unlock" if instance.get("locked") else "lock")
+    if not instance.get("locked"):
+        possible.append("lock")
+    elif instance.get("locked_by") != "admin" or session.may("mogan:instance:ignore_lock"):
+        possible.append("unlock")  # an administrator's lock is lifted by administrators only
     if not locked:
         possible.append("delete")
     return [name for name in possible if session.may(ACTIONS[name][1])]
