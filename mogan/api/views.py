@@ -140,19 +140,22 @@ def action(row: ActionRow) -> dict[str, Any]:
 
 def action_detail(record: ActionRecord) -> dict[str, Any]:
     body = action(record.action)
-    body["events"] = []
-    for event in record.events:
-        shown: dict[str, Any] = {
-            "event": event.event,
-            "start_time": timestamp(event.start_time),
-            "finish_time": timestamp(event.finish_time),
-            "result": event.result,
-            "details": event.details,
-        }
-        if record.show_host:
-            shown["host"] = event.host
-        body["events"].append(shown)
+    body["events"] = [_event(event, record.show_host) for event in record.events]
     return body
+
+
+def _event(event: ActionEventRow, show_host: bool) -> dict[str, Any]:
+    """One step of an action, with the engine that carried it out when ``show_host``."""
+    shown: dict[str, Any] = {
+        "event": event.event,
+        "start_time": timestamp(event.start_time),
+        "finish_time": timestamp(event.finish_time),
+        "result": event.result,
+        "details": event.details,
+    }
+    if show_host:
+        shown["host"] = event.host
+    return shown
 
 
 def keypair(row: KeyPairRow, base: str, *, private_key: str | None = None) -> dict[str, Any]:
@@ -205,17 +208,7 @@ def node_history(entries: list[tuple[ActionRow, list[ActionEventRow]]]) -> dict[
         entry = action(row)
         entry.pop("instance_uuid")
         entry.pop("project_id")
-        entry["events"] = [
-            {
-                "event": event.event,
-                "start_time": timestamp(event.start_time),
-                "finish_time": timestamp(event.finish_time),
-                "result": event.result,
-                "details": event.details,
-                "host": event.host,
-            }
-            for event in events
-        ]
+        entry["events"] = [_event(event, show_host=True) for event in events]
         history.append(entry)
     return {"history": history}
 

@@ -82,15 +82,6 @@ class IllegalNodeTransition(Exception):
     """A provision state change the table does not allow: a bug in the caller."""
 
 
-def can_transition(current: str | None, new: str) -> bool:
-    return current is not None and new in TRANSITIONS.get(current, frozenset())
-
-
-def check_transition(current: str | None, new: str) -> None:
-    if not can_transition(current, new):
-        raise IllegalNodeTransition(f"A node cannot move from {current!r} to {new!r}.")
-
-
 def sources_of(new: str) -> frozenset[str]:
     """The states a node may move to ``new`` from."""
     return frozenset(s for s, targets in TRANSITIONS.items() if new in targets)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -65,7 +64,6 @@ def render(
         csrf_field=CSRF_FIELD,
         poll=board.settings.poll_interval,
         notice=request.query_params.get("notice"),
-        now=dt.datetime.now(dt.UTC),
         **context,
     )
     headers = {"Cache-Control": "no-store"}

@@ -15,6 +15,7 @@ from mogan.core.clock import utcnow
 from mogan.core.errors import DriverError, MoganError
 from mogan.core.operations import (
     EVENT_NAMES,
+    NODE_KINDS,
     OperationKind,
     OperationState,
     OperationStatus,
@@ -298,8 +299,10 @@ class Handler(Generic[S]):
         raise NotImplementedError
 
     def event(self, work: Work[S]) -> str:
-        """The notification event of this operation, without ``.start``/``.end``/``.error``."""
-        return f"instance.{self.kind}"
+        """The notification event of this operation, without ``.start``/``.end``/``.error``:
+        ``instance.<kind>``, or ``node.<kind>`` for a node's operation."""
+        subject = "node" if self.kind in NODE_KINDS else "instance"
+        return f"{subject}.{self.kind}"
 
     def run_step(self, step: Step, work: Work[S]) -> Step | None:
         return self.steps()[step](work)

@@ -35,9 +35,6 @@ class CleanNode(Handler[CleanState]):
     def steps(self) -> dict[Step, StepFunction[CleanState]]:
         return {Step.CLEAN: self.step_clean}
 
-    def event(self, work: Work[CleanState]) -> str:
-        return "node.clean"
-
     def step_clean(self, work: Work[CleanState]) -> Step | None:
         node_uuid = work.instance_uuid  # a node operation's subject is the node
         node, driver, ref = work.node(node_uuid)

@@ -44,9 +44,6 @@ class InspectNode(Handler[InspectState]):
     def steps(self) -> dict[Step, StepFunction[InspectState]]:
         return {Step.INSPECT: self.step_inspect}
 
-    def event(self, work: Work[InspectState]) -> str:
-        return "node.inspect"
-
     def step_inspect(self, work: Work[InspectState]) -> Step | None:
         node_uuid = work.instance_uuid  # a node operation's subject is the node
         node, driver, ref = work.node(node_uuid)
