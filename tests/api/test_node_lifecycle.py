@@ -57,8 +57,9 @@ def _serve(api: Api, fleet: dict[str, Any], name: str = "server") -> str:
 
 @pytest.fixture
 def one_node(api: Api) -> dict[str, Any]:
-    """A single node (cleaning for half a second), a type, an image and a network."""
-    node = api.enrol("solo", driver_info={"fake_clean_latency": 0.5})
+    """A single node (cleaning for two seconds: long enough for a create to find it busy
+    on a loaded machine), a type, an image and a network."""
+    node = api.enrol("solo", driver_info={"fake_clean_latency": 2})
     return {
         "node": node,
         "type": api.make_type(),
@@ -243,7 +244,7 @@ def test_an_inspecting_node_is_not_scheduled_and_a_failed_one_waits_for_an_opera
     body = {
         "name": "broken",
         "driver": "fake",
-        "driver_info": {"fake_fail_inspect": True, "fake_inspect_latency": 0.5},
+        "driver_info": {"fake_fail_inspect": True, "fake_inspect_latency": 2},
         "nics": [{"mac_address": "52:54:00:ee:01:01"}],
         "inspect": True,
     }
