@@ -83,6 +83,7 @@ class Api:
         driver_info: dict[str, Any] | None = None,
         resource_class: str | None = "baremetal",
         capabilities: Any = None,
+        inspect: bool = False,
     ) -> dict:
         index = abs(hash(name)) % 0xFFFFFF
         nics = nics if nics is not None else ["1GE", "10GE"]
@@ -102,6 +103,7 @@ class Api:
                 {"mac_address": _mac(index, i), "port_type": port_type}
                 for i, port_type in enumerate(nics)
             ],
+            **({"inspect": True} if inspect else {}),
         }
         response = self.admin.post("/v1/nodes", body)
         assert response.status_code == 201, response.text

@@ -6,16 +6,18 @@ import functools
 from dataclasses import asdict, fields
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mogan.core import states
 from mogan.db.database import Database
-from mogan.db.models import FakeHardware, table_of
+from mogan.db.models import FakeHardware, FakeHardwareCall, table_of, utcnow
 from mogan.drivers.fake import SimulatedMachine
 
 _HARDWARE = table_of(FakeHardware)
+_CALLS = table_of(FakeHardwareCall)
+_RECORD_CALL = insert(_CALLS)
 _MACHINE_FIELDS = [f.name for f in fields(SimulatedMachine)]
 _LOAD = select(*(_HARDWARE.c[name] for name in _MACHINE_FIELDS)).where(
     _HARDWARE.c.node_uuid == bindparam("node")
@@ -49,3 +51,22 @@ class DatabaseHardwareStore:
     def save(self, node_uuid: str, machine: SimulatedMachine) -> None:
         """One statement, its own transaction."""
         self._db.write_one(_upsert(self._db.dialect), {"node_uuid": node_uuid, **asdict(machine)})
+
+    def record_call(self, node_uuid: str, call: str, instance_uuid: str | None = None) -> None:
+        """One statement, its own transaction: the request is logged even if what it asked
+        for then fails or never finishes."""
+        self._db.write_one(
+            _RECORD_CALL,
+            {"node_uuid": node_uuid, "call": call, "instance_uuid": instance_uuid, "at": utcnow()},
+        )
+
+    def calls(self, node_uuid: str) -> list[str]:
+        """The requests the machine received, oldest first (for tests and demos)."""
+        with self._db.read_rows() as connection:
+            return list(
+                connection.scalars(
+                    select(_CALLS.c.call)
+                    .where(_CALLS.c.node_uuid == node_uuid)
+                    .order_by(_CALLS.c.id)
+                )
+            )

@@ -331,6 +331,21 @@ class FakeHardware(Base):
     last_clean_mode: Mapped[str | None] = mapped_column(String(16))
 
 
+class FakeHardwareCall(Base):
+    """What a simulated BMC was asked to do, one row per request it received, as a real
+    BMC's audit log would show: how a test proves a step reached the hardware once."""
+
+    __tablename__ = "fake_hardware_calls"
+    __table_args__ = (Index("ix_fake_hardware_calls_node", "node_uuid", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node_uuid: Mapped[str] = mapped_column(ForeignKey("nodes.uuid", ondelete="CASCADE"))
+    #: ``deploy``, ``undeploy``, ``inspect``, ``clean``, ``power <action>``.
+    call: Mapped[str] = mapped_column(String(32))
+    #: The instance a deploy was for.
+    instance_uuid: Mapped[str | None] = mapped_column(UUID)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class KeyPair(Base):
     """A user's SSH public key, by name (the private half of a generated pair is never kept)."""
 

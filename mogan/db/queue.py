@@ -207,11 +207,14 @@ def next_expiry(db: Database, working_on: Iterable[int]) -> dt.datetime | None:
         return expiry
 
 
+#: Parameters: ``ids`` (a list), ``holder``, ``expires``. (Not ``owner``: a bind parameter
+#: named after a column of an UPDATE's table is reserved for its SET clause, and SQLAlchemy
+#: refuses the statement when it runs.)
 _RENEW = (
     update(_OPERATIONS)
     .where(
         _OPERATIONS.c.id.in_(bindparam("ids", expanding=True)),
-        _OPERATIONS.c.owner == bindparam("owner", type_=String),
+        _OPERATIONS.c.owner == bindparam("holder", type_=String),
         _OPERATIONS.c.status == RUNNING,
     )
     .values(lease_expires_at=bindparam("expires", type_=DateTime))
@@ -225,7 +228,7 @@ def renew(db: Database, owner: str, operation_ids: Iterable[int], lease_seconds:
     if not ids:
         return set()
     expires = utcnow() + dt.timedelta(seconds=lease_seconds)
-    held = db.write_one(_RENEW, {"ids": ids, "owner": owner, "expires": expires})
+    held = db.write_one(_RENEW, {"ids": ids, "holder": owner, "expires": expires})
     return {int(row.id) for row in held}
 
 

@@ -65,6 +65,9 @@ class HardwareStore(Protocol):
 
     def save(self, node_uuid: str, machine: SimulatedMachine) -> None: ...
 
+    def record_call(self, node_uuid: str, call: str, instance_uuid: str | None = None) -> None:
+        """Append to the machine's log of requests received (``deploy``, ``clean``…)."""
+
 
 def _flag(info: Any, key: str) -> bool:
     value = info.get(key, False)
@@ -170,6 +173,7 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
 
     def deploy(self, node: base.NodeRef, request: base.DeployRequest) -> base.DeployResult:
         self._reach(node)
+        self._store.record_call(node.uuid, "deploy", request.instance_uuid)
         latency = self._latency(node, "fake_deploy_latency", self._deploy_latency)
         if latency > 0:
             machine = self._settle(self._store.load(node.uuid))
@@ -206,6 +210,7 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
 
     def undeploy(self, node: base.NodeRef) -> None:
         self._reach(node)
+        self._store.record_call(node.uuid, "undeploy", node.instance_uuid)
         with self._lock(node):
             machine = self._store.load(node.uuid)
             machine.deployed_instance = None
@@ -235,6 +240,7 @@ class _FakeLifecycle(base.InspectInterface, base.CleanInterface):
 
     def inspect(self, node: base.NodeRef) -> base.HardwareInventory:
         self._machines._reach(node)
+        self._machines._store.record_call(node.uuid, "inspect")
         self._sleep(self._machines._latency(node, "fake_inspect_latency", self._inspect_latency))
         if _flag(node.driver_info, "fake_fail_inspect"):
             raise DriverError(
@@ -279,6 +285,7 @@ class _FakeLifecycle(base.InspectInterface, base.CleanInterface):
         self, node: base.NodeRef, mode: base.CleaningMode, progress: base.CleanProgress
     ) -> None:
         self._machines._reach(node)
+        self._machines._store.record_call(node.uuid, "clean")
         self._sleep(self._machines._latency(node, "fake_clean_latency", self._clean_latency))
         if _flag(node.driver_info, "fake_fail_clean"):
             raise CleaningFailed(

@@ -15,7 +15,9 @@ import time
 import uuid as uuid_module
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+from mogan.core import metrics
 from mogan.core.clock import utcnow
 from mogan.core.errors import MoganError, ServiceUnavailable
 from mogan.core.hashring import HashRing
@@ -36,6 +38,25 @@ LOG = logging.getLogger(__name__)
 
 #: Seconds the dispatcher waits after a wake-up before it claims (see ``_dispatch_loop``).
 DISPATCH_GATHER = 0.02
+
+
+@dataclass
+class _Lease:
+    """What this engine knows of a lease it holds on an operation it is running."""
+
+    #: When (monotonic) the lease was last taken or renewed, read *before* the statement
+    #: that did it: the database's expiry is at least a lease timeout after this.
+    renewed: float
+    #: Set when the run must stop at its next step or wait: the engine is stopping, or the
+    #: lease was lost (``lost`` says which).
+    halt: threading.Event = field(default_factory=threading.Event)
+    lost: bool = False
+    #: The run holding it, once started; a run that has an outcome finished its operation.
+    work: Work[Any] | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.work is not None and self.work.outcome is not None
 
 
 @dataclass(frozen=True)
@@ -66,7 +87,8 @@ class Engine:
         self._stopping = threading.Event()
         self._wakeup = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="engine-op")
-        self._running: set[int] = set()
+        #: The operations this engine is running, by id, with their leases.
+        self._running: dict[int, _Lease] = {}
         self._running_guard = threading.Lock()
         #: Until when (monotonic) no lease can run out unseen: see ``_next_look``.
         self._leases_quiet_until: float | None = None
@@ -98,6 +120,9 @@ class Engine:
         """Stop claiming, let running steps end, hand unfinished operations back."""
         self._stopping.set()
         self._wakeup.set()
+        with self._running_guard:
+            for lease in self._running.values():
+                lease.halt.set()
         for thread in self._threads:
             thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -117,11 +142,12 @@ class Engine:
         now and in order, without its threads (``start()`` is how a service runs)."""
         done = 0
         while done < limit:
+            taken = time.monotonic()
             claimed = queue.claim(self._db, self.id, self._config.lease_timeout, limit=1)
             if not claimed:
                 return done
             with self._running_guard:
-                self._running.add(claimed[0].id)
+                self._running[claimed[0].id] = _Lease(taken)
             self._run(claimed[0])
             done += 1
         raise RuntimeError(f"operations were still claimable after {limit} ran")
@@ -138,11 +164,13 @@ class Engine:
                     working_on = set(self._running)
                 free = self._config.workers - len(working_on)
                 if free > 0:
+                    taken = time.monotonic()
                     claimed = queue.claim(
                         self._db, self.id, self._config.lease_timeout, working_on, limit=free
                     )
                     with self._running_guard:
-                        self._running.update(operation.id for operation in claimed)
+                        for operation in claimed:
+                            self._running[operation.id] = _Lease(taken)
                     for operation in claimed:
                         self._pool.submit(self._run, operation)
                     if len(claimed) < free:  # the queue is drained: mind the leases
@@ -182,20 +210,58 @@ class Engine:
         return min(self._config.poll_interval, max(0.05, quiet_until - now))
 
     def _heartbeat_loop(self) -> None:
+        """Renew the leases of the operations running here, three times per lease timeout, so
+        a renewal may fail twice in a row without losing anything."""
         interval = self._config.lease_timeout / 3
         while not self._stopping.wait(interval):
-            with self._running_guard:
-                ids = set(self._running)
-            try:
-                engines.heartbeat(self._db, self.id, self._config.host)
-                held = queue.renew(self._db, self.id, ids, self._config.lease_timeout)
-            except Exception as exc:  # the database may be away; leases simply run out
-                LOG.warning("Engine %s: lease renewal failed: %s", self.id, exc)
-                continue
-            with self._running_guard:
-                lost = (ids - held) & self._running  # not merely finished meanwhile
-            for operation_id in sorted(lost):
-                LOG.warning("Engine %s lost the lease of operation %d", self.id, operation_id)
+            self.renew_leases()
+
+    def renew_leases(self) -> None:
+        """Extend the leases of the operations running here and record this engine as alive.
+
+        A lease that could not be renewed is lost: if the database said another claim holds
+        it, at once; if the database could not be reached, once a lease timeout has passed
+        since it was last renewed, as by then another engine may have taken it over. A lost
+        lease halts its run at the next step or wait, so two engines never drive one node;
+        the run's writes were already fenced off by its claim count.
+        """
+        with self._running_guard:
+            leases = dict(self._running)
+        started = time.monotonic()
+        try:
+            engines.heartbeat(self._db, self.id, self._config.host)
+            held = queue.renew(self._db, self.id, leases, self._config.lease_timeout)
+        except Exception as exc:
+            metrics.LEASE_RENEWAL_FAILURES.inc()
+            LOG.error(
+                "Engine %s: lease renewal of %d operations failed: %s",
+                self.id,
+                len(leases),
+                getattr(exc, "message", exc),
+            )
+            for operation_id, lease in leases.items():
+                if started - lease.renewed >= self._config.lease_timeout:
+                    self._lose(operation_id, lease, "it could not be renewed in time")
+            return
+        for operation_id, lease in leases.items():
+            if operation_id in held:
+                lease.renewed = started
+            else:
+                self._lose(operation_id, lease, "another claim holds it")
+
+    def _lose(self, operation_id: int, lease: _Lease, why: str) -> None:
+        with self._running_guard:
+            if self._running.get(operation_id) is not lease or lease.ended:
+                return  # the run finished its operation meanwhile: nothing was lost
+            lease.lost = True
+            lease.halt.set()
+        metrics.LEASES_LOST.inc()
+        LOG.error(
+            "Engine %s lost the lease of operation %d (%s); its run stops at the next step",
+            self.id,
+            operation_id,
+            why,
+        )
 
     def _power_sync_loop(self) -> None:
         interval = self._config.sync_power_state_interval
@@ -256,6 +322,10 @@ class Engine:
         """Carry out a claimed operation from the step it reached."""
         kind = operation.kind
         handler = HANDLERS[kind]
+        with self._running_guard:
+            lease = self._running.setdefault(operation.id, _Lease(time.monotonic()))
+        if self._stopping.is_set():
+            lease.halt.set()
         work = Work(
             operation_id=operation.id,
             instance_uuid=operation.instance_uuid,
@@ -265,8 +335,9 @@ class Engine:
             db=self._db,
             drivers=self._drivers,
             settings=self._config.settings,
-            stopping=self._stopping,
+            stopping=lease.halt,
         )
+        lease.work = work
         step: Step | None = operation.step
         request_id_var.set(work.state.request_id or f"op-{operation.id}")
         before = None
@@ -296,14 +367,22 @@ class Engine:
                     before=before,
                 )
             while step is not None:
-                if self._stopping.is_set():
+                if lease.halt.is_set():
                     raise Interrupted(step)
                 work.begin(step)
                 step = handler.run_step(step, work)
         except queue.LeaseLost as exc:
             LOG.warning("Engine %s: %s", self.id, exc)
         except Interrupted:
-            self._hand_back(operation.id, operation.claims)
+            if lease.lost:  # another engine holds it: hand back nothing, touch nothing more
+                LOG.warning(
+                    "Engine %s abandoned operation %d at step %s: its lease was lost",
+                    self.id,
+                    operation.id,
+                    work.step,
+                )
+            else:
+                self._hand_back(operation.id, operation.claims)
         except ServiceUnavailable:
             LOG.warning(
                 "Operation %d paused: database unavailable; another claim resumes it", operation.id
@@ -344,7 +423,7 @@ class Engine:
             if work.outcome is None:  # let go unfinished: its lease may run out unseen
                 self._leases_quiet_until = None
             with self._running_guard:
-                self._running.discard(operation.id)
+                self._running.pop(operation.id, None)
             self._wakeup.set()
 
     def _hand_back(self, operation_id: int, claim: int) -> None:

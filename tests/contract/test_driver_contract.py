@@ -46,6 +46,7 @@ class Subject:
 class MemoryStore:
     def __init__(self) -> None:
         self.machines: dict[str, SimulatedMachine] = {}
+        self.calls: list[tuple[str, str]] = []
 
     def load(self, node_uuid: str) -> SimulatedMachine:
         machine = self.machines.get(node_uuid, SimulatedMachine(power_state=states.POWER_OFF))
@@ -53,6 +54,9 @@ class MemoryStore:
 
     def save(self, node_uuid: str, machine: SimulatedMachine) -> None:
         self.machines[node_uuid] = SimulatedMachine(**vars(machine))
+
+    def record_call(self, node_uuid: str, call: str, instance_uuid: str | None = None) -> None:
+        self.calls.append((node_uuid, call))
 
 
 def _fake(_tmp: Path) -> Iterator[Subject]:

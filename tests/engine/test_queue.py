@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from mogan.core.operations import CreateState, OperationStatus
 from mogan.db import queue
@@ -73,3 +73,18 @@ def test_a_batch_claim_takes_the_oldest_and_keeps_each_instance_in_order(db: Dat
     assert all((o.owner, o.status, o.claims) == ("engine-a", "running", 1) for o in claimed)
     rest = queue.claim(db, "engine-b", 30, limit=10)
     assert [o.id for o in rest] == [ids[4]]
+
+
+def test_renewing_extends_only_the_leases_the_engine_still_holds(db: Database):
+    mine, taken_over = _queue(db, "i-1"), _queue(db, "i-2")
+    assert [o.id for o in queue.claim(db, "engine-a", 30, limit=2)] == [mine, taken_over]
+    _expire(db, taken_over)
+    assert _claim_one(db, "engine-b", {mine}) is not None  # engine-b takes i-2 over
+    assert queue.renew(db, "engine-a", [mine, taken_over], 600) == {mine}
+    with db.read_rows() as connection:
+        expiry = {
+            row.id: row.lease_expires_at
+            for row in connection.execute(select(Operation.id, Operation.lease_expires_at))
+        }
+    assert expiry[mine] > utcnow() + dt.timedelta(seconds=500)
+    assert expiry[taken_over] < utcnow() + dt.timedelta(seconds=60)
