@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import os
+import socket
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from oslo_config import cfg
 from starlette.types import ASGIApp
@@ -18,6 +20,7 @@ from mogan import conf as mogan_conf
 from mogan.api.app import create_app
 from mogan.api.identity import NoAuthDefaults, noauth_context
 from mogan.api.keystone import KeystoneAuthMiddleware, keystone_context
+from mogan.api.middleware import GuardSettings
 from mogan.core.quotas import Limits
 from mogan.dashboard.settings import DashboardSettings
 from mogan.db.database import Database
@@ -183,11 +186,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         server_groups=ServerGroupService(db, policy, limits, max_limit),
         policy=policy,
     )
-    defaults = NoAuthDefaults(
-        conf.noauth.default_project_id,
-        conf.noauth.default_user_id,
-        tuple(conf.noauth.default_roles),
-    )
+    defaults = noauth_defaults(conf)
     if conf.auth_strategy == "keystone":
         app = create_app(
             services,
@@ -195,6 +194,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
             public_endpoint=conf.api.public_endpoint,
             authenticate=lambda inner: KeystoneAuthMiddleware(inner, conf),
             service_threads=conf.api.service_threads,
+            guard=guard_settings(conf),
         )
     else:
         app = create_app(
@@ -202,6 +202,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
             identify=functools.partial(noauth_context, defaults=defaults),
             public_endpoint=conf.api.public_endpoint,
             service_threads=conf.api.service_threads,
+            guard=guard_settings(conf),
         )
     if conf.dashboard.enabled:
         app = with_dashboard(conf, app)
@@ -213,6 +214,42 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         services=services,
         app=app,
         notifier=notifier,
+    )
+
+
+def noauth_defaults(conf: cfg.ConfigOpts) -> NoAuthDefaults:
+    """``[noauth]``'s default caller; an admin one is refused (``ValueError``): a request
+    without headers is what a web page on any site can make a browser send."""
+    roles = tuple(str(role).strip().lower() for role in conf.noauth.default_roles)
+    if conf.noauth.default_project_id and "admin" in roles:
+        raise ValueError(
+            "[noauth] default_roles may not include admin: any web page could act as it"
+        )
+    return NoAuthDefaults(conf.noauth.default_project_id, conf.noauth.default_user_id, roles)
+
+
+def guard_settings(conf: cfg.ConfigOpts) -> GuardSettings:
+    """What the API's guard lets through, from ``[api]``: see ``RequestGuard``."""
+    public = urlsplit(conf.api.public_endpoint) if conf.api.public_endpoint else None
+    hosts: frozenset[str] | None
+    if conf.api.allowed_hosts is None:
+        names = {"localhost", str(conf.host).lower(), socket.getfqdn().lower()}
+        if conf.api.host_ip not in ("0.0.0.0", "::"):
+            names.add(str(conf.api.host_ip).lower())
+        if public is not None and public.hostname:
+            names.add(public.hostname.lower())
+        hosts = frozenset(names)
+    elif "*" in conf.api.allowed_hosts:
+        hosts = None
+    else:
+        hosts = frozenset(str(host).lower() for host in conf.api.allowed_hosts)
+    origins = {str(origin).rstrip("/").lower() for origin in conf.api.allowed_origins}
+    if public is not None:
+        origins.add(f"{public.scheme}://{public.netloc}".lower())
+    return GuardSettings(
+        max_body_size=conf.api.max_request_body_size,
+        allowed_hosts=hosts,
+        allowed_origins=frozenset(origins),
     )
 
 

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 from mogan import __version__
 from mogan.api.errors import error_response, mogan_error_response
 from mogan.api.hot import HotReads
-from mogan.api.middleware import JsonBodies, RequestIdMiddleware
+from mogan.api.middleware import GuardSettings, RequestGuard, RequestIdMiddleware
 from mogan.api.paths import BookmarkPaths, RouteTable, requested_path
 from mogan.api.routes import (
     admin,
@@ -53,12 +53,14 @@ def create_app(
     public_endpoint: str | None = None,
     authenticate: Callable[[ASGIApp], ASGIApp] | None = None,
     service_threads: int = 40,
+    guard: GuardSettings | None = None,
 ) -> ASGIApp:
     """The API over ``services``; ``identify`` builds the caller's context from a request,
     after ``authenticate`` (middleware such as Keystone's) has let it through.
 
-    From the outside in: the request id, authentication, bookmark paths onto ``/v1``, the
-    hottest read (``hot.py``), and the FastAPI app with every route.
+    From the outside in: the request id, the guard (hosts, origins, sizes and types of
+    bodies), authentication, bookmark paths onto ``/v1``, the hottest read (``hot.py``), and
+    the FastAPI app with every route.
     """
     app = routes_app(services, identify=identify, public_endpoint=public_endpoint)
     # A plain executor rather than Starlette's ``run_in_threadpool``: anyio's per-call
@@ -66,9 +68,12 @@ def create_app(
     app.state.service_threads = ThreadPoolExecutor(
         max_workers=service_threads, thread_name_prefix="mogan-api"
     )
-    routed = JsonBodies(BookmarkPaths(HotReads(app), ROUTE_TABLE.collections))
-    guarded: ASGIApp = authenticate(routed) if authenticate is not None else routed
-    return RequestIdMiddleware(guarded)
+    routed = BookmarkPaths(HotReads(app), ROUTE_TABLE.collections)
+    authenticated: ASGIApp = authenticate(routed) if authenticate is not None else routed
+    guard = guard or GuardSettings(
+        max_body_size=2 * 1024 * 1024, allowed_hosts=None, allowed_origins=frozenset()
+    )
+    return RequestIdMiddleware(RequestGuard(authenticated, guard))
 
 
 def routes_app(

@@ -19,6 +19,7 @@ LOG = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: list[tuple[type[errors.MoganError], int]] = [
     (errors.InvalidInput, 400),
+    (errors.NotAuthenticated, 401),
     (errors.NotAuthorized, 403),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
@@ -73,7 +74,7 @@ class ErrorBody(BaseModel):
 
 _MEANINGS = {
     400: "The request is malformed or names something that does not exist.",
-    401: "No valid token (auth_strategy = keystone).",
+    401: "No valid token (auth_strategy = keystone), or no X-Project-Id (noauth).",
     403: "Policy does not allow the caller this.",
     404: "Not found, or not the caller's to see.",
     409: "The resource's state or another resource conflicts with the request.",

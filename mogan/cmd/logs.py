@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from mogan.core.logcontext import RequestIdFilter
+from mogan.core.logcontext import RequestIdFilter, ScrubFilter
 
 FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
@@ -13,6 +13,7 @@ FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s [%(request_id)s] %(mess
 def setup(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(ScrubFilter())
     handler.setFormatter(logging.Formatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -45,12 +45,18 @@ def serve(conf: cfg.ConfigOpts, *, demo: bool) -> int:
             "in az1 and az2, type bm.general, image ubuntu-24.04, network demo-net.",
             flush=True,
         )
+        tenant = "-H 'X-Project-Id: demo' -H 'X-User-Id: demo-user' -H 'X-Roles: member'"
         print(
-            f"Mogan API: {base}/v1\nTry:\n  curl -s -X POST {base}/v1/instances "
+            f"Mogan API: {base}/v1 (noauth: a request names its caller with headers; one "
+            "without them is refused)\n"
+            f"As a tenant of project demo ({tenant}):\n"
+            f"  curl -s -X POST {base}/v1/instances {tenant} "
             '-H \'Content-Type: application/json\' -d \'{"name": "my-first-server", '
             f'"instance_type_uuid": "{fleet.type_uuid}", "image_uuid": '
             f'"{fleet.image_uuid}", "networks": [{{"net_id": '
-            f'"{fleet.network_uuid}"}}]}}\'\n  curl -s {base}/v1/instances/detail',
+            f'"{fleet.network_uuid}"}}]}}\'\n  curl -s {base}/v1/instances/detail {tenant}\n'
+            "As the operator: -H 'X-Project-Id: admin' -H 'X-User-Id: admin' "
+            "-H 'X-Roles: admin'",
             flush=True,
         )
     else:

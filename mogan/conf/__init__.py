@@ -65,6 +65,25 @@ _API_OPTS = [
     cfg.IntOpt(
         "max_limit", default=1000, min=1, help="The most items one page of a collection returns."
     ),
+    cfg.IntOpt(
+        "max_request_body_size",
+        default=2 * 1024 * 1024,
+        min=1024,
+        help="The largest request body accepted, in bytes; a larger one is refused with 413 "
+        "before it is read.",
+    ),
+    cfg.ListOpt(
+        "allowed_hosts",
+        help="Host names requests may be addressed to (the Host header), against DNS "
+        "rebinding; IP addresses are always accepted, '*' accepts any name. Default: "
+        "localhost, this host's names, host_ip and public_endpoint's host.",
+    ),
+    cfg.ListOpt(
+        "allowed_origins",
+        default=[],
+        help="Web origins (scheme://host[:port]) whose pages may send writes to the API from a "
+        "browser, besides the API's own. Writes with any other Origin header get 403.",
+    ),
 ]
 
 _API_OPTS += [
@@ -81,14 +100,15 @@ _API_OPTS += [
 _NOAUTH_OPTS = [
     cfg.StrOpt(
         "default_project_id",
-        default="admin",
-        help="Project of a request that sends no X-Project-Id.",
+        help="Project of a request that sends no X-Project-Id. Unset (the default): such a "
+        "request is anonymous and refused with 401. Never give the default caller an admin "
+        "role: any web page a browser on this network visits could then act as it.",
     ),
-    cfg.StrOpt(
-        "default_user_id", default="admin", help="User of a request that sends no X-Project-Id."
-    ),
+    cfg.StrOpt("default_user_id", help="User of a request that sends no X-Project-Id."),
     cfg.ListOpt(
-        "default_roles", default=["admin"], help="Roles of a request that sends no X-Project-Id."
+        "default_roles",
+        default=["member"],
+        help="Roles of a request that sends no X-Project-Id (never admin: refused at start).",
     ),
 ]
 

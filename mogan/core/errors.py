@@ -4,6 +4,7 @@
 
     MoganError
     ├── InvalidInput          the caller's request is malformed or names unknown things (400)
+    ├── NotAuthenticated      the request does not say who is calling (401)
     ├── NotAuthorized         the caller may not do this (403)
     │   └── QuotaExceeded     … because it would go beyond the project's quota (403)
     ├── NotFound              the thing does not exist, or the caller may not see it (404)
@@ -20,17 +21,26 @@ exist only at the API edge (``mogan.api.errors``).
 
 from __future__ import annotations
 
+from mogan.core import secrets
+
 
 class MoganError(Exception):
     """Root of every error Mogan raises on purpose."""
 
     def __init__(self, message: str) -> None:
+        # What a peer said is quoted into messages, which become faults, responses and log
+        # lines: never with the credentials of a URL or a ``password=…`` in it.
+        message = secrets.scrub(message)
         super().__init__(message)
         self.message = message
 
 
 class InvalidInput(MoganError):
     """The request is malformed or refers to something that does not exist."""
+
+
+class NotAuthenticated(MoganError):
+    """The request names no caller (noauth: no ``X-Project-Id``, and no default caller)."""
 
 
 class NotAuthorized(MoganError):

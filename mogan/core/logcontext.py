@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
+
+from mogan.core import secrets
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -13,4 +16,25 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        return True
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` on one line: control characters (a newline, a carriage return, an escape)
+    written as ``\\xNN``, so what a client sent can never forge a log line or a terminal."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+class ScrubFilter(logging.Filter):
+    """Makes every record's message safe to write: no URL credentials or ``password=…``,
+    no control characters. (A traceback is formatted apart, and keeps its lines.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        safe = escape_controls(secrets.scrub(message))
+        if safe != message or record.args:
+            record.msg, record.args = safe, None
         return True

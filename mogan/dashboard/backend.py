@@ -29,7 +29,7 @@ class ApiError(Exception):
 class Backend:
     def __init__(self, api: ASGIApp) -> None:
         self._http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=api), base_url="http://mogan.internal", timeout=60
+            transport=httpx.ASGITransport(app=api), base_url="http://localhost", timeout=60
         )
 
     def as_(self, session: Session | None) -> Caller:

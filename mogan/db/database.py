@@ -85,10 +85,12 @@ class Database:
         return self.dialect == "sqlite"
 
     def _create_engine(self, pool_size: int, max_overflow: int) -> Engine:
-        kwargs: dict[str, Any] = {}
+        # A failed statement's error never quotes its parameters: they hold BMC passwords
+        # and user data, and the error is logged.
+        kwargs: dict[str, Any] = {"hide_parameters": True}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
-                os.makedirs(os.path.dirname(os.path.abspath(self.url.database)), exist_ok=True)
+                _create_private_file(self.url.database)
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10)
@@ -183,6 +185,15 @@ def affected(result: Any) -> int:
     """Rows matched by an UPDATE or DELETE: how a compare-and-set learns whether it won."""
     cursor: CursorResult[Any] = result
     return int(cursor.rowcount)
+
+
+def _create_private_file(path: str) -> None:
+    """Create the SQLite file readable by its owner only (it holds BMC passwords and user
+    data); SQLite gives its WAL and shared-memory files the same mode. An existing file is
+    left as the operator set it."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _configure_sqlite(engine: Engine) -> None:

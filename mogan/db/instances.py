@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from mogan.core import secrets
 from mogan.core.errors import InvalidInput
 from mogan.core.pagination import Page, PageRequest
 from mogan.core.states import ACTIVE, BUILDING, INITIAL, IllegalTransition, check_transition
@@ -299,10 +300,16 @@ def delete_row(tx: Executor, uuid: str) -> None:
 
 
 def record_fault(executor: Executor, instance_uuid: str, message: str, code: int = 500) -> None:
-    """Say why the instance failed (shown with it while it is in ``error``)."""
+    """Say why the instance failed (shown with it while it is in ``error``), without the
+    credentials a peer's words may quote."""
     executor.execute(
         _ADD_FAULT,
-        {"instance_uuid": instance_uuid, "code": code, "message": message, "created_at": utcnow()},
+        {
+            "instance_uuid": instance_uuid,
+            "code": code,
+            "message": secrets.scrub(message),
+            "created_at": utcnow(),
+        },
     )
 
 

@@ -106,6 +106,22 @@ class Strict(BaseModel):
         return value
 
 
+# Every list and map of a body is bounded, so no body can make a row, a response or a loop
+# over it huge: the request size limit bounds the bytes, these bound the work.
+#: Networks of one instance: more than any server has NICs.
+MAX_NETWORKS = 32
+#: Keys of a map of labels (``extra``, ``metadata``, extra specs, capabilities, driver_info).
+MAX_PROPERTIES = 128
+#: NICs of one node.
+MAX_NICS = 64
+#: Operations of one JSON Patch.
+MAX_PATCH_OPERATIONS = 100
+
+Extra = Annotated[dict[Key255, Value255], Field(max_length=MAX_PROPERTIES)]
+#: A driver's own settings: any JSON values, under names of its choosing.
+DriverInfo = Annotated[dict[Key255, Any], Field(max_length=MAX_PROPERTIES)]
+
+
 # -- instances -----------------------------------------------------------------------------
 
 
@@ -181,8 +197,8 @@ class InstanceCreate(Strict):
     instance_type_uuid: UUIDStr
     image_uuid: UUIDStr
     availability_zone: OptionalLabel | None = None
-    networks: list[NetworkRequest] = Field(min_length=1)
-    extra: dict[Key255, Value255] = Field(default_factory=dict)
+    networks: list[NetworkRequest] = Field(min_length=1, max_length=MAX_NETWORKS)
+    extra: Extra = Field(default_factory=dict)
     #: One of the caller's key pairs: its public key goes on the config drive.
     key_name: KeypairName | None = None
     #: Base64, given to the instance on its config drive, never shown back.
@@ -210,7 +226,7 @@ class InstanceUpdate(Strict):
 
     name: Name
     description: Description | None = None
-    extra: dict[Key255, Value255] = Field(default_factory=dict)
+    extra: Extra = Field(default_factory=dict)
 
 
 class AdoptRequest(Strict):
@@ -223,7 +239,7 @@ class AdoptRequest(Strict):
     description: Description | None = None
     instance_type_uuid: UUIDStr
     image_uuid: UUIDStr
-    extra: dict[Key255, Value255] = Field(default_factory=dict)
+    extra: Extra = Field(default_factory=dict)
 
 
 class KeypairCreate(Strict):
@@ -330,7 +346,7 @@ class TypeAccess(Strict):
     tenant_id: Key255
 
 
-ExtraSpecs = dict[Key255, Value255]
+ExtraSpecs = Annotated[dict[Key255, Value255], Field(max_length=MAX_PROPERTIES)]
 
 
 # -- nodes, images, networks ---------------------------------------------------------------
@@ -349,17 +365,21 @@ class NodeProperties(BaseModel):
     memory_mb: Annotated[int, Field(ge=0)] | None = None
     local_gb: Annotated[int, Field(ge=0)] | None = None
     cpu_arch: OptionalLabel | None = None
-    capabilities: dict[str, str] | str | None = None
+    capabilities: (
+        Annotated[dict[Key255, Value255], Field(max_length=MAX_PROPERTIES)]
+        | Annotated[str, StringConstraints(max_length=4096)]
+        | None
+    ) = None
 
 
 class NodeCreate(Strict):
     name: Name
     driver: OptionalLabel
-    driver_info: dict[str, Any] = Field(default_factory=dict)
+    driver_info: DriverInfo = Field(default_factory=dict)
     properties: NodeProperties = Field(default_factory=NodeProperties)
     resource_class: OptionalLabel | None = None
     availability_zone: OptionalLabel | None = None
-    nics: list[NicIn] = Field(default_factory=list)
+    nics: list[NicIn] = Field(default_factory=list, max_length=MAX_NICS)
     #: The project the node is dedicated to, and one it is lent to (Ironic's owner/lessee).
     owner: Key255 | None = None
     lessee: Key255 | None = None
@@ -393,7 +413,7 @@ class NodeUpdate(Strict):
     """The writable part of a node, as a JSON Patch leaves it."""
 
     name: Name
-    driver_info: dict[str, Any]
+    driver_info: DriverInfo
     properties: NodeProperties
     resource_class: OptionalLabel | None = None
     availability_zone: OptionalLabel | None = None
@@ -439,12 +459,12 @@ class SubnetIn(Strict):
         Field(json_schema_extra={"anyOf": [{"pattern": _IPV4_CIDR}, {"pattern": _IPV6_CIDR}]}),
     ]
     gateway_ip: IPAddress | None = None
-    allocation_pools: list[AllocationPool] = Field(default_factory=list)
+    allocation_pools: list[AllocationPool] = Field(default_factory=list, max_length=16)
 
 
 class NetworkCreate(Strict):
     name: Name
-    subnets: list[SubnetIn] = Field(min_length=1)
+    subnets: list[SubnetIn] = Field(min_length=1, max_length=16)
 
 
 class NetworkUpdate(Strict):
@@ -478,7 +498,8 @@ def json_patch(name: str, *, fields: tuple[str, ...], objects: tuple[str, ...] =
         path=(documented, ...),
         from_=(documented | None, Field(default=None, alias="from")),
     )
-    return Annotated[list[operation], Field(min_length=1)]  # type: ignore[valid-type]
+    bounds = Field(min_length=1, max_length=MAX_PATCH_OPERATIONS)
+    return Annotated[list[operation], bounds]  # type: ignore[valid-type]
 
 
 #: What a JSON Patch may change, per resource: fields, and objects whose members it may

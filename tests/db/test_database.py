@@ -96,3 +96,27 @@ def test_an_unreachable_postgresql_is_an_outage_and_a_bad_statement_is_not():
             connection.execute(sa.text("SELECT * FROM no_such_table"))
     finally:
         up.dispose()
+
+
+def test_a_failed_statement_never_quotes_its_parameters(database_url: str):
+    """Errors are logged; their parameters are BMC passwords and user data."""
+    db = Database(database_url)
+    try:
+        with pytest.raises(Exception) as failed, db.read_rows() as connection:
+            connection.execute(
+                sa.text("SELECT no_such_column FROM nodes WHERE name = :secret"),
+                {"secret": "bmc-password-hunter2"},
+            )
+    finally:
+        db.dispose()
+    assert "hunter2" not in str(failed.value)
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path):
+    db = Database(f"sqlite:///{tmp_path}/state/mogan.sqlite")
+    try:
+        with db.read_rows() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    finally:
+        db.dispose()
+    assert (tmp_path / "state" / "mogan.sqlite").stat().st_mode & 0o777 == 0o600

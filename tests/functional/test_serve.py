@@ -145,7 +145,10 @@ def test_demo_fleet_and_its_curl_command(backend: str, tmp_path: Path):
             with httpx.Client(base_url=mogan.url, timeout=30) as client:
                 api = Api(client).admin
                 created = httpx.Response(201, content=answer.stdout.encode()).json()
-                assert created["status"] == "building"
+                assert created["status"] == "building" and created["project_id"] == "demo"
+                # A request naming nobody is nobody, not the admin it used to be.
+                anonymous = client.get("/v1/instances")
+                assert anonymous.status_code == 401, anonymous.text
                 assert api.wait_status(created["uuid"], "active", timeout=30)
                 nodes = api.get("/v1/nodes").json()["nodes"]
                 assert len(nodes) >= 8
