@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from mogan.core import lifecycle
@@ -105,16 +105,22 @@ def add(tx: Executor, node: NodeRow, nics: Sequence[NicRow]) -> None:
         NICS.add(tx, nic)
 
 
-def zones(db: Database) -> list[str]:
-    """The availability zones of the enrolled nodes, sorted."""
+def zones(db: Database, project_id: str | None = None) -> list[str]:
+    """The availability zones of the enrolled nodes, sorted: of every node (None), or of
+    the nodes ``project_id`` may be given (shared ones, and those dedicated to it as owner
+    or lessee), so a zone of another project's dedicated nodes is not even named to it."""
+    query = select(_NODES.c.availability_zone).where(_NODES.c.availability_zone.is_not(None))
+    if project_id is not None:
+        query = query.where(
+            or_(
+                and_(_NODES.c.owner.is_(None), _NODES.c.lessee.is_(None)),
+                _NODES.c.owner == project_id,
+                _NODES.c.lessee == project_id,
+            )
+        )
     with db.read_rows() as connection:
         return list(
-            connection.execute(
-                select(_NODES.c.availability_zone)
-                .where(_NODES.c.availability_zone.is_not(None))
-                .distinct()
-                .order_by(_NODES.c.availability_zone)
-            ).scalars()
+            connection.execute(query.distinct().order_by(_NODES.c.availability_zone)).scalars()
         )
 
 

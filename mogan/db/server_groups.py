@@ -29,7 +29,8 @@ def get(source: Database | Executor, uuid: str) -> ServerGroupRow | None:
 def page(
     db: Database, project_id: str | None, request: PageRequest, *, max_limit: int
 ) -> Page[ServerGroupRow]:
-    """One page of the project's groups (every project's for None), oldest first."""
+    """One page of the project's groups (every project's for None), oldest first. A marker
+    must be one of those groups: another project's is as unknown as a made-up one."""
     query = _ROWS if project_id is None else _ROWS.where(_GROUPS.c.project_id == project_id)
     with reading(db) as executor:
         found = paginate(
@@ -40,7 +41,6 @@ def page(
             sort_keys=("created_at",),
             default_sort="created_at",
             max_limit=max_limit,
-            marker_visible=_ROWS,
         )
     return Page([ServerGroupRow._make(row) for row in found.items], found.next_marker)
 

@@ -169,17 +169,19 @@ class InstanceService:
         with self._db.transaction() as tx:
             instance = self._visible(context, ident, "mogan:instance:set_lock_state", tx)
             changes: dict[str, Any]
+            if instance.locked_by == "admin" and not self._ignores_locks(context):
+                # An administrator's lock, its reason included, is an administrator's to change.
+                raise Conflict(
+                    f"Instance {ident} is locked by an administrator"
+                    f"{_because(instance.locked_reason)}; only an administrator may "
+                    f"{'change' if request.target else 'lift'} the lock."
+                )
             if request.target:
                 by = "owner" if instance.project_id == context.project_id else "admin"
                 if instance.locked_by == "admin":
                     by = "admin"  # an administrator's lock stays one
                 changes = {"locked_by": by, "locked_reason": request.reason}
             else:
-                if instance.locked_by == "admin" and not self._ignores_locks(context):
-                    raise Conflict(
-                        f"Instance {ident} is locked by an administrator"
-                        f"{_because(instance.locked_reason)}; only an administrator may unlock it."
-                    )
                 changes = {"locked_by": None, "locked_reason": None}
             instances.update_fields(tx, instance.uuid, **changes)
             record_action(

@@ -81,6 +81,13 @@ class TagService:
         instance = visible_instance(self._db, self._policy, context, ident, _WRITE, tx)
         if instance.status == states.DELETING:
             raise Conflict(f"Instance {ident} is being deleted; its tags can no longer change.")
+        if instance.locked_by == "admin" and not self._policy.check(
+            "mogan:instance:ignore_lock", context
+        ):
+            raise Conflict(
+                f"Instance {ident} is locked by an administrator; its tags can change only once "
+                "the lock is lifted."
+            )
         return instance
 
 

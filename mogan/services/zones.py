@@ -14,5 +14,8 @@ class ZoneService:
         self._policy = policy
 
     def list(self, context: RequestContext) -> list[str]:
+        """The zones the caller's project may place instances in; an administrator (who
+        sees the fleet) sees every zone."""
         self._policy.authorize("mogan:availability_zone:get_all", context)
-        return nodes.zones(self._db)
+        sees_fleet = self._policy.check("mogan:node:get", context)
+        return nodes.zones(self._db, None if sees_fleet else context.project_id)

@@ -80,3 +80,13 @@ def test_ownership_changes_do_not_disturb_a_running_instance(api: Api, fleet):
         ).status_code
         == 400
     )
+
+
+def test_a_zone_of_only_another_projects_nodes_is_not_named_to_it(api: Api, fleet):
+    for node in fleet["nodes"]:
+        if node["availability_zone"] == "az2":
+            _own(api, node, owner="tenant-a")
+    zones = "/v1/availability_zones"
+    assert api.get(zones).json()["availability_zones"] == ["az1", "az2"]
+    assert api.as_(project("tenant-b")).get(zones).json()["availability_zones"] == ["az1"]
+    assert api.admin.get(zones).json()["availability_zones"] == ["az1", "az2"]

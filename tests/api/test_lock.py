@@ -53,8 +53,19 @@ def test_an_operator_overrides_a_lock_and_its_own_lock_binds_the_owner(api: Api,
     assert refused.status_code == 409
     assert "locked by an administrator (legal hold)" in fault_of(refused)["faultstring"]
     assert api.get(f"/v1/instances/{uuid}").json()["locked_by"] == "admin"
-    assert _lock(api, uuid, True, "mine now").status_code == 200  # still the admin's lock
+    # The administrator's lock holds against every change by the owner: its reason, the tags.
+    assert _lock(api, uuid, True, "mine now").status_code == 409
+    assert api.get(f"/v1/instances/{uuid}").json()["locked_reason"] == "legal hold"
+    for response in (
+        api.put(f"/v1/instances/{uuid}/tags/mine"),
+        api.put(f"/v1/instances/{uuid}/tags", {"tags": ["mine"]}),
+        api.delete(f"/v1/instances/{uuid}/tags"),
+    ):
+        assert response.status_code == 409, response.text
+        assert "locked by an administrator" in fault_of(response)["faultstring"]
+    assert api.get(f"/v1/instances/{uuid}/tags").json()["tags"] == []
     assert _lock(api, uuid, False).status_code == 409
+    assert api.admin.put(f"/v1/instances/{uuid}/tags/held").status_code == 201
     assert _lock(api.admin, uuid, False).status_code == 200
     assert api.get(f"/v1/instances/{uuid}").json()["locked"] is False
 

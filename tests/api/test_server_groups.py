@@ -172,12 +172,22 @@ def test_who_sees_and_deletes_groups(api: Api, racks):
     assert stranger.get(path).status_code == 404
     assert stranger.delete(path).status_code == 404
     assert stranger.get("/v1/server_groups").json()["server_groups"] == []
+    # Another project's group as a marker is as unknown as a made-up uuid.
+    for marker in (group["uuid"], "6f1d2e8c-9a8b-4c3d-8e7f-0a1b2c3d4e5f"):
+        paged = stranger.get("/v1/server_groups", params={"marker": marker})
+        assert paged.status_code == 400, paged.text
+        assert fault_of(paged)["faultstring"] == f"Marker {marker} was not found."
     assert stranger.get("/v1/server_groups?all_projects=1").status_code == 403
     assert len(api.admin.get("/v1/server_groups?all_projects=1").json()["server_groups"]) == 1
-    anonymous = Api(api.http, {"X-Roles": "member"})  # no project: noauth refuses the caller
-    assert anonymous.get(path).status_code == 400
+    half_named = Api(api.http, {"X-Roles": "member"})  # no project: noauth refuses the caller
+    assert half_named.get(path).status_code == 400
     assert (
-        anonymous.post("/v1/server_groups", {"name": "x", "policy": "affinity"}).status_code == 400
+        half_named.post("/v1/server_groups", {"name": "x", "policy": "affinity"}).status_code == 400
+    )
+    assert api.http.get(path).status_code == 401  # no headers at all: anonymous
+    assert (
+        api.http.post("/v1/server_groups", json={"name": "x", "policy": "affinity"}).status_code
+        == 401
     )
     for body in (
         {"name": "x", "policy": "spread-out"},
