@@ -264,6 +264,9 @@ def with_dashboard(conf: cfg.ConfigOpts, api: ASGIApp) -> ASGIApp:
         session_lifetime=conf.dashboard.session_lifetime,
         keystone_url=conf.dashboard.keystone_url or _keystone_public_url(conf),
         poll_interval=conf.dashboard.poll_interval,
+        secure_cookies=conf.dashboard.secure_cookies
+        or str(conf.api.public_endpoint or "").startswith("https://"),
+        revocations_path=os.path.join(os.path.abspath(conf.state_path), "dashboard-revoked"),
     )
     return WithDashboard(api, create_dashboard(api, settings), settings.path)
 

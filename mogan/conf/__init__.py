@@ -392,6 +392,13 @@ _DASHBOARD_OPTS = [
         min=0.2,
         help="Seconds between a page's live updates while something on it is changing.",
     ),
+    cfg.BoolOpt(
+        "secure_cookies",
+        default=False,
+        help="Mark the dashboard's cookies Secure (sent over HTTPS only) even when the request "
+        "arrives over plain HTTP, as behind a TLS-terminating proxy. Always on when "
+        "[api] public_endpoint is https.",
+    ),
 ]
 
 _INSPECTION_OPTS = [

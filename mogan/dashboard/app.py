@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mogan.dashboard.backend import Backend
 from mogan.dashboard.pages import auth, catalog, fleet, instances
 from mogan.dashboard.settings import DashboardSettings
-from mogan.dashboard.web import Dashboard, redirect
+from mogan.dashboard.web import Dashboard, SecurityHeaders, redirect
 
 
 async def _home(request: Request) -> Response:
@@ -56,6 +56,7 @@ def create_dashboard(api: ASGIApp, settings: DashboardSettings) -> Starlette:
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.dashboard = Dashboard(settings, backend)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -17,3 +17,8 @@ class DashboardSettings:
     #: Keystone's public URL, for ``keystone`` logins.
     keystone_url: str | None = None
     poll_interval: float = 2.0
+    #: Cookies are Secure whatever the request's scheme (behind a TLS-terminating proxy).
+    secure_cookies: bool = False
+    #: Where logged-out sessions are remembered until they would have expired (noauth:
+    #: there is no token to revoke); a file every dashboard process of this Mogan shares.
+    revocations_path: str | None = None

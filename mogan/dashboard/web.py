@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,19 @@ from urllib.parse import urlencode
 import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mogan.dashboard import words
 from mogan.dashboard.backend import ApiError, Backend, Caller
-from mogan.dashboard.session import COOKIE, CSRF_FIELD, CSRF_HEADER, Session, Sessions, csrf_matches
+from mogan.dashboard.session import (
+    COOKIE,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    Revocations,
+    Session,
+    Sessions,
+    csrf_matches,
+)
 from mogan.dashboard.settings import DashboardSettings
 
 TEMPLATES = jinja2.Environment(
@@ -36,7 +46,11 @@ class Dashboard:
     def __init__(self, settings: DashboardSettings, backend: Backend) -> None:
         self.settings = settings
         self.backend = backend
-        self.sessions = Sessions(settings.secret_key, settings.session_lifetime)
+        self.sessions = Sessions(
+            settings.secret_key,
+            settings.session_lifetime,
+            Revocations(settings.revocations_path),
+        )
 
     def url(self, path: str = "", **query: Any) -> str:
         shown = {k: v for k, v in query.items() if v not in (None, "")}
@@ -85,6 +99,56 @@ def redirect(request: Request, path: str, **query: Any) -> Response:
 
 Handler = Callable[[Request, Session, Caller], Awaitable[Response]]
 
+#: What a page's path parameters may be: an instance is named by its uuid, a node by its
+#: uuid or name, an action by a word.
+_PARAMETERS = {
+    "uuid": re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"),
+    "ident": re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9._~:-]{1,255}$"),
+    "action": re.compile(r"^[a-z][a-z_-]{0,31}$"),
+}
+
+
+def _path_params_valid(params: dict[str, Any]) -> bool:
+    return all(
+        name not in _PARAMETERS or bool(_PARAMETERS[name].match(str(value)))
+        for name, value in params.items()
+    )
+
+
+#: Sent with every dashboard response: scripts and styles from the dashboard only (no inline
+#: script; htmx is told not to inject its own style), no framing by any page (clickjacking),
+#: no guessing of content types, no full URLs to other sites in Referer.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Adds ``SECURITY_HEADERS`` to every response of the app it wraps."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self._headers]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
 
 def logged_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """The page needs a session (else the login page), and a change needs its CSRF token
@@ -94,6 +158,18 @@ def logged_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def guarded(request: Request) -> Response:
         board = dashboard_of(request)
         session = board.sessions.load(request.cookies.get(COOKIE))
+        if not _path_params_valid(request.path_params):
+            # A dot segment or a separator in a parameter would make the API call another
+            # route than the page means.
+            return render(
+                request,
+                "error.html",
+                session,
+                status=404,
+                title=words.refusal_title(404),
+                message=f"The page {request.url.path} does not exist.",
+                request_id=None,
+            )
         if session is None:
             return redirect(request, "/login", next=request.url.path)
         if request.method == "POST":

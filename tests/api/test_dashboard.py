@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from tests.harness import Api, project
 
 
 def _login(http: httpx.Client, project_id: str, *roles: str, **extra: str) -> httpx.Response:
-    form = {"project_id": project_id, "user_id": f"{project_id}-user", **extra}
+    """Log in as a browser does: the login page first (its pre-session cookie and token)."""
+    token = _csrf(http.get("/dashboard/login"))
+    form = {"project_id": project_id, "user_id": f"{project_id}-user", "csrf_token": token}
+    form.update(extra)
     form.update({f"role_{role}": "1" for role in roles})
     return http.post("/dashboard/login", data=form)
 
@@ -102,3 +106,81 @@ def test_an_administrators_lock_offers_its_owner_no_unlock(api: Api, fleet):
     with httpx.Client(base_url=str(api.http.base_url)) as http:
         _login(http, "admin", "admin")
         assert ">Unlock<" in http.get(f"/dashboard/instances/{uuid}").text
+
+
+def test_a_login_or_log_out_from_another_sites_page_changes_nothing(api: Api):
+    http = api.http
+    # Another site's page can post the form, but never with the login page's cookie.
+    forged = http.post(
+        "/dashboard/login",
+        data={"project_id": "attacker", "user_id": "a", "role_member": "1", "csrf_token": "x"},
+    )
+    assert forged.status_code == 403 and "mogan_dashboard=" not in forged.headers.get(
+        "set-cookie", ""
+    )
+    logged = _login(http, "tenant-a", "member")
+    assert logged.status_code == 303
+    http.cookies.set("mogan_dashboard", logged.cookies["mogan_dashboard"])
+    assert http.post("/dashboard/logout", data={}).status_code == 403
+    assert http.post("/dashboard/logout", data={"csrf_token": "é-not-ascii"}).status_code == 403
+    assert http.get("/dashboard/instances").status_code == 200  # still logged in
+    http.cookies.clear()
+
+
+def test_a_non_ascii_csrf_token_is_refused_not_a_500(api: Api):
+    logged = _login(api.http, "tenant-a", "member")
+    api.http.cookies.set("mogan_dashboard", logged.cookies["mogan_dashboard"])
+    for token in ("é", "\u2603" * 10):
+        sent = api.http.post("/dashboard/instances", data={"name": "x", "csrf_token": token})
+        assert sent.status_code == 403, sent.text
+    api.http.cookies.clear()
+
+
+def test_a_noauth_log_out_ends_every_copy_of_the_session(api: Api):
+    logged = _login(api.http, "tenant-a", "member")
+    cookie = logged.cookies["mogan_dashboard"]
+    api.http.cookies.set("mogan_dashboard", cookie)
+    page = api.http.get("/dashboard/instances/new")
+    assert api.http.post("/dashboard/logout", data={"csrf_token": _csrf(page)}).status_code == 303
+    with httpx.Client(base_url=str(api.http.base_url)) as thief:
+        thief.cookies.set("mogan_dashboard", cookie)
+        stolen = thief.get("/dashboard/instances")
+        assert stolen.status_code == 303 and "/dashboard/login" in stolen.headers["location"]
+    api.http.cookies.clear()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/instances/%2e%2e/live",
+        "/dashboard/instances/%2E%2E",
+        "/dashboard/instances/not-a-uuid",
+        "/dashboard/nodes/%2e%2e",
+        "/dashboard/instances/%2e%2e/confirm/delete",
+    ],
+)
+def test_path_parameters_are_checked_before_any_api_call(api: Api, path):
+    logged = _login(api.http, "admin", "admin")
+    api.http.cookies.set("mogan_dashboard", logged.cookies["mogan_dashboard"])
+    page = api.http.get(path)
+    assert page.status_code == 404, page.text
+    assert page.headers.get("x-mogan-api-calls") is None  # the API was never asked
+    api.http.cookies.clear()
+
+
+def test_every_page_tells_the_browser_to_keep_it_to_itself(api: Api):
+    for page in (api.http.get("/dashboard/login"), api.http.get("/dashboard/instances")):
+        csp = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["referrer-policy"] == "same-origin"
+
+
+def test_cookies_are_secure_behind_a_tls_proxy(mogan_factory, api_for):
+    behind_tls = api_for(mogan_factory(api__public_endpoint="https://mogan.example.com"))
+    page = behind_tls.http.get("/dashboard/login")
+    assert "secure" in page.headers["set-cookie"].lower()
+    logged = _login(behind_tls.http, "tenant-a", "member")
+    assert "secure" in logged.headers["set-cookie"].lower()

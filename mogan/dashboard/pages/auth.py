@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.dashboard.backend import ApiError
-from mogan.dashboard.session import COOKIE, CSRF_FIELD, Session, csrf_matches
+from mogan.dashboard.session import (
+    COOKIE,
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    Session,
+    csrf_matches,
+    tokens_match,
+)
 from mogan.dashboard.web import dashboard_of, redirect, render
 
 LOG = logging.getLogger(__name__)
@@ -31,49 +39,88 @@ def _next(request: Request, value: str | None) -> str:
 
 
 async def login_page(request: Request) -> Response:
+    return _login_form(request, next_page=request.query_params.get("next", ""))
+
+
+def _login_form(
+    request: Request,
+    *,
+    next_page: str,
+    status: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """The login form, with a fresh pre-session token in a cookie and in the form: a login
+    POST must carry both (a page on another site can send the form, never the cookie, which
+    is SameSite=Strict), so no one can log a browser into a session of their choosing."""
     board = dashboard_of(request)
-    return render(
+    token = secrets.token_urlsafe(24)
+    response = render(
         request,
         "login.html",
         None,
+        status=status,
         keystone=board.settings.auth_strategy == "keystone",
         roles=_ROLES,
-        next=request.query_params.get("next", ""),
-        error=None,
-        form={},
+        next=next_page,
+        error=error,
+        form=form or {},
+        login_csrf=token,
     )
+    _set_cookie(request, response, token, name=LOGIN_COOKIE, max_age=3600)
+    return response
 
 
 async def login(request: Request) -> Response:
     board = dashboard_of(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     keystone = board.settings.auth_strategy == "keystone"
+    if not tokens_match(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
+        return _login_form(
+            request,
+            next_page=form.get("next", ""),
+            status=403,
+            error="This login form was not sent from this browser's login page (or it "
+            "expired); log in again.",
+        )
     try:
         session = await (_keystone(request, form) if keystone else _noauth(request, form))
     except _Refused as exc:
-        return render(
+        return _login_form(
             request,
-            "login.html",
-            None,
+            next_page=form.get("next", ""),
             status=401 if keystone else 400,
-            keystone=keystone,
-            roles=_ROLES,
-            next=form.get("next", ""),
             error=str(exc),
-            form={k: v for k, v in form.items() if k != "password"},
+            form={k: v for k, v in form.items() if k not in ("password", CSRF_FIELD)},
         )
     response = redirect(request, _next(request, form.get("next")))
     _set_cookie(request, response, board.sessions.dump(session))
+    response.delete_cookie(LOGIN_COOKIE, path=board.settings.path)
     return response
 
 
 async def logout(request: Request) -> Response:
+    """Log out the session whose CSRF token the form carries (another site's page cannot
+    log anyone out): its Keystone token is revoked, or, in noauth, its id is."""
     board = dashboard_of(request)
     session = board.sessions.load(request.cookies.get(COOKIE))
     form = await request.form()
-    genuine = session is not None and csrf_matches(session, str(form.get(CSRF_FIELD) or ""))
-    if genuine and session and session.token and board.settings.keystone_url:
+    if session is None:
+        return redirect(request, "/login")
+    if not csrf_matches(session, str(form.get(CSRF_FIELD) or "")):
+        return render(
+            request,
+            "error.html",
+            session,
+            status=403,
+            title="Form expired",
+            message="This log-out was not sent by this session (or it expired). Reload the "
+            "page and try again.",
+            request_id=None,
+        )
+    if session.token and board.settings.keystone_url:
         await asyncio.to_thread(_revoke, board.settings.keystone_url, session.token)
+    await asyncio.to_thread(board.sessions.revoke, session)
     response = redirect(request, "/login", notice="You are logged out.")
     response.delete_cookie(COOKIE, path=board.settings.path)
     return response
@@ -171,14 +218,21 @@ def _allowed(me: dict[str, Any]) -> list[str]:
     return sorted(rule for rule, yes in me["allowed"].items() if yes)
 
 
-def _set_cookie(request: Request, response: Response, value: str) -> None:
+def _set_cookie(
+    request: Request,
+    response: Response,
+    value: str,
+    *,
+    name: str = COOKIE,
+    max_age: int | None = None,
+) -> None:
     board = dashboard_of(request)
     response.set_cookie(
-        COOKIE,
+        name,
         value,
-        max_age=board.settings.session_lifetime,
+        max_age=max_age or board.settings.session_lifetime,
         path=board.settings.path,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=board.settings.secure_cookies or request.url.scheme == "https",
     )
