@@ -3,13 +3,17 @@ readers and operators use it, and behind a real Keystone."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Frame, Locator, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.functional.browser import browser, login_noauth, operator_setup, screenshot
 from tests.functional.conftest import keystone_mogan
@@ -204,3 +208,79 @@ def test_a_keystone_login_and_a_log_out_that_revokes(
         assert "/dashboard/login" in replay.headers["location"]
     finally:
         mogan.kill()
+
+
+def test_another_site_can_neither_frame_the_dashboard_nor_act_through_it(
+    serve: Callable[..., MoganProcess], browser: Browser, tmp_path: Path
+):
+    """A page on another site (``localhost``, Mogan being ``127.0.0.1``) that the logged-in
+    tenant visits: it frames the dashboard, posts a login of its own and a delete."""
+    mogan = serve(**FAST)
+    operator_setup(mogan.url)
+    page = _page(browser)
+    login_noauth(page, mogan.url, "tenant-a", "alice", "member")
+    _create(page, "precious")
+    victim = page.url.rsplit("/", 1)[-1]
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    (evil / "index.html").write_text(
+        f"""<!doctype html><html><body>
+        <iframe name="framed" src="{mogan.url}/dashboard/instances"></iframe>
+        <iframe name="sink"></iframe>
+        <form id="login" method="post" action="{mogan.url}/dashboard/login">
+          <input name="project_id" value="attacker"><input name="user_id" value="mallory">
+          <input name="role_member" value="1"><input name="csrf_token" value="guess">
+        </form>
+        <form id="delete" method="post" target="sink"
+              action="{mogan.url}/dashboard/instances/{victim}/delete">
+          <input name="csrf_token" value="guess">
+        </form>
+        </body></html>"""
+    )
+    with ThreadingFileServer(evil) as site:
+        attack = page.context.new_page()
+        attack.goto(f"http://localhost:{site.port}/index.html")
+        attack.wait_for_timeout(500)
+        framed = attack.locator("iframe[name=framed]").element_handle().content_frame()
+        assert framed is not None
+        # Refused by the browser: not even the login page shows inside another site's page.
+        assert "Mogan" not in _frame_text(framed) and "Log in" not in _frame_text(framed)
+        with attack.expect_response(lambda r: r.request.method == "POST"):
+            attack.evaluate("document.getElementById('delete').submit()")
+        # A top-level login would set its cookie: it is refused for want of the login page's.
+        with attack.expect_response(lambda r: r.request.method == "POST") as answer:
+            attack.evaluate("document.getElementById('login').submit()")
+        assert answer.value.status == 403
+        attack.close()
+    # The tenant is still the tenant, and the instance is still there.
+    page.goto(f"{mogan.url}/dashboard/instances")
+    expect(page.get_by_test_id("who")).to_have_text("alice in tenant-a")
+    expect(page.locator("tr", has_text="precious")).to_be_visible()
+    tenant = {"X-Project-Id": "tenant-a", "X-User-Id": "alice", "X-Roles": "member"}
+    with httpx.Client(base_url=mogan.url, headers=tenant, timeout=30) as client:
+        assert client.get(f"/v1/instances/{victim}").json()["status"] in ("building", "active")
+
+
+def _frame_text(frame: Frame) -> str:
+    try:
+        return str(frame.evaluate("document.body ? document.body.innerText : ''"))
+    except PlaywrightError:
+        return ""  # an error page the test cannot even read
+
+
+class ThreadingFileServer:
+    """``http.server`` serving a folder on a free loopback port, in a thread."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ThreadingFileServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
