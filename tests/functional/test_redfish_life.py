@@ -95,6 +95,9 @@ def test_full_life_on_a_redfish_node(fresh_url: str, tmp_path: Path):
                 assert cd["Inserted"] and cd["Image"] == image_url
                 drive = emulator.media(index, "Floppy")
                 assert drive["Inserted"] and "configdrive" in drive["Image"]
+                # Its URL gives nothing away: not the instance, and not guessable.
+                served = drive["Image"].rsplit("/", 1)[-1]
+                assert created["uuid"] not in served and len(served) >= len("configdrive-.iso") + 43
                 config = _read_config_drive(drive["Image"])
                 assert config["meta_data.json"]["uuid"] == created["uuid"]
                 assert config["meta_data.json"]["meta"] == {"role": "db"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -201,13 +202,19 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
                 f"BMC of node {node.name} has no second virtual media slot for the config drive",
             )
         image = configdrive.config_drive(request)
-        name = f"configdrive-{request.instance_uuid}.iso"
+        # The drive holds the tenant's user data and keys, served to the BMC over plain HTTP:
+        # its name is 256 random bits, never guessable from the instance's uuid.
+        name = f"configdrive-{secrets.token_urlsafe(32)}.iso"
         os.makedirs(self._settings.configdrive_dir, exist_ok=True)
         path = os.path.join(self._settings.configdrive_dir, name)
         with open(path + ".part", "wb") as handle:
             handle.write(image)
         os.replace(path + ".part", path)
+        with translated(node, bmc, pool=self._pool):
+            slot.refresh(force=True)
+            former = slot.image if slot.inserted else None
         self._insert(node, bmc, slot, f"{self._settings.configdrive_url.rstrip('/')}/{name}")
+        self._remove_config_drive(former)  # a rebuild's: the drive it replaced
         return base.DeployResult(True)
 
     def undeploy(self, node: base.NodeRef) -> None:
