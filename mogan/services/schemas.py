@@ -346,7 +346,15 @@ class TypeAccess(Strict):
     tenant_id: Key255
 
 
-ExtraSpecs = Annotated[dict[Key255, Value255], Field(max_length=MAX_PROPERTIES)]
+def _no_nul_in(value: Any) -> Any:
+    _no_nul(value, "a text value")
+    return value
+
+
+#: A body of its own (not a ``Strict`` model's field), so it refuses NUL itself.
+ExtraSpecs = Annotated[
+    dict[Key255, Value255], Field(max_length=MAX_PROPERTIES), AfterValidator(_no_nul_in)
+]
 
 
 # -- nodes, images, networks ---------------------------------------------------------------

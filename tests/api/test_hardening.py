@@ -205,3 +205,10 @@ def test_a_path_cannot_forge_an_access_log_line(api: Api, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "mogan.api.access"]
     assert lines and all("\n" not in line for line in lines)
     assert any("\\x0a2026-12-04" in line for line in lines)
+
+
+def test_a_nul_in_an_extra_spec_is_400_not_a_500(api: Api):
+    type_ = api.make_type()
+    response = api.admin.patch(f"/v1/types/{type_['uuid']}/extraspecs", {"k\x00": "v"})
+    assert response.status_code == 400, response.text
+    assert api.admin.get(f"/v1/types/{type_['uuid']}/extraspecs").json()["extra_specs"] == {}
