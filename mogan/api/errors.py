@@ -13,7 +13,7 @@ import logging
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from mogan.core import errors
+from mogan.core import errors, hosts
 
 LOG = logging.getLogger(__name__)
 
@@ -58,9 +58,10 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 def mogan_error_response(exc: errors.MoganError) -> Response:
     """The answer to a request that ended in ``exc``; a 5xx is logged, a 503 says when to retry."""
     status = status_for(exc)
+    message = hosts.for_operator(exc.message)
     if status >= 500:
-        LOG.error("%s: %s", type(exc).__name__, exc.message)
-    return error_response(status, exc.message, {"Retry-After": "5"} if status == 503 else None)
+        LOG.error("%s: %s", type(exc).__name__, message)
+    return error_response(status, message, {"Retry-After": "5"} if status == 503 else None)
 
 
 class ErrorBody(BaseModel):

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from mogan.core import secrets
+from mogan.core import hosts, secrets
 from mogan.core.errors import InvalidInput
 from mogan.db.records import (
     ActionEventRow,
@@ -50,6 +50,7 @@ INSTANCE_FIELDS = (
     "locked_reason",
     "tags",
     "reservation_id",
+    "host_id",
 )
 INSTANCE_LIST_FIELDS = ("uuid", "name", "description", "status", "links")
 
@@ -111,6 +112,9 @@ def instance(
         "locked_reason": row.locked_reason,
         "tags": list(row.tags),
         "reservation_id": row.reservation_id,
+        #: The node serving it, as its project sees it (Nova's ``hostId``): equal for two
+        #: instances of one project on one node, meaningless to anyone else.
+        "host_id": hosts.host_id(row.project_id, row.node_uuid) if row.node_uuid else None,
         "links": links(base, "instances", row.uuid),
     }
     if record.fault is not None:
@@ -205,12 +209,20 @@ def node_history(entries: list[tuple[ActionRow, list[ActionEventRow]]]) -> dict[
     read it)."""
     history = []
     for row, events in entries:
-        entry = action(row)
+        entry = action(row._replace(message=_operators(row.message)))
         entry.pop("instance_uuid")
         entry.pop("project_id")
-        entry["events"] = [_event(event, show_host=True) for event in events]
+        entry["events"] = [
+            _event(event._replace(details=_operators(event.details)), show_host=True)
+            for event in events
+        ]
         history.append(entry)
     return {"history": history}
+
+
+def _operators(text: str | None) -> str | None:
+    """Text only operators read, with nodes named (``mogan.core.hosts``)."""
+    return None if text is None else hosts.for_operator(text)
 
 
 def node(record: NodeRecord, base: str) -> dict[str, Any]:
@@ -224,13 +236,13 @@ def node(record: NodeRecord, base: str) -> dict[str, Any]:
         "resource_class": row.resource_class,
         "availability_zone": row.availability_zone,
         "maintenance": row.maintenance,
-        "maintenance_reason": row.maintenance_reason,
+        "maintenance_reason": _operators(row.maintenance_reason),
         "owner": row.owner,
         "lessee": row.lessee,
         "instance_uuid": row.instance_uuid,
         "power_state": row.power_state,
         "provision_state": row.provision_state,
-        "last_error": row.last_error,
+        "last_error": _operators(row.last_error),
         "nics": [nic(n) for n in record.nics],
         "created_at": timestamp(row.created_at),
         "updated_at": timestamp(row.updated_at),

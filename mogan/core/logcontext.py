@@ -6,7 +6,7 @@ import contextvars
 import logging
 import re
 
-from mogan.core import secrets
+from mogan.core import hosts, secrets
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -34,7 +34,7 @@ class ScrubFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        safe = escape_controls(secrets.scrub(message))
+        safe = escape_controls(secrets.scrub(hosts.for_operator(message)))
         if safe != message or record.args:
             record.msg, record.args = safe, None
         return True

@@ -9,6 +9,8 @@ import threading
 import warnings
 from typing import Any
 
+from mogan.core import hosts
+
 LOG = logging.getLogger(__name__)
 
 PAYLOAD_VERSION = "1.0"
@@ -55,6 +57,11 @@ def _iso(value: Any) -> Any:
     return value.replace(tzinfo=dt.UTC).isoformat() if isinstance(value, dt.datetime) else value
 
 
+def _operators(value: Any) -> Any:
+    """Notifications go to operators' systems: nodes named (``mogan.core.hosts``)."""
+    return hosts.for_operator(value) if isinstance(value, str) else value
+
+
 def instance_payload(instance: Any, fault: Any = None) -> dict[str, Any]:
     """A versioned payload (as Nova's versioned notifications are shaped) for an instance.
 
@@ -65,7 +72,11 @@ def instance_payload(instance: Any, fault: Any = None) -> dict[str, Any]:
     data["fault"] = (
         None
         if fault is None
-        else {"code": fault.code, "message": fault.message, "created_at": _iso(fault.created_at)}
+        else {
+            "code": fault.code,
+            "message": hosts.for_operator(fault.message),
+            "created_at": _iso(fault.created_at),
+        }
     )
     return {
         "mogan_object.name": "InstancePayload",
@@ -81,7 +92,9 @@ def node_payload(node: Any) -> dict[str, Any]:
         "mogan_object.name": "NodePayload",
         "mogan_object.namespace": "mogan",
         "mogan_object.version": PAYLOAD_VERSION,
-        "mogan_object.data": {name: _iso(getattr(node, name, None)) for name in NODE_FIELDS},
+        "mogan_object.data": {
+            name: _operators(_iso(getattr(node, name, None))) for name in NODE_FIELDS
+        },
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mogan.core import hosts
 from mogan.core.errors import InvalidInput, NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.db import actions, instances
@@ -25,12 +26,18 @@ _READ = "mogan:instance:actions:get"
 
 @dataclass(frozen=True)
 class ActionRecord:
-    """One action with its events; ``show_host`` when the caller may see which engine did
-    each step."""
+    """One action with its events, in the words the caller may read (``mogan.core.hosts``);
+    ``show_host`` when the caller may see which engine did each step."""
 
     action: ActionRow
     events: list[ActionEventRow]
     show_host: bool
+
+
+def _in_words(text: str | None, operator: bool, project_id: str | None) -> str | None:
+    if text is None:
+        return None
+    return hosts.for_operator(text) if operator else hosts.for_tenant(text, project_id or "")
 
 
 class ActionService:
@@ -53,7 +60,13 @@ class ActionService:
             )
         except LookupError:
             raise InvalidInput(f"Marker {marker} was not found.") from None
-        return found, (found[-1].request_id if more and found else None)
+        operator = self._sees_fleet(context)
+        shown = [a._replace(message=_in_words(a.message, operator, a.project_id)) for a in found]
+        return shown, (found[-1].request_id if more and found else None)
+
+    def _sees_fleet(self, context: RequestContext) -> bool:
+        """Whether nodes are named to the caller (else by the project's host ids)."""
+        return self._policy.check("mogan:node:get", context)
 
     def get(self, context: RequestContext, ident: str, request_id: str) -> ActionRecord:
         key = self._readable(context, ident)
@@ -61,7 +74,14 @@ class ActionService:
         if found is None:
             raise NotFound(f"Action {request_id} of instance {ident} could not be found.")
         show_host = self._policy.check("mogan:instance:actions:events:host", context)
-        return ActionRecord(found[0], found[1], show_host)
+        action, events = found
+        operator = self._sees_fleet(context)
+        project_id = action.project_id
+        return ActionRecord(
+            action._replace(message=_in_words(action.message, operator, project_id)),
+            [e._replace(details=_in_words(e.details, operator, project_id)) for e in events],
+            show_host,
+        )
 
     def _readable(self, context: RequestContext, ident: str) -> str:
         """The instance's uuid, if the caller may read its record (``NotFound`` if not)."""

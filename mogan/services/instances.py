@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mogan.core import states
+from mogan.core import hosts, states
 from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.operations import DeleteState, PowerState, RebuildState
@@ -96,14 +96,36 @@ class InstanceService:
         faults = instances.latest_faults(
             self._db, [i for i in found.items if i.status == states.ERROR]
         )
-        return [InstanceRecord(i, faults.get(i.uuid)) for i in found.items], found.next_marker
+        words = self._words_for(context)
+        return [
+            InstanceRecord(i, words(faults.get(i.uuid), i.project_id)) for i in found.items
+        ], found.next_marker
 
     def get(self, context: RequestContext, ident: str) -> InstanceRecord:
         instance = self._visible(context, ident, "mogan:instance:get")
         fault = None
         if instance.status == states.ERROR:
             fault = instances.latest_faults(self._db, [instance]).get(instance.uuid)
-        return InstanceRecord(instance, fault)
+        return InstanceRecord(instance, self._words_for(context)(fault, instance.project_id))
+
+    def _words_for(
+        self, context: RequestContext
+    ) -> Callable[[FaultRow | None, str], FaultRow | None]:
+        """How a fault reads to the caller: nodes by name for who sees the fleet, else by
+        the project's host ids, without URLs (``mogan.core.hosts``)."""
+        operator = self._policy.check("mogan:node:get", context)
+
+        def words(fault: FaultRow | None, project_id: str) -> FaultRow | None:
+            if fault is None:
+                return None
+            message = (
+                hosts.for_operator(fault.message)
+                if operator
+                else hosts.for_tenant(fault.message, project_id)
+            )
+            return fault._replace(message=message)
+
+        return words
 
     def get_states(self, context: RequestContext, ident: str) -> InstanceRow:
         return self._visible(context, ident, "mogan:instance:get_states")
@@ -153,7 +175,7 @@ class InstanceService:
         fault = None
         if updated.status == states.ERROR:
             fault = instances.latest_faults(self._db, [updated]).get(updated.uuid)
-        return InstanceRecord(updated, fault)
+        return InstanceRecord(updated, self._words_for(context)(fault, updated.project_id))
 
     # -- lock ----------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -70,7 +71,13 @@ def test_every_request_that_changed_an_instance_is_on_record(api: Api, fleet):
     ]
     node = api.admin.get("/v1/nodes").json()["nodes"]
     (serving,) = [n for n in node if n["instance_uuid"] == uuid]
-    assert serving["name"] in create["events"][0]["details"]
+    created_host_id = api.get(f"/v1/instances/{uuid}").json()["host_id"]
+    # The tenant reads where, as its host id; the operator reads the node's name.
+    assert create["events"][0]["details"] == f"node host {created_host_id}"
+    assert serving["name"] not in json.dumps(create)
+    assert api.admin.get(f"/v1/instances/{uuid}/actions/{asked['create']}").json()["events"][0][
+        "details"
+    ] == (f"node {serving['name']}")
     port = next(iter(api.get(f"/v1/instances/{uuid}").json()["network_info"].values()))
     assert port["mac_address"] in create["events"][1]["details"]
     assert port["fixed_ips"][0]["ip_address"] in create["events"][1]["details"]

@@ -65,9 +65,9 @@ def test_noauth_identity_without_a_project_is_refused(api: Api, fleet, headers):
     assert api.admin.get("/v1/instances?all_tenants=1").json()["instances"] == before
 
 
-def test_no_identity_headers_at_all_is_still_the_default_caller(api: Api):
-    # The configured default caller (the test harness keeps noauth's default: an admin).
-    assert api.http.get("/v1/nodes").status_code == 200
+def test_no_identity_headers_at_all_is_anonymous(api: Api):
+    # noauth's default: nobody (a web page could send a request without headers).
+    assert api.http.get("/v1/nodes").status_code == 401
 
 
 # (caller's roles, method, path, an incomplete or malformed body): each caller may never do

@@ -75,7 +75,10 @@ def test_periodic_power_sync_corrects_state_on_its_own(mogan_factory: Any):
 
 def test_an_unreachable_database_is_a_503_with_the_error_body(tmp_path: Path):
     mogan = make_mogan("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", str(tmp_path))
-    with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url) as client:
+    with (
+        ThreadedServer(mogan.app) as server,
+        httpx.Client(base_url=server.url, headers=project("tenant-a")) as client,
+    ):
         started = time.monotonic()
         response = client.get("/v1/instances")
         assert time.monotonic() - started < 10

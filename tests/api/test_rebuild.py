@@ -54,7 +54,8 @@ def test_a_rebuild_deploys_the_new_image_on_the_same_node_and_ports(api: Api, mo
     assert (action["action"], action["result"]) == ("rebuild", "success")
     events = api.get(f"/v1/instances/{uuid}/actions/{action['request_id']}").json()["events"]
     assert [e["event"] for e in events] == ["rebuild"]
-    assert node["name"] in events[0]["details"]
+    assert f"node host {rebuilt['host_id']}" in events[0]["details"]
+    assert node["name"] not in events[0]["details"]
 
     # Without an image: the current one, again.
     assert _rebuild(api, uuid, preserve_ephemeral=True).status_code == 202

@@ -163,8 +163,12 @@ def test_failing_teardown_keeps_the_node_and_says_why(api: Api, fleet):
     _set_info(api, node, fake_unreachable=True)
     assert api.delete(f"/v1/instances/{created['uuid']}").status_code == 204
     failed = api.wait_status(created["uuid"], "error")
-    assert node["name"] in failed["fault"]["message"]
+    # The tenant is told which of its hosts, the operator which node.
+    assert node["name"] not in failed["fault"]["message"]
+    assert f"node host {failed['host_id']}" in failed["fault"]["message"]
     assert "did not answer" in failed["fault"]["message"]
+    operators = api.admin.get(f"/v1/instances/{created['uuid']}").json()["fault"]["message"]
+    assert f"node {node['name']}" in operators
     assert _serving(api)[created["uuid"]]["uuid"] == node["uuid"]  # not handed out dirty
     # Once the BMC answers again, deleting again finishes the job.
     _set_info(api, node, fake_unreachable=False)

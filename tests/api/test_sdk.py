@@ -20,7 +20,7 @@ def server(mogan_factory: Any) -> Iterator[ThreadedServer]:
 
 
 def test_lists_walk_every_page_and_results_are_typed(server: ThreadedServer, fleet: Any):
-    admin = Client.noauth(server.url)
+    admin = Client.noauth(server.url, project_id="admin", roles="admin")
     tenant = Client.noauth(server.url, project_id="team-a", roles="member")
     network = fleet["network"]["uuid"]
     created = [
@@ -56,7 +56,7 @@ def test_refusals_carry_the_fault_and_the_request_id(server: ThreadedServer, fle
 
 def test_waiting_for_an_instance_that_fails_says_why(server: ThreadedServer, fleet: Any):
     tenant = Client.noauth(server.url, project_id="team-a", roles="member")
-    admin = Client.noauth(server.url)
+    admin = Client.noauth(server.url, project_id="admin", roles="admin")
     for node in admin.nodes.list():
         admin.nodes.update(node.uuid, [{"op": "replace", "path": "/maintenance", "value": True}])
     instance = tenant.instances.create(

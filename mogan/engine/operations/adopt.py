@@ -20,6 +20,7 @@ from mogan.engine.operations.base import (
     StepFunction,
     Work,
     become_active,
+    mention,
 )
 
 LOG = logging.getLogger(__name__)
@@ -61,10 +62,13 @@ class AdoptInstance(Handler[AdoptState]):
         inventory = driver.inventory
         try:
             work.driver_call(
-                lambda: inventory.adopt(ref, work.instance_uuid), f"adoption of node {node.name}"
+                lambda: inventory.adopt(ref, work.instance_uuid),
+                f"adoption of node {node.name}",
             )
         except DriverError as exc:
-            raise OperationFailed(f"Adoption of node {node.name} failed: {exc.message}") from None
+            raise OperationFailed(
+                f"Adoption of node {mention(node)} failed: {exc.message}"
+            ) from None
         if become_active(work, node, driver, ref):
             LOG.info("Node %s adopted as instance %s", node.name, work.instance_uuid)
         return None

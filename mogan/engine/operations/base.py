@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from mogan.core import states
+from mogan.core import hosts, states
 from mogan.core.clock import utcnow
 from mogan.core.errors import DriverError, MoganError
 from mogan.core.operations import (
@@ -180,12 +180,19 @@ class Work(Generic[S]):
             self.drivers.get(node.driver),
             NodeRef(
                 node.uuid,
-                node.name,
+                # What drivers say of the node, they say by this name: a mention, shown to
+                # operators as the name and to tenants as a host id (``mogan.core.hosts``).
+                mention(node),
                 dict(node.driver_info or {}),
                 instance_uuid=node.instance_uuid,
                 properties=dict(node.properties or {}),
             ),
         )
+
+
+def mention(node: NodeRow) -> str:
+    """The node in an event's or a fault's words (see ``mogan.core.hosts``)."""
+    return hosts.mention(node.uuid, node.name)
 
 
 def deploy_request(
@@ -235,7 +242,7 @@ def become_active(
     instance had moved on meanwhile (its operation then ends as cancelled)."""
     try:
         power = work.driver_call(
-            lambda: driver.power.get_power_state(ref), f"power state of node {node.name}"
+            lambda: driver.power.get_power_state(ref), f"power state of node {mention(node)}"
         )
     except DriverError as exc:
         LOG.warning("Power state of node %s unknown: %s", node.name, exc.message)

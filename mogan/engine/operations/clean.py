@@ -21,7 +21,7 @@ from mogan.core.states import MaintenanceKind
 from mogan.db import nodes
 from mogan.db.database import Executor
 from mogan.engine.lifecycle import cleaning_mode, release_after_teardown
-from mogan.engine.operations.base import Handler, OperationFailed, StepFunction, Work
+from mogan.engine.operations.base import Handler, OperationFailed, StepFunction, Work, mention
 
 LOG = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class CleanNode(Handler[CleanState]):
                 work.finish(tx, OperationStatus.CANCELLED)
             return None
         if driver.clean is None:
-            raise OperationFailed(f"Driver {node.driver!r} cannot clean node {node.name}.")
+            raise OperationFailed(f"Driver {node.driver!r} cannot clean node {mention(node)}.")
         cleaner = driver.clean
         mode = CleaningMode(work.state.mode)
         # The driver learns whose tear-down the clean follows (none: an operator's clean).
@@ -52,15 +52,17 @@ class CleanNode(Handler[CleanState]):
         try:
             if work.state.after_failure and not cleaner.cleans_itself:
                 work.driver_call(
-                    lambda: driver.deploy.undeploy(ref), f"tear-down of node {node.name}"
+                    lambda: driver.deploy.undeploy(ref), f"tear-down of node {mention(node)}"
                 )
-                work.note("teardown", f"node {node.name}: what a failed deploy left removed")
+                work.note("teardown", f"node {mention(node)}: what a failed deploy left removed")
             if mode is not CleaningMode.NONE or cleaner.cleans_itself:
                 work.driver_call(
-                    lambda: cleaner.clean(ref, mode, work.note), f"cleaning of node {node.name}"
+                    lambda: cleaner.clean(ref, mode, work.note), f"cleaning of node {mention(node)}"
                 )
         except DriverError as exc:
-            raise OperationFailed(f"Cleaning of node {node.name} failed: {exc.message}") from None
+            raise OperationFailed(
+                f"Cleaning of node {mention(node)} failed: {exc.message}"
+            ) from None
         with work.db.transaction() as tx:
             # A failed deploy's error stays on the node for its operator; a failed clean's
             # is answered by this one.

@@ -32,6 +32,7 @@ from mogan.engine.operations.base import (
     activate,
     become_active,
     deploy_request,
+    mention,
     note_node_error,
     subnets_of,
 )
@@ -129,7 +130,7 @@ class CreateInstance(Handler[CreateState]):
                     raise _NoLongerBuilding  # rolls the claim back
 
                 work.state.node_uuid = claimed.node.uuid
-                work.note("schedule", f"node {claimed.node.name} ({claimed.node.uuid})")
+                work.note("schedule", f"node {mention(claimed.node)}")
                 work.note("network", _wiring(network_info))
                 step = work.advance(connection, Step.DEPLOY)
         if claimed is not None:  # committed: what the deploy step needs is known now
@@ -200,11 +201,11 @@ class CreateInstance(Handler[CreateState]):
         try:
             result = work.driver_call(
                 lambda: driver.deploy.deploy(ref, request),
-                f"deploy of instance {instance.uuid} on node {node.name}",
+                f"deploy of instance {instance.uuid} on node {mention(node)}",
             )
         except DriverError as exc:
             return self._reschedule(work, node, exc.message)
-        work.note("deploy", f"image {image.name} on node {node.name}")
+        work.note("deploy", f"image {image.name} on node {mention(node)}")
         if not result.config_drive:
             LOG.warning("Instance %s has no config drive: %s", instance.uuid, result.note)
         with work.db.transaction() as connection:
@@ -231,16 +232,16 @@ class CreateInstance(Handler[CreateState]):
             "Deploy of instance %s on node %s failed: %s", work.instance_uuid, node.name, error
         )
         _, driver, ref = work.node(node.uuid)
-        work.note("deploy", f"node {node.name}: {error}", failed=True)
+        work.note("deploy", f"node {mention(node)}: {error}", failed=True)
         dirty = None
         try:
             work.driver_call(lambda: driver.deploy.undeploy(ref), f"clean-up of node {node.name}")
-            work.note("teardown", f"node {node.name} cleaned up after the failed deploy")
+            work.note("teardown", f"node {mention(node)} cleaned up after the failed deploy")
         except DriverError as exc:
             dirty = exc.message
-            work.note("teardown", f"node {node.name}: {dirty}", failed=True)
+            work.note("teardown", f"node {mention(node)}: {dirty}", failed=True)
         work.state.tried_nodes.append(node.uuid)
-        work.state.errors.append(f"node {node.name}: {error}")
+        work.state.errors.append(f"node {mention(node)}: {error}")
         work.state.node_uuid, work.state.claimed_nics, work.state.claimed_macs = None, [], {}
         attempts = len(work.state.tried_nodes)
         work.memo.pop(_SUBNETS_MEMO, None)
@@ -277,7 +278,7 @@ class CreateInstance(Handler[CreateState]):
                 return work.advance(connection, Step.SCHEDULE)
             work.advance(connection, Step.SCHEDULE)  # keep the record of what was tried
         raise OperationFailed(
-            f"Deploy failed on {attempts} node(s); last error: node {node.name}: {error}"
+            f"Deploy failed on {attempts} node(s); last error: node {mention(node)}: {error}"
         )
 
     def step_finish(self, work: Work[CreateState]) -> Step | None:

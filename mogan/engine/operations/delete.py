@@ -19,6 +19,7 @@ from mogan.engine.operations.base import (
     OperationFailed,
     StepFunction,
     Work,
+    mention,
     note_node_error,
 )
 from mogan.engine.operations.clean import release_torn_down
@@ -42,7 +43,7 @@ class DeleteInstance(Handler[DeleteState]):
             node, driver, ref = work.node(instance.node_uuid)
             try:
                 work.driver_call(
-                    lambda: driver.deploy.undeploy(ref), f"tear-down of node {node.name}"
+                    lambda: driver.deploy.undeploy(ref), f"tear-down of node {mention(node)}"
                 )
             except CleaningFailed as exc:
                 # The instance's deployment is gone, so the tenant's delete goes on; the node
@@ -51,16 +52,16 @@ class DeleteInstance(Handler[DeleteState]):
                 work.state.cleaning_failed = exc.message
                 work.note(
                     "teardown",
-                    f"node {node.name}: {exc.message}; the node is kept from other tenants "
+                    f"node {mention(node)}: {exc.message}; the node is kept from other tenants "
                     "until an operator has looked at it",
                     failed=True,
                 )
             except DriverError as exc:
                 raise OperationFailed(
-                    f"Tear-down of node {node.name} ({node.uuid}) failed: {exc.message}"
+                    f"Tear-down of node {mention(node)} failed: {exc.message}"
                 ) from None
             else:
-                work.note("teardown", f"node {node.name} ({node.uuid})")
+                work.note("teardown", f"node {mention(node)}")
             work.state.node_uuid = node.uuid
         with work.db.transaction() as tx:
             return work.advance(tx, Step.RELEASE)

@@ -32,7 +32,7 @@ from mogan.db.database import Duplicate
 from mogan.db.records import NicRow, NodeRow
 from mogan.drivers.base import HardwareInventory
 from mogan.engine.inventory import sync_inventory
-from mogan.engine.operations.base import Handler, OperationFailed, StepFunction, Work
+from mogan.engine.operations.base import Handler, OperationFailed, StepFunction, Work, mention
 from mogan.engine.operations.clean import fail_node
 
 LOG = logging.getLogger(__name__)
@@ -53,14 +53,16 @@ class InspectNode(Handler[InspectState]):
                 work.finish(tx, OperationStatus.CANCELLED)
             return None
         if driver.inspect is None:
-            raise OperationFailed(f"Driver {node.driver!r} cannot inspect node {node.name}.")
+            raise OperationFailed(f"Driver {node.driver!r} cannot inspect node {mention(node)}.")
         inspector = driver.inspect
         known = nodes.nics_of(work.db, [node_uuid])[node_uuid]
         ref = dataclasses.replace(ref, macs=tuple(nic.mac_address for nic in known))
         try:
             found = work.driver_call(lambda: inspector.inspect(ref), f"inspection of {node.name}")
         except DriverError as exc:
-            raise OperationFailed(f"Inspection of node {node.name} failed: {exc.message}") from None
+            raise OperationFailed(
+                f"Inspection of node {mention(node)} failed: {exc.message}"
+            ) from None
         if driver.inventory is not None:
             return self._owner_inspected(work, node, found)
         previous = nodes.inventory_of(work.db, node_uuid)
@@ -108,7 +110,7 @@ class InspectNode(Handler[InspectState]):
                 work.finish(tx)
         except Duplicate:
             raise OperationFailed(
-                f"Inspection of node {node.name} found a NIC whose MAC address another node "
+                f"Inspection of node {mention(node)} found a NIC whose MAC address another node "
                 f"has: {', '.join(n.mac_address for n in found.nics)}"
             ) from None
         except _Moved:

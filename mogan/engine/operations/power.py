@@ -21,6 +21,7 @@ from mogan.engine.operations.base import (
     OperationFailed,
     StepFunction,
     Work,
+    mention,
     note_node_error,
     update_node,
 )
@@ -75,13 +76,13 @@ class SetPowerState(Handler[PowerState]):
         try:
             work.driver_call(
                 lambda: driver.power.set_power_state(ref, action),
-                f"power {action} of node {node.name}",
+                f"power {action} of node {mention(node)}",
             )
         except DriverError as exc:
             raise OperationFailed(
-                f"Power action '{action}' on node {node.name} failed: {exc.message}"
+                f"Power action '{action}' on node {mention(node)} failed: {exc.message}"
             ) from None
-        work.note("power", f"'{action}' asked of node {node.name}")
+        work.note("power", f"'{action}' asked of node {mention(node)}")
         soft = action in _SOFT_FALLBACK
         timeout = work.settings.soft_power_timeout if soft else work.settings.power_state_timeout
         work.state.timeout = timeout
@@ -107,7 +108,7 @@ class SetPowerState(Handler[PowerState]):
                 return self._timed_out(work, node.name, observed)
             if work.stopping.wait(work.settings.power_poll_interval):
                 raise Interrupted("power observe")
-        work.note("power_wait", f"node {node.name} seen in '{observed}'")
+        work.note("power_wait", f"node {mention(node)} seen in '{observed}'")
         with work.db.transaction() as tx:
             instances.end_power_request(tx, work.instance_uuid, target, power_state=observed)
             update_node(tx, node.uuid, power_state=observed, last_error=None)

@@ -22,6 +22,7 @@ from mogan.engine.operations.base import (
     activate,
     become_active,
     deploy_request,
+    mention,
     note_node_error,
     subnets_of,
 )
@@ -57,14 +58,14 @@ class RebuildInstance(Handler[RebuildState]):
         try:
             result = work.driver_call(
                 lambda: driver.deploy.rebuild(ref, request),
-                f"rebuild of instance {instance.uuid} on node {node.name}",
+                f"rebuild of instance {instance.uuid} on node {mention(node)}",
             )
         except DriverError as exc:
             raise OperationFailed(
                 f"Rebuild of instance {instance.uuid} from image {image.name} on node "
-                f"{node.name} failed: {exc.message}"
+                f"{mention(node)} failed: {exc.message}"
             ) from None
-        work.note("rebuild", f"image {image.name} on node {node.name}")
+        work.note("rebuild", f"image {image.name} on node {mention(node)}")
         if not result.config_drive:
             LOG.warning("Instance %s has no config drive: %s", instance.uuid, result.note)
         with work.db.transaction() as tx:
