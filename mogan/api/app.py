@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mogan import __version__
+from mogan.api import openapi
 from mogan.api.errors import error_response, mogan_error_response
 from mogan.api.hot import HotReads
 from mogan.api.middleware import GuardSettings, RequestGuard, RequestIdMiddleware
@@ -87,11 +88,12 @@ def routes_app(
         title="Mogan",
         version=__version__,
         description="Bare-metal compute API (v1). Errors use the OpenStack body "
-        '{"error_message": "<JSON>"}. No string in a request body may hold a NUL '
-        "(\\u0000) character.",
+        '{"error_message": "<JSON>"}. No string of a request (body, path or query) may '
+        "hold a NUL (\\u0000) character; every string schema says so.",
         docs_url=None,
         redoc_url=None,
     )
+    openapi.install(app)
     app.state.services = services
     app.state.identify = identify
     app.state.public_endpoint = public_endpoint

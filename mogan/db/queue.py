@@ -314,7 +314,8 @@ def listen(db: Database, announced: Callable[[], None], stopping: threading.Even
                 connection.execute(f"LISTEN {OPERATIONS_CHANNEL}")
                 announced()
                 while not stopping.is_set():
-                    for _ in connection.notifies(timeout=1.0, stop_after=1):
+                    # A short wait, so that an engine asked to stop is not held up by it.
+                    for _ in connection.notifies(timeout=0.1, stop_after=1):
                         announced()
         except psycopg.Error as exc:
             LOG.warning("LISTEN %s connection lost (%s); retrying", OPERATIONS_CHANNEL, exc)

@@ -297,6 +297,21 @@ class QuotaUpdate(Strict):
 class ServerGroupCreate(Strict):
     """A group of instances placed together or apart across the failure domain."""
 
+    # What ``_rules_fit_policy`` checks, in the schema: a client generated from the document
+    # cannot send ``max_server_per_host`` with another policy than anti-affinity.
+    model_config = ConfigDict(
+        **Strict.model_config,
+        json_schema_extra={
+            "if": {
+                "properties": {"policy": {"not": {"const": "anti-affinity"}}},
+                "required": ["policy"],
+            },
+            "then": {
+                "properties": {"rules": {"properties": {"max_server_per_host": {"type": "null"}}}}
+            },
+        },
+    )
+
     name: Name
     policy: Literal["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"]
     rules: ServerGroupRules = Field(default_factory=lambda: ServerGroupRules())

@@ -7,6 +7,7 @@ its own session (clouds.yaml, ``OS_*``), as python-ironicclient's plugin does.
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from mogan.client.api import Client
@@ -18,11 +19,23 @@ DEFAULT_API_VERSION = "1"
 
 
 def make_client(instance: Any) -> Client:
-    """The SDK client over OSC's authenticated session."""
+    """The SDK client over OSC's authenticated session. With ``--os-auth-type none`` (a
+    ``noauth`` Mogan) there is no token to say who calls: the caller is named from
+    ``MOGAN_PROJECT_ID``, ``MOGAN_USER_ID`` and ``MOGAN_ROLES`` (OSC itself refuses
+    ``OS_PROJECT_ID`` with that auth type)."""
+    headers: dict[str, str] = {}
+    if getattr(instance, "auth_plugin_name", None) == "none":
+        named = (
+            ("X-Project-Id", "MOGAN_PROJECT_ID"),
+            ("X-User-Id", "MOGAN_USER_ID"),
+            ("X-Roles", "MOGAN_ROLES"),
+        )
+        headers = {header: os.environ[var] for header, var in named if os.environ.get(var)}
     return Client(
         instance.session,
         interface=instance.interface,
         region_name=instance.region_name,
+        headers=headers,
     )
 
 
