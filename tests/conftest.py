@@ -57,9 +57,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: tests spend most of their time waiting (for engines, BMC emulators,
     Ironic, Keystone, browsers), so three workers per core keep the cores busy. A run of
-    the fast tier alone runs in this process."""
+    the fast tier alone, or a run of named test files or tests, runs in this process."""
     cores = os.cpu_count() or 2
-    if config.getoption("markexpr", "") == "fast":
+    if config.getoption("markexpr", "") == "fast" or _names_single_tests(config.args):
         return 0  # collecting in each worker would cost more than it saves
     return max(4, 3 * cores)
 
@@ -124,3 +124,8 @@ def mogan_factory(database_url: str, tmp_path: Any) -> Iterator[Any]:
     yield factory
     for mogan in started:
         mogan.close()
+
+
+def _names_single_tests(args: list[str]) -> bool:
+    """Whether the command line names test files or tests, rather than folders."""
+    return bool(args) and all(".py" in arg for arg in args)

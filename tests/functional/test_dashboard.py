@@ -20,7 +20,8 @@ from tests.functional.conftest import keystone_mogan
 from tests.functional.process import MoganProcess
 from tests.peers.keystone import PASSWORD, KeystoneServer
 
-pytestmark = pytest.mark.functional
+# What a browser shows is the API's answer, which tests/api checks on both databases.
+pytestmark = [pytest.mark.functional, pytest.mark.backends("sqlite")]
 __all__ = ["browser"]  # the fixture, for pytest
 
 FAST = {

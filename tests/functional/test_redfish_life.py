@@ -184,6 +184,7 @@ def test_full_life_on_a_redfish_node(fresh_url: str, tmp_path: Path):
             emulator.stop()
 
 
+@pytest.mark.backends("sqlite")  # the engine's waiting on the BMC, whatever the database
 def test_real_bmc_delays_are_waited_for(fresh_url: str, tmp_path: Path):
     """The emulator's unpatched 1-11 s power delays: the engine waits and observes."""
     with FileServer(tmp_path / "www") as files:
