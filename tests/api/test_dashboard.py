@@ -9,6 +9,9 @@ import pytest
 
 from tests.harness import Api, project
 
+# The dashboard speaks only the API, which the rest of tests/api checks on both databases.
+pytestmark = pytest.mark.backends("sqlite")
+
 
 def _login(http: httpx.Client, project_id: str, *roles: str, **extra: str) -> httpx.Response:
     """Log in as a browser does: the login page first (its pre-session cookie and token)."""

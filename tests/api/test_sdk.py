@@ -11,6 +11,9 @@ import pytest
 from mogan.client import Client, Instance, MoganAPIError, NotFoundError, WaitFailed
 from tests.harness import ThreadedServer
 
+# The SDK speaks only the API, which the rest of tests/api checks on both databases.
+pytestmark = pytest.mark.backends("sqlite")
+
 
 @pytest.fixture
 def server(mogan_factory: Any) -> Iterator[ThreadedServer]:

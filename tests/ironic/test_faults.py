@@ -14,6 +14,9 @@ from tests.harness import Api, ThreadedServer
 from tests.peers.ironic import IronicServer
 from tests.peers.redfish import FaultProxy
 
+# What Ironic answers decides these tests, not the database (PostgreSQL, as beside Ironic).
+pytestmark = pytest.mark.backends("postgresql")
+
 
 @pytest.fixture
 def ironic(tmp_path: Path) -> Iterator[IronicServer]:
