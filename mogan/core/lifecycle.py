@@ -40,8 +40,9 @@ TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     # Claimed for an instance; inspected or cleaned by an operator's request.
     AVAILABLE: frozenset({ACTIVE, INSPECTING, CLEANING}),
     # Torn down: cleaned, or reused at once with ``[cleaning] mode = none``, or let go
-    # before anything reached the machine (a claim that found no use).
-    ACTIVE: frozenset({CLEANING, AVAILABLE}),
+    # before anything reached the machine (a claim that found no use); or its tear-down
+    # failed, and it keeps what the tenant left until an operator acts.
+    ACTIVE: frozenset({CLEANING, AVAILABLE, CLEAN_FAILED}),
     CLEANING: frozenset({AVAILABLE, CLEAN_FAILED}),
     # Only a clean that succeeds makes a node that failed one available again.
     CLEAN_FAILED: frozenset({CLEANING}),
@@ -57,6 +58,7 @@ CAUSES: Final[dict[tuple[str, str], str]] = {
     (AVAILABLE, CLEANING): "POST …/clean",
     (ACTIVE, CLEANING): "instance torn down",
     (ACTIVE, AVAILABLE): "mode none, or an unused claim",
+    (ACTIVE, CLEAN_FAILED): "tear-down failed",
     (CLEAN_FAILED, CLEANING): "maintenance lifted, or POST …/clean",
 }
 

@@ -31,8 +31,10 @@ from sqlalchemy import (
     update,
 )
 
+from mogan.core import lifecycle
 from mogan.core.groups import AFFINITY, NODE, Spread, domain_of
 from mogan.core.lifecycle import ACTIVE, AVAILABLE
+from mogan.core.operations import CreateState
 from mogan.core.placement import (
     NetworkRequest,
     TypeRequirements,
@@ -40,7 +42,7 @@ from mogan.core.placement import (
     parse_capabilities,
 )
 from mogan.db import locks
-from mogan.db.database import Executor
+from mogan.db.database import Executor, affected
 from mogan.db.models import Nic, Node, ServerGroupMember, table_of
 from mogan.db.records import NodeRow
 from mogan.db.table import columns_of
@@ -381,13 +383,57 @@ def claim_deployed(executor: Executor, node_uuid: str, instance_uuid: str) -> No
 
 
 _RELEASE = update(_NODES).where(
-    _NODES.c.uuid == bindparam("releasing"), _NODES.c.instance_uuid == bindparam("serving")
+    _NODES.c.uuid == bindparam("releasing"),
+    _NODES.c.instance_uuid == bindparam("serving"),
+    _NODES.c.provision_state.in_(bindparam("sources", expanding=True)),
 )
 
 
 def release(executor: Executor, node_uuid: str, instance_uuid: str, **values: object) -> None:
-    """Free the node if it still serves ``instance_uuid`` (and set ``values`` on it)."""
-    executor.execute(
+    """Free the node if it still serves ``instance_uuid`` (and set ``values`` on it). A
+    ``provision_state`` among ``values`` is a move of the node's lifecycle: one its table
+    (``mogan.core.lifecycle.TRANSITIONS``) does not allow from the node's state raises
+    ``IllegalNodeTransition`` and changes nothing."""
+    new = values.get("provision_state")
+    sources = lifecycle.STATES if new is None else sorted(lifecycle.sources_of(str(new)))
+    released = executor.execute(
         _RELEASE,
-        {"releasing": node_uuid, "serving": instance_uuid, "instance_uuid": None, **values},
+        {
+            "releasing": node_uuid,
+            "serving": instance_uuid,
+            "sources": list(sources),
+            "instance_uuid": None,
+            **values,
+        },
+    )
+    if new is not None and not affected(released):
+        state = executor.execute(
+            select(_NODES.c.provision_state).where(
+                _NODES.c.uuid == node_uuid, _NODES.c.instance_uuid == instance_uuid
+            )
+        ).scalar()
+        if state is not None:  # still serving it: the move itself is not allowed
+            raise lifecycle.IllegalNodeTransition(
+                f"Node {node_uuid} may not move from {state!r} to {new!r}."
+            )
+
+
+def request_for(state: CreateState, drivers: Sequence[str], failure_domain: str) -> Request:
+    """What the scheduler is asked for an instance being created."""
+    group = state.group
+    return Request(
+        requirements=TypeRequirements.from_extra_specs(state.extra_specs),
+        networks=[NetworkRequest(n["net_id"], n.get("port_type")) for n in state.networks],
+        availability_zone=state.availability_zone,
+        exclude=state.tried_nodes,
+        drivers=drivers,
+        project_id=state.project_id or None,
+        group=(
+            None
+            if group is None
+            else GroupPolicy(group["uuid"], group["policy"], group["max_per_domain"])
+        ),
+        different_host=state.different_host,
+        same_host=state.same_host,
+        failure_domain=failure_domain,
     )

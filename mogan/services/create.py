@@ -28,7 +28,6 @@ from mogan.db import instances, keypairs, queue, scheduler, server_groups
 from mogan.db import quotas as quota_data
 from mogan.db.database import Database
 from mogan.db.records import InstanceRow, ServerGroupRow
-from mogan.engine.operations.create import schedule_request
 from mogan.services import schemas
 from mogan.services.actions import record_action
 from mogan.services.context import RequestContext
@@ -183,7 +182,9 @@ class InstanceCreator:
         return Batch(made, reservation_id)
 
     def _claim(self, tx: Any, state: CreateState, instance_uuid: str) -> scheduler.Claimed | None:
-        request = schedule_request(state, self._settings.drivers, self._settings.failure_domain)
+        request = scheduler.request_for(
+            state, self._settings.drivers, self._settings.failure_domain
+        )
         return scheduler.claim_for_batch(tx, request, instance_uuid)
 
     def _add(

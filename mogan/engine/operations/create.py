@@ -12,14 +12,13 @@ clean-up to the delete operation queued behind it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from mogan.core import lifecycle, states
 from mogan.core.errors import DriverError
 from mogan.core.groups import Spread
 from mogan.core.operations import CreateState, OperationKind, OperationStatus, Step
-from mogan.core.placement import NetworkRequest, TypeRequirements
+from mogan.core.placement import NetworkRequest
 from mogan.core.states import MaintenanceKind
 from mogan.db import instances, nodes, ports, scheduler
 from mogan.db.database import Duplicate
@@ -78,7 +77,9 @@ class CreateInstance(Handler[CreateState]):
         # No "is it still building?" read first: the claim's compare-and-set on the instance
         # answers that in the same transaction (see ``_NoLongerBuilding``).
         networks = [NetworkRequest(n["net_id"], n.get("port_type")) for n in work.state.networks]
-        request = schedule_request(work.state, work.drivers.names, work.settings.failure_domain)
+        request = scheduler.request_for(
+            work.state, work.drivers.names, work.settings.failure_domain
+        )
         for attempt in range(_ALLOCATION_RETRIES):
             try:
                 addresses = ports.reserve(work.db, networks)
@@ -302,29 +303,6 @@ class CreateInstance(Handler[CreateState]):
                 instances.record_fault(connection, work.instance_uuid, message)
             work.finish(connection, OperationStatus.FAILED)
         LOG.error("Create of instance %s failed: %s", work.instance_uuid, message)
-
-
-def schedule_request(
-    state: CreateState, drivers: Sequence[str], failure_domain: str
-) -> scheduler.Request:
-    """What the scheduler is asked for an instance being created."""
-    group = state.group
-    return scheduler.Request(
-        requirements=TypeRequirements.from_extra_specs(state.extra_specs),
-        networks=[NetworkRequest(n["net_id"], n.get("port_type")) for n in state.networks],
-        availability_zone=state.availability_zone,
-        exclude=state.tried_nodes,
-        drivers=drivers,
-        project_id=state.project_id or None,
-        group=(
-            None
-            if group is None
-            else scheduler.GroupPolicy(group["uuid"], group["policy"], group["max_per_domain"])
-        ),
-        different_host=state.different_host,
-        same_host=state.same_host,
-        failure_domain=failure_domain,
-    )
 
 
 def spread_of(state: CreateState) -> Spread:
