@@ -415,7 +415,11 @@ class Quotas:
     def reset(self, project_id: str) -> None:
         self._client.request("DELETE", f"/v1/quotas/{project_id}")
 
-    def usage(self, project_id: str) -> dict[str, Any]:
+    def usage(self, project_id: str | None = None) -> dict[str, Any]:
+        """A project's usage against its limits; without ``project_id`` the caller's own
+        (as ``openstack quota show`` does), learnt from ``GET /v1/me``."""
+        if project_id is None:
+            project_id = str(self._client.request("GET", "/v1/me")["project_id"])
         return dict(self._client.request("GET", f"/v1/quotas/{project_id}/usage"))
 
 

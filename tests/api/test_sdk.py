@@ -111,3 +111,10 @@ def test_tags_rebuild_and_the_history_of_an_instance(server: ThreadedServer, fle
     assert rebuild.result == "success" and [e.event for e in rebuild.events] == ["rebuild"]
     with pytest.raises(NotFoundError):
         tenant.instances.action(created.uuid, "req-none")
+
+
+def test_quota_usage_without_a_project_is_the_callers_own(mogan):
+    with ThreadedServer(mogan.app) as server:
+        tenant = Client.noauth(server.url, project_id="team-a", roles="member")
+        assert tenant.quotas.usage() == tenant.quotas.usage("team-a")
+        assert tenant.quotas.usage()["instances"]["in_use"] == 0

@@ -349,6 +349,8 @@ def test_quotas_groups_batches_and_dedicated_nodes_with_the_cli(noauth_mogan: Mo
     assert batch["statuses"] == "web-1: active, web-2: active, web-3: active"
     usage = {row["Resource"]: row for row in tenant.json("quota", "usage", "team-a")}
     assert (usage["instances"]["Limit"], usage["instances"]["In Use"]) == (3, 3)
+    own = {row["Resource"]: row for row in tenant.json("quota", "usage")}  # the caller's
+    assert own == usage
     groups = tenant.json("server", "group", "list")
     assert [(g["Name"], g["Members"]) for g in groups] == [("web", 3)]
     over = tenant(

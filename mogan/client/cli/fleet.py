@@ -76,13 +76,13 @@ class DeleteQuota(Command):
 
 
 class QuotaUsage(ListCommand):
-    """Show a project's usage against its limits."""
+    """Show a project's usage against its limits (by default, your own project's)."""
 
     columns = ("resource", "limit", "in_use")
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        parser.add_argument("project", metavar="PROJECT_ID")
+        parser.add_argument("project", metavar="PROJECT_ID", nargs="?")
         return parser
 
     def take_action(self, parsed: argparse.Namespace) -> Any:
