@@ -15,9 +15,11 @@ from tests.peers.tcp_proxy import proxy_to
 
 pytestmark = pytest.mark.functional
 
-#: Each of an inspection, a deploy and a clean takes this long: several lease periods.
-SLOW = {"fake_inspect_latency": 7, "fake_deploy_latency": 7, "fake_clean_latency": 7}
-LEASE = 2
+#: Each of an inspection, a deploy and a clean takes this long: three lease periods. (A
+#: lease much shorter than the engines' heartbeat can get on a loaded two-core machine would
+#: be lost for want of CPU, which is a takeover working as designed, not what this checks.)
+SLOW = {"fake_inspect_latency": 12, "fake_deploy_latency": 12, "fake_clean_latency": 12}
+LEASE = 4
 
 
 def _calls(url: str) -> dict[str, list[str]]:
@@ -49,34 +51,34 @@ def _wait_nodes(api: Api, state: str, timeout: float) -> None:
 
 def test_work_longer_than_many_leases_reaches_each_machine_once(cluster: Cluster):
     api_process = cluster.start("api", api={"workers": 1})
-    for _ in range(2):
-        cluster.start("engine", engine={"lease_timeout": LEASE})
+    engines = [cluster.start("engine", engine={"lease_timeout": LEASE}) for _ in range(2)]
     with httpx.Client(base_url=api_process.url, timeout=60, headers=ADMIN) as client:
         api = Api(client)
         for i in range(3):
             api.enrol(f"node-{i}", driver_info=SLOW, inspect=True)
         fleet = [api.make_type(), api.make_image(), api.make_network()]
-        _wait_nodes(api, "available", timeout=60)
+        _wait_nodes(api, "available", timeout=90)
         tenant = api.as_(project("tenant-a"))
         created = [
             tenant.create(fleet[0], fleet[1], [{"net_id": fleet[2]["uuid"]}], name=f"s{i}")
             for i in range(3)
         ]
         assert [r.status_code for r in created] == [201] * 3
-        assert {i["status"] for i in settle(api, 3, timeout=90)} == {"active"}
+        assert {i["status"] for i in settle(api, 3, timeout=120)} == {"active"}
         for response in created:
             assert tenant.delete(f"/v1/instances/{response.json()['uuid']}").status_code == 204
-        _wait_nodes(api, "available", timeout=90)
+        _wait_nodes(api, "available", timeout=120)
 
     # Each machine was inspected, deployed, torn down and cleaned exactly once, though every
     # one of those took more than three lease periods and two engines were looking for work.
     assert _calls(cluster.url) == {
         f"node-{i}": ["inspect", "deploy", "undeploy", "clean"] for i in range(3)
-    }
+    }, [engine.log() for engine in engines]
     operations = cluster.operations()
     assert {kind for kind, *_ in operations} == {"inspect", "create", "delete", "clean"}
     assert all(status == "succeeded" and claims == 1 for _, status, claims, _ in operations), (
-        operations
+        [op for op in operations if op[2] != 1],
+        [engine.log() for engine in engines],
     )
 
 
@@ -93,7 +95,7 @@ def test_an_engine_cut_off_from_the_database_loses_its_lease_to_another(cluster:
         )
         with httpx.Client(base_url=api_process.url, timeout=60, headers=ADMIN) as client:
             api = Api(client)
-            api.enrol("node-0", driver_info={"fake_deploy_latency": 5})
+            api.enrol("node-0", driver_info={"fake_deploy_latency": 8})
             fleet = [api.make_type(), api.make_image(), api.make_network()]
             tenant = api.as_(project("tenant-a"))
             uuid = tenant.create(fleet[0], fleet[1], [{"net_id": fleet[2]["uuid"]}]).json()["uuid"]
@@ -104,7 +106,7 @@ def test_an_engine_cut_off_from_the_database_loses_its_lease_to_another(cluster:
 
             proxy.cut()
             cluster.start("engine", DEFAULT={"host": "survivor"}, engine={"lease_timeout": LEASE})
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 3 * LEASE
             while "lost the lease of operation" not in cut_off.log():
                 assert time.monotonic() < deadline, cut_off.log()
                 time.sleep(0.1)
@@ -113,7 +115,7 @@ def test_an_engine_cut_off_from_the_database_loses_its_lease_to_another(cluster:
             )
             proxy.restore()
 
-            assert tenant.wait_status(uuid, "active", timeout=30)["status"] == "active"
+            assert tenant.wait_status(uuid, "active", timeout=60)["status"] == "active"
     (create,) = [op for op in cluster.operations() if op[0] == "create"]
     _, status, claims, owner = create
     # The survivor took the deploy over (the second claim) and finished it; the engine that
