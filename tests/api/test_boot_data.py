@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pycdlib
+import pytest
 
 from mogan.db.fake_hardware import DatabaseHardwareStore
 from mogan.drivers import configdrive
 from mogan.root import Mogan
 from tests.harness import Api, fault_of
+
+# What a config drive holds is built from the instance, whatever database it came from.
+pytestmark = pytest.mark.backends("sqlite")
 
 #: Debian's Python, with Debian's cloud-init: the reader runs there, in a process of its own,
 #: so that its packages (pyOpenSSL…) never mix with this virtualenv's.
@@ -29,9 +33,6 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 _READ = """
 import base64, json, sys
 from cloudinit.sources.helpers.openstack import ConfigDriveReader
-
-# What a config drive holds is built from the instance, whatever database it came from.
-pytestmark = pytest.mark.backends("sqlite")
 found = ConfigDriveReader(sys.argv[1]).read_v2()
 found["userdata"] = base64.b64encode(found.get("userdata") or b"").decode()
 print(json.dumps(found, default=str))
