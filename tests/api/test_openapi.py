@@ -19,6 +19,7 @@ import pytest
 from tests.harness import ADMIN, Api, project
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+pytestmark = pytest.mark.exhaustive
 
 
 def test_the_api_answers_as_its_openapi_document_says_to_an_administrator(api: Api, fleet):

@@ -7,6 +7,7 @@ the documented types with messages that name the node and never hold a secret.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,20 +119,27 @@ def _ironic_driver(url: str) -> IronicDriver:
     )
 
 
-def _ironic(tmp: Path) -> Iterator[Subject]:
-    server = IronicServer(tmp).start()
-    try:
-        (node,) = server.enrol(1)
-        yield Subject(
-            driver=_ironic_driver(server.url),
-            node=base.NodeRef(node["uuid"], node["name"], {}, instance_uuid=INSTANCE),
-            unreachable=base.NodeRef(node["uuid"], node["name"], {}),
-            unreachable_driver=_ironic_driver(f"http://127.0.0.1:{free_port()}"),
-            request=base.DeployRequest(INSTANCE, "server", "http://images/x.iso", None, "iso"),
-            hardware_power=lambda: server.node(node["uuid"])["power_state"],
-        )
-    finally:
-        server.stop()
+@pytest.fixture(scope="module")
+def ironic_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IronicServer]:
+    """One Ironic for the module's tests (starting one costs seconds); each test has a node
+    of its own in it."""
+    server = IronicServer(tmp_path_factory.mktemp("ironic")).start()
+    yield server
+    server.stop()
+
+
+def _ironic(request: pytest.FixtureRequest) -> Iterator[Subject]:
+    server: IronicServer = request.getfixturevalue("ironic_server")
+    (node,) = server.enrol(1, prefix=f"contract-{uuid.uuid4().hex[:8]}")
+    instance = str(uuid.uuid4())  # Ironic ties an instance to one node for good
+    yield Subject(
+        driver=_ironic_driver(server.url),
+        node=base.NodeRef(node["uuid"], node["name"], {}, instance_uuid=instance),
+        unreachable=base.NodeRef(node["uuid"], node["name"], {}),
+        unreachable_driver=_ironic_driver(f"http://127.0.0.1:{free_port()}"),
+        request=base.DeployRequest(instance, "server", "http://images/x.iso", None, "iso"),
+        hardware_power=lambda: server.node(node["uuid"])["power_state"],
+    )
 
 
 SUBJECTS = {"fake": _fake, "redfish": _redfish, "ironic": _ironic}
@@ -139,7 +147,10 @@ SUBJECTS = {"fake": _fake, "redfish": _redfish, "ironic": _ironic}
 
 @pytest.fixture(params=sorted(SUBJECTS))
 def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Subject]:
-    yield from SUBJECTS[request.param](tmp_path)
+    if request.param == "ironic":
+        yield from _ironic(request)
+    else:
+        yield from SUBJECTS[request.param](tmp_path)
 
 
 def _observe(subject: Subject, target: str, timeout: float = 20) -> None:
