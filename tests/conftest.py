@@ -35,13 +35,14 @@ _TESTS = Path(__file__).resolve().parent
 
 #: Modules whose tests share one worker (``--dist loadgroup``): those that start clusters of
 #: real processes on PostgreSQL (run together they would starve each other and PostgreSQL's
-#: connections), and those sharing a module-wide Keystone or browser.
+#: connections), and those sharing a module-wide Keystone or Ironic.
 SERIAL_GROUPS = {
-    "test_scale_out.py": "cluster",
-    "test_fair_share.py": "cluster",
-    "test_leases.py": "cluster",
-    "test_node_lifecycle.py": "cluster",
-    "test_keystone.py": "keystone",
+    "functional/test_scale_out.py": "cluster",
+    "functional/test_fair_share.py": "cluster",
+    "functional/test_leases.py": "cluster",
+    "functional/test_node_lifecycle.py": "cluster",
+    "functional/test_keystone.py": "keystone",
+    "contract/test_driver_contract.py": "contract",
 }
 
 
@@ -50,8 +51,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = item.path.resolve().relative_to(_TESTS).parts
         if parts[0] in FAST_TIERS:
             item.add_marker(pytest.mark.fast)
-        if parts[0] == "functional" and parts[-1] in SERIAL_GROUPS:
-            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUPS[parts[-1]]))
+        group = SERIAL_GROUPS.get("/".join(parts))
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
