@@ -99,6 +99,21 @@ def redirect(request: Request, path: str, **query: Any) -> Response:
 
 Handler = Callable[[Request, Session, Caller], Awaitable[Response]]
 
+
+def form_expired(request: Request, session: Session, what: str) -> Response:
+    """403: a change (a ``what``) that did not carry the session's CSRF token."""
+    return render(
+        request,
+        "error.html",
+        session,
+        status=403,
+        title="Form expired",
+        message=f"This {what} was not sent by this session (or it expired). Reload the page "
+        "and try again.",
+        request_id=None,
+    )
+
+
 #: What a page's path parameters may be: an instance is named by its uuid, a node by its
 #: uuid or name, an action by a word.
 _PARAMETERS = {
@@ -176,16 +191,7 @@ def logged_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             form = await request.form()
             sent = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "")
             if not csrf_matches(session, sent):
-                return render(
-                    request,
-                    "error.html",
-                    session,
-                    status=403,
-                    title="Form expired",
-                    message="This form was not sent by this session (or it expired). Reload "
-                    "the page and try again.",
-                    request_id=None,
-                )
+                return form_expired(request, session, "form")
         caller = board.backend.as_(session)
         try:
             return await handler(request, session, caller)

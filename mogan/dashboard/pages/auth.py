@@ -24,7 +24,7 @@ from mogan.dashboard.session import (
     csrf_matches,
     tokens_match,
 )
-from mogan.dashboard.web import dashboard_of, redirect, render
+from mogan.dashboard.web import dashboard_of, form_expired, redirect, render
 
 LOG = logging.getLogger(__name__)
 _ROLES = ("reader", "member", "admin")
@@ -108,16 +108,7 @@ async def logout(request: Request) -> Response:
     if session is None:
         return redirect(request, "/login")
     if not csrf_matches(session, str(form.get(CSRF_FIELD) or "")):
-        return render(
-            request,
-            "error.html",
-            session,
-            status=403,
-            title="Form expired",
-            message="This log-out was not sent by this session (or it expired). Reload the "
-            "page and try again.",
-            request_id=None,
-        )
+        return form_expired(request, session, "log-out")
     if session.token and board.settings.keystone_url:
         await asyncio.to_thread(_revoke, board.settings.keystone_url, session.token)
     await asyncio.to_thread(board.sessions.revoke, session)
