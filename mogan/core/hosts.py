@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import overload
 
 _OPEN, _CLOSE = "\u27e6", "\u27e7"  # ⟦ ⟧: brackets no message of ours otherwise holds
 _MENTION = re.compile(f"{_OPEN}node ([0-9a-f-]{{36}})\\|([^{_CLOSE}]*){_CLOSE}")
@@ -31,6 +32,17 @@ def host_id(project_id: str, node_uuid: str) -> str:
 def for_operator(text: str) -> str:
     """``text`` with each mention as the node's name."""
     return _MENTION.sub(lambda match: match.group(2), text) if _OPEN in text else text
+
+
+@overload
+def shown(text: str, *, operator: bool, project_id: str | None) -> str: ...
+@overload
+def shown(text: None, *, operator: bool, project_id: str | None) -> None: ...
+def shown(text: str | None, *, operator: bool, project_id: str | None) -> str | None:
+    """``text`` as its reader reads it: ``for_operator`` or ``for_tenant`` (None stays)."""
+    if text is None:
+        return None
+    return for_operator(text) if operator else for_tenant(text, project_id or "")
 
 
 def for_tenant(text: str, project_id: str) -> str:

@@ -34,12 +34,6 @@ class ActionRecord:
     show_host: bool
 
 
-def _in_words(text: str | None, operator: bool, project_id: str | None) -> str | None:
-    if text is None:
-        return None
-    return hosts.for_operator(text) if operator else hosts.for_tenant(text, project_id or "")
-
-
 class ActionService:
     def __init__(self, db: Database, policy: Policy, max_limit: int) -> None:
         self._db = db
@@ -61,7 +55,10 @@ class ActionService:
         except LookupError:
             raise InvalidInput(f"Marker {marker} was not found.") from None
         operator = self._sees_fleet(context)
-        shown = [a._replace(message=_in_words(a.message, operator, a.project_id)) for a in found]
+        shown = [
+            a._replace(message=hosts.shown(a.message, operator=operator, project_id=a.project_id))
+            for a in found
+        ]
         return shown, (found[-1].request_id if more and found else None)
 
     def _sees_fleet(self, context: RequestContext) -> bool:
@@ -78,8 +75,13 @@ class ActionService:
         operator = self._sees_fleet(context)
         project_id = action.project_id
         return ActionRecord(
-            action._replace(message=_in_words(action.message, operator, project_id)),
-            [e._replace(details=_in_words(e.details, operator, project_id)) for e in events],
+            action._replace(
+                message=hosts.shown(action.message, operator=operator, project_id=project_id)
+            ),
+            [
+                e._replace(details=hosts.shown(e.details, operator=operator, project_id=project_id))
+                for e in events
+            ],
             show_host,
         )
 

@@ -118,11 +118,7 @@ class InstanceService:
         def words(fault: FaultRow | None, project_id: str) -> FaultRow | None:
             if fault is None:
                 return None
-            message = (
-                hosts.for_operator(fault.message)
-                if operator
-                else hosts.for_tenant(fault.message, project_id)
-            )
+            message = hosts.shown(fault.message, operator=operator, project_id=project_id)
             return fault._replace(message=message)
 
         return words

@@ -39,20 +39,20 @@ class Cluster:
         return process
 
     def operations(self) -> list[tuple[str, str, int, str | None]]:
-        engine = sa.create_engine(self.url)
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text("SELECT kind, status, claims, owner FROM operations")
-            ).all()
-        engine.dispose()
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return query(self.url, "SELECT kind, status, claims, owner FROM operations")
 
     def engine_ids(self) -> list[str]:
-        engine = sa.create_engine(self.url)
+        return [row[0] for row in query(self.url, "SELECT id FROM engines")]
+
+
+def query(url: str, sql: str) -> list[Any]:
+    """The rows of ``sql`` (as tuples), read from the cluster's database as a test would."""
+    engine = sa.create_engine(url)
+    try:
         with engine.connect() as connection:
-            ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM engines"))]
+            return [tuple(row) for row in connection.execute(sa.text(sql))]
+    finally:
         engine.dispose()
-        return ids
 
 
 def instances_of(api: Api) -> list[dict[str, Any]]:

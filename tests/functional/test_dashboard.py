@@ -3,9 +3,6 @@ readers and operators use it, and behind a real Keystone."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +16,7 @@ from tests.functional.browser import browser, login_noauth, operator_setup, scre
 from tests.functional.conftest import keystone_mogan
 from tests.functional.process import MoganProcess
 from tests.peers.keystone import PASSWORD, KeystoneServer
+from tests.peers.redfish import FileServer
 
 # What a browser shows is the API's answer, which tests/api checks on both databases.
 pytestmark = [pytest.mark.functional, pytest.mark.backends("sqlite")]
@@ -238,9 +236,10 @@ def test_another_site_can_neither_frame_the_dashboard_nor_act_through_it(
         </form>
         </body></html>"""
     )
-    with ThreadingFileServer(evil) as site:
+    with FileServer(evil) as site:
         attack = page.context.new_page()
-        attack.goto(f"http://localhost:{site.port}/index.html")
+        # Another site: localhost, where Mogan is 127.0.0.1.
+        attack.goto(site.url.replace("127.0.0.1", "localhost") + "/index.html")
         attack.wait_for_timeout(500)
         framed = attack.locator("iframe[name=framed]").element_handle().content_frame()
         assert framed is not None
@@ -267,21 +266,3 @@ def _frame_text(frame: Frame) -> str:
         return str(frame.evaluate("document.body ? document.body.innerText : ''"))
     except PlaywrightError:
         return ""  # an error page the test cannot even read
-
-
-class ThreadingFileServer:
-    """``http.server`` serving a folder on a free loopback port, in a thread."""
-
-    def __init__(self, folder: Path) -> None:
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> ThreadingFileServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()

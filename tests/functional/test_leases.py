@@ -9,7 +9,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.functional.cluster import Cluster, settle
+from tests.functional.cluster import Cluster, query, settle
 from tests.harness import ADMIN, Api, project
 from tests.peers.tcp_proxy import proxy_to
 
@@ -24,15 +24,11 @@ LEASE = 4
 
 def _calls(url: str) -> dict[str, list[str]]:
     """What each simulated BMC was asked to do, in order (its own log, not Mogan's)."""
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(
-                "SELECT n.name, c.call FROM fake_hardware_calls c "
-                "JOIN nodes n ON n.uuid = c.node_uuid ORDER BY c.id"
-            )
-        ).all()
-    engine.dispose()
+    rows = query(
+        url,
+        "SELECT n.name, c.call FROM fake_hardware_calls c "
+        "JOIN nodes n ON n.uuid = c.node_uuid ORDER BY c.id",
+    )
     calls: dict[str, list[str]] = {}
     for name, call in rows:
         calls.setdefault(name, []).append(call)

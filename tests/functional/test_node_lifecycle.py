@@ -6,9 +6,8 @@ import time
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from tests.functional.cluster import Cluster, settle
+from tests.functional.cluster import Cluster, query, settle
 from tests.harness import ADMIN, Api, project
 
 pytestmark = pytest.mark.functional
@@ -19,15 +18,11 @@ def _nodes(api: Api) -> dict[str, dict]:
 
 
 def _machines(url: str) -> dict[str, tuple[str | None, int]]:
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(
-                "SELECT n.name, f.disk_written_by, f.cleanings FROM fake_hardware f "
-                "JOIN nodes n ON n.uuid = f.node_uuid"
-            )
-        ).all()
-    engine.dispose()
+    rows = query(
+        url,
+        "SELECT n.name, f.disk_written_by, f.cleanings FROM fake_hardware f "
+        "JOIN nodes n ON n.uuid = f.node_uuid",
+    )
     return {name: (written_by, cleanings) for name, written_by, cleanings in rows}
 
 
