@@ -157,8 +157,8 @@ def test_instances_live_their_whole_life_in_ironic(ironic: IronicServer, api: Ap
     assert freed["instance_info"] == {}
     # Mogan's node is ``cleaning`` until its clean has seen Ironic's cleaning end.
     deadline = time.monotonic() + 30
-    while nodes_of(api)[node_uuid]["provision_state"] != "available":
-        assert nodes_of(api)[node_uuid]["provision_state"] == "cleaning"
+    while (state := nodes_of(api)[node_uuid]["provision_state"]) != "available":
+        assert state == "cleaning"
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert nodes_of(api)[node_uuid]["instance_uuid"] is None
