@@ -107,7 +107,19 @@ class Api:
         }
         response = self.admin.post("/v1/nodes", body)
         assert response.status_code == 201, response.text
-        return response.json()
+        return self.wait_verified(response.json()["uuid"])
+
+    def wait_verified(self, node_uuid: str, timeout: float = 20.0) -> dict:
+        """The node once its enrolment's verification has ended (``available``, or
+        ``inspecting`` when asked, or ``enroll`` when its BMC check failed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            node = self.admin.get(f"/v1/nodes/{node_uuid}").json()
+            if node["provision_state"] != "verifying":
+                return dict(node)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"node {node_uuid} still verifying after {timeout}s")
+            time.sleep(0.02)
 
     def make_type(
         self,

@@ -131,7 +131,7 @@ def instance(
 def action(row: ActionRow) -> dict[str, Any]:
     return {
         "action": row.action,
-        "instance_uuid": row.instance_uuid,
+        "instance_uuid": row.subject_uuid,
         "request_id": row.request_id,
         "project_id": row.project_id,
         "user_id": row.user_id,
@@ -218,6 +218,30 @@ def node_history(entries: list[tuple[ActionRow, list[ActionEventRow]]]) -> dict[
         ]
         history.append(entry)
     return {"history": history}
+
+
+#: The events of a sync whose details list node uuids, space-separated; the others
+#: (``orphan``, ``skipped``) say ``<node uuid>: <why>``, one node each
+#: (``mogan.engine.operations.sync``).
+_SYNC_LISTS = ("added", "updated", "removed", "repaired")
+
+
+def sync(row: ActionRow, events: list[ActionEventRow]) -> dict[str, Any]:
+    """A sync of the inventory: its record, and what it changed in Ironic's words."""
+    body = node_history([(row, events)])["history"][0]
+    body.update({name: [] for name in _SYNC_LISTS})
+    body.update(orphans=[], skipped={})
+    for event in events:
+        details = event.details or ""
+        if event.event in _SYNC_LISTS:
+            body[event.event] = details.split()
+        elif event.event in ("orphan", "skipped"):
+            node_uuid, _, why = details.partition(": ")
+            if event.event == "orphan":
+                body["orphans"].append({"node_uuid": node_uuid, "message": _operators(why)})
+            else:
+                body["skipped"][node_uuid] = _operators(why)
+    return body
 
 
 def _operators(text: str | None) -> str | None:

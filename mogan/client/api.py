@@ -360,8 +360,32 @@ class Nodes(Collection):
         self._client.request("DELETE", f"/v1/nodes/{ident}/maintenance")
 
     def validate(self, ident: str) -> dict[str, dict[str, Any]]:
-        """Each interface's check: ``{"power": {"result": True, "reason": None}, …}``."""
+        """Each interface as the last verification found it: ``{"power": {"result": True,
+        "reason": None}, …}``."""
         return dict(self._client.request("GET", f"/v1/nodes/{ident}/validate"))
+
+    def verify(self, ident: str) -> Resource:
+        """Start a check of the node's BMC and interfaces; the node as it is now."""
+        return Resource.from_body(self._client.request("POST", f"/v1/nodes/{ident}/verify"))
+
+    def sync(self, *, wait: bool = True, timeout: float = 600, poll: float = 0.5) -> dict[str, Any]:
+        """Sync the nodes of Ironic now; with ``wait``, the sync's record once it has ended
+        (``result`` ``success`` with ``added``, ``updated``, ``removed``, ``repaired``,
+        ``orphans``, ``skipped``; or ``error`` with the reason in ``message``)."""
+        started = dict(self._client.request("POST", "/v1/nodes/sync"))
+        deadline = time.monotonic() + timeout
+        while wait and started["result"] is None:
+            if time.monotonic() > deadline:
+                raise MoganAPIError(0, f"the sync {started['request_id']} is still running", None)
+            time.sleep(poll)
+            for sync in self.syncs():
+                if sync["request_id"] == started["request_id"]:
+                    started = sync
+        return started
+
+    def syncs(self) -> builtins.list[dict[str, Any]]:
+        """The syncs operators asked for, newest first."""
+        return list(self._client.request("GET", "/v1/nodes/sync")["syncs"])
 
 
 class KeyPairs:

@@ -1,7 +1,11 @@
 """The node lifecycle: provision states in Ironic's words, and the one table of the moves
 Mogan makes on the nodes it drives itself (redfish, fake).
 
-    enroll → (inspecting) → available → active (serving) → cleaning → available
+    enroll → verifying → (inspecting) → available → active (serving) → cleaning → available
+
+A node is enrolled in ``enroll`` and verified at once: the engine checks that its BMC
+answers and accepts the credentials; a node that fails goes back to ``enroll`` with the
+reason in ``last_error``, until an operator fixes its ``driver_info`` and asks again.
 
 A failed inspection or clean ends in ``inspect failed`` / ``clean failed`` with the node in
 maintenance (``mogan.core.states.MaintenanceKind``); maintenance is orthogonal to the state.
@@ -21,6 +25,7 @@ from enum import StrEnum
 from typing import Final
 
 ENROLL: Final = "enroll"
+VERIFYING: Final = "verifying"
 INSPECTING: Final = "inspecting"
 INSPECT_FAILED: Final = "inspect failed"
 AVAILABLE: Final = "available"
@@ -28,12 +33,23 @@ ACTIVE: Final = "active"
 CLEANING: Final = "cleaning"
 CLEAN_FAILED: Final = "clean failed"
 
-STATES: Final = (ENROLL, INSPECTING, INSPECT_FAILED, AVAILABLE, ACTIVE, CLEANING, CLEAN_FAILED)
+STATES: Final = (
+    ENROLL,
+    VERIFYING,
+    INSPECTING,
+    INSPECT_FAILED,
+    AVAILABLE,
+    ACTIVE,
+    CLEANING,
+    CLEAN_FAILED,
+)
 
 #: state -> states Mogan may move a node to from it.
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
-    # Enrolled: inspected first when asked, else ready at once.
-    ENROLL: frozenset({INSPECTING, AVAILABLE}),
+    # Enrolled: verified, then inspected first when asked, else ready at once; or back to
+    # ``enroll`` when its BMC cannot be reached with what the node says.
+    ENROLL: frozenset({VERIFYING}),
+    VERIFYING: frozenset({ENROLL, INSPECTING, AVAILABLE}),
     INSPECTING: frozenset({AVAILABLE, INSPECT_FAILED}),
     # An operator inspects again, or lifts the maintenance (the node's data is theirs).
     INSPECT_FAILED: frozenset({INSPECTING, AVAILABLE}),
@@ -50,7 +66,10 @@ TRANSITIONS: Final[dict[str, frozenset[str]]] = {
 
 #: What makes each move, for the diagram.
 CAUSES: Final[dict[tuple[str, str], str]] = {
-    (ENROLL, INSPECTING): '"inspect": true',
+    (ENROLL, VERIFYING): "enrolled, or POST …/verify",
+    (VERIFYING, ENROLL): "BMC check failed",
+    (VERIFYING, INSPECTING): '"inspect": true',
+    (VERIFYING, AVAILABLE): "BMC check passed",
     (INSPECT_FAILED, INSPECTING): "inspect again",
     (INSPECT_FAILED, AVAILABLE): "maintenance lifted",
     (AVAILABLE, ACTIVE): "claimed for an instance",
@@ -63,7 +82,10 @@ CAUSES: Final[dict[tuple[str, str], str]] = {
 }
 
 #: States from which an operator may ask for an inspection / a clean.
-INSPECTABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if INSPECTING in targets)
+#: (A node being verified is inspected by its verification when it was enrolled so.)
+INSPECTABLE: Final = frozenset(
+    s for s, targets in TRANSITIONS.items() if INSPECTING in targets and s != VERIFYING
+)
 CLEANABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if CLEANING in targets)
 
 

@@ -18,19 +18,42 @@ from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 
+class SubjectKind(StrEnum):
+    """What an operation works on, and whose history its action is recorded in."""
+
+    INSTANCE = "instance"
+    NODE = "node"
+    #: The nodes a driver with an inventory of its own (Ironic) holds: a sync's subject.
+    INVENTORY = "inventory"
+
+
 class OperationKind(StrEnum):
     CREATE = "create"
     DELETE = "delete"
     POWER = "power"
     ADOPT = "adopt"
     REBUILD = "rebuild"
-    #: Node operations: their subject (``instance_uuid`` of the queue) is the node.
     CLEAN = "clean"
     INSPECT = "inspect"
+    VERIFY = "verify"
+    SYNC = "sync"
 
 
-#: The kinds whose subject is a node, not an instance.
-NODE_KINDS = frozenset({OperationKind.CLEAN, OperationKind.INSPECT})
+#: What each kind of operation works on.
+SUBJECTS: dict[OperationKind, SubjectKind] = {
+    OperationKind.CREATE: SubjectKind.INSTANCE,
+    OperationKind.DELETE: SubjectKind.INSTANCE,
+    OperationKind.POWER: SubjectKind.INSTANCE,
+    OperationKind.ADOPT: SubjectKind.INSTANCE,
+    OperationKind.REBUILD: SubjectKind.INSTANCE,
+    OperationKind.CLEAN: SubjectKind.NODE,
+    OperationKind.INSPECT: SubjectKind.NODE,
+    OperationKind.VERIFY: SubjectKind.NODE,
+    OperationKind.SYNC: SubjectKind.INVENTORY,
+}
+
+#: The kinds whose subject is a node.
+NODE_KINDS = frozenset(kind for kind, subject in SUBJECTS.items() if subject is SubjectKind.NODE)
 
 
 class OperationStatus(StrEnum):
@@ -66,6 +89,9 @@ class Step(StrEnum):
     # node operations
     CLEAN = "clean"
     INSPECT = "inspect"
+    VERIFY = "verify"
+    # inventory operations
+    SYNC = "sync"
 
 
 #: The event each step is recorded as in the instance's actions (``GET …/actions/{id}``),
@@ -83,6 +109,8 @@ EVENT_NAMES: dict[Step, str] = {
     Step.REBUILD: "rebuild",
     Step.CLEAN: "clean",
     Step.INSPECT: "inspect",
+    Step.VERIFY: "verify",
+    Step.SYNC: "sync",
 }
 
 #: The steps of each kind, first step first.
@@ -94,6 +122,8 @@ STEPS: dict[OperationKind, tuple[Step, ...]] = {
     OperationKind.REBUILD: (Step.REBUILD, Step.FINISH),
     OperationKind.CLEAN: (Step.CLEAN,),
     OperationKind.INSPECT: (Step.INSPECT,),
+    OperationKind.VERIFY: (Step.VERIFY,),
+    OperationKind.SYNC: (Step.SYNC,),
 }
 
 S = TypeVar("S", bound="OperationState")
@@ -202,6 +232,21 @@ class InspectState(OperationState):
     overwrite: bool = False
 
 
+@dataclass
+class VerifyState(OperationState):
+    kind: ClassVar[OperationKind] = OperationKind.VERIFY
+    #: The node is being enrolled (``verifying``): on success it becomes available, or is
+    #: inspected first when ``inspect``; on failure it goes back to ``enroll``. Otherwise
+    #: the check only records what it found.
+    enrolling: bool = False
+    inspect: bool = False
+
+
+@dataclass
+class SyncState(OperationState):
+    kind: ClassVar[OperationKind] = OperationKind.SYNC
+
+
 STATE_TYPES: dict[OperationKind, type[OperationState]] = {
     state.kind: state
     for state in (
@@ -212,6 +257,8 @@ STATE_TYPES: dict[OperationKind, type[OperationState]] = {
         RebuildState,
         CleanState,
         InspectState,
+        VerifyState,
+        SyncState,
     )
 }
 

@@ -1,5 +1,6 @@
-"""The record of what was done to each instance: actions (one per request) and their events
-(one per step an engine carried out), as Nova's instance actions.
+"""The record of what was done to each instance (and node, and inventory): actions (one per
+request) and their events (one per step an engine carried out), as Nova's instance actions.
+Each names its subject; instance uuids, node uuids and inventory ids never collide.
 
 Request ids are unique in practice (the API makes a new one for every request), but nothing
 relies on it: where two actions of an instance share one, the later is the one meant.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 
 from mogan.core.clock import utcnow
+from mogan.core.operations import SubjectKind
 from mogan.db.database import Database, Executor
 from mogan.db.models import InstanceAction, InstanceActionEvent, table_of
 from mogan.db.records import ActionEventRow, ActionRow
@@ -46,21 +48,24 @@ class Event:
 def start(
     tx: Executor,
     *,
-    instance_uuid: str,
+    subject_uuid: str,
     request_id: str,
     action: str,
     project_id: str,
     user_id: str | None,
     finished: bool = False,
     message: str | None = None,
+    subject_kind: SubjectKind = SubjectKind.INSTANCE,
 ) -> None:
-    """Record that ``request_id`` started ``action`` on the instance; ``finished`` for a
-    change made at once (it is then a success, with ``message`` saying what it did)."""
+    """Record that ``request_id`` started ``action`` on the subject (an instance unless
+    ``subject_kind`` says); ``finished`` for a change made at once (it is then a success,
+    with ``message`` saying what it did)."""
     now = utcnow()
     tx.execute(
         insert(_ACTIONS),
         {
-            "instance_uuid": instance_uuid,
+            "subject_kind": subject_kind.value,
+            "subject_uuid": subject_uuid,
             "request_id": request_id,
             "action": action,
             "project_id": project_id,
@@ -84,11 +89,11 @@ def finish(tx: Executor, action_id: int | None, result: str, message: str | None
         )
 
 
-def action_id(executor: Executor, instance_uuid: str, request_id: str) -> int | None:
-    """The id of the instance's action for ``request_id`` (the latest, should two share it)."""
+def action_id(executor: Executor, subject_uuid: str, request_id: str) -> int | None:
+    """The id of the subject's action for ``request_id`` (the latest, should two share it)."""
     return executor.execute(
         select(_ACTIONS.c.id)
-        .where(_ACTIONS.c.instance_uuid == instance_uuid, _ACTIONS.c.request_id == request_id)
+        .where(_ACTIONS.c.subject_uuid == subject_uuid, _ACTIONS.c.request_id == request_id)
         .order_by(_ACTIONS.c.id.desc())
         .limit(1)
     ).scalar()
@@ -122,7 +127,7 @@ def page(
     """The instance's actions, newest first, at most ``limit`` after the action of request
     ``marker``; and whether more follow. ``LookupError`` for a marker that is not one of
     the instance's actions."""
-    query = _ACTION_ROWS.where(_ACTIONS.c.instance_uuid == instance_uuid)
+    query = _ACTION_ROWS.where(_ACTIONS.c.subject_uuid == instance_uuid)
     with reading(db) as connection:
         if marker is not None:
             marker_id = action_id(connection, instance_uuid, marker)
@@ -161,7 +166,7 @@ def project_of(db: Database, instance_uuid: str) -> str | None:
     with reading(db) as connection:
         return connection.execute(
             select(_ACTIONS.c.project_id)
-            .where(_ACTIONS.c.instance_uuid == instance_uuid)
+            .where(_ACTIONS.c.subject_uuid == instance_uuid)
             .order_by(_ACTIONS.c.id)
             .limit(1)
         ).scalar()
@@ -176,7 +181,7 @@ def with_events(
         found = [
             ActionRow._make(row)
             for row in connection.execute(
-                _ACTION_ROWS.where(_ACTIONS.c.instance_uuid == subject_uuid)
+                _ACTION_ROWS.where(_ACTIONS.c.subject_uuid == subject_uuid)
                 .order_by(_ACTIONS.c.id.desc())
                 .limit(limit)
             )

@@ -326,7 +326,10 @@ class Served:
 
 _NODES = table_of(Node)
 _SERVED_WITHOUT_PENDING_POWER = (
-    select(*_ROWS.selected_columns, *(c.label(f"node__{c.key}") for c in _NODES.columns))
+    select(
+        *_ROWS.selected_columns,
+        *(c.label(f"node__{c.key}") for c in columns_of(_NODES, NodeRow)),
+    )
     .join(_NODES, _NODES.c.uuid == _INSTANCES.c.node_uuid)
     .where(
         _INSTANCES.c.status == ACTIVE,
@@ -348,7 +351,7 @@ _CORRECT_POWER = (
 
 def active_without_pending_power(db: Database) -> list[Served]:
     """Active instances with no power change pending, on nodes outside maintenance."""
-    node_columns = [column.key for column in _NODES.columns]
+    node_columns = NodeRow._fields
     with db.read_rows() as connection:
         rows = connection.execute(_SERVED_WITHOUT_PENDING_POWER).all()
     return [

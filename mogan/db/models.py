@@ -161,6 +161,10 @@ class Node(Timestamps, Base):
     #: ``owner`` and ``lessee``): when either is set, only their instances are scheduled here.
     owner: Mapped[str | None] = mapped_column(String(255), index=True)
     lessee: Mapped[str | None] = mapped_column(String(255), index=True)
+    #: What the node's last verification found, per interface (``{"power": {"result": true,
+    #: "reason": null}, …}``), and when: ``GET /v1/nodes/{node}/validate`` reads it.
+    interface_checks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class Nic(Base):
@@ -282,11 +286,12 @@ class Operation(Base):
     __tablename__ = "operations"
     __table_args__ = (
         Index("ix_operations_claimable", "status", "lease_expires_at"),
-        Index("ix_operations_instance", "instance_uuid", "status"),
+        Index("ix_operations_subject", "subject_uuid", "status"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    #: The instance the operation works on; for a node's inspection or cleaning, the node.
-    instance_uuid: Mapped[str] = mapped_column(UUID)
+    #: What the operation works on (``mogan.core.operations.SubjectKind``) and which one.
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_uuid: Mapped[str] = mapped_column(UUID)
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     step: Mapped[str] = mapped_column(String(32))
@@ -379,12 +384,14 @@ class InstanceAction(Base):
 
     __tablename__ = "instance_actions"
     __table_args__ = (
-        Index("ix_instance_actions_instance", "instance_uuid", "id"),
-        Index("ix_instance_actions_request", "instance_uuid", "request_id"),
+        Index("ix_instance_actions_subject", "subject_uuid", "id"),
+        Index("ix_instance_actions_request", "subject_uuid", "request_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    #: The instance acted on; for a node's inspection or cleaning, the node (its history).
-    instance_uuid: Mapped[str] = mapped_column(UUID)
+    #: What was acted on (``mogan.core.operations.SubjectKind``: an instance, or a node for
+    #: its own history) and which one.
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_uuid: Mapped[str] = mapped_column(UUID)
     #: The ``X-OpenStack-Request-Id`` the request was answered with (or the engine's own id
     #: for what it did unasked, such as a power sync's correction).
     request_id: Mapped[str] = mapped_column(String(64))

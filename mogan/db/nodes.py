@@ -219,6 +219,26 @@ def move(executor: Executor, uuid: str, new: str, **values: Any) -> NodeRow | No
     return None if row is None else NodeRow._make(row)
 
 
+def interface_checks_of(db: Database, node_uuid: str) -> dict[str, Any] | None:
+    """What the node's last verification found (None before the first one ended)."""
+    with db.read_rows() as connection:
+        checks: dict[str, Any] | None = connection.execute(
+            select(_NODES.c.interface_checks).where(_NODES.c.uuid == node_uuid)
+        ).scalar()
+    return checks
+
+
+def record_checks(
+    executor: Executor, node_uuid: str, checks: dict[str, Any], **values: Any
+) -> None:
+    """Keep what a verification found (and set ``values``)."""
+    executor.execute(
+        update(_NODES)
+        .where(_NODES.c.uuid == node_uuid)
+        .values(interface_checks=checks, verified_at=utcnow(), **values)
+    )
+
+
 def inventory_of(db: Database, node_uuid: str) -> NodeInventoryRow | None:
     with db.read_rows() as connection:
         row = connection.execute(

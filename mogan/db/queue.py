@@ -2,7 +2,7 @@
 
 A claim is a compare-and-set: an operation is claimable when it is ``pending``, or
 ``running`` with an expired lease (its engine died). Operations of one instance run in order:
-one is claimable only when no older unfinished operation of the same instance exists.
+one is claimable only when no older unfinished operation of the same subject exists.
 On PostgreSQL the candidate row is locked with ``FOR UPDATE SKIP LOCKED`` so engines never
 queue behind each other; on SQLite writers are serialized by ``BEGIN IMMEDIATE``.
 """
@@ -33,11 +33,13 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
 from mogan.core.operations import (
+    SUBJECTS,
     UNFINISHED,
     OperationKind,
     OperationState,
     OperationStatus,
     Step,
+    SubjectKind,
     first_step,
     load_state,
 )
@@ -59,14 +61,15 @@ _OPERATIONS = table_of(Operation)
 _ENQUEUE = insert(_OPERATIONS)
 
 
-def enqueue(db: Database, executor: Executor, instance_uuid: str, state: OperationState) -> int:
-    """Queue an operation of ``state.kind`` on the instance, at its first step, in the
-    caller's transaction, and return its id; engines are woken when (and only if) that
-    transaction commits."""
+def enqueue(db: Database, executor: Executor, subject_uuid: str, state: OperationState) -> int:
+    """Queue an operation of ``state.kind`` on its subject (an instance, a node… as
+    ``SUBJECTS`` says), at its first step, in the caller's transaction, and return its id;
+    engines are woken when (and only if) that transaction commits."""
     result = executor.execute(
         _ENQUEUE,
         {
-            "instance_uuid": instance_uuid,
+            "subject_kind": SUBJECTS[state.kind].value,
+            "subject_uuid": subject_uuid,
             "kind": state.kind.value,
             "step": first_step(state.kind).value,
             "status": PENDING.value,
@@ -84,7 +87,7 @@ def enqueue(db: Database, executor: Executor, instance_uuid: str, state: Operati
 def _claimable(now: Any, operation: Any) -> Any:
     older = aliased(Operation)
     blocked = exists().where(
-        older.instance_uuid == operation.instance_uuid,
+        older.subject_uuid == operation.subject_uuid,
         older.id < operation.id,
         older.status.in_(UNFINISHED),
     )
@@ -136,7 +139,8 @@ class ClaimedOperation:
     """An operation as an engine claimed it: what to do, from which step, with what state."""
 
     id: int
-    instance_uuid: str
+    subject_kind: SubjectKind
+    subject_uuid: str
     kind: OperationKind
     step: Step
     state: OperationState
@@ -150,7 +154,8 @@ class ClaimedOperation:
         kind = OperationKind(row.kind)
         return cls(
             id=int(row.id),
-            instance_uuid=row.instance_uuid,
+            subject_kind=SubjectKind(row.subject_kind),
+            subject_uuid=row.subject_uuid,
             kind=kind,
             step=Step(row.step),
             state=load_state(kind, row.state),

@@ -159,7 +159,8 @@ class KeyPairRow(NamedTuple):
 
 class ActionRow(NamedTuple):
     id: int
-    instance_uuid: str
+    subject_kind: str
+    subject_uuid: str
     request_id: str
     action: str
     project_id: str

@@ -50,7 +50,9 @@ class Table(Generic[R]):
     def __init__(self, model: type[Base], record: type[R]) -> None:
         self.table = table_of(model)
         self.record = record
-        self.columns = tuple(column.key for column in self.table.columns)
+        #: What a record writes: its fields (columns it does not name, such as what a
+        #: node's verification keeps, are written by their own functions).
+        self.columns = tuple(record._fields)
         self.rows: Select[Any] = select(*columns_of(self.table, record))
         self._one = self.rows.where(self.table.c.uuid == bindparam("uuid"))
         self._one_locked = self._one.with_for_update()

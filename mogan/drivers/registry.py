@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from oslo_config import cfg
 
+from mogan.core.capabilities import DriverCapabilities
 from mogan.core.errors import InvalidInput
 from mogan.drivers.base import Driver
 
@@ -91,3 +92,14 @@ class DriverRegistry:
             if name not in self._built:
                 self._built[name] = self._factories[name]()
             return self._built[name]
+
+    def capabilities(self, name: str) -> DriverCapabilities:
+        """What driver ``name`` can do (``mogan.core.capabilities``)."""
+        driver = self.get(name)
+        return DriverCapabilities(
+            name=name,
+            required_info=tuple(driver.required_info()),
+            has_inventory=driver.inventory is not None,
+            can_inspect=driver.inspect is not None,
+            can_clean=driver.clean is not None,
+        )

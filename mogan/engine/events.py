@@ -3,6 +3,8 @@ committed."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from mogan.core import states
 from mogan.db import instances, nodes
 from mogan.db.database import Database
@@ -12,6 +14,32 @@ from mogan.notifications import Notifier, instance_payload, node_payload
 
 def snapshot(db: Database, instance_uuid: str) -> InstanceRow | None:
     return instances.get(db, instance_uuid)
+
+
+class Emitter(Protocol):
+    def __call__(
+        self,
+        db: Database,
+        notifier: Notifier,
+        event_type: str,
+        subject_uuid: str,
+        /,
+        *,
+        before: InstanceRow | None = None,
+        priority: str = "INFO",
+    ) -> None: ...
+
+
+def emit_nothing(
+    db: Database,
+    notifier: Notifier,
+    event_type: str,
+    subject_uuid: str,
+    *,
+    before: InstanceRow | None = None,
+    priority: str = "INFO",
+) -> None:
+    """For operations nobody subscribes to."""
 
 
 def emit(

@@ -75,7 +75,7 @@ def sync_power_states(
             if instances.correct_power(tx, instance.uuid, observed):
                 actions.start(
                     tx,
-                    instance_uuid=instance.uuid,
+                    subject_uuid=instance.uuid,
                     request_id=f"req-{uuid_module.uuid4()}",
                     action="power_sync",
                     project_id=instance.project_id,

@@ -22,7 +22,7 @@ from mogan.core.clock import utcnow
 from mogan.core.errors import MoganError, ServiceUnavailable
 from mogan.core.hashring import HashRing
 from mogan.core.logcontext import request_id_var
-from mogan.core.operations import NODE_KINDS, OperationStatus, Step, first_step
+from mogan.core.operations import OperationStatus, Step, SubjectKind, first_step
 from mogan.db import engines, queue
 from mogan.db.database import Database
 from mogan.drivers.registry import DriverRegistry
@@ -35,6 +35,14 @@ from mogan.engine.retry import Interrupted
 from mogan.notifications import Notifier, NullNotifier
 
 LOG = logging.getLogger(__name__)
+
+#: How an operation's start and end are announced, by its subject (a sync announces nothing:
+#: what it changed is in its action's record).
+_EMITTERS: dict[SubjectKind, events.Emitter] = {
+    SubjectKind.INSTANCE: events.emit,
+    SubjectKind.NODE: events.emit_node,
+    SubjectKind.INVENTORY: events.emit_nothing,
+}
 
 #: Seconds the dispatcher waits after a wake-up before it claims (see ``_dispatch_loop``).
 DISPATCH_GATHER = 0.02
@@ -328,7 +336,8 @@ class Engine:
             lease.halt.set()
         work = Work(
             operation_id=operation.id,
-            instance_uuid=operation.instance_uuid,
+            subject_kind=operation.subject_kind,
+            subject_uuid=operation.subject_uuid,
             owner=self.id,
             claim=operation.claims,
             state=operation.state,
@@ -341,13 +350,14 @@ class Engine:
         step: Step | None = operation.step
         request_id_var.set(work.state.request_id or f"op-{operation.id}")
         before = None
-        emit = events.emit_node if kind in NODE_KINDS else events.emit
+        emit = _EMITTERS[operation.subject_kind]
         LOG.info(
-            "Engine %s runs %s operation %d of instance %s from step %s (claim %d)",
+            "Engine %s runs %s operation %d of %s %s from step %s (claim %d)",
             self.id,
             operation.kind,
             operation.id,
-            operation.instance_uuid,
+            operation.subject_kind,
+            operation.subject_uuid,
             step,
             operation.claims,
         )
@@ -355,15 +365,15 @@ class Engine:
             # Everything that touches the database is inside this block: an outage here must
             # still reach the ``finally`` that lets go of the operation, or its lease would be
             # renewed forever and nobody would ever take it over.
-            if self._notifier.enabled and kind not in NODE_KINDS:
+            if self._notifier.enabled and operation.subject_kind is SubjectKind.INSTANCE:
                 # The payload of a later .end, once the instance's row is gone.
-                before = events.snapshot(self._db, operation.instance_uuid)
+                before = events.snapshot(self._db, operation.subject_uuid)
             if operation.claims == 1 and step == first_step(kind):
                 emit(
                     self._db,
                     self._notifier,
                     f"{handler.event(work)}.start",
-                    operation.instance_uuid,
+                    operation.subject_uuid,
                     before=before,
                 )
             while step is not None:
@@ -414,7 +424,7 @@ class Engine:
                         self._db,
                         self._notifier,
                         f"{handler.event(work)}.{'error' if failed else 'end'}",
-                        operation.instance_uuid,
+                        operation.subject_uuid,
                         before=before,
                         priority="ERROR" if failed else "INFO",
                     )

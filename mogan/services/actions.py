@@ -116,7 +116,7 @@ def record_action(
     (``finished`` for a change made at once; otherwise the engine records how it ends)."""
     actions.start(
         tx,
-        instance_uuid=instance.uuid,
+        subject_uuid=instance.uuid,
         request_id=context.request_id,
         action=action,
         project_id=instance.project_id,

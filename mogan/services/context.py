@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mogan.operations import Requester
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -18,6 +20,11 @@ class RequestContext:
     @property
     def is_admin(self) -> bool:
         return "admin" in self.roles
+
+    @property
+    def requester(self) -> Requester:
+        """The request as the work it asks for records it."""
+        return Requester(self.request_id, self.user_id or None)
 
     def policy_credentials(self) -> dict[str, Any]:
         return {

@@ -24,12 +24,12 @@ from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.operations import CreateState
 from mogan.core.placement import TypeRequirements
-from mogan.db import instances, keypairs, queue, scheduler, server_groups
+from mogan.db import instances, keypairs, scheduler, server_groups
 from mogan.db import quotas as quota_data
 from mogan.db.database import Database
 from mogan.db.records import InstanceRow, ServerGroupRow
+from mogan.operations.instances import request_create
 from mogan.services import schemas
-from mogan.services.actions import record_action
 from mogan.services.context import RequestContext
 
 
@@ -198,8 +198,7 @@ class InstanceCreator:
         instances.add(tx, instance)
         if group is not None:
             server_groups.add_member(tx, group.uuid, instance.uuid)
-        record_action(tx, context, instance, "create")
-        queue.enqueue(self._db, tx, instance.uuid, state)
+        request_create(tx, self._db, context.requester, instance, state)
 
     def _public_key(self, context: RequestContext, key_name: str | None) -> str | None:
         """The public key of the caller's key pair ``key_name`` (None for none)."""

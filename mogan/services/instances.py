@@ -14,13 +14,13 @@ from typing import Any
 from mogan.core import hosts, states
 from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput
-from mogan.core.operations import DeleteState, PowerState, RebuildState
 from mogan.core.pagination import PageRequest
-from mogan.db import instances, queue, types
+from mogan.db import instances, types
 from mogan.db.database import Database
 from mogan.db.images import IMAGES
 from mogan.db.records import FaultRow, InstanceRow
 from mogan.notifications import Notifier, NullNotifier, instance_payload
+from mogan.operations.instances import request_delete, request_power, request_rebuild
 from mogan.services import schemas
 from mogan.services.access import visible_instance
 from mogan.services.actions import record_action
@@ -237,8 +237,7 @@ class InstanceService:
                 return
             if not instances.move(tx, instance.uuid, instance.status, status=states.DELETING):
                 raise Conflict(f"Instance {ident} changed while being deleted; try again.")
-            record_action(tx, context, instance, "delete")
-            queue.enqueue(self._db, tx, instance.uuid, DeleteState(request_id=context.request_id))
+            request_delete(tx, self._db, context.requester, instance)
         self._wake_engine()
 
     # -- rebuild -------------------------------------------------------------------------------
@@ -273,16 +272,14 @@ class InstanceService:
             if not instances.move(tx, instance.uuid, instance.status, **changes):
                 raise Conflict(f"Instance {ident} changed while being rebuilt; try again.")
             specs = types.specs_of(tx, [instance.instance_type_uuid])
-            record_action(tx, context, instance, "rebuild", message=f"image {image_uuid}")
-            queue.enqueue(
-                self._db,
+            request_rebuild(
                 tx,
-                instance.uuid,
-                RebuildState(
-                    request_id=context.request_id,
-                    extra_specs=specs[instance.instance_type_uuid],
-                    preserve_ephemeral=request.preserve_ephemeral,
-                ),
+                self._db,
+                context.requester,
+                instance,
+                image_uuid=image_uuid,
+                extra_specs=specs[instance.instance_type_uuid],
+                preserve_ephemeral=request.preserve_ephemeral,
             )
         self._wake_engine()
         return InstanceRecord(instance._replace(**changes))
@@ -315,24 +312,10 @@ class InstanceService:
                     f"Instance {ident} already has a pending power change to "
                     f"'{instance.target_power_state}'."
                 )
-            record_action(tx, context, instance, POWER_ACTIONS[target])
-            queue.enqueue(
-                self._db,
-                tx,
-                instance.uuid,
-                PowerState(request_id=context.request_id, action=target, target=expected),
+            request_power(
+                tx, self._db, context.requester, instance, target=target, expected=expected
             )
         self._wake_engine()
-
-
-#: The action each power target is recorded as (Nova's names where it has one).
-POWER_ACTIONS = {
-    "on": "power_on",
-    "off": "power_off",
-    "soft_off": "soft_power_off",
-    "reboot": "reboot",
-    "soft_reboot": "soft_reboot",
-}
 
 
 def _because(reason: str | None) -> str:

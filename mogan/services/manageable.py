@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mogan.core.capabilities import DriverCatalog
 from mogan.core.errors import Conflict, InvalidInput, NotFound
-from mogan.core.operations import AdoptState
-from mogan.db import instances, nodes, queue, types
+from mogan.core.lifecycle import ACTIVE
+from mogan.db import instances, nodes, types
 from mogan.db.database import Database
 from mogan.db.images import IMAGES
-from mogan.drivers.base import ACTIVE
-from mogan.drivers.registry import DriverRegistry
+from mogan.operations.instances import request_adopt
 from mogan.services import schemas
-from mogan.services.actions import record_action
 from mogan.services.context import RequestContext
 from mogan.services.create import building_instance
 from mogan.services.instances import InstanceRecord
@@ -26,7 +25,7 @@ class ManageableService:
         self,
         db: Database,
         policy: Policy,
-        drivers: DriverRegistry,
+        drivers: DriverCatalog,
         wake_engine: Callable[[], None],
     ) -> None:
         self._db = db
@@ -35,7 +34,7 @@ class ManageableService:
         self._wake_engine = wake_engine
 
     def _managed_drivers(self) -> list[str]:
-        return [n for n in self._drivers.names if self._drivers.get(n).inventory is not None]
+        return [n for n in self._drivers.names if self._drivers.capabilities(n).has_inventory]
 
     def list(self, context: RequestContext) -> list[dict[str, Any]]:
         """Active nodes of managed drivers that serve no instance, as last synced."""
@@ -101,12 +100,6 @@ class ManageableService:
                 extra=request.extra,
             )
             instances.add(tx, instance)
-            record_action(tx, context, instance, "adopt")
-            queue.enqueue(
-                self._db,
-                tx,
-                instance.uuid,
-                AdoptState(request_id=context.request_id, node_uuid=node.uuid),
-            )
+            request_adopt(tx, self._db, context.requester, instance, node.uuid)
         self._wake_engine()
         return InstanceRecord(instance)

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mogan.core import lifecycle, secrets
+from mogan.core import hosts, lifecycle, secrets
+from mogan.core.capabilities import DriverCatalog
 from mogan.core.clock import utcnow
-from mogan.core.errors import Conflict, DriverError, InvalidInput, NotFound
+from mogan.core.errors import Conflict, InvalidInput, NotFound
 from mogan.core.lifecycle import CleaningMode
 from mogan.core.pagination import PageRequest
 from mogan.core.placement import parse_capabilities, resource_class_trait
@@ -18,14 +19,13 @@ from mogan.core.states import MaintenanceKind
 from mogan.db import actions, nodes
 from mogan.db.database import Database, Duplicate
 from mogan.db.records import ActionEventRow, ActionRow, NicRow, NodeInventoryRow, NodeRow
-from mogan.drivers.base import InterfaceCheck, NodeRef
-from mogan.drivers.registry import DriverRegistry
-from mogan.engine.inventory import InventoryResult, sync_inventory
-from mogan.engine.lifecycle import (
+from mogan.operations.inventory import INVENTORY_UUID, request_sync
+from mogan.operations.nodes import (
     check_cleaning_mode,
     cleaning_mode,
-    start_clean,
-    start_inspection,
+    request_clean,
+    request_inspection,
+    request_verification,
 )
 from mogan.services import schemas
 from mogan.services.context import RequestContext
@@ -46,7 +46,7 @@ class NodeService:
         self,
         db: Database,
         policy: Policy,
-        drivers: DriverRegistry,
+        drivers: DriverCatalog,
         max_limit: int,
         *,
         wake: Callable[[], None] = lambda: None,
@@ -73,20 +73,20 @@ class NodeService:
 
     def create(self, context: RequestContext, request: schemas.NodeCreate) -> NodeRecord:
         self._policy.authorize("mogan:node:write", context)
-        driver = self._drivers.get(request.driver)
-        if driver.inventory is not None:
+        driver = self._drivers.capabilities(request.driver)
+        if driver.has_inventory:
             raise InvalidInput(
                 f"Invalid value for field 'driver': {request.driver!r} nodes are enrolled in "
                 f"their own service and synced from it (POST /v1/nodes/sync), not here."
             )
-        missing = [key for key in driver.required_info() if key not in request.driver_info]
+        missing = [key for key in driver.required_info if key not in request.driver_info]
         if missing:
             raise InvalidInput(
                 f"Invalid value for field 'driver_info': driver "
                 f"{request.driver!r} needs {', '.join(missing)}."
             )
         check_cleaning_mode(request.driver_info)
-        if request.inspect and driver.inspect is None:
+        if request.inspect and not driver.can_inspect:
             raise InvalidInput(
                 f"Invalid value for field 'inspect': driver {request.driver!r} cannot inspect."
             )
@@ -113,12 +113,6 @@ class NodeService:
             owner=request.owner,
             lessee=request.lessee,
         )
-        try:
-            driver.validate(NodeRef(node.uuid, node.name, node.driver_info))
-        except DriverError as exc:
-            raise InvalidInput(
-                f"Node {request.name} failed validation by driver {request.driver!r}: {exc.message}"
-            ) from None
         macs = [nic.mac_address for nic in request.nics]
         if len(set(macs)) != len(macs):
             raise InvalidInput("Invalid value for field 'nics': a MAC address appears twice.")
@@ -134,24 +128,15 @@ class NodeService:
         try:
             with self._db.transaction() as tx:
                 nodes.add(tx, node, nics)
-                if request.inspect:
-                    moved = start_inspection(
-                        tx,
-                        self._db,
-                        node.uuid,
-                        overwrite=False,
-                        request_id=context.request_id,
-                        user_id=context.user_id or None,
-                    )
-                else:
-                    moved = nodes.move(tx, node.uuid, lifecycle.AVAILABLE)
+                moved = request_verification(
+                    tx, self._db, context.requester, node, inspect=request.inspect
+                )
         except Duplicate:
             raise Conflict(
                 f"A node named {request.name!r}, or a NIC with one of the MAC "
                 f"addresses {', '.join(macs)}, is already enrolled."
             ) from None
-        if request.inspect:
-            self._wake()
+        self._wake()
         return NodeRecord(moved or node, nics)
 
     def update(self, context: RequestContext, ident: str, patch: Any) -> NodeRecord:
@@ -247,14 +232,8 @@ class NodeService:
     def _after_maintenance(self, tx: Any, context: RequestContext, node: NodeRow) -> NodeRow:
         """What lifting a node's maintenance starts, in the same transaction."""
         if node.provision_state == lifecycle.CLEAN_FAILED:
-            moved = start_clean(
-                tx,
-                self._db,
-                node,
-                mode=cleaning_mode(node.driver_info, self._cleaning_mode),
-                request_id=context.request_id,
-                user_id=context.user_id or None,
-            )
+            mode = cleaning_mode(node.driver_info, self._cleaning_mode)
+            moved = request_clean(tx, self._db, context.requester, node, mode=mode)
             return moved or node
         if node.provision_state == lifecycle.INSPECT_FAILED:
             return nodes.move(tx, node.uuid, lifecycle.AVAILABLE) or node
@@ -266,15 +245,10 @@ class NodeService:
         with self._db.transaction() as tx:
             node = nodes.find(self._db, ident, locked_in=tx)
             self._check_free(node, "inspected")
-            if self._drivers.get(node.driver).inspect is None:
+            if not self._drivers.capabilities(node.driver).can_inspect:
                 raise Conflict(f"Driver {node.driver!r} of node {ident} cannot inspect.")
-            moved = start_inspection(
-                tx,
-                self._db,
-                node.uuid,
-                overwrite=overwrite,
-                request_id=context.request_id,
-                user_id=context.user_id or None,
+            moved = request_inspection(
+                tx, self._db, context.requester, node.uuid, overwrite=overwrite
             )
             if moved is None:
                 raise self._wrong_state(node, "inspected", lifecycle.INSPECTABLE)
@@ -288,20 +262,12 @@ class NodeService:
         with self._db.transaction() as tx:
             node = nodes.find(self._db, ident, locked_in=tx)
             self._check_free(node, "cleaned")
-            driver = self._drivers.get(node.driver)
-            if driver.clean is None:
+            if not self._drivers.capabilities(node.driver).can_clean:
                 raise Conflict(f"Driver {node.driver!r} of node {ident} cannot clean.")
             chosen = (
                 CleaningMode(mode) if mode else cleaning_mode(node.driver_info, self._cleaning_mode)
             )
-            moved = start_clean(
-                tx,
-                self._db,
-                node,
-                mode=chosen,
-                request_id=context.request_id,
-                user_id=context.user_id or None,
-            )
+            moved = request_clean(tx, self._db, context.requester, node, mode=chosen)
             if moved is None:
                 raise self._wrong_state(node, "cleaned", lifecycle.CLEANABLE)
         self._wake()
@@ -339,12 +305,40 @@ class NodeService:
             f"{' or '.join(repr(s) for s in sorted(allowed))}."
         )
 
-    def validate(self, context: RequestContext, ident: str) -> dict[str, InterfaceCheck]:
-        """Check each capability of the node against its hardware, as Ironic's validate does."""
+    def validate(self, context: RequestContext, ident: str) -> dict[str, Any]:
+        """What the node's last verification found, per interface (power, management,
+        boot, deploy), as Ironic's validate says it; ``Conflict`` before the first one
+        ended."""
         self._policy.authorize("mogan:node:get", context)
         node = nodes.find(self._db, ident)
-        driver = self._drivers.get(node.driver)
-        return driver.validate_interfaces(NodeRef(node.uuid, node.name, dict(node.driver_info)))
+        checks = nodes.interface_checks_of(self._db, node.uuid)
+        if checks is None:
+            raise Conflict(
+                f"Node {ident} has not been verified yet (it is {node.provision_state!r}); "
+                f"POST /v1/nodes/{ident}/verify checks it."
+            )
+        return {
+            name: {**check, "reason": check["reason"] and hosts.for_operator(check["reason"])}
+            for name, check in checks.items()
+        }
+
+    def verify(self, context: RequestContext, ident: str) -> NodeRecord:
+        """Queue a check of the node's BMC and interfaces (``GET …/validate`` then says
+        what it found). A node in ``enroll`` (whose last check failed) is ``verifying``
+        until it ends, then ``available`` or back in ``enroll``."""
+        self._policy.authorize("mogan:node:verify", context)
+        with self._db.transaction() as tx:
+            node = nodes.find(self._db, ident, locked_in=tx)
+            if self._drivers.capabilities(node.driver).has_inventory:
+                raise Conflict(
+                    f"Node {ident} is enrolled in its driver's own service, which checks it; "
+                    "its state comes back by the inventory sync."
+                )
+            moved = request_verification(tx, self._db, context.requester, node)
+            if moved is None:
+                raise Conflict(f"Node {ident} changed while being verified; try again.")
+        self._wake()
+        return self._record(moved)
 
     def delete(self, context: RequestContext, ident: str) -> None:
         self._policy.authorize("mogan:node:write", context)
@@ -361,16 +355,29 @@ class NodeService:
                 )
             nodes.NODES.delete(tx, node.uuid)
 
-    def sync(self, context: RequestContext) -> InventoryResult:
-        """Sync the nodes of every driver with an inventory of its own, now, all of them."""
+    def sync(self, context: RequestContext) -> tuple[ActionRow, builtins.list[ActionEventRow]]:
+        """Queue a sync of the nodes of every driver with an inventory of its own; its
+        record (``sync_history``) says what it changed once it has run."""
         self._policy.authorize("mogan:node:sync", context)
-        if not any(self._drivers.get(n).inventory for n in self._drivers.names):
+        if not any(self._drivers.capabilities(n).has_inventory for n in self._drivers.names):
             # A well-formed request this deployment cannot carry out: not the caller's input.
             raise Conflict(
                 "No enabled driver has an inventory to sync (enable 'ironic' in "
                 "[DEFAULT] enabled_drivers)."
             )
-        return sync_inventory(self._db, self._drivers)
+        with self._db.transaction() as tx:
+            subject = request_sync(tx, self._db, context.requester)
+        self._wake()
+        found = actions.get(self._db, subject, context.request_id)
+        assert found is not None  # just committed
+        return found
+
+    def sync_history(
+        self, context: RequestContext
+    ) -> builtins.list[tuple[ActionRow, builtins.list[ActionEventRow]]]:
+        """The syncs operators asked for, newest first, with what each changed."""
+        self._policy.authorize("mogan:node:get", context)
+        return actions.with_events(self._db, INVENTORY_UUID, limit=self._max_limit)
 
     def _record(self, node: NodeRow) -> NodeRecord:
         return NodeRecord(node, nodes.nics_of(self._db, [node.uuid])[node.uuid])

@@ -296,9 +296,10 @@ API_RULES = [
     _api(
         "mogan:node:get",
         ADMIN_API,
-        "List and show nodes, their inventories, histories and validation.",
+        "List and show nodes, their inventories, histories and validation, and the syncs.",
         [
             ("GET", "/nodes"),
+            ("GET", "/nodes/sync"),
             ("GET", "/nodes/{node_ident}"),
             ("GET", "/nodes/{node_ident}/validate"),
             ("GET", "/nodes/{node_ident}/inventory"),
@@ -310,6 +311,12 @@ API_RULES = [
         ADMIN_API,
         "Enrol, update and delete nodes.",
         [("POST", "/nodes"), ("PATCH", "/nodes/{node_ident}"), ("DELETE", "/nodes/{node_ident}")],
+    ),
+    _api(
+        "mogan:node:verify",
+        ADMIN_API,
+        "Check a node's BMC and interfaces again (an enrolment whose check failed, retried).",
+        [("POST", "/nodes/{node_ident}/verify")],
     ),
     _api(
         "mogan:node:inspect",

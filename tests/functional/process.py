@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -14,10 +15,27 @@ from typing import Any
 import httpx
 
 
+#: Each pytest-xdist worker hands out ports from a block of its own, below the kernel's
+#: ephemeral range, each port once: a port chosen here stays free until its server binds it,
+#: however long that takes (a peer's first install takes minutes), since no other worker
+#: and no ``bind(0)`` ever picks it.
+_PORTS_PER_WORKER = 400
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_FIRST_PORT = 20000 + _PORTS_PER_WORKER * (_WORKER % 30)
+_handed_out = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port nobody listens on, never handed out before by this worker."""
+    for _ in range(_PORTS_PER_WORKER):
+        port = _FIRST_PORT + next(_handed_out) % _PORTS_PER_WORKER
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_FIRST_PORT}..{_FIRST_PORT + _PORTS_PER_WORKER}")
 
 
 def mogan_command() -> list[str]:
@@ -59,7 +77,9 @@ class MoganProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         config: dict[str, dict[str, Any]] = {
             "DEFAULT": {"state_path": workdir / "state", "auth_strategy": "noauth"},
-            "database": {"connection": database_url},
+            # Many processes of many tests share one PostgreSQL (100 connections by
+            # default): each process keeps few, and waits for one at its peaks.
+            "database": {"connection": database_url, "max_pool_size": 4, "max_overflow": 6},
             "api": {"host_ip": "127.0.0.1", "port": self.port},
             "engine": {
                 "poll_interval": 0.1,

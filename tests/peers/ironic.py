@@ -139,9 +139,10 @@ class IronicServer:
                 code = self.process.returncode
                 raise PeerFailed(f"Ironic exited with {code}:\n{self.log_tail()}")
             try:
-                if httpx.get(self.url + "/", timeout=1.0).status_code == 200:
+                answer = httpx.get(self.url + "/", timeout=1.0)
+                if answer.status_code == 200 and "Ironic" in answer.json().get("name", ""):
                     return self
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.2)
         self._kill()

@@ -64,6 +64,7 @@ class Cloud:
                 }
             ),
         )
+        self.settle()  # its verification
         return str(node.node.uuid)
 
     def create(self, context: RequestContext, name: str = "web", **extra: Any) -> str:

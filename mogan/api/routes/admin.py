@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
-from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS, documented
+from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
     allowed,
     base_url,
@@ -66,12 +66,29 @@ async def create_node(
 @router.post(
     "/nodes/sync",
     tags=["nodes"],
+    status_code=202,
     summary="Sync the nodes of Ironic now: new, gone, maintenance, provision state, orphans",
+    description="An engine syncs at once; the answer is the sync's record as it starts "
+    "(`result` null). `GET /v1/nodes/sync` shows it once done: `result` `success` with the "
+    "nodes `added`, `updated`, `removed` and `repaired`, the `orphans` found and the nodes "
+    "`skipped`, or `error` with Ironic's reason in `message`. 409 when no enabled driver has "
+    "an inventory of its own.",
     responses=CREATE_ERRORS,
 )
 async def sync_nodes(request: Request) -> Response:
-    result = await call(request, request.app.state.services.nodes.sync, context(request))
-    return json_response(result.as_dict())
+    row, events = await call(request, request.app.state.services.nodes.sync, context(request))
+    return json_response(views.sync(row, events), 202)
+
+
+@router.get(
+    "/nodes/sync",
+    tags=["nodes"],
+    summary="The syncs operators asked for, newest first, with what each changed",
+    responses=COLLECTION_ERRORS,
+)
+async def list_syncs(request: Request) -> Response:
+    found = await call(request, request.app.state.services.nodes.sync_history, context(request))
+    return json_response({"syncs": [views.sync(row, events) for row, events in found]})
 
 
 @router.get(
@@ -116,16 +133,36 @@ async def show_node(request: Request, node_ident: str) -> Response:
 @router.get(
     "/nodes/{node_ident}/validate",
     tags=["nodes"],
-    summary="Check the node's power, management, boot and deploy against its hardware",
-    responses=documented(400, 401, 403, 404, 502, 503),
+    summary="What the node's power, management, boot and deploy were last found able to do",
+    description="As the node's last verification (at enrolment, or `POST …/verify`) found "
+    "them, per interface: `result` and, when false, the `reason`. 409 before the first "
+    "verification ended.",
+    responses=CHANGE_ERRORS,
 )
 async def validate_node(request: Request, node_ident: str) -> Response:
     checks = await call(
         request, request.app.state.services.nodes.validate, context(request), node_ident
     )
-    return json_response(
-        {name: {"result": check.result, "reason": check.reason} for name, check in checks.items()}
+    return json_response(checks)
+
+
+@router.post(
+    "/nodes/{node_ident}/verify",
+    tags=["nodes"],
+    status_code=202,
+    summary="Check the node's BMC and interfaces again",
+    description="An engine checks that the node's BMC answers and accepts its credentials, "
+    "and what each interface can do (`GET …/validate` then says). A node in `enroll` (its "
+    "last check failed) is `verifying` until the check ends: then `available`, or `enroll` "
+    "again with the reason in `last_error`. Any other node keeps its state. 409 for a node "
+    "enrolled in Ironic, which checks its own.",
+    responses=CHANGE_ERRORS,
+)
+async def verify_node(request: Request, node_ident: str) -> Response:
+    record = await call(
+        request, request.app.state.services.nodes.verify, context(request), node_ident
     )
+    return json_response(views.node(record, base_url(request)), 202)
 
 
 @router.patch(

@@ -133,8 +133,39 @@ class NodeHistory(ListCommand):
         return ("Started", "Action", "Result", "Message", "Steps"), rows
 
 
+class VerifyNode(ShowCommand):
+    """Check a node's BMC and interfaces again; a node in ``enroll`` becomes available if
+    it passes (admin)."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("node", metavar="NAME_OR_UUID")
+        parser.add_argument("--wait", action="store_true", help="wait until it has ended")
+        parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        client = client_of(self)
+        with failing():
+            uuid = client.nodes.find(parsed.node).uuid
+            client.nodes.verify(uuid)
+            deadline = time.monotonic() + parsed.timeout
+            while parsed.wait:
+                (latest, *_) = [e for e in client.nodes.history(uuid) if e["action"] == "verify"]
+                if latest["result"] is not None:
+                    if latest["result"] != "success":
+                        raise MoganAPIError(0, latest["message"] or "verification failed", None)
+                    break
+                if time.monotonic() > deadline:
+                    raise MoganAPIError(0, f"node {parsed.node} is still being verified", None)
+                time.sleep(0.5)
+            node = client.nodes.get(uuid).body
+        keys = ("uuid", "name", "provision_state", "last_error")
+        return keys, tuple(node.get(k) for k in keys)
+
+
 class ValidateNode(ListCommand):
-    """Check a node's power, management, boot and deploy against its hardware (admin)."""
+    """What a node's power, management, boot and deploy were last found able to do (admin)."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mogan.client.api import Collection, Resource
+from mogan.client.api import Collection, MoganAPIError, Resource
 from mogan.client.cli.base import Command, ListCommand, ShowCommand, client_of, failing
 
 
@@ -155,7 +155,9 @@ class SyncNodes(Command):
 
     def take_action(self, parsed: argparse.Namespace) -> int:
         with failing():
-            result = client_of(self).request("POST", "/v1/nodes/sync")
+            result = client_of(self).nodes.sync()
+            if result["result"] != "success":
+                raise MoganAPIError(0, f"the sync failed: {result['message']}", None)
         for key in ("added", "updated", "removed", "repaired"):
             self.app.stdout.write(f"{key}: {len(result[key])}\n")
         for orphan in result["orphans"]:

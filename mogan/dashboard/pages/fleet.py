@@ -86,9 +86,10 @@ async def show_node(request: Request, session: Session, caller: Caller) -> Respo
             instance = await caller.get(f"/v1/instances/{node['instance_uuid']}")
         except ApiError:
             instance = None
-    checks = None
-    if request.query_params.get("validate"):
+    try:
         checks = await caller.get(f"/v1/nodes/{ident}/validate")
+    except ApiError:  # never verified yet (an Ironic node, or its enrolment's check runs)
+        checks = None
     return render(
         request,
         "node.html",
@@ -99,7 +100,7 @@ async def show_node(request: Request, session: Session, caller: Caller) -> Respo
         inventory=inventory,
         instance=instance,
         checks=checks,
-        busy=node["provision_state"] in ("cleaning", "inspecting"),
+        busy=node["provision_state"] in ("verifying", "cleaning", "inspecting"),
     )
 
 
@@ -122,8 +123,9 @@ async def node_action(request: Request, session: Session, caller: Caller) -> Res
         mode = str(form.get("mode") or "")
         await caller.post(f"{path}/clean", {"mode": mode} if mode else None)
         notice = "Cleaning started."
-    elif action == "validate":
-        return redirect(request, f"/nodes/{ident}", validate=1)
+    elif action == "verify":
+        await caller.post(f"{path}/verify")
+        notice = "Verification started."
     else:
         return redirect(request, f"/nodes/{ident}")
     return redirect(request, f"/nodes/{ident}", notice=notice)

@@ -11,6 +11,8 @@ from mogan.engine.operations.delete import DeleteInstance
 from mogan.engine.operations.inspect import InspectNode
 from mogan.engine.operations.power import SetPowerState
 from mogan.engine.operations.rebuild import RebuildInstance
+from mogan.engine.operations.sync import SyncInventory
+from mogan.engine.operations.verify import VerifyNode
 
 HANDLERS: dict[OperationKind, Handler[Any]] = {
     handler.kind: handler
@@ -22,6 +24,8 @@ HANDLERS: dict[OperationKind, Handler[Any]] = {
         RebuildInstance(),
         CleanNode(),
         InspectNode(),
+        VerifyNode(),
+        SyncInventory(),
     )
 }
 

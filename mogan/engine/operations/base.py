@@ -15,11 +15,12 @@ from mogan.core.clock import utcnow
 from mogan.core.errors import DriverError, MoganError
 from mogan.core.operations import (
     EVENT_NAMES,
-    NODE_KINDS,
+    SUBJECTS,
     OperationKind,
     OperationState,
     OperationStatus,
     Step,
+    SubjectKind,
 )
 from mogan.db import actions, instances, networks, nodes, queue
 from mogan.db.database import Database, Executor
@@ -60,7 +61,9 @@ class Work(Generic[S]):
     """The operation being carried out and what a step may use."""
 
     operation_id: int
-    instance_uuid: str
+    #: What the operation works on (``SUBJECTS`` of its kind) and which one.
+    subject_kind: SubjectKind
+    subject_uuid: str
     owner: str
     #: The fencing token of this run (the operation's claim count): see ``queue._UPDATE_HELD``.
     claim: int
@@ -88,11 +91,23 @@ class Work(Generic[S]):
     #: What the action's record says on a success or cancellation, when there is more to say.
     summary: str | None = None
 
+    @property
+    def instance_uuid(self) -> str:
+        """The instance an instance operation works on."""
+        assert self.subject_kind is SubjectKind.INSTANCE, self.subject_kind
+        return self.subject_uuid
+
+    @property
+    def node_uuid(self) -> str:
+        """The node a node operation works on."""
+        assert self.subject_kind is SubjectKind.NODE, self.subject_kind
+        return self.subject_uuid
+
     def _action(self, executor: Executor) -> int | None:
         """The id of the action this operation carries out, read once per run."""
         if "action_id" not in self.memo:
             self.memo["action_id"] = actions.action_id(
-                executor, self.instance_uuid, self.state.request_id
+                executor, self.subject_uuid, self.state.request_id
             )
         found: int | None = self.memo["action_id"]
         return found
@@ -308,8 +323,7 @@ class Handler(Generic[S]):
     def event(self, work: Work[S]) -> str:
         """The notification event of this operation, without ``.start``/``.end``/``.error``:
         ``instance.<kind>``, or ``node.<kind>`` for a node's operation."""
-        subject = "node" if self.kind in NODE_KINDS else "instance"
-        return f"{subject}.{self.kind}"
+        return f"{SUBJECTS[self.kind]}.{self.kind}"
 
     def run_step(self, step: Step, work: Work[S]) -> Step | None:
         return self.steps()[step](work)

@@ -20,8 +20,8 @@ from mogan.core.operations import CleanState, OperationKind, OperationStatus, St
 from mogan.core.states import MaintenanceKind
 from mogan.db import nodes
 from mogan.db.database import Executor
-from mogan.engine.lifecycle import cleaning_mode, release_after_teardown
 from mogan.engine.operations.base import Handler, OperationFailed, StepFunction, Work, mention
+from mogan.operations.nodes import cleaning_mode, release_after_teardown
 
 LOG = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class CleanNode(Handler[CleanState]):
         return {Step.CLEAN: self.step_clean}
 
     def step_clean(self, work: Work[CleanState]) -> Step | None:
-        node_uuid = work.instance_uuid  # a node operation's subject is the node
+        node_uuid = work.node_uuid
         node, driver, ref = work.node(node_uuid)
         if node.provision_state != lifecycle.CLEANING:
             work.summary = f"the node is {node.provision_state!r}, no longer cleaning"
@@ -94,7 +94,7 @@ def fail_node(work: Work[Any], state: str, kind: MaintenanceKind, message: str) 
     with work.db.transaction() as tx:
         nodes.move(
             tx,
-            work.instance_uuid,  # a node operation's subject is the node
+            work.node_uuid,
             state,
             maintenance=True,
             maintenance_kind=kind.value,
@@ -102,7 +102,7 @@ def fail_node(work: Work[Any], state: str, kind: MaintenanceKind, message: str) 
             last_error=message,
         )
         work.finish(tx, OperationStatus.FAILED)
-    LOG.error("Node %s: %s; in maintenance until an operator acts", work.instance_uuid, message)
+    LOG.error("Node %s: %s; in maintenance until an operator acts", work.node_uuid, message)
 
 
 def release_torn_down(executor: Executor, work: Work[Any], node_uuid: str, **values: Any) -> None:

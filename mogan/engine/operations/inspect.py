@@ -45,7 +45,7 @@ class InspectNode(Handler[InspectState]):
         return {Step.INSPECT: self.step_inspect}
 
     def step_inspect(self, work: Work[InspectState]) -> Step | None:
-        node_uuid = work.instance_uuid  # a node operation's subject is the node
+        node_uuid = work.node_uuid
         node, driver, ref = work.node(node_uuid)
         if node.provision_state != lifecycle.INSPECTING and driver.inventory is None:
             work.summary = f"the node is {node.provision_state!r}, no longer inspecting"

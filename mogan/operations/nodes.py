@@ -1,8 +1,10 @@
-"""Starting a node's inspection or cleaning: the node's state moves and its operation is
-queued in the caller's transaction, so neither is ever lost nor done twice at once.
+"""Work on nodes: a verification of a node's BMC, an inspection, a clean. The node's state
+moves and its operation is queued in the caller's transaction, so neither is ever lost nor
+done twice at once.
 
-Used by the engine (a node freed by a tear-down is cleaned) and by the operators' services
-(an inspection or clean on request).
+Used by the engine (a node freed by a tear-down is cleaned; a verified node asked to be
+inspected is) and by the operators' services (an enrolment, an inspection or a clean on
+request).
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from typing import Any
 from mogan.core import lifecycle
 from mogan.core.errors import InvalidInput
 from mogan.core.lifecycle import CleaningMode
-from mogan.core.operations import CleanState, InspectState
+from mogan.core.operations import CleanState, InspectState, SubjectKind, VerifyState
 from mogan.db import actions, nodes, queue, scheduler
 from mogan.db.database import Database, Executor
 from mogan.db.records import NodeRow
+from mogan.operations.requester import Requester
 
 #: ``driver_info`` key that overrides ``[cleaning] mode`` for one node.
 CLEANING_MODE_KEY = "cleaning_mode"
@@ -37,17 +40,16 @@ def check_cleaning_mode(driver_info: dict[str, Any]) -> None:
         )
 
 
-def _record(
-    tx: Executor, node_uuid: str, action: str, request_id: str, user_id: str | None
-) -> None:
+def _record(tx: Executor, node_uuid: str, action: str, requester: Requester) -> None:
     """Open the node's history entry that the operation's steps are recorded under."""
     actions.start(
         tx,
-        instance_uuid=node_uuid,
-        request_id=request_id,
+        subject_kind=SubjectKind.NODE,
+        subject_uuid=node_uuid,
+        request_id=requester.request_id,
         action=action,
         project_id="",
-        user_id=user_id,
+        user_id=requester.user_id,
     )
 
 
@@ -72,7 +74,7 @@ def release_after_teardown(
         )
         return lifecycle.AVAILABLE
     scheduler.release(tx, node.uuid, instance_uuid, provision_state=lifecycle.CLEANING, **values)
-    _record(tx, node.uuid, "clean", request_id, None)
+    _record(tx, node.uuid, "clean", Requester(request_id))
     queue.enqueue(
         db,
         tx,
@@ -82,14 +84,13 @@ def release_after_teardown(
     return lifecycle.CLEANING
 
 
-def start_clean(
+def request_clean(
     tx: Executor,
     db: Database,
+    requester: Requester,
     node: NodeRow,
     *,
     mode: CleaningMode,
-    request_id: str,
-    user_id: str | None,
     **values: Any,
 ) -> NodeRow | None:
     """Move the node to ``cleaning`` and queue its clean; None when its state does not
@@ -99,30 +100,54 @@ def start_clean(
     if moved is None:
         return None
     after_failure = node.provision_state == lifecycle.CLEAN_FAILED
-    _record(tx, node.uuid, "clean", request_id, user_id)
-    queue.enqueue(
-        db,
-        tx,
-        node.uuid,
-        CleanState(request_id=request_id, mode=mode.value, after_failure=after_failure),
+    _record(tx, node.uuid, "clean", requester)
+    state = CleanState(
+        request_id=requester.request_id, mode=mode.value, after_failure=after_failure
     )
+    queue.enqueue(db, tx, node.uuid, state)
     return moved
 
 
-def start_inspection(
+def request_inspection(
     tx: Executor,
     db: Database,
+    requester: Requester,
     node_uuid: str,
     *,
     overwrite: bool,
-    request_id: str,
-    user_id: str | None,
+    **values: Any,
 ) -> NodeRow | None:
     """Move the node to ``inspecting`` and queue its inspection; None when its state does
     not allow it."""
-    moved = nodes.move(tx, node_uuid, lifecycle.INSPECTING)
+    moved = nodes.move(tx, node_uuid, lifecycle.INSPECTING, **values)
     if moved is None:
         return None
-    _record(tx, node_uuid, "inspect", request_id, user_id)
-    queue.enqueue(db, tx, node_uuid, InspectState(request_id=request_id, overwrite=overwrite))
+    _record(tx, node_uuid, "inspect", requester)
+    state = InspectState(request_id=requester.request_id, overwrite=overwrite)
+    queue.enqueue(db, tx, node_uuid, state)
     return moved
+
+
+def request_verification(
+    tx: Executor,
+    db: Database,
+    requester: Requester,
+    node: NodeRow,
+    *,
+    inspect: bool = False,
+) -> NodeRow | None:
+    """Queue a check of the node's BMC and interfaces. A node in ``enroll`` moves to
+    ``verifying`` (then ``available``, or ``inspecting`` when ``inspect``, or back to
+    ``enroll``); any other node stays as it is, and only what the check finds is recorded
+    (``GET …/validate``). Returns the node as it now is; None when it was in ``enroll``
+    and moved meanwhile."""
+    enrolling = node.provision_state == lifecycle.ENROLL
+    if enrolling:
+        moved = nodes.move(tx, node.uuid, lifecycle.VERIFYING, last_error=None)
+        if moved is None:
+            return None
+        node = moved
+    _record(tx, node.uuid, "verify", requester)
+    state = VerifyState(request_id=requester.request_id, enrolling=enrolling, inspect=inspect)
+    queue.enqueue(db, tx, node.uuid, state)
+    return node

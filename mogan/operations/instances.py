@@ -1,0 +1,105 @@
+"""Work on instances: a create's deploy, a delete's tear-down, a rebuild, a power change,
+an adoption. The caller has already moved the instance to the status the work starts from
+(``building``, ``deleting``…) in the same transaction."""
+
+from __future__ import annotations
+
+from mogan.core.operations import (
+    AdoptState,
+    CreateState,
+    DeleteState,
+    OperationState,
+    PowerState,
+    RebuildState,
+)
+from mogan.db import actions, queue
+from mogan.db.database import Database, Executor
+from mogan.db.records import InstanceRow
+from mogan.operations.requester import Requester
+
+#: The action each power target is recorded as (Nova's names where it has one).
+POWER_ACTIONS = {
+    "on": "power_on",
+    "off": "power_off",
+    "reboot": "reboot",
+    "soft_off": "soft_power_off",
+    "soft_reboot": "soft_reboot",
+}
+
+
+def _request(
+    tx: Executor,
+    db: Database,
+    requester: Requester,
+    instance: InstanceRow,
+    action: str,
+    state: OperationState,
+    *,
+    message: str | None = None,
+) -> int:
+    actions.start(
+        tx,
+        subject_uuid=instance.uuid,
+        request_id=requester.request_id,
+        action=action,
+        project_id=instance.project_id,
+        user_id=requester.user_id,
+        message=message,
+    )
+    return queue.enqueue(db, tx, instance.uuid, state)
+
+
+def request_create(
+    tx: Executor, db: Database, requester: Requester, instance: InstanceRow, state: CreateState
+) -> int:
+    """Queue the deploy of a ``building`` instance (``state`` says where and how)."""
+    return _request(tx, db, requester, instance, "create", state)
+
+
+def request_delete(tx: Executor, db: Database, requester: Requester, instance: InstanceRow) -> int:
+    """Queue the tear-down of a ``deleting`` instance."""
+    return _request(
+        tx, db, requester, instance, "delete", DeleteState(request_id=requester.request_id)
+    )
+
+
+def request_rebuild(
+    tx: Executor,
+    db: Database,
+    requester: Requester,
+    instance: InstanceRow,
+    *,
+    image_uuid: str,
+    extra_specs: dict[str, str],
+    preserve_ephemeral: bool,
+) -> int:
+    """Queue the redeploy of a ``rebuilding`` instance on its node, from ``image_uuid``."""
+    state = RebuildState(
+        request_id=requester.request_id,
+        extra_specs=extra_specs,
+        preserve_ephemeral=preserve_ephemeral,
+    )
+    return _request(tx, db, requester, instance, "rebuild", state, message=f"image {image_uuid}")
+
+
+def request_power(
+    tx: Executor,
+    db: Database,
+    requester: Requester,
+    instance: InstanceRow,
+    *,
+    target: str,
+    expected: str,
+) -> int:
+    """Queue the power change to ``target`` (``on``, ``soft_off``…) of an instance whose
+    ``target_power_state`` is already ``expected``."""
+    state = PowerState(request_id=requester.request_id, action=target, target=expected)
+    return _request(tx, db, requester, instance, POWER_ACTIONS[target], state)
+
+
+def request_adopt(
+    tx: Executor, db: Database, requester: Requester, instance: InstanceRow, node_uuid: str
+) -> int:
+    """Queue the adoption of the deployment on ``node_uuid`` by a ``building`` instance."""
+    state = AdoptState(request_id=requester.request_id, node_uuid=node_uuid)
+    return _request(tx, db, requester, instance, "adopt", state)
