@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import sync_playwright
 
+from bench.scale import wait_verified
 from tests.databases import fresh_database
 from tests.functional.browser import chromium_path
 from tests.functional.process import MoganProcess
@@ -53,6 +54,8 @@ def enrol(url: str, count: int) -> None:
 
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(one, range(count)))
+    with httpx.Client(base_url=url, headers=ADMIN, timeout=60) as client:
+        wait_verified(client)
 
 
 def login(page, base: str, project: str, roles: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.scale import ADMIN, DATABASE, ENGINE, create_to_active
+from bench.scale import ADMIN, DATABASE, ENGINE, create_to_active, wait_verified
 from tests.databases import fresh_database
 from tests.functional.process import MoganProcess, mogan_command
 
@@ -50,6 +50,7 @@ def enrol_racks(api_url: str, count: int, racks: int, prefix: str) -> dict[str, 
                 },
             )
             assert response.status_code == 201, response.text
+        wait_verified(client)
         type_ = client.post("/v1/types", json={"name": f"{prefix}-type"}).json()
         image = client.post(
             "/v1/images", json={"name": prefix, "url": "http://i/x.iso", "disk_format": "iso"}

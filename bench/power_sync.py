@@ -87,6 +87,8 @@ def main() -> int:
         enrolled = time.monotonic()
         assert mogan.engine is not None
         mogan.engine.start()
+        while services.nodes.list(ADMIN, PageRequest(limit=1), {"provision_state": "verifying"})[0]:
+            time.sleep(0.2)  # the engine checks every enrolled BMC first
         for index in range(args.nodes):
             services.instances.create(
                 ADMIN,

@@ -188,6 +188,17 @@ def seed_instances(url: str, count: int) -> str:
     return str(rows[0]["uuid"])
 
 
+def wait_verified(client: httpx.Client, timeout: float = 600) -> None:
+    """Until no node is ``verifying``: the engines have checked every enrolled node."""
+    deadline = time.monotonic() + timeout
+    while client.get("/v1/nodes", params={"provision_state": "verifying", "limit": 1}).json()[
+        "nodes"
+    ]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nodes still verifying after {timeout} s")
+        time.sleep(0.2)
+
+
 def enrol_fleet(api_url: str, count: int, prefix: str) -> dict[str, Any]:
     """``count`` fake nodes, a type, an image and a network; returns an instance request."""
     client = httpx.Client(base_url=api_url, headers=ADMIN, timeout=60)
@@ -207,6 +218,7 @@ def enrol_fleet(api_url: str, count: int, prefix: str) -> dict[str, Any]:
             },
         )
         assert response.status_code == 201, response.text
+    wait_verified(client)
     type_ = client.post("/v1/types", json={"name": f"{prefix}-type"}).json()
     image = client.post(
         "/v1/images", json={"name": "i", "url": "http://i/x.iso", "disk_format": "iso"}

@@ -109,6 +109,21 @@ class Api:
         assert response.status_code == 201, response.text
         return self.wait_verified(response.json()["uuid"])
 
+    def sync(self, timeout: float = 60.0) -> dict:
+        """Sync Ironic's nodes now, as an operator; the sync's record once it has ended."""
+        started = self.admin.post("/v1/nodes/sync")
+        assert started.status_code == 202, started.text
+        request_id = started.json()["request_id"]
+        deadline = time.monotonic() + timeout
+        while True:
+            listed = self.admin.get("/v1/nodes/sync").json()["syncs"]
+            (record,) = [s for s in listed if s["request_id"] == request_id]
+            if record["result"] is not None:
+                return dict(record)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"sync {request_id} still running after {timeout}s")
+            time.sleep(0.05)
+
     def wait_verified(self, node_uuid: str, timeout: float = 20.0) -> dict:
         """The node once its enrolment's verification has ended (``available``, or
         ``inspecting`` when asked, or ``enroll`` when its BMC check failed)."""

@@ -49,11 +49,6 @@ def test_node_validation_and_conflicts(api: Api):
     cases = [
         ({"name": "x", "driver": "nonesuch"}, 400, "nonesuch"),
         ({"name": "x", "driver": "fake", "nics": [{"mac_address": "zz"}]}, 400, "mac_address"),
-        (
-            {"name": "x", "driver": "fake", "driver_info": {"fake_unreachable": True}},
-            400,
-            "did not answer",
-        ),
         ({"name": "n1", "driver": "fake"}, 409, "n1"),
         ({"driver": "fake"}, 400, "name"),
     ]
@@ -62,6 +57,45 @@ def test_node_validation_and_conflicts(api: Api):
         assert response.status_code == status, (body, response.text)
         assert words in fault_of(response)["faultstring"]
     assert [n["name"] for n in api.admin.get("/v1/nodes").json()["nodes"]] == ["n1"]
+
+
+def test_a_node_whose_bmc_does_not_answer_is_never_scheduled(api: Api):
+    """The BMC check is the engine's: the node is accepted, found unreachable, and kept in
+    ``enroll`` with the reason, out of the scheduler's reach, until verified again."""
+    body = {"name": "x", "driver": "fake", "driver_info": {"fake_unreachable": True}}
+    created = api.admin.post("/v1/nodes", body)
+    assert created.status_code == 201, created.text
+    node = api.wait_verified(created.json()["uuid"])
+    assert node["provision_state"] == "enroll"
+    assert "did not answer" in node["last_error"]
+    checks = api.admin.get("/v1/nodes/x/validate").json()
+    assert not checks["power"]["result"] and "did not answer" in checks["power"]["reason"]
+    assert "⟦" not in str(checks) and "⟦" not in node["last_error"]
+    type_, image, network = api.make_type(), api.make_image(), api.make_network()
+    server = api.create(type_, image, [{"net_id": network["uuid"]}]).json()
+    assert api.wait_status(server["uuid"], "error")["fault"]["message"].startswith("No valid")
+
+
+def test_verifying_needs_an_operator_and_a_node_mogan_checks(api: Api):
+    node = api.enrol("n1")
+    assert api.admin.get("/v1/nodes/n1/validate").json()["power"] == {
+        "result": True,
+        "reason": None,
+    }
+    for caller in (api.as_(project("tenant-a")), api.as_(project("tenant-a", roles="reader"))):
+        assert caller.post("/v1/nodes/n1/verify").status_code == 403
+        assert caller.get("/v1/nodes/n1/validate").status_code == 403
+        assert caller.get("/v1/nodes/sync").status_code == 403
+        assert caller.post("/v1/nodes/sync").status_code == 403
+    anonymous = api.http.post("/v1/nodes/n1/verify")
+    assert anonymous.status_code == 401
+    assert api.admin.post("/v1/nodes/nonesuch/verify").status_code == 404
+    again = api.admin.post(f"/v1/nodes/{node['uuid']}/verify")
+    assert again.status_code == 202
+    assert again.json()["provision_state"] == "available"  # a check moves no node
+    # Without a driver with an inventory of its own, there is nothing to sync.
+    assert api.admin.post("/v1/nodes/sync").status_code == 409
+    assert api.admin.get("/v1/nodes/sync").json() == {"syncs": []}
 
 
 def test_node_routes_are_admin_only(api: Api):

@@ -140,7 +140,7 @@ def test_mode_none_reuses_a_node_at_once(mogan_factory, api_for):
     api.wait_gone(first)
     assert _node(api, node["uuid"])["provision_state"] == "available"
     history = api.admin.get(f"/v1/nodes/{node['uuid']}/history").json()["history"]
-    assert history == []
+    assert [entry["action"] for entry in history] == ["verify"]  # its enrolment's; no clean
 
 
 def test_a_node_may_choose_its_own_mode(api: Api, mogan, one_node):
@@ -196,8 +196,13 @@ def test_inspection_fills_properties_and_nics(mogan_factory, api_for):
     }
     created = api.admin.post("/v1/nodes", body)
     assert created.status_code == 201, created.text
-    assert created.json()["provision_state"] == "inspecting"
+    assert created.json()["provision_state"] == "verifying"  # then inspecting
     node = _wait_node(api, "inspected", "available")
+    history = api.admin.get("/v1/nodes/inspected/history").json()["history"]
+    assert [(h["action"], h["result"]) for h in history] == [
+        ("inspect", "success"),
+        ("verify", "success"),
+    ]
     properties = node["properties"]
     assert {k: properties[k] for k in ("cpus", "cpu_arch", "cpu_model", "memory_mb")} == {
         "cpus": 48,

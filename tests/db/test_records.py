@@ -43,7 +43,13 @@ PAIRS = [
 
 @pytest.mark.parametrize("record, model", PAIRS, ids=[r.__name__ for r, _ in PAIRS])
 def test_a_record_has_its_tables_columns(record, model):
-    assert set(record._fields) == {column.key for column in table_of(model).columns}
+    columns = {column.key for column in table_of(model).columns}
+    assert set(record._fields) == columns - KEPT_APART.get(record, set())
+
+
+#: Columns a record leaves out: read and written by functions of their own, which alone need
+#: them (a node's verification findings: ``GET …/validate``).
+KEPT_APART = {records.NodeRow: {"interface_checks", "verified_at"}}
 
 
 def test_records_are_frozen_values():

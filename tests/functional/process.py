@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 
-
 #: Each pytest-xdist worker hands out ports from a block of its own, below the kernel's
 #: ephemeral range, each port once: a port chosen here stays free until its server binds it,
 #: however long that takes (a peer's first install takes minutes), since no other worker

@@ -71,7 +71,7 @@ def _operator_setup(admin: Cli, nodes: int) -> None:
         done = admin(
             "node", "create", f"rack1-{index}", "--driver", "fake",
             "--property", "cpus=8", "--resource-class", "baremetal", "--zone", "az1",
-            "--nic", f"52:54:00:0c:11:{index:02x},port_type=10GE",
+            "--nic", f"52:54:00:0c:11:{index:02x},port_type=10GE", "--wait",
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
     for args in (
@@ -371,9 +371,9 @@ def test_a_node_lifecycle_with_the_cli(noauth_mogan: MoganProcess):
     admin = Cli({"MOGAN_URL": noauth_mogan.url, **OPERATOR})
     created = admin.json(
         "node", "create", "rack2-0", "--driver", "fake", "--zone", "az1",
-        "--driver-info", "fake_clean_latency=0.5", "--inspect",
+        "--driver-info", "fake_clean_latency=0.5", "--inspect", "--wait",
     )  # fmt: skip
-    assert created["provision_state"] == "inspecting"
+    assert created["provision_state"] == "available"  # its BMC checked, then inspected
     inspected = admin.json("node", "inspect", "rack2-0", "--wait")
     assert (inspected["provision_state"], inspected["maintenance"]) == ("available", False)
     inventory = admin.json("node", "inventory", "rack2-0")
@@ -383,10 +383,12 @@ def test_a_node_lifecycle_with_the_cli(noauth_mogan: MoganProcess):
     cleaned = admin.json("node", "clean", "rack2-0", "--mode", "full", "--wait")
     assert cleaned["provision_state"] == "available"
     history = admin.json("node", "history", "rack2-0")
-    assert [h["Action"] for h in history] == ["clean", "inspect", "inspect"]
+    assert [h["Action"] for h in history] == ["clean", "inspect", "inspect", "verify"]
     assert "erase_disks (success)" in history[0]["Steps"]
     checks = admin.json("node", "validate", "rack2-0")
     assert {c["Interface"]: c["Result"] for c in checks}["power"] is True
+    verified = admin.json("node", "verify", "rack2-0", "--wait")
+    assert (verified["provision_state"], verified["last_error"]) == ("available", None)
 
     held = admin("node", "maintenance", "set", "rack2-0", "--reason", "new PSU")
     assert held.returncode == 0, held.stderr

@@ -50,7 +50,7 @@ def api(mogan_factory: Any, proxy: FaultProxy) -> Iterator[Api]:
 
 def _active_instance(ironic: IronicServer, api: Api) -> dict[str, Any]:
     ironic.enrol(2)
-    assert api.admin.post("/v1/nodes/sync").status_code == 200
+    assert api.sync()["result"] == "success"
     type_ = api.make_type(extra_specs={"resources:CUSTOM_BAREMETAL": "1"})
     created = api.create(type_, api.make_image(), [{"net_id": api.make_network()["uuid"]}])
     assert created.status_code == 201, created.text
@@ -112,8 +112,8 @@ def test_a_lasting_5xx_ends_in_a_fault_quoting_ironic(
     assert done["power_state"] == "power on"  # nothing changed, and Mogan says so
     node = api.admin.get(f"/v1/nodes/{_node_of(ironic, instance)}").json()
     assert "Ironic answered 500" in node["last_error"], node["last_error"]
-    sync = api.admin.post("/v1/nodes/sync")
-    assert sync.status_code == 503
-    assert "Ironic answered 500" in sync.json()["error_message"]
+    failed = api.sync()
+    assert failed["result"] == "error"
+    assert "Ironic answered 500" in failed["message"]
     proxy.mode = "pass"
-    assert api.admin.post("/v1/nodes/sync").status_code == 200
+    assert api.sync()["result"] == "success"

@@ -89,7 +89,7 @@ def enrol(
         },
     )
     assert response.status_code == expect, response.text
-    return response.json()
+    return api.wait_verified(response.json()["uuid"]) if expect == 201 else response.json()
 
 
 def make_world(api: Api, files: FileServer) -> dict[str, Any]:

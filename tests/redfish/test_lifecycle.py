@@ -49,7 +49,7 @@ def test_inspection_reads_what_the_bmc_reports(
         },
     )
     assert response.status_code == 201, response.text
-    assert response.json()["provision_state"] == "inspecting"
+    assert response.json()["provision_state"] == "verifying"  # its BMC checked, then inspected
     node = _wait_state(api, "bmc-0", "available")
     properties = node["properties"]
     assert {k: properties[k] for k in ("cpus", "cpu_arch", "cpu_model", "memory_mb")} == {

@@ -12,13 +12,13 @@ from mogan.client.api import Client, MoganAPIError
 from mogan.client.cli.base import Command, ListCommand, ShowCommand, client_of, failing
 
 #: States a node is in while an operation works on it.
-_BUSY = ("inspecting", "cleaning")
+_BUSY = ("verifying", "inspecting", "cleaning")
 #: States an inspection or a clean ends in when it fails.
 _FAILED = ("inspect failed", "clean failed")
 
 
-def _wait(client: Client, ident: str, timeout: float) -> dict[str, Any]:
-    """Poll the node until its inspection or clean has ended; its body then."""
+def wait_for_node(client: Client, ident: str, timeout: float) -> dict[str, Any]:
+    """Poll the node until its verification, inspection or clean has ended; its body then."""
     deadline = time.monotonic() + timeout
     while True:
         node = client.nodes.get(ident).body
@@ -48,7 +48,7 @@ class _LifecycleCommand(ShowCommand):
             uuid = client.nodes.find(parsed.node).uuid
             node = self.start(client, uuid, parsed)
             if parsed.wait:
-                node = _wait(client, uuid, parsed.timeout)
+                node = wait_for_node(client, uuid, parsed.timeout)
                 if node["provision_state"] in _FAILED:
                     raise MoganAPIError(
                         0,

@@ -7,6 +7,7 @@ from typing import Any
 
 from mogan.client.api import Collection, MoganAPIError, Resource
 from mogan.client.cli.base import Command, ListCommand, ShowCommand, client_of, failing
+from mogan.client.cli.nodes import wait_for_node
 
 
 def _pairs(resource: Resource) -> tuple[tuple[str, ...], tuple[Any, ...]]:
@@ -182,6 +183,12 @@ class CreateNode(ShowCommand):
         parser.add_argument(
             "--inspect", action="store_true", help="inspect it before it is made available"
         )
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="wait until its BMC was checked (and it was inspected); fail if it was not",
+        )
+        parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait")
         return parser
 
     def take_action(self, parsed: argparse.Namespace) -> Any:
@@ -211,7 +218,17 @@ class CreateNode(ShowCommand):
         if parsed.inspect:
             body["inspect"] = True
         with failing():
-            return _pairs(client_of(self).nodes.create(body))
+            client = client_of(self)
+            created = client.nodes.create(body)
+            if not parsed.wait:
+                return _pairs(created)
+            node = wait_for_node(client, created.body["uuid"], parsed.timeout)
+            if node["provision_state"] not in ("available",):
+                reason = node["last_error"] or node["maintenance_reason"]
+                raise MoganAPIError(
+                    0, f"node {parsed.name} is {node['provision_state']!r}: {reason}", None
+                )
+            return _pairs(client.nodes.get(node["uuid"]))
 
 
 # -- images -----------------------------------------------------------------------------------

@@ -52,9 +52,10 @@ class VerifyNode(Handler[VerifyState]):
             if failure is not None:
                 self._failed(work, tx, failure)
                 return None
+            # Its action first: an inspection it starts shares its request id.
+            work.finish(tx)
             if work.state.enrolling:
                 self._enrolled(work, tx)
-            work.finish(tx)
         LOG.info("Node %s verified", node.name)
         return None
 
