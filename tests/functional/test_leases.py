@@ -71,7 +71,7 @@ def test_work_longer_than_many_leases_reaches_each_machine_once(cluster: Cluster
         f"node-{i}": ["inspect", "deploy", "undeploy", "clean"] for i in range(3)
     }, [engine.log() for engine in engines]
     operations = cluster.operations()
-    assert {kind for kind, *_ in operations} == {"inspect", "create", "delete", "clean"}
+    assert {kind for kind, *_ in operations} == {"verify", "inspect", "create", "delete", "clean"}
     assert all(status == "succeeded" and claims == 1 for _, status, claims, _ in operations), (
         [op for op in operations if op[2] != 1],
         [engine.log() for engine in engines],
