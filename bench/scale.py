@@ -169,6 +169,7 @@ def seed_instances(url: str, count: int) -> str:
             "availability_zone": "az1",
             "network_info": json.dumps({}),
             "extra": json.dumps({"role": "web"}),
+            "user_metadata": json.dumps({}),
             "created_at": start + dt.timedelta(seconds=i),
         }
         for i in range(count)
@@ -178,9 +179,9 @@ def seed_instances(url: str, count: int) -> str:
             sa.text(
                 "INSERT INTO instances (uuid, name, project_id, user_id, status, power_state, "
                 "instance_type_uuid, image_uuid, availability_zone, network_info, extra, "
-                "created_at) VALUES (:uuid, :name, :project_id, :user_id, :status, :power_state, "
-                ":instance_type_uuid, :image_uuid, :availability_zone, :network_info, :extra, "
-                ":created_at)"
+                "user_metadata, created_at) VALUES (:uuid, :name, :project_id, :user_id, "
+                ":status, :power_state, :instance_type_uuid, :image_uuid, :availability_zone, "
+                ":network_info, :extra, :user_metadata, :created_at)"
             ),
             rows,
         )

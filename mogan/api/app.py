@@ -20,6 +20,7 @@ from mogan.api.middleware import GuardSettings, RequestGuard, RequestIdMiddlewar
 from mogan.api.paths import BookmarkPaths, RouteTable, requested_path
 from mogan.api.routes import (
     admin,
+    catalog,
     fleet,
     history,
     instances,
@@ -42,6 +43,7 @@ _ROUTERS = (
     keypairs.router,
     fleet.router,
     admin.router,
+    catalog.router,
     me.router,
 )
 ROUTE_TABLE = RouteTable(_ROUTERS)

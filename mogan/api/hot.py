@@ -23,7 +23,9 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from mogan.api.errors import mogan_error_response
+from mogan.api.http import context
 from mogan.api.routes.instances import instance_response
+from mogan.api.usecases import UseCases
 from mogan.core.errors import MoganError
 
 #: ``/v1/instances/{ident}``, but not ``/v1/instances/detail`` (the detail list).
@@ -48,7 +50,8 @@ class HotReads:
         # As Starlette does on entry: the routes' helpers find the app's state through it.
         scope["app"] = self.app
         try:
-            response = await instance_response(Request(scope, receive), ident)
+            request = Request(scope, receive)
+            response = await instance_response(request, UseCases(request, context(request)), ident)
         except MoganError as exc:
             response = mogan_error_response(exc)
         await response(scope, receive, send)

@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -28,24 +28,6 @@ PAGE_PARAMS = ("limit", "marker", "sort_key", "sort_dir")
 def context(request: Request) -> RequestContext:
     built: RequestContext = request.app.state.identify(request)
     return built
-
-
-def allowed(rule: str) -> Callable[[Request], Awaitable[RequestContext]]:
-    """A route dependency: the caller, once policy allows them ``rule`` on their own
-    project's resources.
-
-    FastAPI solves dependencies before it validates a body, so a caller who may never do
-    something is told 403 before anything about their body (a 400 listing the schema would
-    answer a question they may not ask). The service checks again against the real target:
-    a resource of another project is still 404 there.
-    """
-
-    async def caller(request: Request) -> RequestContext:
-        who = context(request)
-        request.app.state.services.policy.authorize(rule, who)
-        return who
-
-    return caller
 
 
 def base_url(request: Request) -> str:

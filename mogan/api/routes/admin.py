@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    allowed,
-    base_url,
-    call,
     collection,
-    context,
     filters,
     json_response,
     page_request,
 )
+from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
-from mogan.services.context import RequestContext
 
 router = APIRouter()
 
@@ -32,15 +28,13 @@ def _created(body: dict, base: str, collection_name: str) -> Response:
 
 
 @router.get("/nodes", tags=["nodes"], summary="List nodes", responses=COLLECTION_ERRORS)
-async def list_nodes(request: Request) -> Response:
-    records, next_marker = await call(
-        request,
-        request.app.state.services.nodes.list,
-        context(request),
+async def list_nodes(request: Request, use: Use) -> Response:
+    records, next_marker = await use(
+        use.services.nodes.list,
         page_request(request),
         filters(request, ()),
     )
-    base = base_url(request)
+    base = use.base
     return json_response(
         collection(request, "nodes", [views.node(r, base) for r in records], next_marker)
     )
@@ -54,12 +48,11 @@ async def list_nodes(request: Request) -> Response:
     responses=CREATE_ERRORS,
 )
 async def create_node(
-    request: Request,
     body: schemas.NodeCreate,
-    caller: RequestContext = Depends(allowed("mogan:node:write")),
+    use: UseCases = allowed_to("mogan:node:write"),
 ) -> Response:
-    record = await call(request, request.app.state.services.nodes.create, caller, body)
-    base = base_url(request)
+    record = await use(use.services.nodes.create, body)
+    base = use.base
     return _created(views.node(record, base), base, "nodes")
 
 
@@ -75,8 +68,8 @@ async def create_node(
     "an inventory of its own.",
     responses=CREATE_ERRORS,
 )
-async def sync_nodes(request: Request) -> Response:
-    row, events = await call(request, request.app.state.services.nodes.sync, context(request))
+async def sync_nodes(use: Use) -> Response:
+    row, events = await use(use.services.nodes.sync)
     return json_response(views.sync(row, events), 202)
 
 
@@ -86,8 +79,8 @@ async def sync_nodes(request: Request) -> Response:
     summary="The syncs operators asked for, newest first, with what each changed",
     responses=COLLECTION_ERRORS,
 )
-async def list_syncs(request: Request) -> Response:
-    found = await call(request, request.app.state.services.nodes.sync_history, context(request))
+async def list_syncs(use: Use) -> Response:
+    found = await use(use.services.nodes.sync_history)
     return json_response({"syncs": [views.sync(row, events) for row, events in found]})
 
 
@@ -97,8 +90,8 @@ async def list_syncs(request: Request) -> Response:
     summary="List deployed Ironic nodes that serve no instance (adoptable)",
     responses=COLLECTION_ERRORS,
 )
-async def list_manageable(request: Request) -> Response:
-    items = await call(request, request.app.state.services.manageable.list, context(request))
+async def list_manageable(use: Use) -> Response:
+    items = await use(use.services.manageable.list)
     return json_response({"manageable_instances": items})
 
 
@@ -110,12 +103,11 @@ async def list_manageable(request: Request) -> Response:
     responses=CREATE_ERRORS,
 )
 async def adopt(
-    request: Request,
     body: schemas.AdoptRequest,
-    caller: RequestContext = Depends(allowed("mogan:manageable_instance:adopt")),
+    use: UseCases = allowed_to("mogan:manageable_instance:adopt"),
 ) -> Response:
-    record = await call(request, request.app.state.services.manageable.adopt, caller, body)
-    base = base_url(request)
+    record = await use(use.services.manageable.adopt, body)
+    base = use.base
     return _created(views.instance(record, base), base, "instances")
 
 
@@ -125,9 +117,9 @@ async def adopt(
     summary="Show a node (by UUID or name)",
     responses=ONE_ERRORS,
 )
-async def show_node(request: Request, node_ident: str) -> Response:
-    record = await call(request, request.app.state.services.nodes.get, context(request), node_ident)
-    return json_response(views.node(record, base_url(request)))
+async def show_node(use: Use, node_ident: str) -> Response:
+    record = await use(use.services.nodes.get, node_ident)
+    return json_response(views.node(record, use.base))
 
 
 @router.get(
@@ -139,10 +131,8 @@ async def show_node(request: Request, node_ident: str) -> Response:
     "verification ended.",
     responses=CHANGE_ERRORS,
 )
-async def validate_node(request: Request, node_ident: str) -> Response:
-    checks = await call(
-        request, request.app.state.services.nodes.validate, context(request), node_ident
-    )
+async def validate_node(use: Use, node_ident: str) -> Response:
+    checks = await use(use.services.nodes.validate, node_ident)
     return json_response(checks)
 
 
@@ -158,11 +148,9 @@ async def validate_node(request: Request, node_ident: str) -> Response:
     "enrolled in Ironic, which checks its own.",
     responses=CHANGE_ERRORS,
 )
-async def verify_node(request: Request, node_ident: str) -> Response:
-    record = await call(
-        request, request.app.state.services.nodes.verify, context(request), node_ident
-    )
-    return json_response(views.node(record, base_url(request)), 202)
+async def verify_node(use: Use, node_ident: str) -> Response:
+    record = await use(use.services.nodes.verify, node_ident)
+    return json_response(views.node(record, use.base), 202)
 
 
 @router.patch(
@@ -172,14 +160,13 @@ async def verify_node(request: Request, node_ident: str) -> Response:
     responses=CHANGE_ERRORS,
 )
 async def update_node(
-    request: Request,
     node_ident: str,
     operations: schemas.NodePatch,
-    caller: RequestContext = Depends(allowed("mogan:node:write")),
+    use: UseCases = allowed_to("mogan:node:write"),
 ) -> Response:
     patch = schemas.patch_document(operations)
-    record = await call(request, request.app.state.services.nodes.update, caller, node_ident, patch)
-    return json_response(views.node(record, base_url(request)))
+    record = await use(use.services.nodes.update, node_ident, patch)
+    return json_response(views.node(record, use.base))
 
 
 @router.post(
@@ -194,16 +181,13 @@ async def update_node(
     responses=CHANGE_ERRORS,
 )
 async def inspect_node(
-    request: Request,
     node_ident: str,
     body: schemas.NodeInspect | None = None,
-    caller: RequestContext = Depends(allowed("mogan:node:inspect")),
+    use: UseCases = allowed_to("mogan:node:inspect"),
 ) -> Response:
     overwrite = body.overwrite if body is not None else False
-    record = await call(
-        request, request.app.state.services.nodes.inspect, caller, node_ident, overwrite
-    )
-    return json_response(views.node(record, base_url(request)), 202)
+    record = await use(use.services.nodes.inspect, node_ident, overwrite)
+    return json_response(views.node(record, use.base), 202)
 
 
 @router.post(
@@ -218,14 +202,13 @@ async def inspect_node(
     responses=CHANGE_ERRORS,
 )
 async def clean_node(
-    request: Request,
     node_ident: str,
     body: schemas.NodeClean | None = None,
-    caller: RequestContext = Depends(allowed("mogan:node:clean")),
+    use: UseCases = allowed_to("mogan:node:clean"),
 ) -> Response:
     mode = body.mode if body is not None else None
-    record = await call(request, request.app.state.services.nodes.clean, caller, node_ident, mode)
-    return json_response(views.node(record, base_url(request)), 202)
+    record = await use(use.services.nodes.clean, node_ident, mode)
+    return json_response(views.node(record, use.base), 202)
 
 
 @router.get(
@@ -234,10 +217,8 @@ async def clean_node(
     summary="What the node's last inspection found, with the hardware's own report",
     responses=ONE_ERRORS,
 )
-async def show_inventory(request: Request, node_ident: str) -> Response:
-    found = await call(
-        request, request.app.state.services.nodes.inventory, context(request), node_ident
-    )
+async def show_inventory(use: Use, node_ident: str) -> Response:
+    found = await use(use.services.nodes.inventory, node_ident)
     return json_response(views.node_inventory(found))
 
 
@@ -247,10 +228,8 @@ async def show_inventory(request: Request, node_ident: str) -> Response:
     summary="The node's inspections and cleans, newest first, with their steps",
     responses=ONE_ERRORS,
 )
-async def show_history(request: Request, node_ident: str) -> Response:
-    entries = await call(
-        request, request.app.state.services.nodes.history, context(request), node_ident
-    )
+async def show_history(use: Use, node_ident: str) -> Response:
+    entries = await use(use.services.nodes.history, node_ident)
     return json_response(views.node_history(entries))
 
 
@@ -264,15 +243,12 @@ async def show_history(request: Request, node_ident: str) -> Response:
     responses={202: {"description": "Accepted (no body)"}, **CHANGE_ERRORS},
 )
 async def set_maintenance(
-    request: Request,
     node_ident: str,
     body: schemas.NodeMaintenance | None = None,
-    caller: RequestContext = Depends(allowed("mogan:node:maintenance")),
+    use: UseCases = allowed_to("mogan:node:maintenance"),
 ) -> Response:
     reason = body.reason if body is not None else None
-    await call(
-        request, request.app.state.services.nodes.set_maintenance, caller, node_ident, reason
-    )
+    await use(use.services.nodes.set_maintenance, node_ident, reason)
     return Response(status_code=202)
 
 
@@ -285,11 +261,9 @@ async def set_maintenance(
     description="202 with no body, as Ironic answers it.",
     responses={202: {"description": "Accepted (no body)"}, **CHANGE_ERRORS},
 )
-async def unset_maintenance(request: Request, node_ident: str) -> Response:
-    await call(
-        request,
-        request.app.state.services.nodes.unset_maintenance,
-        context(request),
+async def unset_maintenance(use: Use, node_ident: str) -> Response:
+    await use(
+        use.services.nodes.unset_maintenance,
         node_ident,
     )
     return Response(status_code=202)
@@ -302,157 +276,6 @@ async def unset_maintenance(request: Request, node_ident: str) -> Response:
     summary="Delete a node",
     responses=CHANGE_ERRORS,
 )
-async def delete_node(request: Request, node_ident: str) -> Response:
-    await call(request, request.app.state.services.nodes.delete, context(request), node_ident)
+async def delete_node(use: Use, node_ident: str) -> Response:
+    await use(use.services.nodes.delete, node_ident)
     return Response(status_code=204)
-
-
-# -- images ----------------------------------------------------------------------------------
-
-
-@router.get("/images", tags=["images"], summary="List images", responses=COLLECTION_ERRORS)
-async def list_images(request: Request) -> Response:
-    rows, next_marker = await call(
-        request, request.app.state.services.images.list, context(request), page_request(request)
-    )
-    base = base_url(request)
-    return json_response(
-        collection(request, "images", [views.image(r, base) for r in rows], next_marker)
-    )
-
-
-@router.post(
-    "/images",
-    tags=["images"],
-    status_code=201,
-    summary="Register an image",
-    responses=CREATE_ERRORS,
-)
-async def create_image(
-    request: Request,
-    body: schemas.ImageCreate,
-    caller: RequestContext = Depends(allowed("mogan:image:write")),
-) -> Response:
-    row = await call(request, request.app.state.services.images.create, caller, body)
-    base = base_url(request)
-    return _created(views.image(row, base), base, "images")
-
-
-@router.get("/images/{image_uuid}", tags=["images"], summary="Show an image", responses=ONE_ERRORS)
-async def show_image(request: Request, image_uuid: str) -> Response:
-    row = await call(request, request.app.state.services.images.get, context(request), image_uuid)
-    return json_response(views.image(row, base_url(request)))
-
-
-@router.patch(
-    "/images/{image_uuid}",
-    tags=["images"],
-    summary="Update an image (JSON Patch)",
-    responses=CHANGE_ERRORS,
-)
-async def update_image(
-    request: Request,
-    image_uuid: str,
-    operations: schemas.ImagePatch,
-    caller: RequestContext = Depends(allowed("mogan:image:write")),
-) -> Response:
-    patch = schemas.patch_document(operations)
-    row = await call(request, request.app.state.services.images.update, caller, image_uuid, patch)
-    return json_response(views.image(row, base_url(request)))
-
-
-@router.delete(
-    "/images/{image_uuid}",
-    tags=["images"],
-    status_code=204,
-    summary="Delete an image",
-    responses=CHANGE_ERRORS,
-)
-async def delete_image(request: Request, image_uuid: str) -> Response:
-    await call(request, request.app.state.services.images.delete, context(request), image_uuid)
-    return Response(status_code=204)
-
-
-# -- networks --------------------------------------------------------------------------------
-
-
-@router.get("/networks", tags=["networks"], summary="List networks", responses=COLLECTION_ERRORS)
-async def list_networks(request: Request) -> Response:
-    records, next_marker = await call(
-        request, request.app.state.services.networks.list, context(request), page_request(request)
-    )
-    base = base_url(request)
-    return json_response(
-        collection(request, "networks", [views.network(r, base) for r in records], next_marker)
-    )
-
-
-@router.post(
-    "/networks",
-    tags=["networks"],
-    status_code=201,
-    summary="Create a network",
-    responses=CREATE_ERRORS,
-)
-async def create_network(
-    request: Request,
-    body: schemas.NetworkCreate,
-    caller: RequestContext = Depends(allowed("mogan:network:write")),
-) -> Response:
-    record = await call(request, request.app.state.services.networks.create, caller, body)
-    base = base_url(request)
-    return _created(views.network(record, base), base, "networks")
-
-
-@router.get(
-    "/networks/{network_uuid}", tags=["networks"], summary="Show a network", responses=ONE_ERRORS
-)
-async def show_network(request: Request, network_uuid: str) -> Response:
-    record = await call(
-        request, request.app.state.services.networks.get, context(request), network_uuid
-    )
-    return json_response(views.network(record, base_url(request)))
-
-
-@router.patch(
-    "/networks/{network_uuid}",
-    tags=["networks"],
-    summary="Rename a network (JSON Patch)",
-    responses=CHANGE_ERRORS,
-)
-async def update_network(
-    request: Request,
-    network_uuid: str,
-    operations: schemas.NetworkPatch,
-    caller: RequestContext = Depends(allowed("mogan:network:write")),
-) -> Response:
-    patch = schemas.patch_document(operations)
-    record = await call(
-        request, request.app.state.services.networks.update, caller, network_uuid, patch
-    )
-    return json_response(views.network(record, base_url(request)))
-
-
-@router.delete(
-    "/networks/{network_uuid}",
-    tags=["networks"],
-    status_code=204,
-    summary="Delete a network",
-    responses=CHANGE_ERRORS,
-)
-async def delete_network(request: Request, network_uuid: str) -> Response:
-    await call(request, request.app.state.services.networks.delete, context(request), network_uuid)
-    return Response(status_code=204)
-
-
-@router.get(
-    "/networks/{network_uuid}/ports",
-    tags=["networks"],
-    summary="List the ports allocated on a network",
-    responses=ONE_ERRORS,
-)
-async def list_ports(request: Request, network_uuid: str) -> Response:
-    records = await call(
-        request, request.app.state.services.networks.list_ports, context(request), network_uuid
-    )
-    return json_response({"ports": [views.port(r) for r in records]})

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    allowed,
-    base_url,
-    call,
     collection,
-    context,
     json_response,
     limit_param,
 )
+from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.api.views import timestamp
 from mogan.core.quotas import Limits
 from mogan.services import schemas
-from mogan.services.context import RequestContext
 from mogan.services.server_groups import GroupRecord
 
 router = APIRouter()
@@ -46,10 +42,8 @@ def _limits(project_id: str, limits: Limits) -> dict[str, Any]:
     summary="Show a project's quota limits",
     responses=ONE_ERRORS,
 )
-async def show_quota(request: Request, project_id: str) -> Response:
-    limits = await call(
-        request, request.app.state.services.quotas.limits, context(request), project_id
-    )
+async def show_quota(use: Use, project_id: str) -> Response:
+    limits = await use(use.services.quotas.limits, project_id)
     return json_response(_limits(project_id, limits))
 
 
@@ -60,12 +54,11 @@ async def show_quota(request: Request, project_id: str) -> Response:
     responses=CHANGE_ERRORS,
 )
 async def update_quota(
-    request: Request,
     project_id: str,
     body: schemas.QuotaUpdate,
-    caller: RequestContext = Depends(allowed("mogan:quota:update")),
+    use: UseCases = allowed_to("mogan:quota:update"),
 ) -> Response:
-    limits = await call(request, request.app.state.services.quotas.update, caller, project_id, body)
+    limits = await use(use.services.quotas.update, project_id, body)
     return json_response(_limits(project_id, limits))
 
 
@@ -76,8 +69,8 @@ async def update_quota(
     summary="Reset a project's quota limits to the defaults",
     responses=CHANGE_ERRORS,
 )
-async def reset_quota(request: Request, project_id: str) -> Response:
-    await call(request, request.app.state.services.quotas.reset, context(request), project_id)
+async def reset_quota(use: Use, project_id: str) -> Response:
+    await use(use.services.quotas.reset, project_id)
     return Response(status_code=204)
 
 
@@ -87,10 +80,8 @@ async def reset_quota(request: Request, project_id: str) -> Response:
     summary="Show a project's usage against its quota limits",
     responses=ONE_ERRORS,
 )
-async def quota_usage(request: Request, project_id: str) -> Response:
-    usage = await call(
-        request, request.app.state.services.quotas.usage, context(request), project_id
-    )
+async def quota_usage(use: Use, project_id: str) -> Response:
+    usage = await use(use.services.quotas.usage, project_id)
     return json_response(usage)
 
 
@@ -120,12 +111,11 @@ def _group(record: GroupRecord, base: str) -> dict[str, Any]:
     responses=CREATE_ERRORS,
 )
 async def create_server_group(
-    request: Request,
     body: schemas.ServerGroupCreate,
-    caller: RequestContext = Depends(allowed("mogan:server_group:create")),
+    use: UseCases = allowed_to("mogan:server_group:create"),
 ) -> Response:
-    record = await call(request, request.app.state.services.server_groups.create, caller, body)
-    base = base_url(request)
+    record = await use(use.services.server_groups.create, body)
+    base = use.base
     return json_response(
         _group(record, base), 201, {"Location": f"{base}/v1/server_groups/{record.group.uuid}"}
     )
@@ -137,17 +127,15 @@ async def create_server_group(
     summary="List server groups (yours; every project's with all_projects=1, for admins)",
     responses=COLLECTION_ERRORS,
 )
-async def list_server_groups(request: Request) -> Response:
+async def list_server_groups(request: Request, use: Use) -> Response:
     everyone = request.query_params.get("all_projects", "0").lower() in ("1", "true", "yes")
-    found, next_marker = await call(
-        request,
-        request.app.state.services.server_groups.list,
-        context(request),
+    found, next_marker = await use(
+        use.services.server_groups.list,
         all_projects=everyone,
         limit=limit_param(request),
         marker=request.query_params.get("marker"),
     )
-    base = base_url(request)
+    base = use.base
     return json_response(
         collection(request, "server_groups", [_group(g, base) for g in found], next_marker)
     )
@@ -159,11 +147,9 @@ async def list_server_groups(request: Request) -> Response:
     summary="Show a server group and its members",
     responses=ONE_ERRORS,
 )
-async def show_server_group(request: Request, group_uuid: str) -> Response:
-    record = await call(
-        request, request.app.state.services.server_groups.get, context(request), group_uuid
-    )
-    return json_response(_group(record, base_url(request)))
+async def show_server_group(use: Use, group_uuid: str) -> Response:
+    record = await use(use.services.server_groups.get, group_uuid)
+    return json_response(_group(record, use.base))
 
 
 @router.delete(
@@ -173,8 +159,6 @@ async def show_server_group(request: Request, group_uuid: str) -> Response:
     summary="Delete a server group (its members stay where they are)",
     responses=CHANGE_ERRORS,
 )
-async def delete_server_group(request: Request, group_uuid: str) -> Response:
-    await call(
-        request, request.app.state.services.server_groups.delete, context(request), group_uuid
-    )
+async def delete_server_group(use: Use, group_uuid: str) -> Response:
+    await use(use.services.server_groups.delete, group_uuid)
     return Response(status_code=204)

@@ -3,23 +3,19 @@ with, and the record of what was done to it (Nova's server tags and instance act
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    allowed,
-    base_url,
-    call,
     collection,
-    context,
     json_response,
     limit_param,
 )
+from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
-from mogan.services.context import RequestContext
 
 router = APIRouter(tags=["instances"])
 
@@ -27,31 +23,26 @@ _TAGS = "/instances/{instance_ident}/tags"
 
 
 @router.get(_TAGS, summary="List an instance's tags", responses=ONE_ERRORS)
-async def list_tags(request: Request, instance_ident: str) -> Response:
-    found = await call(
-        request, request.app.state.services.tags.list, context(request), instance_ident
-    )
+async def list_tags(use: Use, instance_ident: str) -> Response:
+    found = await use(use.services.tags.list, instance_ident)
     return json_response({"tags": found})
 
 
 @router.put(_TAGS, summary="Replace an instance's tags", responses=CHANGE_ERRORS)
 async def replace_tags(
-    request: Request,
     instance_ident: str,
     body: schemas.TagList,
-    caller: RequestContext = Depends(allowed("mogan:instance:tags:update")),
+    use: UseCases = allowed_to("mogan:instance:tags:update"),
 ) -> Response:
-    found = await call(
-        request, request.app.state.services.tags.replace, caller, instance_ident, body.tags
-    )
+    found = await use(use.services.tags.replace, instance_ident, body.tags)
     return json_response({"tags": found})
 
 
 @router.delete(
     _TAGS, status_code=204, summary="Remove every tag of an instance", responses=CHANGE_ERRORS
 )
-async def clear_tags(request: Request, instance_ident: str) -> Response:
-    await call(request, request.app.state.services.tags.clear, context(request), instance_ident)
+async def clear_tags(use: Use, instance_ident: str) -> Response:
+    await use(use.services.tags.clear, instance_ident)
     return Response(status_code=204)
 
 
@@ -61,8 +52,8 @@ async def clear_tags(request: Request, instance_ident: str) -> Response:
     summary="Check a tag: 204 if the instance has it, 404 if not",
     responses=ONE_ERRORS,
 )
-async def check_tag(request: Request, instance_ident: str, tag: str) -> Response:
-    await call(request, request.app.state.services.tags.has, context(request), instance_ident, tag)
+async def check_tag(use: Use, instance_ident: str, tag: str) -> Response:
+    await use(use.services.tags.has, instance_ident, tag)
     return Response(status_code=204)
 
 
@@ -73,23 +64,20 @@ async def check_tag(request: Request, instance_ident: str, tag: str) -> Response
     responses={**CHANGE_ERRORS, 204: {"description": "The instance had the tag already."}},
 )
 async def add_tag(
-    request: Request,
     instance_ident: str,
     tag: str,
-    caller: RequestContext = Depends(allowed("mogan:instance:tags:update")),
+    use: UseCases = allowed_to("mogan:instance:tags:update"),
 ) -> Response:
-    added = await call(request, request.app.state.services.tags.add, caller, instance_ident, tag)
+    added = await use(use.services.tags.add, instance_ident, tag)
     if not added:
         return Response(status_code=204)
-    location = f"{base_url(request)}/v1/instances/{instance_ident}/tags/{tag}"
+    location = f"{use.base}/v1/instances/{instance_ident}/tags/{tag}"
     return Response(status_code=201, headers={"Location": location})
 
 
 @router.delete(_TAGS + "/{tag}", status_code=204, summary="Remove a tag", responses=CHANGE_ERRORS)
-async def remove_tag(request: Request, instance_ident: str, tag: str) -> Response:
-    await call(
-        request, request.app.state.services.tags.remove, context(request), instance_ident, tag
-    )
+async def remove_tag(use: Use, instance_ident: str, tag: str) -> Response:
+    await use(use.services.tags.remove, instance_ident, tag)
     return Response(status_code=204)
 
 
@@ -98,11 +86,9 @@ async def remove_tag(request: Request, instance_ident: str, tag: str) -> Respons
     summary="List the actions on an instance, newest first",
     responses=ONE_ERRORS,
 )
-async def list_actions(request: Request, instance_ident: str) -> Response:
-    found, next_marker = await call(
-        request,
-        request.app.state.services.actions.list,
-        context(request),
+async def list_actions(request: Request, use: Use, instance_ident: str) -> Response:
+    found, next_marker = await use(
+        use.services.actions.list,
         instance_ident,
         limit=limit_param(request),
         marker=request.query_params.get("marker"),
@@ -117,11 +103,9 @@ async def list_actions(request: Request, instance_ident: str) -> Response:
     summary="Show an action on an instance, with its events",
     responses=ONE_ERRORS,
 )
-async def show_action(request: Request, instance_ident: str, request_id: str) -> Response:
-    record = await call(
-        request,
-        request.app.state.services.actions.get,
-        context(request),
+async def show_action(use: Use, instance_ident: str, request_id: str) -> Response:
+    record = await use(
+        use.services.actions.get,
         instance_ident,
         request_id,
     )

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    allowed,
-    base_url,
-    call,
     collection,
-    context,
     filters,
     json_response,
     page_request,
 )
+from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
-from mogan.services.context import RequestContext
 
 router = APIRouter(tags=["instances"])
 
@@ -38,13 +34,11 @@ def _all_tenants(request: Request) -> bool:
     responses=CREATE_ERRORS,
 )
 async def create_instance(
-    request: Request,
     body: schemas.InstanceCreate,
-    caller: RequestContext = Depends(allowed("mogan:instance:create")),
+    use: UseCases = allowed_to("mogan:instance:create"),
 ) -> Response:
-    services = request.app.state.services
-    created = await call(request, services.instances.create, caller, body)
-    base = base_url(request)
+    created = await use(use.services.instances.create, body)
+    base = use.base
     reservation = {"reservation_id": created.reservation_id}
     listed = {"Location": f"{base}/v1/instances?reservation_id={created.reservation_id}"}
     if body.return_reservation_id:
@@ -63,20 +57,19 @@ async def create_instance(
     )
 
 
-async def _list(request: Request, default_fields: tuple[str, ...] | None) -> Response:
+async def _list(
+    request: Request, use: UseCases, default_fields: tuple[str, ...] | None
+) -> Response:
     fields = views.parse_fields(request.query_params.get("fields"), views.INSTANCE_FIELDS)
     if fields is None:
         fields = default_fields
-    services = request.app.state.services
-    records, next_marker = await call(
-        request,
-        services.instances.list,
-        context(request),
+    records, next_marker = await use(
+        use.services.instances.list,
         all_tenants=_all_tenants(request),
         page=page_request(request),
         filters=filters(request, _LIST_RESERVED),
     )
-    base = base_url(request)
+    base = use.base
     return json_response(
         collection(
             request, "instances", [views.instance(r, base, fields) for r in records], next_marker
@@ -85,29 +78,27 @@ async def _list(request: Request, default_fields: tuple[str, ...] | None) -> Res
 
 
 @router.get("/instances", summary="List instances", responses=COLLECTION_ERRORS)
-async def list_instances(request: Request) -> Response:
-    return await _list(request, views.INSTANCE_LIST_FIELDS)
+async def list_instances(request: Request, use: Use) -> Response:
+    return await _list(request, use, views.INSTANCE_LIST_FIELDS)
 
 
 @router.get("/instances/detail", summary="List instances with details", responses=COLLECTION_ERRORS)
-async def list_instances_detail(request: Request) -> Response:
-    return await _list(request, None)
+async def list_instances_detail(request: Request, use: Use) -> Response:
+    return await _list(request, use, None)
 
 
 @router.get("/instances/{instance_ident}", summary="Show an instance", responses=ONE_ERRORS)
-async def show_instance(request: Request, instance_ident: str) -> Response:
-    return await instance_response(request, instance_ident)
+async def show_instance(request: Request, use: Use, instance_ident: str) -> Response:
+    return await instance_response(request, use, instance_ident)
 
 
-async def instance_response(request: Request, instance_ident: str) -> Response:
+async def instance_response(request: Request, use: UseCases, instance_ident: str) -> Response:
     """GET of one instance, also answered ahead of FastAPI's routing (``api/hot.py``)."""
     fields = None
     if request.scope["query_string"]:  # parsing an empty one costs more than this test
         fields = views.parse_fields(request.query_params.get("fields"), views.INSTANCE_FIELDS)
-    record = await call(
-        request, request.app.state.services.instances.get, context(request), instance_ident
-    )
-    return json_response(views.instance(record, base_url(request), fields))
+    record = await use(use.services.instances.get, instance_ident)
+    return json_response(views.instance(record, use.base, fields))
 
 
 @router.patch(
@@ -116,16 +107,13 @@ async def instance_response(request: Request, instance_ident: str) -> Response:
     responses=CHANGE_ERRORS,
 )
 async def update_instance(
-    request: Request,
     instance_ident: str,
     operations: schemas.InstancePatch,
-    caller: RequestContext = Depends(allowed("mogan:instance:update")),
+    use: UseCases = allowed_to("mogan:instance:update"),
 ) -> Response:
     patch = schemas.patch_document(operations)
-    record = await call(
-        request, request.app.state.services.instances.update, caller, instance_ident, patch
-    )
-    return json_response(views.instance(record, base_url(request)))
+    record = await use(use.services.instances.update, instance_ident, patch)
+    return json_response(views.instance(record, use.base))
 
 
 @router.delete(
@@ -134,10 +122,8 @@ async def update_instance(
     summary="Delete an instance",
     responses=CHANGE_ERRORS,
 )
-async def delete_instance(request: Request, instance_ident: str) -> Response:
-    await call(
-        request, request.app.state.services.instances.delete, context(request), instance_ident
-    )
+async def delete_instance(use: Use, instance_ident: str) -> Response:
+    await use(use.services.instances.delete, instance_ident)
     return Response(status_code=204)
 
 
@@ -146,10 +132,8 @@ async def delete_instance(request: Request, instance_ident: str) -> Response:
     summary="Show an instance's power state",
     responses=ONE_ERRORS,
 )
-async def instance_states(request: Request, instance_ident: str) -> Response:
-    instance = await call(
-        request, request.app.state.services.instances.get_states, context(request), instance_ident
-    )
+async def instance_states(use: Use, instance_ident: str) -> Response:
+    instance = await use(use.services.instances.get_states, instance_ident)
     return json_response(
         {"power_state": instance.power_state, "target_power_state": instance.target_power_state}
     )
@@ -161,15 +145,12 @@ async def instance_states(request: Request, instance_ident: str) -> Response:
     responses=CHANGE_ERRORS,
 )
 async def set_lock_state(
-    request: Request,
     instance_ident: str,
     body: schemas.LockRequest,
-    caller: RequestContext = Depends(allowed("mogan:instance:set_lock_state")),
+    use: UseCases = allowed_to("mogan:instance:set_lock_state"),
 ) -> Response:
-    record = await call(
-        request, request.app.state.services.instances.set_lock, caller, instance_ident, body
-    )
-    return json_response(views.instance(record, base_url(request)))
+    record = await use(use.services.instances.set_lock, instance_ident, body)
+    return json_response(views.instance(record, use.base))
 
 
 @router.put(
@@ -179,21 +160,18 @@ async def set_lock_state(
     responses=CHANGE_ERRORS,
 )
 async def set_power_state(
-    request: Request,
     instance_ident: str,
     body: schemas.PowerRequest,
-    caller: RequestContext = Depends(allowed("mogan:instance:set_power_state")),
+    use: UseCases = allowed_to("mogan:instance:set_power_state"),
 ) -> Response:
-    await call(
-        request,
-        request.app.state.services.instances.set_power_state,
-        caller,
+    await use(
+        use.services.instances.set_power_state,
         instance_ident,
         body.target,
     )
     return Response(
         status_code=202,
-        headers={"Location": f"{base_url(request)}/v1/instances/{instance_ident}/states"},
+        headers={"Location": f"{use.base}/v1/instances/{instance_ident}/states"},
     )
 
 
@@ -204,13 +182,12 @@ async def set_power_state(
     responses=CHANGE_ERRORS,
 )
 async def set_provision_state(
-    request: Request,
     instance_ident: str,
     body: schemas.RebuildRequest,
-    caller: RequestContext = Depends(allowed("mogan:instance:rebuild")),
+    use: UseCases = allowed_to("mogan:instance:rebuild"),
 ) -> Response:
-    await call(request, request.app.state.services.instances.rebuild, caller, instance_ident, body)
+    await use(use.services.instances.rebuild, instance_ident, body)
     return Response(
         status_code=202,
-        headers={"Location": f"{base_url(request)}/v1/instances/{instance_ident}"},
+        headers={"Location": f"{use.base}/v1/instances/{instance_ident}"},
     )

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    allowed,
-    base_url,
-    call,
     collection,
-    context,
     json_response,
     limit_param,
 )
+from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
-from mogan.services.context import RequestContext
 
 router = APIRouter(tags=["keypairs"])
 
@@ -30,12 +26,11 @@ router = APIRouter(tags=["keypairs"])
     responses=CREATE_ERRORS,
 )
 async def create_keypair(
-    request: Request,
     body: schemas.KeypairCreate,
-    caller: RequestContext = Depends(allowed("mogan:keypair:create")),
+    use: UseCases = allowed_to("mogan:keypair:create"),
 ) -> Response:
-    created = await call(request, request.app.state.services.keypairs.create, caller, body)
-    base = base_url(request)
+    created = await use(use.services.keypairs.create, body)
+    base = use.base
     return json_response(
         views.keypair(created.keypair, base, private_key=created.private_key),
         201,
@@ -48,31 +43,27 @@ async def create_keypair(
     summary="List a user's key pairs (yours, or user_id's)",
     responses=COLLECTION_ERRORS,
 )
-async def list_keypairs(request: Request, user_id: str | None = None) -> Response:
-    found, next_marker = await call(
-        request,
-        request.app.state.services.keypairs.list,
-        context(request),
+async def list_keypairs(request: Request, use: Use, user_id: str | None = None) -> Response:
+    found, next_marker = await use(
+        use.services.keypairs.list,
         user_id=user_id,
         limit=limit_param(request),
         marker=request.query_params.get("marker"),
     )
-    base = base_url(request)
+    base = use.base
     return json_response(
         collection(request, "keypairs", [views.keypair(k, base) for k in found], next_marker)
     )
 
 
 @router.get("/keypairs/{keypair_name}", summary="Show a key pair", responses=ONE_ERRORS)
-async def show_keypair(request: Request, keypair_name: str, user_id: str | None = None) -> Response:
-    keypair = await call(
-        request,
-        request.app.state.services.keypairs.get,
-        context(request),
+async def show_keypair(use: Use, keypair_name: str, user_id: str | None = None) -> Response:
+    keypair = await use(
+        use.services.keypairs.get,
         keypair_name,
         user_id=user_id,
     )
-    return json_response(views.keypair(keypair, base_url(request)))
+    return json_response(views.keypair(keypair, use.base))
 
 
 @router.delete(
@@ -81,13 +72,9 @@ async def show_keypair(request: Request, keypair_name: str, user_id: str | None 
     summary="Delete a key pair",
     responses=CHANGE_ERRORS,
 )
-async def delete_keypair(
-    request: Request, keypair_name: str, user_id: str | None = None
-) -> Response:
-    await call(
-        request,
-        request.app.state.services.keypairs.delete,
-        context(request),
+async def delete_keypair(use: Use, keypair_name: str, user_id: str | None = None) -> Response:
+    await use(
+        use.services.keypairs.delete,
         keypair_name,
         user_id=user_id,
     )

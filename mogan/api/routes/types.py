@@ -4,33 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    allowed,
-    base_url,
-    call,
     collection,
-    context,
     json_response,
     page_request,
 )
+from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
-from mogan.services.context import RequestContext
 
 router = APIRouter(tags=["types"])
 
 
 @router.get("/types", summary="List instance types", responses=COLLECTION_ERRORS)
-async def list_types(request: Request) -> Response:
-    records, next_marker = await call(
-        request, request.app.state.services.types.list, context(request), page_request(request)
-    )
-    base = base_url(request)
+async def list_types(request: Request, use: Use) -> Response:
+    records, next_marker = await use(use.services.types.list, page_request(request))
+    base = use.base
     return json_response(
         collection(request, "types", [views.instance_type(r, base) for r in records], next_marker)
     )
@@ -43,21 +37,20 @@ async def list_types(request: Request) -> Response:
     responses=CREATE_ERRORS,
 )
 async def create_type(
-    request: Request,
     body: schemas.TypeCreate,
-    caller: RequestContext = Depends(allowed("mogan:instance_type:create")),
+    use: UseCases = allowed_to("mogan:instance_type:create"),
 ) -> Response:
-    record = await call(request, request.app.state.services.types.create, caller, body)
-    base = base_url(request)
+    record = await use(use.services.types.create, body)
+    base = use.base
     return json_response(
         views.instance_type(record, base), 201, {"Location": f"{base}/v1/types/{record.type.uuid}"}
     )
 
 
 @router.get("/types/{type_uuid}", summary="Show an instance type", responses=ONE_ERRORS)
-async def show_type(request: Request, type_uuid: str) -> Response:
-    record = await call(request, request.app.state.services.types.get, context(request), type_uuid)
-    return json_response(views.instance_type(record, base_url(request)))
+async def show_type(use: Use, type_uuid: str) -> Response:
+    record = await use(use.services.types.get, type_uuid)
+    return json_response(views.instance_type(record, use.base))
 
 
 @router.put(
@@ -66,13 +59,12 @@ async def show_type(request: Request, type_uuid: str) -> Response:
     responses=CHANGE_ERRORS,
 )
 async def update_type(
-    request: Request,
     type_uuid: str,
     body: schemas.TypeUpdate,
-    caller: RequestContext = Depends(allowed("mogan:instance_type:update")),
+    use: UseCases = allowed_to("mogan:instance_type:update"),
 ) -> Response:
-    record = await call(request, request.app.state.services.types.update, caller, type_uuid, body)
-    return json_response(views.instance_type(record, base_url(request)))
+    record = await use(use.services.types.update, type_uuid, body)
+    return json_response(views.instance_type(record, use.base))
 
 
 @router.delete(
@@ -81,18 +73,16 @@ async def update_type(
     summary="Delete an instance type",
     responses=CHANGE_ERRORS,
 )
-async def delete_type(request: Request, type_uuid: str) -> Response:
-    await call(request, request.app.state.services.types.delete, context(request), type_uuid)
+async def delete_type(use: Use, type_uuid: str) -> Response:
+    await use(use.services.types.delete, type_uuid)
     return Response(status_code=204)
 
 
 @router.get(
     "/types/{type_uuid}/extraspecs", summary="List a type's extra specs", responses=ONE_ERRORS
 )
-async def list_extra_specs(request: Request, type_uuid: str) -> Response:
-    specs = await call(
-        request, request.app.state.services.types.get_extra_specs, context(request), type_uuid
-    )
+async def list_extra_specs(use: Use, type_uuid: str) -> Response:
+    specs = await use(use.services.types.get_extra_specs, type_uuid)
     return json_response({"extra_specs": specs})
 
 
@@ -103,14 +93,11 @@ async def list_extra_specs(request: Request, type_uuid: str) -> Response:
     responses=CHANGE_ERRORS,
 )
 async def set_extra_specs(
-    request: Request,
     type_uuid: str,
     specs: Annotated[schemas.ExtraSpecs, Body()],
-    caller: RequestContext = Depends(allowed("mogan:instance_type:update")),
+    use: UseCases = allowed_to("mogan:instance_type:update"),
 ) -> Response:
-    result = await call(
-        request, request.app.state.services.types.set_extra_specs, caller, type_uuid, specs
-    )
+    result = await use(use.services.types.set_extra_specs, type_uuid, specs)
     return json_response({"extra_specs": result}, 201)
 
 
@@ -120,11 +107,9 @@ async def set_extra_specs(
     summary="Delete an extra spec",
     responses=CHANGE_ERRORS,
 )
-async def delete_extra_spec(request: Request, type_uuid: str, key: str) -> Response:
-    await call(
-        request,
-        request.app.state.services.types.delete_extra_spec,
-        context(request),
+async def delete_extra_spec(use: Use, type_uuid: str, key: str) -> Response:
+    await use(
+        use.services.types.delete_extra_spec,
         type_uuid,
         key,
     )
@@ -136,10 +121,8 @@ async def delete_extra_spec(request: Request, type_uuid: str, key: str) -> Respo
     summary="List projects that may use a private type",
     responses=ONE_ERRORS,
 )
-async def list_type_access(request: Request, type_uuid: str) -> Response:
-    projects = await call(
-        request, request.app.state.services.types.list_access, context(request), type_uuid
-    )
+async def list_type_access(use: Use, type_uuid: str) -> Response:
+    projects = await use(use.services.types.list_access, type_uuid)
     return json_response(
         {"type_access": [{"type_uuid": type_uuid, "tenant_id": p} for p in projects]}
     )
@@ -152,14 +135,11 @@ async def list_type_access(request: Request, type_uuid: str) -> Response:
     responses=CHANGE_ERRORS,
 )
 async def add_type_access(
-    request: Request,
     type_uuid: str,
     body: schemas.TypeAccess,
-    caller: RequestContext = Depends(allowed("mogan:instance_type:access")),
+    use: UseCases = allowed_to("mogan:instance_type:access"),
 ) -> Response:
-    await call(
-        request, request.app.state.services.types.add_access, caller, type_uuid, body.tenant_id
-    )
+    await use(use.services.types.add_access, type_uuid, body.tenant_id)
     return json_response({"type_uuid": type_uuid, "tenant_id": body.tenant_id}, 201)
 
 
@@ -169,11 +149,9 @@ async def add_type_access(
     summary="Stop sharing a private type",
     responses=CHANGE_ERRORS,
 )
-async def remove_type_access(request: Request, type_uuid: str, tenant_id: str) -> Response:
-    await call(
-        request,
-        request.app.state.services.types.remove_access,
-        context(request),
+async def remove_type_access(use: Use, type_uuid: str, tenant_id: str) -> Response:
+    await use(
+        use.services.types.remove_access,
         type_uuid,
         tenant_id,
     )

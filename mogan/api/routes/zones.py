@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api.errors import COLLECTION_ERRORS
-from mogan.api.http import call, context, json_response
+from mogan.api.http import json_response
+from mogan.api.usecases import Use
 
 router = APIRouter(tags=["availability zones"])
 
 
 @router.get("/availability_zones", summary="List availability zones", responses=COLLECTION_ERRORS)
-async def list_zones(request: Request) -> Response:
-    zones = await call(request, request.app.state.services.zones.list, context(request))
+async def list_zones(use: Use) -> Response:
+    zones = await use(use.services.zones.list)
     return json_response({"availability_zones": zones})
