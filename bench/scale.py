@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import httpx
 import sqlalchemy as sa
 
+from mogan.db.models import Instance, table_of
 from tests.databases import fresh_database
 from tests.functional.process import MoganProcess, free_port, mogan_command
 
@@ -167,24 +168,15 @@ def seed_instances(url: str, count: int) -> str:
             "instance_type_uuid": str(uuid_module.UUID(int=1)),
             "image_uuid": str(uuid_module.UUID(int=2)),
             "availability_zone": "az1",
-            "network_info": json.dumps({}),
-            "extra": json.dumps({"role": "web"}),
-            "user_metadata": json.dumps({}),
+            "network_info": {},
+            "extra": {"role": "web"},
             "created_at": start + dt.timedelta(seconds=i),
         }
         for i in range(count)
     ]
+    # Through the model's table: the columns the rows leave out take their defaults.
     with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO instances (uuid, name, project_id, user_id, status, power_state, "
-                "instance_type_uuid, image_uuid, availability_zone, network_info, extra, "
-                "user_metadata, created_at) VALUES (:uuid, :name, :project_id, :user_id, "
-                ":status, :power_state, :instance_type_uuid, :image_uuid, :availability_zone, "
-                ":network_info, :extra, :user_metadata, :created_at)"
-            ),
-            rows,
-        )
+        connection.execute(table_of(Instance).insert(), rows)
     engine.dispose()
     return str(rows[0]["uuid"])
 

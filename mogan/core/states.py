@@ -39,18 +39,59 @@ POWER_ON: Final = "power on"
 POWER_OFF: Final = "power off"
 POWER_STATES: Final = (POWER_ON, POWER_OFF)
 
-#: What a tenant may ask for in ``PUT /states/power`` and the state the hardware must be
-#: observed in for the request to count as done.
-POWER_TARGETS: Final[dict[str, str]] = {
-    "on": POWER_ON,
-    "off": POWER_OFF,
-    "soft_off": POWER_OFF,
-    "reboot": POWER_ON,
-    "soft_reboot": POWER_ON,
-}
 
-#: Targets that ask the operating system to act (ACPI), so the machine must be running.
-SOFT_POWER_TARGETS: Final = frozenset({"soft_off", "soft_reboot"})
+class PowerTarget(StrEnum):
+    """What a tenant may ask for in ``PUT …/states/power`` — and what a driver is asked to
+    do: the one spelling of the power vocabulary (the request schema, the drivers' tables,
+    the engine's events and the records are all keyed by it)."""
+
+    ON = "on"
+    OFF = "off"
+    SOFT_OFF = "soft_off"
+    REBOOT = "reboot"
+    SOFT_REBOOT = "soft_reboot"
+
+    @property
+    def observed(self) -> str:
+        """The power state the hardware must be seen in for the request to be done."""
+        return POWER_OFF if self in (PowerTarget.OFF, PowerTarget.SOFT_OFF) else POWER_ON
+
+    @property
+    def soft(self) -> bool:
+        """It asks the operating system (ACPI), so the machine must be running."""
+        return self in (PowerTarget.SOFT_OFF, PowerTarget.SOFT_REBOOT)
+
+    @property
+    def hard(self) -> PowerTarget:
+        """The action a soft one falls back to when it is not honoured in time (itself for
+        a hard one)."""
+        return {
+            PowerTarget.SOFT_OFF: PowerTarget.OFF,
+            PowerTarget.SOFT_REBOOT: PowerTarget.REBOOT,
+        }.get(self, self)
+
+    @property
+    def action(self) -> str:
+        """The action it is recorded as in the instance's history (Nova's names)."""
+        return _POWER_ACTIONS[self]
+
+    @property
+    def event(self) -> str:
+        """The notification it is announced by (``.start``, ``.end``, ``.error``)."""
+        return (
+            "instance.power_off"
+            if self.observed == POWER_OFF
+            else ("instance.power_on" if self is PowerTarget.ON else "instance.reboot")
+        )
+
+
+_POWER_ACTIONS: Final[dict[str, str]] = {
+    PowerTarget.ON: "power_on",
+    PowerTarget.OFF: "power_off",
+    PowerTarget.SOFT_OFF: "soft_power_off",
+    PowerTarget.REBOOT: "reboot",
+    PowerTarget.SOFT_REBOOT: "soft_reboot",
+}
 
 
 class IllegalTransition(Exception):

@@ -21,13 +21,6 @@ from mogan.core import lifecycle
 from mogan.core.errors import DriverError
 from mogan.core.lifecycle import CleaningMode
 
-#: Power actions a driver is asked to perform.
-POWER_ON = "on"
-POWER_OFF = "off"
-SOFT_OFF = "soft_off"
-REBOOT = "reboot"
-SOFT_REBOOT = "soft_reboot"
-
 
 @dataclass(frozen=True)
 class NodeRef:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError, NodeUnreachable, UnsupportedAction
+from mogan.core.states import PowerTarget
 from mogan.drivers import base, configdrive
 
 if TYPE_CHECKING:
@@ -145,19 +146,13 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
                 "Base.1.0.GeneralError (injected fault)",
                 node=node.uuid,
             )
-        if action not in (
-            base.POWER_ON,
-            base.POWER_OFF,
-            base.SOFT_OFF,
-            base.REBOOT,
-            base.SOFT_REBOOT,
-        ):
+        if action not in set(PowerTarget):
             raise UnsupportedAction(f"power action {action!r} is not supported", node=node.uuid)
         latency = self._latency(node, "fake_power_latency", self._power_latency)
         with self._lock(node):
             machine = self._settle(self._store.load(node.uuid))
-            target = states.POWER_TARGETS[action]
-            if action in (base.REBOOT, base.SOFT_REBOOT):
+            target = PowerTarget(action).observed
+            if action in (PowerTarget.REBOOT, PowerTarget.SOFT_REBOOT):
                 # The machine drops power now and is back on after the latency.
                 machine.power_state = states.POWER_OFF if latency > 0 else states.POWER_ON
             if latency > 0:

@@ -12,19 +12,11 @@ from mogan.core.operations import (
     PowerState,
     RebuildState,
 )
+from mogan.core.states import PowerTarget
 from mogan.db import actions, queue
 from mogan.db.database import Database, Executor
 from mogan.db.records import InstanceRow
 from mogan.operations.requester import Requester
-
-#: The action each power target is recorded as (Nova's names where it has one).
-POWER_ACTIONS = {
-    "on": "power_on",
-    "off": "power_off",
-    "reboot": "reboot",
-    "soft_off": "soft_power_off",
-    "soft_reboot": "soft_reboot",
-}
 
 
 def _request(
@@ -83,18 +75,12 @@ def request_rebuild(
 
 
 def request_power(
-    tx: Executor,
-    db: Database,
-    requester: Requester,
-    instance: InstanceRow,
-    *,
-    target: str,
-    expected: str,
+    tx: Executor, db: Database, requester: Requester, instance: InstanceRow, *, target: PowerTarget
 ) -> int:
-    """Queue the power change to ``target`` (``on``, ``soft_off``…) of an instance whose
-    ``target_power_state`` is already ``expected``."""
-    state = PowerState(request_id=requester.request_id, action=target, target=expected)
-    return _request(tx, db, requester, instance, POWER_ACTIONS[target], state)
+    """Queue the power change to ``target`` of an instance whose ``target_power_state`` is
+    already the state that fulfils it."""
+    state = PowerState(request_id=requester.request_id, action=target, target=target.observed)
+    return _request(tx, db, requester, instance, target.action, state)
 
 
 def request_adopt(

@@ -15,6 +15,7 @@ from mogan.core import hosts, states
 from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.pagination import PageRequest
+from mogan.core.states import PowerTarget
 from mogan.db import instances, types
 from mogan.db.database import Database
 from mogan.db.images import IMAGES
@@ -287,21 +288,23 @@ class InstanceService:
     # -- power ---------------------------------------------------------------------------------
 
     def set_power_state(self, context: RequestContext, ident: str, target: str) -> None:
-        if target not in states.POWER_TARGETS:
+        try:
+            wanted = PowerTarget(target)
+        except ValueError:
             raise InvalidInput(
                 f"Invalid value for field 'target': {target!r}; choose from "
-                f"{', '.join(states.POWER_TARGETS)}."
-            )
+                f"{', '.join(PowerTarget)}."
+            ) from None
         with self._db.transaction() as tx:
             instance = self._visible(context, ident, "mogan:instance:set_power_state", tx)
             self._unlocked(context, instance, ident, "changing its power")
-            if target in states.SOFT_POWER_TARGETS and instance.power_state == states.POWER_OFF:
+            if wanted.soft and instance.power_state == states.POWER_OFF:
                 # Nothing runs to ask for a graceful shutdown or restart (as Nova's 409).
                 raise Conflict(
                     f"Instance {ident} is powered off; '{target}' needs a running operating "
                     "system. Use 'on' or 'reboot' to power it on."
                 )
-            expected = states.POWER_TARGETS[target]
+            expected = wanted.observed
             if not instances.request_power(tx, instance.uuid, expected):
                 if instance.status != states.ACTIVE:
                     raise Conflict(
@@ -312,9 +315,7 @@ class InstanceService:
                     f"Instance {ident} already has a pending power change to "
                     f"'{instance.target_power_state}'."
                 )
-            request_power(
-                tx, self._db, context.requester, instance, target=target, expected=expected
-            )
+            request_power(tx, self._db, context.requester, instance, target=wanted)
         self._wake_engine()
 
 

@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from mogan.core.errors import InvalidInput
+from mogan.core.states import PowerTarget
 
 
 def _uuid(value: str) -> str:
@@ -336,7 +337,8 @@ class RebuildRequest(Strict):
 
 
 class PowerRequest(Strict):
-    target: Literal["on", "off", "reboot", "soft_off", "soft_reboot"]
+    #: Strict everywhere else; here a JSON string names the enum's member.
+    target: Annotated[PowerTarget, Field(strict=False)]
 
 
 # -- instance types ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from mogan import conf as mogan_conf
 from mogan.core import states
 from mogan.core.errors import DriverError, NodeUnreachable, UnsupportedAction
+from mogan.core.states import PowerTarget
 from mogan.drivers import base
 from mogan.drivers.fake import FakeDriver, SimulatedMachine
 from mogan.drivers.ironic import InventorySettings, IronicClient, IronicDriver, IronicSettings
@@ -173,13 +174,13 @@ def test_power_changes_are_observed_and_repeats_are_harmless(subject: Subject):
     power = subject.driver.power
     assert power.get_power_state(subject.node) in states.POWER_STATES
     for action, target in (
-        (base.POWER_ON, states.POWER_ON),
-        (base.POWER_ON, states.POWER_ON),
-        (base.POWER_OFF, states.POWER_OFF),
-        (base.POWER_OFF, states.POWER_OFF),
-        (base.POWER_ON, states.POWER_ON),
-        (base.REBOOT, states.POWER_ON),
-        (base.SOFT_OFF, states.POWER_OFF),
+        (PowerTarget.ON, states.POWER_ON),
+        (PowerTarget.ON, states.POWER_ON),
+        (PowerTarget.OFF, states.POWER_OFF),
+        (PowerTarget.OFF, states.POWER_OFF),
+        (PowerTarget.ON, states.POWER_ON),
+        (PowerTarget.REBOOT, states.POWER_ON),
+        (PowerTarget.SOFT_OFF, states.POWER_OFF),
     ):
         power.set_power_state(subject.node, action)
         _observe(subject, target)

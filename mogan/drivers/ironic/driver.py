@@ -21,6 +21,7 @@ from openstack import exceptions as sdk_exceptions
 
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError, UnsupportedAction
+from mogan.core.states import PowerTarget
 from mogan.drivers import base
 from mogan.drivers.configdrive import config_drive
 from mogan.drivers.ironic.client import IronicClient, translated
@@ -29,12 +30,12 @@ from mogan.drivers.ironic.lifecycle import IronicLifecycle
 
 LOG = logging.getLogger(__name__)
 
-_POWER_TARGETS = {
-    base.POWER_ON: "power on",
-    base.POWER_OFF: "power off",
-    base.SOFT_OFF: "soft power off",
-    base.REBOOT: "rebooting",
-    base.SOFT_REBOOT: "soft rebooting",
+_POWER_TARGETS: dict[str, str] = {
+    PowerTarget.ON: "power on",
+    PowerTarget.OFF: "power off",
+    PowerTarget.SOFT_OFF: "soft power off",
+    PowerTarget.REBOOT: "rebooting",
+    PowerTarget.SOFT_REBOOT: "soft rebooting",
 }
 _OBSERVED = {"power on": states.POWER_ON, "power off": states.POWER_OFF}
 
@@ -219,7 +220,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
             if found.provision_state == base.ACTIVE:
                 # Ironic's drivers leave a deployed node running; some (fake-hardware) do not
                 # touch power at all. An active instance is one that runs.
-                self._ensure_power(node, found, base.POWER_ON, what)
+                self._ensure_power(node, found, PowerTarget.ON, what)
                 return base.DeployResult(config_drive=True)
             if found.provision_state == "deploy failed":
                 raise DriverError(f"{what}: Ironic's deploy failed: {self._why(found)}")
@@ -283,7 +284,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
             elif state not in _TRANSIENT and state not in _TEARABLE:
                 # available (or manageable, enroll…): no deployment left; drop our traces.
                 self._forget_instance(node, found, what)
-                self._ensure_power(node, found, base.POWER_OFF, what)
+                self._ensure_power(node, found, PowerTarget.OFF, what)
                 return
             if time.monotonic() > deadline:
                 raise DriverError(

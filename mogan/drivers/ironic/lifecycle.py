@@ -23,6 +23,7 @@ from typing import Any
 
 from mogan.core.errors import CleaningFailed, DriverError
 from mogan.core.lifecycle import CleaningMode
+from mogan.core.states import PowerTarget
 from mogan.drivers import base
 from mogan.drivers.ironic.client import translated
 
@@ -94,7 +95,7 @@ class IronicLifecycle(base.InspectInterface, base.CleanInterface):
             progress("ironic_clean", "Ironic's automated cleaning ended; the node is available")
         found = machines._node(node, what)
         machines._forget_instance(node, found, what)
-        machines._ensure_power(node, found, base.POWER_OFF, what)
+        machines._ensure_power(node, found, PowerTarget.OFF, what)
 
     # -- moving and waiting ------------------------------------------------------------------
 

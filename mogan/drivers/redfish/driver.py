@@ -25,18 +25,19 @@ import sushy
 
 from mogan.core import states
 from mogan.core.errors import DriverError, UnsupportedAction
+from mogan.core.states import PowerTarget
 from mogan.drivers import base, configdrive
 from mogan.drivers.redfish.client import BMCAddress, SushyPool, translated
 from mogan.drivers.redfish.lifecycle import RedfishLifecycle
 
 LOG = logging.getLogger(__name__)
 
-_RESETS = {
-    base.POWER_ON: sushy.ResetType.ON,
-    base.POWER_OFF: sushy.ResetType.FORCE_OFF,
-    base.SOFT_OFF: sushy.ResetType.GRACEFUL_SHUTDOWN,
-    base.REBOOT: sushy.ResetType.FORCE_RESTART,
-    base.SOFT_REBOOT: sushy.ResetType.GRACEFUL_RESTART,
+_RESETS: dict[str, sushy.ResetType] = {
+    PowerTarget.ON: sushy.ResetType.ON,
+    PowerTarget.OFF: sushy.ResetType.FORCE_OFF,
+    PowerTarget.SOFT_OFF: sushy.ResetType.GRACEFUL_SHUTDOWN,
+    PowerTarget.REBOOT: sushy.ResetType.FORCE_RESTART,
+    PowerTarget.SOFT_REBOOT: sushy.ResetType.GRACEFUL_RESTART,
 }
 _OBSERVED = {
     sushy.PowerState.ON: states.POWER_ON,
@@ -87,14 +88,17 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         if reset is None:
             raise UnsupportedAction(f"power action {action!r} is not known", node=node.uuid)
         current = _OBSERVED.get(system.power_state)
-        if action == base.POWER_ON and current == states.POWER_ON:
+        if action == PowerTarget.ON and current == states.POWER_ON:
             return
-        if action in (base.POWER_OFF, base.SOFT_OFF) and current == states.POWER_OFF:
+        if action in (PowerTarget.OFF, PowerTarget.SOFT_OFF) and current == states.POWER_OFF:
             return
         with translated(node, bmc, pool=self._pool):
             allowed = system.get_allowed_reset_system_values()
         if reset not in allowed:
-            if action == base.REBOOT and {sushy.ResetType.FORCE_OFF, sushy.ResetType.ON} <= allowed:
+            if (
+                action == PowerTarget.REBOOT
+                and {sushy.ResetType.FORCE_OFF, sushy.ResetType.ON} <= allowed
+            ):
                 # This BMC cannot restart: switch off, wait until it is off, switch on.
                 self._reset(node, bmc, system, sushy.ResetType.FORCE_OFF)
                 self._wait(node, states.POWER_OFF)
@@ -175,7 +179,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         if _OBSERVED.get(system.power_state) == states.POWER_ON and not (
             cd.inserted and cd.image == request.image_url
         ):
-            self.set_power_state(node, base.POWER_OFF)
+            self.set_power_state(node, PowerTarget.OFF)
             self._wait(node, states.POWER_OFF)
         self._insert(node, bmc, cd, request.image_url)
         result = self._attach_config_drive(node, bmc, [s for s in slots if s is not cd], request)
@@ -183,7 +187,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
             system.set_system_boot_options(
                 target=sushy.BootSource.CD, enabled=sushy.BootSourceOverrideEnabled.CONTINUOUS
             )
-        self.set_power_state(node, base.POWER_ON)
+        self.set_power_state(node, PowerTarget.ON)
         self._wait(node, states.POWER_ON)
         LOG.info("Node %s booted %s from virtual media", node.name, request.image_url)
         return result
@@ -220,7 +224,7 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
     def undeploy(self, node: base.NodeRef) -> None:
         bmc, system = self._system(node)
         if _OBSERVED.get(system.power_state) != states.POWER_OFF:
-            self.set_power_state(node, base.POWER_OFF)
+            self.set_power_state(node, PowerTarget.OFF)
             self._wait(node, states.POWER_OFF)
         for slot in self._slots(node, bmc, system):
             with translated(node, bmc, pool=self._pool):

@@ -28,6 +28,7 @@ from sushy.taskmonitor import TaskMonitor
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError
 from mogan.core.lifecycle import CleaningMode
+from mogan.core.states import PowerTarget
 from mogan.drivers import base
 from mogan.drivers.redfish.client import BMCAddress, translated
 
@@ -235,7 +236,7 @@ class RedfishLifecycle(base.InspectInterface, base.CleanInterface):
             )
         machines = self._machines
         if machines.get_power_state(node) != states.POWER_OFF:
-            machines.set_power_state(node, base.POWER_OFF)
+            machines.set_power_state(node, PowerTarget.OFF)
             machines._wait(node, states.POWER_OFF)
         cd = machines._cd_slot(node, machines._slots(node, bmc, system))
         machines._insert(node, bmc, cd, url)
@@ -243,7 +244,7 @@ class RedfishLifecycle(base.InspectInterface, base.CleanInterface):
             system.set_system_boot_options(
                 target=sushy.BootSource.CD, enabled=sushy.BootSourceOverrideEnabled.ONCE
             )
-        machines.set_power_state(node, base.POWER_ON)
+        machines.set_power_state(node, PowerTarget.ON)
         machines._wait(node, states.POWER_ON)
         started = time.monotonic()
         progress("boot_cleaning_image", f"{url} booted from the virtual CD")

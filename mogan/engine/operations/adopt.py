@@ -50,7 +50,7 @@ class AdoptInstance(Handler[AdoptState]):
                 node_uuid=node_uuid,
                 availability_zone=node.availability_zone,
             ):
-                work.finish(session, OperationStatus.CANCELLED)
+                work.cancel("Stopped: the instance was deleted before it was adopted.", session)
                 scheduler.release(session, node_uuid, work.instance_uuid)
                 return None
             return work.advance(session, Step.ADOPT)

@@ -167,6 +167,16 @@ class Work(Generic[S]):
         )
         self.outcome = status
 
+    def cancel(self, reason: str, executor: Executor | None = None) -> None:
+        """End the operation as cancelled because its subject moved on (``reason`` goes on
+        its action's record): in ``executor``'s transaction, or in one of its own."""
+        self.summary = reason
+        if executor is not None:
+            self.finish(executor, OperationStatus.CANCELLED)
+            return
+        with self.db.transaction() as tx:
+            self.finish(tx, OperationStatus.CANCELLED)
+
     def driver_call(self, call: Callable[[], T], what: str) -> T:
         return call_with_retries(
             call,
@@ -288,7 +298,7 @@ def activate(
         power_state=power,
         **values,
     ):
-        work.finish(executor, OperationStatus.CANCELLED)
+        work.cancel(f"Stopped: the instance is no longer {from_status}.", executor)
         return False
     update_node(executor, node_uuid, power_state=power)
     work.finish(executor)

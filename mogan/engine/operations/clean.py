@@ -39,9 +39,7 @@ class CleanNode(Handler[CleanState]):
         node_uuid = work.node_uuid
         node, driver, ref = work.node(node_uuid)
         if node.provision_state != lifecycle.CLEANING:
-            work.summary = f"the node is {node.provision_state!r}, no longer cleaning"
-            with work.db.transaction() as tx:
-                work.finish(tx, OperationStatus.CANCELLED)
+            work.cancel(f"the node is {node.provision_state!r}, no longer cleaning")
             return None
         if driver.clean is None:
             raise OperationFailed(f"Driver {node.driver!r} cannot clean node {mention(node)}.")
@@ -76,8 +74,7 @@ class CleanNode(Handler[CleanState]):
                     leftover_instance_uuid=None,
                 )
             if nodes.move(tx, node_uuid, lifecycle.AVAILABLE, **values) is None:
-                work.summary = "the node's state changed while it was cleaned"
-                work.finish(tx, OperationStatus.CANCELLED)
+                work.cancel("the node's state changed while it was cleaned", tx)
                 return None
             work.summary = f"{mode.value} clean" if not cleaner.cleans_itself else None
             work.finish(tx)

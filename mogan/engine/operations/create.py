@@ -66,9 +66,7 @@ class CreateInstance(Handler[CreateState]):
         return instances.building_with_image(work.db, work.instance_uuid)
 
     def _cancel(self, work: Work[CreateState]) -> None:
-        work.summary = "Stopped: the instance was deleted before it was built."
-        with work.db.transaction() as connection:
-            work.finish(connection, OperationStatus.CANCELLED)
+        work.cancel("Stopped: the instance was deleted before it was built.")
         LOG.info("Create of instance %s stopped: it is no longer building", work.instance_uuid)
 
     # -- steps ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from mogan.core.inspection import (
     merge_properties,
     port_type_for,
 )
-from mogan.core.operations import InspectState, OperationKind, OperationStatus, Step
+from mogan.core.operations import InspectState, OperationKind, Step
 from mogan.core.states import MaintenanceKind
 from mogan.db import nodes
 from mogan.db.database import Duplicate
@@ -48,9 +48,7 @@ class InspectNode(Handler[InspectState]):
         node_uuid = work.node_uuid
         node, driver, ref = work.node(node_uuid)
         if node.provision_state != lifecycle.INSPECTING and driver.inventory is None:
-            work.summary = f"the node is {node.provision_state!r}, no longer inspecting"
-            with work.db.transaction() as tx:
-                work.finish(tx, OperationStatus.CANCELLED)
+            work.cancel(f"the node is {node.provision_state!r}, no longer inspecting")
             return None
         if driver.inspect is None:
             raise OperationFailed(f"Driver {node.driver!r} cannot inspect node {mention(node)}.")
@@ -114,9 +112,7 @@ class InspectNode(Handler[InspectState]):
                 f"has: {', '.join(n.mac_address for n in found.nics)}"
             ) from None
         except _Moved:
-            with work.db.transaction() as tx:
-                work.summary = "the node's state changed while it was inspected"
-                work.finish(tx, OperationStatus.CANCELLED)
+            work.cancel("the node's state changed while it was inspected")
             return None
         LOG.info("Node %s inspected; available", node.name)
         return None

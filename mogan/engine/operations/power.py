@@ -14,6 +14,7 @@ import time
 from mogan.core import states
 from mogan.core.errors import DriverError
 from mogan.core.operations import OperationKind, OperationStatus, PowerState, Step
+from mogan.core.states import PowerTarget
 from mogan.db import instances
 from mogan.db.records import InstanceRow
 from mogan.engine.operations.base import (
@@ -29,18 +30,6 @@ from mogan.engine.retry import Interrupted
 
 LOG = logging.getLogger(__name__)
 
-#: The notification event of each power action.
-_EVENTS = {
-    "on": "instance.power_on",
-    "off": "instance.power_off",
-    "soft_off": "instance.power_off",
-    "reboot": "instance.reboot",
-    "soft_reboot": "instance.reboot",
-}
-
-#: Soft actions and the hard action they fall back to when ``soft_power_fallback = hard``.
-_SOFT_FALLBACK = {"soft_off": "off", "soft_reboot": "reboot"}
-
 
 class SetPowerState(Handler[PowerState]):
     kind = OperationKind.POWER
@@ -49,8 +38,7 @@ class SetPowerState(Handler[PowerState]):
         return {Step.REQUEST: self.step_request, Step.OBSERVE: self.step_observe}
 
     def event(self, work: Work[PowerState]) -> str:
-        action = work.state.fell_back_from or work.state.action
-        return _EVENTS[action]
+        return PowerTarget(work.state.fell_back_from or work.state.action).event
 
     def _current(self, work: Work[PowerState]) -> InstanceRow | None:
         instance = instances.get(work.db, work.instance_uuid)
@@ -66,12 +54,10 @@ class SetPowerState(Handler[PowerState]):
     def step_request(self, work: Work[PowerState]) -> Step | None:
         instance = self._current(work)
         if instance is None or instance.node_uuid is None:
-            work.summary = "Stopped: the instance is no longer active, or its request changed."
-            with work.db.transaction() as session:
-                work.finish(session, OperationStatus.CANCELLED)
+            work.cancel("Stopped: the instance is no longer active, or its request changed.")
             return None
         node, driver, ref = work.node(instance.node_uuid)
-        action = work.state.action
+        action = PowerTarget(work.state.action)
         work.state.node_uuid = node.uuid
         try:
             work.driver_call(
@@ -83,8 +69,9 @@ class SetPowerState(Handler[PowerState]):
                 f"Power action '{action}' on node {mention(node)} failed: {exc.message}"
             ) from None
         work.note("power", f"'{action}' asked of node {mention(node)}")
-        soft = action in _SOFT_FALLBACK
-        timeout = work.settings.soft_power_timeout if soft else work.settings.power_state_timeout
+        timeout = (
+            work.settings.soft_power_timeout if action.soft else work.settings.power_state_timeout
+        )
         work.state.timeout = timeout
         work.state.deadline = time.time() + timeout
         with work.db.transaction() as session:
@@ -120,17 +107,17 @@ class SetPowerState(Handler[PowerState]):
         self, work: Work[PowerState], node_name: str, observed: str | None
     ) -> Step | None:
         """A soft action that timed out becomes the hard one if the operator wants it so."""
-        action = work.state.action
+        action = PowerTarget(work.state.action)
         timeout = work.state.timeout or work.settings.power_state_timeout
         message = (
             f"Node {node_name} did not reach '{work.state.target}' within "
             f"{timeout:.0f}s after power action '{action}' "
             f"(last observed: {observed or 'unknown'})."
         )
-        if action in _SOFT_FALLBACK and work.settings.soft_power_fallback == "hard":
-            LOG.warning("%s Falling back to '%s'.", message, _SOFT_FALLBACK[action])
-            work.state.action = _SOFT_FALLBACK[action]
-            work.state.fell_back_from = action
+        if action.soft and work.settings.soft_power_fallback == "hard":
+            LOG.warning("%s Falling back to '%s'.", message, action.hard)
+            work.state.action = action.hard.value
+            work.state.fell_back_from = action.value
             work.state.deadline_passed = False
             with work.db.transaction() as session:
                 return work.advance(session, Step.REQUEST)

@@ -39,9 +39,7 @@ class RebuildInstance(Handler[RebuildState]):
     def step_rebuild(self, work: Work[RebuildState]) -> Step | None:
         instance = instances.get(work.db, work.instance_uuid)
         if instance is None or instance.status != states.REBUILDING:
-            work.summary = "Stopped: the instance is no longer being rebuilt."
-            with work.db.transaction() as tx:
-                work.finish(tx, OperationStatus.CANCELLED)
+            work.cancel("Stopped: the instance is no longer being rebuilt.")
             return None
         image = IMAGES.get(work.db, instance.image_uuid)
         if image is None:

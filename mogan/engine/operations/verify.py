@@ -34,9 +34,7 @@ class VerifyNode(Handler[VerifyState]):
     def step_verify(self, work: Work[VerifyState]) -> Step | None:
         node, driver, ref = work.node(work.node_uuid)
         if work.state.enrolling and node.provision_state != lifecycle.VERIFYING:
-            work.summary = f"the node is {node.provision_state!r}, no longer verifying"
-            with work.db.transaction() as tx:
-                work.finish(tx, OperationStatus.CANCELLED)
+            work.cancel(f"the node is {node.provision_state!r}, no longer verifying")
             return None
         failure = None
         try:
