@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import builtins
-import json
 import time
 import uuid as uuid_module
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +20,8 @@ from urllib.parse import quote
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
+
+from mogan.client.wire import fault_of, next_page
 
 SERVICE_TYPE = "baremetal-compute"
 
@@ -265,7 +266,8 @@ class Client:
         request_id = response.headers.get("X-OpenStack-Request-Id")
         if response.status_code >= 400:
             error = NotFoundError if response.status_code == 404 else MoganAPIError
-            raise error(response.status_code, _fault(response), request_id)
+            fault = fault_of(response.status_code, response.text, response.reason)
+            raise error(response.status_code, fault, request_id)
         return (response.json() if response.content else None), request_id
 
     def pages(self, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
@@ -273,23 +275,10 @@ class Client:
         body = self.request("GET", path, **params)
         while True:
             yield from body[key]
-            following = body.get("next")
-            if not following or not body[key]:
+            following = next_page(body, key)
+            if following is None:
                 return
-            body = self.request("GET", _relative(following))
-
-
-def _relative(href: str) -> str:
-    """A ``next`` link as a path under the endpoint (the adapter adds the endpoint)."""
-    marker = href.find("/v1/")
-    return href[marker:] if marker >= 0 else href
-
-
-def _fault(response: Any) -> str:
-    try:
-        return str(json.loads(response.json()["error_message"])["faultstring"])
-    except (ValueError, KeyError, TypeError):
-        return response.text or response.reason or f"HTTP {response.status_code}"
+            body = self.request("GET", following)
 
 
 class Collection:

@@ -6,13 +6,12 @@ the error table) over an ASGI transport, with no socket in between.
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from starlette.types import ASGIApp
 
+from mogan.client.wire import fault_of, next_page
 from mogan.dashboard.session import Session
 
 
@@ -79,7 +78,8 @@ class Caller:
         )
         self.last_request_id = response.headers.get("X-OpenStack-Request-Id")
         if response.status_code >= 400:
-            raise ApiError(response.status_code, _fault(response), self.last_request_id)
+            fault = fault_of(response.status_code, response.text)
+            raise ApiError(response.status_code, fault, self.last_request_id)
         return response.json() if response.content else None
 
     async def get(self, path: str, **params: Any) -> Any:
@@ -103,15 +103,7 @@ class Caller:
         body = await self.get(path, **params)
         while True:
             items.extend(body[key])
-            following = body.get("next")
-            if not following or not body[key]:
+            following = next_page(body, key)
+            if following is None:
                 return items
-            link = urlsplit(following)
-            body = await self.get(f"{link.path}?{link.query}" if link.query else link.path)
-
-
-def _fault(response: httpx.Response) -> str:
-    try:
-        return str(json.loads(response.json()["error_message"])["faultstring"])
-    except (ValueError, KeyError, TypeError):
-        return response.text or f"HTTP {response.status_code}"
+            body = await self.get(following)
