@@ -24,25 +24,32 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-ENROLL: Final = "enroll"
-VERIFYING: Final = "verifying"
-INSPECTING: Final = "inspecting"
-INSPECT_FAILED: Final = "inspect failed"
-AVAILABLE: Final = "available"
-ACTIVE: Final = "active"
-CLEANING: Final = "cleaning"
-CLEAN_FAILED: Final = "clean failed"
+from mogan.core.vocabulary import Word
 
-STATES: Final = (
-    ENROLL,
-    VERIFYING,
-    INSPECTING,
-    INSPECT_FAILED,
-    AVAILABLE,
-    ACTIVE,
-    CLEANING,
-    CLEAN_FAILED,
-)
+
+class ProvisionState(Word):
+    """Where a node is in its life (its ``provision_state``), for the nodes Mogan drives."""
+
+    ENROLL = "enroll"
+    VERIFYING = "verifying"
+    INSPECTING = "inspecting"
+    INSPECT_FAILED = "inspect failed"
+    AVAILABLE = "available"
+    ACTIVE = "active"
+    CLEANING = "cleaning"
+    CLEAN_FAILED = "clean failed"
+
+
+ENROLL: Final = ProvisionState.ENROLL
+VERIFYING: Final = ProvisionState.VERIFYING
+INSPECTING: Final = ProvisionState.INSPECTING
+INSPECT_FAILED: Final = ProvisionState.INSPECT_FAILED
+AVAILABLE: Final = ProvisionState.AVAILABLE
+ACTIVE: Final = ProvisionState.ACTIVE
+CLEANING: Final = ProvisionState.CLEANING
+CLEAN_FAILED: Final = ProvisionState.CLEAN_FAILED
+
+STATES: Final = tuple(ProvisionState)
 
 #: state -> states Mogan may move a node to from it.
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {

@@ -8,19 +8,32 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-BUILDING: Final = "building"
-ACTIVE: Final = "active"
-ERROR: Final = "error"
-DELETING: Final = "deleting"
-#: Being redeployed on its node from an image (``PUT …/states/provision`` ``rebuild``).
-REBUILDING: Final = "rebuilding"
+from mogan.core.vocabulary import Word
 
-STATUSES: Final = (BUILDING, ACTIVE, REBUILDING, ERROR, DELETING)
+
+class InstanceStatus(Word):
+    """Where an instance is in its life (its ``status``)."""
+
+    BUILDING = "building"
+    ACTIVE = "active"
+    #: Being redeployed on its node from an image (``PUT …/states/provision`` ``rebuild``).
+    REBUILDING = "rebuilding"
+    ERROR = "error"
+    DELETING = "deleting"
+
+
+BUILDING: Final = InstanceStatus.BUILDING
+ACTIVE: Final = InstanceStatus.ACTIVE
+ERROR: Final = InstanceStatus.ERROR
+DELETING: Final = InstanceStatus.DELETING
+REBUILDING: Final = InstanceStatus.REBUILDING
+
+STATUSES: Final = tuple(InstanceStatus)
 #: The status every instance starts in.
 INITIAL: Final = BUILDING
 
 #: status -> statuses it may move to. ``deleting`` ends with the row's removal.
-TRANSITIONS: Final[dict[str, frozenset[str]]] = {
+TRANSITIONS: Final[dict[str, frozenset[InstanceStatus]]] = {
     BUILDING: frozenset({ACTIVE, ERROR, DELETING}),
     ACTIVE: frozenset({REBUILDING, ERROR, DELETING}),
     REBUILDING: frozenset({ACTIVE, ERROR, DELETING}),
@@ -35,12 +48,20 @@ REBUILDABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if REBUIL
 #: Statuses from which a delete may start.
 DELETABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if DELETING in targets)
 
-POWER_ON: Final = "power on"
-POWER_OFF: Final = "power off"
-POWER_STATES: Final = (POWER_ON, POWER_OFF)
+
+class PowerState(Word):
+    """What the hardware was seen in, in Ironic's words (an instance's ``power_state``)."""
+
+    POWER_ON = "power on"
+    POWER_OFF = "power off"
 
 
-class PowerTarget(StrEnum):
+POWER_ON: Final = PowerState.POWER_ON
+POWER_OFF: Final = PowerState.POWER_OFF
+POWER_STATES: Final = tuple(PowerState)
+
+
+class PowerTarget(Word):
     """What a tenant may ask for in ``PUT …/states/power`` — and what a driver is asked to
     do: the one spelling of the power vocabulary (the request schema, the drivers' tables,
     the engine's events and the records are all keyed by it)."""
