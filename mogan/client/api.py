@@ -21,7 +21,7 @@ from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
-from mogan.client.wire import fault_of, next_page
+from mogan.wire import fault_of, next_page
 
 SERVICE_TYPE = "baremetal-compute"
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp
 
-from mogan.client.wire import fault_of, next_page
 from mogan.dashboard.session import Session
+from mogan.wire import fault_of, next_page
 
 
 class ApiError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mogan.client.wire import fault_of, next_page
+from mogan.wire import fault_of, next_page
 
 
 def _error(faultstring: str) -> str:

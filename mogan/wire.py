@@ -1,7 +1,8 @@
 """What every HTTP client of Mogan reads the same way, whatever its transport: the fault in
 an error body, and the next page of a collection. The SDK (keystoneauth, blocking) and the
 dashboard (httpx over ASGI, async) both use these, so a change of either convention is made
-once."""
+once. A module of its own, importing nothing of Mogan's: the dashboard must not load the
+SDK (keystoneauth) to use it."""
 
 from __future__ import annotations
 
