@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mogan.core import states
+from mogan.core.simulation import SimulatedMachine
 from mogan.db.database import Database
 from mogan.db.models import FakeHardware, FakeHardwareCall, table_of, utcnow
-from mogan.drivers.fake import SimulatedMachine
 
 _HARDWARE = table_of(FakeHardware)
 _CALLS = table_of(FakeHardwareCall)
@@ -36,7 +36,7 @@ def _upsert(dialect: str) -> Any:
 
 
 class DatabaseHardwareStore:
-    """``mogan.drivers.fake.HardwareStore`` over the database: survives restarts."""
+    """``mogan.core.simulation.HardwareStore`` over the database: survives restarts."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -22,7 +22,7 @@ from mogan.core.errors import InvalidInput
 from mogan.drivers.base import Driver
 
 if TYPE_CHECKING:
-    from mogan.drivers.fake import HardwareStore
+    from mogan.core.simulation import HardwareStore
 
 ENTRY_POINT_GROUP = "mogan.drivers"
 

@@ -31,7 +31,7 @@ from mogan.core.errors import DriverError
 from mogan.core.placement import resource_class_trait
 from mogan.core.states import MaintenanceKind
 from mogan.db import instances, nodes
-from mogan.db.database import Database, Duplicate
+from mogan.db.database import Database, Duplicate, Executor
 from mogan.db.records import NicRow, NodeRow
 from mogan.drivers.base import AVAILABLE, Driver, InventoryNode, NodeRef
 from mogan.drivers.registry import DriverRegistry
@@ -162,7 +162,7 @@ class _Sync:
             }
         )
 
-    def _values(self, tx: Any, found: InventoryNode, node: NodeRow | None) -> dict[str, Any]:
+    def _values(self, tx: Executor, found: InventoryNode, node: NodeRow | None) -> dict[str, Any]:
         name = found.name or found.uuid
         holder = nodes.name_holder(tx, name)
         if holder not in (None, found.uuid):

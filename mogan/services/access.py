@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from mogan.core.errors import NotAuthorized, NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.db import instances
-from mogan.db.database import Database
+from mogan.db.database import Database, Executor
 from mogan.db.records import InstanceRow
 from mogan.services.context import RequestContext
 from mogan.services.policy import Policy
 
 
 def visible_instance(
-    db: Database, policy: Policy, context: RequestContext, ident: str, rule: str, tx: Any = None
+    db: Database,
+    policy: Policy,
+    context: RequestContext,
+    ident: str,
+    rule: str,
+    tx: Executor | None = None,
 ) -> InstanceRow:
     """The instance, if the caller may act on it under ``rule`` (read in ``tx``, row locked,
     when given). ``NotFound`` for a missing instance and for another project's (never

@@ -9,13 +9,12 @@ clean).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from mogan.core import hosts
 from mogan.core.errors import InvalidInput, NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.db import actions, instances
-from mogan.db.database import Database
+from mogan.db.database import Database, Executor
 from mogan.db.records import ActionEventRow, ActionRow, InstanceRow
 from mogan.services.access import authorize_on
 from mogan.services.context import RequestContext
@@ -104,7 +103,7 @@ class ActionService:
 
 
 def record_action(
-    tx: Any,
+    tx: Executor,
     context: RequestContext,
     instance: InstanceRow,
     action: str,

@@ -26,7 +26,7 @@ from mogan.core.operations import CreateState
 from mogan.core.placement import TypeRequirements
 from mogan.db import instances, keypairs, scheduler, server_groups
 from mogan.db import quotas as quota_data
-from mogan.db.database import Database
+from mogan.db.database import Database, Executor
 from mogan.db.records import InstanceRow, ServerGroupRow
 from mogan.operations.instances import request_create
 from mogan.services import schemas
@@ -181,7 +181,9 @@ class InstanceCreator:
         self._wake_engine()
         return Batch(made, reservation_id)
 
-    def _claim(self, tx: Any, state: CreateState, instance_uuid: str) -> scheduler.Claimed | None:
+    def _claim(
+        self, tx: Executor, state: CreateState, instance_uuid: str
+    ) -> scheduler.Claimed | None:
         request = scheduler.request_for(
             state, self._settings.drivers, self._settings.failure_domain
         )
@@ -189,7 +191,7 @@ class InstanceCreator:
 
     def _add(
         self,
-        tx: Any,
+        tx: Executor,
         context: RequestContext,
         instance: InstanceRow,
         state: CreateState,
@@ -213,7 +215,7 @@ class InstanceCreator:
 
 
 def check_references(
-    tx: Any, context: RequestContext, request: schemas.InstanceCreate
+    tx: Executor, context: RequestContext, request: schemas.InstanceCreate
 ) -> dict[str, str]:
     """Every UUID the request names must exist and be visible; returns the type's specs."""
     found = instances.references(
@@ -247,7 +249,7 @@ def check_references(
 
 
 def quota_allows(
-    tx: Any,
+    tx: Executor,
     limits: quotas.Limits,
     project_id: str,
     resource_class: str | None,
@@ -285,7 +287,7 @@ def names_for(name: str, count: int) -> list[str]:
     return [name] if count == 1 else [f"{name}-{i}" for i in range(1, count + 1)]
 
 
-def check_group(tx: Any, context: RequestContext, uuid: str | None) -> ServerGroupRow | None:
+def check_group(tx: Executor, context: RequestContext, uuid: str | None) -> ServerGroupRow | None:
     """The server group named by the ``group`` hint, if it is the caller's project's."""
     if uuid is None:
         return None
@@ -308,7 +310,7 @@ def group_policy(group: ServerGroupRow | None) -> dict[str, Any] | None:
     }
 
 
-def check_hinted(tx: Any, context: RequestContext, hints: schemas.SchedulerHints) -> None:
+def check_hinted(tx: Executor, context: RequestContext, hints: schemas.SchedulerHints) -> None:
     """``different_host`` and ``same_host`` name instances of the caller's project."""
     for field_name in ("different_host", "same_host"):
         for uuid in getattr(hints, field_name):

@@ -7,7 +7,7 @@ from typing import Any
 
 from mogan.core.clock import utcnow
 from mogan.core.pagination import PageRequest
-from mogan.db.database import Database
+from mogan.db.database import Database, Executor
 from mogan.db.images import IMAGES, SORT_KEYS
 from mogan.db.records import ImageRow
 from mogan.services import schemas
@@ -66,5 +66,5 @@ class ImageService:
         with self._db.transaction() as tx:
             IMAGES.delete(tx, self._find(ident, tx).uuid)
 
-    def _find(self, ident: str, tx: Any = None) -> ImageRow:
+    def _find(self, ident: str, tx: Executor | None = None) -> ImageRow:
         return IMAGES.find(self._db, ident, "Image", locked_in=tx)

@@ -17,7 +17,7 @@ from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.pagination import PageRequest
 from mogan.core.states import PowerTarget
 from mogan.db import instances, types
-from mogan.db.database import Database
+from mogan.db.database import Database, Executor
 from mogan.db.images import IMAGES
 from mogan.db.records import FaultRow, InstanceRow
 from mogan.notifications import Notifier, NullNotifier, instance_payload
@@ -128,7 +128,7 @@ class InstanceService:
         return self._visible(context, ident, "mogan:instance:get_states")
 
     def _visible(
-        self, context: RequestContext, ident: str, rule: str, tx: Any = None
+        self, context: RequestContext, ident: str, rule: str, tx: Executor | None = None
     ) -> InstanceRow:
         return visible_instance(self._db, self._policy, context, ident, rule, tx)
 

@@ -17,7 +17,7 @@ from mogan.core.pagination import PageRequest
 from mogan.core.placement import parse_capabilities, resource_class_trait
 from mogan.core.states import MaintenanceKind
 from mogan.db import actions, nodes
-from mogan.db.database import Database, Duplicate
+from mogan.db.database import Database, Duplicate, Executor
 from mogan.db.records import ActionEventRow, ActionRow, NicRow, NodeInventoryRow, NodeRow
 from mogan.operations.inventory import INVENTORY_UUID, request_sync
 from mogan.operations.nodes import (
@@ -229,7 +229,7 @@ class NodeService:
             self._after_maintenance(tx, context, node._replace(**lifted))
         self._wake()
 
-    def _after_maintenance(self, tx: Any, context: RequestContext, node: NodeRow) -> NodeRow:
+    def _after_maintenance(self, tx: Executor, context: RequestContext, node: NodeRow) -> NodeRow:
         """What lifting a node's maintenance starts, in the same transaction."""
         if node.provision_state == lifecycle.CLEAN_FAILED:
             mode = cleaning_mode(node.driver_info, self._cleaning_mode)

@@ -7,14 +7,13 @@ transaction, so concurrent changes serialise and the 50-tag limit holds.
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from mogan.core import states
 from mogan.core.errors import Conflict, InvalidInput, NotFound
 from mogan.db import tags
-from mogan.db.database import Database
+from mogan.db.database import Database, Executor
 from mogan.db.records import InstanceRow
 from mogan.services import schemas
 from mogan.services.access import visible_instance
@@ -77,7 +76,7 @@ class TagService:
             instance = self._changeable(context, ident, tx)
             tags.change(tx, instance.uuid, instance.tags, [])
 
-    def _changeable(self, context: RequestContext, ident: str, tx: Any) -> InstanceRow:
+    def _changeable(self, context: RequestContext, ident: str, tx: Executor) -> InstanceRow:
         instance = visible_instance(self._db, self._policy, context, ident, _WRITE, tx)
         if instance.status == states.DELETING:
             raise Conflict(f"Instance {ident} is being deleted; its tags can no longer change.")

@@ -12,7 +12,7 @@ from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput, NotFound
 from mogan.core.pagination import PageRequest
 from mogan.db import types
-from mogan.db.database import Database, Duplicate
+from mogan.db.database import Database, Duplicate, Executor
 from mogan.db.records import TypeRow
 from mogan.services import schemas
 from mogan.services.context import RequestContext
@@ -145,7 +145,7 @@ class TypeService:
             if not types.revoke(tx, instance_type.uuid, project_id):
                 raise NotFound(f"Project {project_id} has no access to {type_uuid}.")
 
-    def _find(self, context: RequestContext, type_uuid: str, tx: Any = None) -> TypeRow:
+    def _find(self, context: RequestContext, type_uuid: str, tx: Executor | None = None) -> TypeRow:
         return types.find(
             self._db, type_uuid, visible_to_project=_visibility(context), locked_in=tx
         )

@@ -21,7 +21,7 @@ from mogan.core.operations import CreateState, OperationKind, OperationStatus, S
 from mogan.core.placement import NetworkRequest
 from mogan.core.states import MaintenanceKind
 from mogan.db import instances, nodes, ports, scheduler
-from mogan.db.database import Duplicate
+from mogan.db.database import Duplicate, Executor
 from mogan.db.records import NodeRow
 from mogan.engine.operations.base import (
     Handler,
@@ -151,7 +151,7 @@ class CreateInstance(Handler[CreateState]):
         raise OperationFailed(self._no_node_message(work))
 
     @staticmethod
-    def _preclaimed(work: Work[CreateState], connection: Any) -> scheduler.Claimed | None:
+    def _preclaimed(work: Work[CreateState], connection: Executor) -> scheduler.Claimed | None:
         """The node its multi-create request claimed for the instance, not yet wired (and
         not yet given up after a failed deploy)."""
         state = work.state

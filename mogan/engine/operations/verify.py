@@ -17,6 +17,7 @@ from mogan.core import lifecycle
 from mogan.core.errors import DriverError
 from mogan.core.operations import OperationKind, OperationStatus, Step, VerifyState
 from mogan.db import nodes
+from mogan.db.database import Executor
 from mogan.drivers.base import CAPABILITIES, Driver, InterfaceCheck, NodeRef
 from mogan.engine.operations.base import Handler, StepFunction, Work, mention
 from mogan.operations import Requester
@@ -57,7 +58,7 @@ class VerifyNode(Handler[VerifyState]):
         LOG.info("Node %s verified", node.name)
         return None
 
-    def _enrolled(self, work: Work[VerifyState], tx: Any) -> None:
+    def _enrolled(self, work: Work[VerifyState], tx: Executor) -> None:
         """The node passed its enrolment's check: inspected when asked, else available."""
         if work.state.inspect:
             requester = Requester(work.state.request_id)
@@ -66,7 +67,7 @@ class VerifyNode(Handler[VerifyState]):
             nodes.move(tx, work.node_uuid, lifecycle.AVAILABLE)
 
     @staticmethod
-    def _failed(work: Work[VerifyState], tx: Any, message: str) -> None:
+    def _failed(work: Work[VerifyState], tx: Executor, message: str) -> None:
         if work.state.enrolling:
             nodes.move(tx, work.node_uuid, lifecycle.ENROLL, last_error=message)
         work.failure = message
