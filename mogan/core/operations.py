@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
+from mogan.core.placement import GroupPolicy, NetworkRequest
+
 
 class SubjectKind(StrEnum):
     """What an operation works on, and whose history its action is recorded in."""
@@ -149,8 +151,8 @@ class OperationState:
 @dataclass
 class CreateState(OperationState):
     kind: ClassVar[OperationKind] = OperationKind.CREATE
-    #: ``{"net_id": …, "port_type": …}`` per requested network, in order.
-    networks: list[dict[str, Any]] = field(default_factory=list)
+    #: The requested networks, in order.
+    networks: list[NetworkRequest] = field(default_factory=list)
     availability_zone: str | None = None
     #: The instance type's extra specs as they were when the create was accepted.
     extra_specs: dict[str, str] = field(default_factory=dict)
@@ -165,11 +167,22 @@ class CreateState(OperationState):
     #: order, and their MACs; the schedule step wires them rather than claiming.
     claimed_nics: list[str] = field(default_factory=list)
     claimed_macs: dict[str, str] = field(default_factory=dict)
-    #: The server group joined: ``{"uuid", "policy", "max_per_domain"}``.
-    group: dict[str, Any] | None = None
+    #: The server group joined.
+    group: GroupPolicy | None = None
     #: Scheduler hints: instances whose failure domains to avoid, or to share.
     different_host: list[str] = field(default_factory=list)
     same_host: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> CreateState:
+        state = super().from_json(data)
+        state.networks = [
+            n if isinstance(n, NetworkRequest) else NetworkRequest(n["net_id"], n.get("port_type"))
+            for n in state.networks
+        ]
+        if isinstance(state.group, dict):
+            state.group = GroupPolicy(**state.group)
+        return state
 
 
 @dataclass

@@ -126,6 +126,15 @@ class TypeRequirements:
 
 
 @dataclass(frozen=True)
+class GroupPolicy:
+    """The server group the instance joins: its uuid, policy and ``max_server_per_host``."""
+
+    uuid: str
+    policy: str
+    max_per_domain: int = 1
+
+
+@dataclass(frozen=True)
 class NetworkRequest:
     net_id: str
     port_type: str | None = None

@@ -36,6 +36,7 @@ from mogan.core.groups import AFFINITY, NODE, Spread, domain_of
 from mogan.core.lifecycle import ACTIVE, AVAILABLE
 from mogan.core.operations import CreateState
 from mogan.core.placement import (
+    GroupPolicy,
     NetworkRequest,
     TypeRequirements,
     assign_nics,
@@ -90,15 +91,6 @@ class Claimed:
     node: NodeRow
     nic_uuids: list[str]
     macs: dict[str, str]
-
-
-@dataclass(frozen=True)
-class GroupPolicy:
-    """The server group the instance joins: its uuid, policy and ``max_server_per_host``."""
-
-    uuid: str
-    policy: str
-    max_per_domain: int = 1
 
 
 @dataclass(frozen=True)
@@ -423,16 +415,12 @@ def request_for(state: CreateState, drivers: Sequence[str], failure_domain: str)
     group = state.group
     return Request(
         requirements=TypeRequirements.from_extra_specs(state.extra_specs),
-        networks=[NetworkRequest(n["net_id"], n.get("port_type")) for n in state.networks],
+        networks=list(state.networks),
         availability_zone=state.availability_zone,
         exclude=state.tried_nodes,
         drivers=drivers,
         project_id=state.project_id or None,
-        group=(
-            None
-            if group is None
-            else GroupPolicy(group["uuid"], group["policy"], group["max_per_domain"])
-        ),
+        group=group,
         different_host=state.different_host,
         same_host=state.same_host,
         failure_domain=failure_domain,

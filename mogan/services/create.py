@@ -17,13 +17,12 @@ from __future__ import annotations
 import uuid as uuid_module
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from mogan.core import quotas, states
 from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.operations import CreateState
-from mogan.core.placement import TypeRequirements
+from mogan.core.placement import GroupPolicy, NetworkRequest, TypeRequirements
 from mogan.db import instances, keypairs, scheduler, server_groups
 from mogan.db import quotas as quota_data
 from mogan.db.database import Database, Executor
@@ -155,7 +154,7 @@ class InstanceCreator:
                 )
                 state = CreateState(
                     request_id=context.request_id,
-                    networks=[n.model_dump() for n in request.networks],
+                    networks=[NetworkRequest(n.net_id, n.port_type) for n in request.networks],
                     availability_zone=request.availability_zone,
                     extra_specs=extra_specs,
                     project_id=context.project_id,
@@ -299,15 +298,15 @@ def check_group(tx: Executor, context: RequestContext, uuid: str | None) -> Serv
     return group
 
 
-def group_policy(group: ServerGroupRow | None) -> dict[str, Any] | None:
+def group_policy(group: ServerGroupRow | None) -> GroupPolicy | None:
     """The group as a create operation carries it."""
     if group is None:
         return None
-    return {
-        "uuid": group.uuid,
-        "policy": group.policy,
-        "max_per_domain": int((group.rules or {}).get("max_server_per_host", 1)),
-    }
+    return GroupPolicy(
+        uuid=group.uuid,
+        policy=group.policy,
+        max_per_domain=int((group.rules or {}).get("max_server_per_host", 1)),
+    )
 
 
 def check_hinted(tx: Executor, context: RequestContext, hints: schemas.SchedulerHints) -> None:

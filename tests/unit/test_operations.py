@@ -13,6 +13,7 @@ from mogan.core.operations import (
     first_step,
     load_state,
 )
+from mogan.core.placement import GroupPolicy, NetworkRequest
 from mogan.engine.operations import HANDLERS
 
 
@@ -34,7 +35,7 @@ def test_a_stored_state_from_another_release_still_loads():
     loaded = load_state(
         "create", {"networks": [{"net_id": "n"}], "retired_key": 1, "request_id": "req-9"}
     )
-    assert loaded == CreateState(request_id="req-9", networks=[{"net_id": "n"}])
+    assert loaded == CreateState(request_id="req-9", networks=[NetworkRequest("n")])
     assert loaded.tried_nodes == [] and loaded.node_uuid is None
     assert load_state("power", None) == PowerState()
 
@@ -51,3 +52,21 @@ def test_an_unknown_kind_or_step_is_refused_not_guessed():
         load_state("reboot-the-world", {})
     with pytest.raises(KeyError):
         HANDLERS[OperationKind.CREATE].run_step("teardown", None)  # type: ignore[arg-type]
+
+
+def test_a_create_carries_its_networks_and_group_as_records_and_stores_them_as_before():
+    state = CreateState(
+        request_id="req-2",
+        networks=[NetworkRequest("net-a", "10GE"), NetworkRequest("net-b")],
+        group=GroupPolicy("g-1", "anti-affinity", 2),
+    )
+    stored = state.to_json()
+    # The stored shape is the one earlier releases wrote (an operation survives an upgrade).
+    assert stored["networks"] == [
+        {"net_id": "net-a", "port_type": "10GE"},
+        {"net_id": "net-b", "port_type": None},
+    ]
+    assert stored["group"] == {"uuid": "g-1", "policy": "anti-affinity", "max_per_domain": 2}
+    loaded = load_state("create", stored)
+    assert loaded == state
+    assert loaded.networks[0].port_type == "10GE" and loaded.group.max_per_domain == 2

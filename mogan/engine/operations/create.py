@@ -74,7 +74,7 @@ class CreateInstance(Handler[CreateState]):
     def step_schedule(self, work: Work[CreateState]) -> Step | None:
         # No "is it still building?" read first: the claim's compare-and-set on the instance
         # answers that in the same transaction (see ``_NoLongerBuilding``).
-        networks = [NetworkRequest(n["net_id"], n.get("port_type")) for n in work.state.networks]
+        networks = work.state.networks
         request = scheduler.request_for(
             work.state, work.drivers.names, work.settings.failure_domain
         )
@@ -305,10 +305,10 @@ class CreateInstance(Handler[CreateState]):
 
 def spread_of(state: CreateState) -> Spread:
     """The rules in force for the instance (for explaining a failure; no domains read)."""
-    group = state.group or {}
+    group = state.group
     return Spread(
-        policy=group.get("policy"),
-        max_per_domain=group.get("max_per_domain", 1),
+        policy=group.policy if group else None,
+        max_per_domain=group.max_per_domain if group else 1,
         different=frozenset(state.different_host),
         same=frozenset(state.same_host),
     )
