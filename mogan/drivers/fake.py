@@ -138,16 +138,18 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
 
     def deploy(self, node: base.NodeRef, request: base.DeployRequest) -> base.DeployResult:
         self._reach(node)
-        self._store.record_call(node.uuid, "deploy", request.instance_uuid)
         latency = self._latency(node, "fake_deploy_latency", self._deploy_latency)
-        if latency > 0:
-            machine = self._settle(self._store.load(node.uuid))
-            if (
-                machine.deployed_instance == request.instance_uuid
-                and machine.power_state == states.POWER_ON
-            ):
-                # A repeated step after a takeover: the image is there, no second wait.
-                return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
+        machine = self._settle(self._store.load(node.uuid)) if latency > 0 else None
+        # The request's record is the last thing written before the wait, so whoever sees it
+        # knows the machine is busy deploying (the lease tests cut the database then).
+        self._store.record_call(node.uuid, "deploy", request.instance_uuid)
+        if (
+            machine is not None
+            and machine.deployed_instance == request.instance_uuid
+            and machine.power_state == states.POWER_ON
+        ):
+            # A repeated step after a takeover: the image is there, no second wait.
+            return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
         if _flag(node.driver_info, "fake_fail_deploy"):
             raise DriverError(
                 f"Deploy of image {request.image_url} to node {node.name} "
