@@ -348,7 +348,11 @@ class NodeService:
                 raise Conflict(
                     f"Node {ident} serves instance {node.instance_uuid}; delete the instance first."
                 )
-            if node.provision_state in (lifecycle.CLEANING, lifecycle.INSPECTING):
+            if node.provision_state in (
+                lifecycle.VERIFYING,
+                lifecycle.CLEANING,
+                lifecycle.INSPECTING,
+            ):
                 raise Conflict(
                     f"Node {ident} is {node.provision_state!r}; wait until that ends (or it "
                     "fails) before deleting the node."
