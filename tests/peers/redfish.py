@@ -271,6 +271,10 @@ class FaultProxy:
             def _handle(self) -> None:
                 try:
                     self._forward()
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client hung up before the answer (its read timeout, on a loaded
+                    # machine): the client's own business, not a fault of the proxy.
+                    self.close_connection = True
                 except Exception as exc:  # a broken proxy must say so, not look like a BMC
                     proxy.errors.append(repr(exc))
                     raise

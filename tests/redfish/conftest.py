@@ -33,7 +33,8 @@ def redfish_settings(files: FileServer) -> dict[str, Any]:
         "redfish__configdrive_url": f"{files.url}/configdrive",
         "redfish__poll_interval": 0.05,
         "redfish__power_state_timeout": 30,
-        "redfish__read_timeout": 2,
+        # Long enough for sushy-tools on a loaded machine; the hanging-BMC test sets its own.
+        "redfish__read_timeout": 10,
         "redfish__connect_timeout": 2,
         "engine__driver_retries": 2,
         "engine__power_state_timeout": 30,
