@@ -73,9 +73,7 @@ def create_app(
     )
     routed = BookmarkPaths(HotReads(app), ROUTE_TABLE.collections)
     authenticated: ASGIApp = authenticate(routed) if authenticate is not None else routed
-    guard = guard or GuardSettings(
-        max_body_size=2 * 1024 * 1024, allowed_hosts=None, allowed_origins=frozenset()
-    )
+    guard = guard or GuardSettings()
     return RequestIdMiddleware(RequestGuard(authenticated, guard))
 
 

@@ -16,6 +16,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mogan.api.errors import error_body, error_response
+from mogan.conf import MAX_REQUEST_BODY_SIZE
 from mogan.core.logcontext import escape_controls, request_id_var
 
 LOG = logging.getLogger("mogan.api.access")
@@ -95,13 +96,13 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class GuardSettings:
     """What ``RequestGuard`` lets through (``[api]`` options)."""
 
-    #: The largest request body, in bytes.
-    max_body_size: int
+    #: The largest request body, in bytes (``[api] max_request_body_size``'s default).
+    max_body_size: int = MAX_REQUEST_BODY_SIZE
     #: Host names a request may be addressed to (IP literals always may); None: any.
-    allowed_hosts: frozenset[str] | None
+    allowed_hosts: frozenset[str] | None = None
     #: Origins (``scheme://host[:port]``) a browser may send writes from, besides the API's
     #: own (the request's Host, or ``public_endpoint``).
-    allowed_origins: frozenset[str]
+    allowed_origins: frozenset[str] = frozenset()
 
 
 class RequestGuard:

@@ -13,6 +13,10 @@ from typing import Any
 
 from oslo_config import cfg
 
+#: The largest request body accepted by default: 2 MiB (user data is at most 64 KiB encoded,
+#: and every list and map in a body is bounded well below this).
+MAX_REQUEST_BODY_SIZE = 2 * 1024 * 1024
+
 _DEFAULT_OPTS = [
     cfg.StrOpt(
         "auth_strategy",
@@ -67,7 +71,7 @@ _API_OPTS = [
     ),
     cfg.IntOpt(
         "max_request_body_size",
-        default=2 * 1024 * 1024,
+        default=MAX_REQUEST_BODY_SIZE,
         min=1024,
         help="The largest request body accepted, in bytes; a larger one is refused with 413 "
         "before it is read.",
