@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mogan.core.states import PowerTarget
 from mogan.dashboard import words
 from mogan.dashboard.backend import ApiError, Caller
 from mogan.dashboard.session import Session
@@ -25,8 +26,9 @@ ACTIONS: dict[str, tuple[str, str, bool]] = {
     "unlock": ("Unlock", "mogan:instance:set_lock_state", False),
     "delete": ("Delete", "mogan:instance:delete", True),
 }
-#: The power state each power action ends in, which the page waits to see.
-_EXPECTED = {"on": "power on", "off": "power off", "reboot": "power on"}
+#: The power actions the page offers (each ends in ``PowerTarget.observed``, which the page
+#: waits to see).
+_POWER = (PowerTarget.ON, PowerTarget.OFF, PowerTarget.REBOOT)
 
 
 def offered(session: Session, instance: dict[str, Any]) -> list[str]:
@@ -228,12 +230,12 @@ async def confirm(request: Request, session: Session, caller: Caller) -> Respons
 async def act(request: Request, session: Session, caller: Caller) -> Response:
     uuid, action = request.path_params["uuid"], request.path_params["action"]
     path = f"/v1/instances/{uuid}"
-    if action in _EXPECTED:
+    if action in _POWER:
         await caller.put(f"{path}/states/power", {"target": action})
         return redirect(
             request,
             f"/instances/{uuid}",
-            expect=_EXPECTED[action],
+            expect=PowerTarget(action).observed,
             notice=f"{ACTIONS[action][0]} requested.",
         )
     if action == "rebuild":
