@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -29,9 +28,9 @@ from typing import Any
 
 import httpx
 
-from bench.scale import ADMIN, DATABASE, ENGINE, create_to_active, wait_verified
+from bench.scale import ADMIN, DATABASE, ENGINE, create_to_active, upgrade, wait_verified
 from tests.databases import fresh_database
-from tests.functional.process import MoganProcess, mogan_command
+from tests.functional.process import MoganProcess
 
 
 def enrol_racks(api_url: str, count: int, racks: int, prefix: str) -> dict[str, Any]:
@@ -111,13 +110,7 @@ def main() -> int:
     count, racks = args.instances, args.racks
     work = Path(tempfile.mkdtemp(prefix="mogan-fair-"))
     with fresh_database("postgresql", str(work)) as url:
-        config = work / "upgrade.conf"
-        config.write_text(f"[database]\nconnection = {url}\n")
-        subprocess.run(
-            [*mogan_command(), "--config-file", str(config), "db", "upgrade"],
-            check=True,
-            capture_output=True,
-        )
+        upgrade(work, url)
         settings = {
             "engine": ENGINE,
             "database": DATABASE,

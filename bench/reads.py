@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bench.scale import ADMIN, DATABASE, ENGINE, seed_instances, wrk
+from bench.scale import ADMIN, DATABASE, ENGINE, seed_instances, upgrade, wrk
 from tests.databases import fresh_database
-from tests.functional.process import MoganProcess, mogan_command
+from tests.functional.process import MoganProcess
 
 
 def main() -> None:
@@ -30,13 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mogan-bench-reads-"))
     with fresh_database("postgresql", str(work)) as url:
-        config = work / "upgrade.conf"
-        config.write_text(f"[database]\nconnection = {url}\n")
-        subprocess.run(
-            [*mogan_command(), "--config-file", str(config), "db", "upgrade"],
-            check=True,
-            capture_output=True,
-        )
+        upgrade(work, url)
         api = MoganProcess(
             work, url, command="api", api={"workers": 2}, engine=ENGINE, database=DATABASE
         ).start()

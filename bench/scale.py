@@ -154,6 +154,18 @@ class JsonPoster:
         self._connection.close()
 
 
+def upgrade(work: Path, url: str) -> None:
+    """Bring the database at ``url`` to the current schema, as an operator does
+    (``mogan db upgrade``)."""
+    config = work / "upgrade.conf"
+    config.write_text(f"[database]\nconnection = {url}\n")
+    subprocess.run(
+        [*mogan_command(), "--config-file", str(config), "db", "upgrade"],
+        check=True,
+        capture_output=True,
+    )
+
+
 def seed_instances(url: str, count: int) -> str:
     engine = sa.create_engine(url)
     start = dt.datetime(2026, 1, 1)
@@ -290,13 +302,7 @@ def main() -> int:
             seconds=args.seconds,
         )
     with fresh_database("postgresql", str(work)) as url:
-        config = work / "upgrade.conf"
-        config.write_text(f"[database]\nconnection = {url}\n")
-        subprocess.run(
-            [*mogan_command(), "--config-file", str(config), "db", "upgrade"],
-            check=True,
-            capture_output=True,
-        )
+        upgrade(work, url)
         api = MoganProcess(
             work, url, command="api", api={"workers": 2}, engine=ENGINE, database=DATABASE
         ).start()
