@@ -24,9 +24,6 @@ LISTED = ("added", "updated", "removed", "repaired")
 class SyncInventory(Handler[SyncState]):
     kind = OperationKind.SYNC
 
-    def event(self, work: Work[SyncState]) -> str:
-        return "inventory.sync"
-
     def steps(self) -> dict[Step, StepFunction[SyncState]]:
         return {Step.SYNC: self.step_sync}
 
