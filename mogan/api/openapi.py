@@ -1,6 +1,6 @@
 """The OpenAPI document, completed with what FastAPI cannot infer from the models.
 
-Every string Mogan accepts (in a body, a path or a query) refuses the NUL character, on both
+Every string Mogan accepts (in a request body, a path or a query) refuses the NUL character, on both
 databases alike (PostgreSQL cannot store one): the document says so with a ``pattern`` on each
 string schema, so that a client or test generator built from it never sends one expecting
 success.
@@ -30,15 +30,36 @@ def install(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            _refuse_nul(document.get("components", {}).get("schemas", {}))
+            components = document.get("components", {}).get("schemas", {})
             for operations in document.get("paths", {}).values():
                 for operation in operations.values():
                     for parameter in operation.get("parameters", []):
                         _refuse_nul(parameter.get("schema", {}))
+                    for name in _accepted(operation.get("requestBody", {}), components):
+                        _refuse_nul(components[name])
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _accepted(schema: Any, components: dict[str, Any], seen: set[str] | None = None) -> set[str]:
+    """The names of the components ``schema`` refers to, directly or through others: what a
+    request body may hold. (Response bodies are Mogan's to write: what it answers is
+    checked against them as they are.)"""
+    seen = set() if seen is None else seen
+    if isinstance(schema, list):
+        for item in schema:
+            _accepted(item, components, seen)
+    elif isinstance(schema, dict):
+        reference = schema.get("$ref", "")
+        name = reference.rpartition("/")[2]
+        if reference.startswith("#/components/schemas/") and name not in seen:
+            seen.add(name)
+            _accepted(components[name], components, seen)
+        for value in schema.values():
+            _accepted(value, components, seen)
+    return seen
 
 
 def without_nul(pattern: str | None) -> str:

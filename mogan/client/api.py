@@ -13,7 +13,7 @@ import builtins
 import time
 import uuid as uuid_module
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +21,7 @@ from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
-from mogan.wire import fault_of, next_page
+from mogan.wire import bodies, fault_of, next_page
 
 SERVICE_TYPE = "baremetal-compute"
 
@@ -48,122 +48,34 @@ class WaitFailed(Exception):
         self.instance = instance
 
 
-@dataclass(frozen=True)
-class Instance:
-    uuid: str
-    name: str
-    status: str
-    power_state: str | None
-    project_id: str
-    instance_type_uuid: str
-    image_uuid: str
-    availability_zone: str | None
-    network_info: dict[str, Any]
-    description: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-    fault: dict[str, Any] | None = None
-    created_at: str | None = None
-    launched_at: str | None = None
-    key_name: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    locked: bool = False
-    #: ``owner`` or ``admin`` (an administrator's lock, which only administrators lift).
-    locked_by: str | None = None
-    locked_reason: str | None = None
-    tags: tuple[str, ...] = ()
-    reservation_id: str | None = None
-    #: The id of the request that answered with this body (for a create: the action's id in
-    #: the instance's history).
+class Instance(bodies.Instance):
+    """An instance as Mogan shows it (``mogan.wire.bodies.Instance``), and the id of the
+    request that answered with it (for a create: the action's id in its history)."""
+
     request_id: str | None = None
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any], request_id: str | None = None) -> Instance:
-        return cls(
-            uuid=body["uuid"],
-            name=body["name"],
-            status=body["status"],
-            power_state=body.get("power_state"),
-            project_id=body.get("project_id", ""),
-            instance_type_uuid=body.get("instance_type_uuid", ""),
-            image_uuid=body.get("image_uuid", ""),
-            availability_zone=body.get("availability_zone"),
-            network_info=body.get("network_info") or {},
-            description=body.get("description"),
-            extra=body.get("extra") or {},
-            fault=body.get("fault"),
-            created_at=body.get("created_at"),
-            launched_at=body.get("launched_at"),
-            key_name=body.get("key_name"),
-            metadata=body.get("metadata") or {},
-            locked=bool(body.get("locked")),
-            locked_by=body.get("locked_by"),
-            locked_reason=body.get("locked_reason"),
-            tags=tuple(body.get("tags") or ()),
-            reservation_id=body.get("reservation_id"),
-            request_id=request_id,
-        )
+        return cls.model_validate({**body, "request_id": request_id})
 
     @property
     def addresses(self) -> list[str]:
-        return [
-            ip["ip_address"]
-            for port in self.network_info.values()
-            for ip in port.get("fixed_ips", [])
-        ]
+        return [ip.ip_address for port in self.network_info.values() for ip in port.fixed_ips]
 
 
-@dataclass(frozen=True)
-class ActionEvent:
-    """One step an engine carried out for an action (``host``: for operators only)."""
-
-    event: str
-    result: str
-    start_time: str
-    finish_time: str
-    details: str | None = None
-    host: str | None = None
+#: One step an engine carried out for an action (``host``: for operators only).
+ActionEvent = bodies.ActionEvent
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(bodies.Action):
     """A request that changed an instance, and how it ended (``result`` None: not yet)."""
 
-    request_id: str
-    action: str
-    instance_uuid: str
-    project_id: str
-    user_id: str | None
-    start_time: str
-    finish_time: str | None
-    result: str | None
-    message: str | None
     #: Only from ``Instances.action``; a list leaves them out.
-    events: tuple[ActionEvent, ...] = ()
+    events: tuple[bodies.ActionEvent, ...] = ()
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> Action:
-        return cls(
-            request_id=body["request_id"],
-            action=body["action"],
-            instance_uuid=body["instance_uuid"],
-            project_id=body["project_id"],
-            user_id=body.get("user_id"),
-            start_time=body["start_time"],
-            finish_time=body.get("finish_time"),
-            result=body.get("result"),
-            message=body.get("message"),
-            events=tuple(
-                ActionEvent(
-                    event=e["event"],
-                    result=e["result"],
-                    start_time=e["start_time"],
-                    finish_time=e["finish_time"],
-                    details=e.get("details"),
-                    host=e.get("host"),
-                )
-                for e in body.get("events", ())
-            ),
-        )
+        return cls.model_validate(body)
 
 
 @dataclass(frozen=True)
@@ -650,7 +562,7 @@ class Instances:
             if done(instance):
                 return instance
             if instance.status == "error":
-                fault = (instance.fault or {}).get("message", "no fault recorded")
+                fault = instance.fault.message if instance.fault else "no fault recorded"
                 raise WaitFailed(f"Instance {instance.name} is in error: {fault}", instance)
             if time.monotonic() > deadline:
                 raise WaitFailed(

@@ -108,20 +108,75 @@ def api_reference() -> str:
                     )
             body = operation.get("requestBody", {}).get("content", {})
             for media, content in body.items():
-                schema = content.get("schema", {})
-                name = schema.get("$ref", "").rsplit("/", 1)[-1] or schema.get("type", "object")
-                out.append(f"\nBody ({media}): schema `{name}`.\n")
+                out.append(f"\nBody ({media}): {_type_of(content.get('schema', {}))}.\n")
             codes = ", ".join(sorted(operation.get("responses", {})))
             out.append(f"\nStatus: {codes}.\n")
+            for code, response in sorted(operation.get("responses", {}).items()):
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if code.startswith("2") and schema:
+                    out.append(f"\nAnswer ({code}): {_type_of(schema)}.\n")
             for caption, sample in _SAMPLES.get((method, path), []):
                 text = json.dumps(json.loads((SAMPLES / sample).read_text()), indent=2)
                 out.append(f"\n{caption} (`{sample}`):\n\n```json\n{text}\n```\n")
     schemas = document.get("components", {}).get("schemas", {})
     out.append("\n## Body schemas\n")
     for name in sorted(schemas):
-        text = json.dumps(schemas[name], indent=2, sort_keys=True)
-        out.append(f"\n### `{name}`\n\n```json\n{text}\n```\n")
+        out.append(_schema_table(name, schemas[name]))
     return "".join(out)
+
+
+def _schema_table(name: str, schema: dict[str, Any]) -> str:
+    """A body schema as its fields: type, whether required, bounds and meaning."""
+    out = [f"\n### `{name}`\n\n"]
+    if schema.get("description"):
+        out.append(" ".join(schema["description"].split()) + "\n\n")
+    properties = schema.get("properties")
+    if not properties:
+        return "".join([*out, f"{_type_of(schema)}.\n"])
+    out.append("| field | type | required | bounds | meaning |\n| --- | --- | --- | --- | --- |\n")
+    required = set(schema.get("required", ()))
+    for field, spec in properties.items():
+        meaning = " ".join(str(spec.get("description", "")).split()).replace("|", "\\|")
+        out.append(
+            f"| `{field}` | {_type_of(spec)} | {'yes' if field in required else 'no'} "
+            f"| {_bounds(spec)} | {meaning} |\n"
+        )
+    return "".join(out)
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    """A schema's type in words: ``Instance`` (a body schema below), ``list of string``…"""
+    if "$ref" in schema:
+        return f"`{schema['$ref'].rsplit('/', 1)[-1]}`"
+    if "anyOf" in schema or "oneOf" in schema:
+        return " or ".join(_type_of(s) for s in schema.get("anyOf", schema.get("oneOf", [])))
+    if "enum" in schema or "const" in schema:
+        words = schema.get("enum", [schema.get("const")])
+        return "one of " + ", ".join(f"`{json.dumps(w)}`" for w in words)
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"list of {_type_of(schema.get('items', {}))}"
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        return f"map of {_type_of(schema['additionalProperties'])}"
+    return f"{kind} ({schema['format']})" if "format" in schema else str(kind)
+
+
+def _bounds(schema: dict[str, Any]) -> str:
+    """Lengths, ranges and counts a value must keep to (the NUL pattern left out: every
+    accepted string refuses NUL)."""
+    words = {
+        "minLength": "length ≥ {}",
+        "maxLength": "length ≤ {}",
+        "minimum": "≥ {}",
+        "maximum": "≤ {}",
+        "minItems": "≥ {} items",
+        "maxItems": "≤ {} items",
+        "maxProperties": "≤ {} entries",
+    }
+    found = [text.format(schema[key]) for key, text in words.items() if key in schema]
+    for option in schema.get("anyOf", []):
+        found += [text.format(option[key]) for key, text in words.items() if key in option]
+    return ", ".join(found)
 
 
 def config_reference() -> str:

@@ -6,13 +6,16 @@ the error table) over an ASGI transport, with no socket in between.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel
 from starlette.types import ASGIApp
 
 from mogan.dashboard.session import Session
 from mogan.wire import fault_of, next_page
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -97,12 +100,16 @@ class Caller:
     async def delete(self, path: str) -> Any:
         return await self.request("DELETE", path)
 
-    async def every(self, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
-        """Every item of a collection, following its ``next`` links."""
-        items: list[dict[str, Any]] = []
+    async def read(self, model: type[M], path: str, **params: Any) -> M:
+        """The body at ``path``, read as the API documents it (``mogan.wire.bodies``)."""
+        return model.model_validate(await self.get(path, **params))
+
+    async def every(self, path: str, key: str, model: type[M], **params: Any) -> list[M]:
+        """Every item of a collection, each read as ``model``, following its ``next`` links."""
+        items: list[M] = []
         body = await self.get(path, **params)
         while True:
-            items.extend(body[key])
+            items.extend(model.model_validate(item) for item in body[key])
             following = next_page(body, key)
             if following is None:
                 return items

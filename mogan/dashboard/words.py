@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+
+from mogan.wire import bodies
 
 #: Instance statuses that change by themselves: a page showing one keeps itself up to date.
 IN_FLUX = frozenset({"building", "deleting", "rebuilding"})
@@ -45,29 +46,29 @@ def status_class(status: str | None) -> str:
     return _STATUS_CLASSES.get(status or "", "neutral")
 
 
-def node_state(node: dict[str, Any]) -> str:
+def node_state(node: bodies.Node) -> str:
     """The one word a fleet tile is coloured by."""
-    if node.get("maintenance"):
+    if node.maintenance:
         return "maintenance"
-    state = str(node.get("provision_state") or "")
+    state = node.provision_state
     if state in ("clean failed", "inspect failed", "error", "deploy failed"):
         return "error"
     if state in ("cleaning", "clean wait"):
         return "cleaning"
     if state in ("inspecting", "inspect wait"):
         return "inspecting"
-    if state == "active" or node.get("instance_uuid"):
+    if state == "active" or node.instance_uuid:
         return "active"
     if state == "available":
         return "available"
     return "other"
 
 
-def explain(fault: dict[str, Any] | None) -> str | None:
+def explain(fault: bodies.Fault | None) -> str | None:
     """A fault's message in words a tenant can act on (None without a fault)."""
-    if not fault:
+    if fault is None:
         return None
-    message = str(fault.get("message") or "")
+    message = fault.message
     for opening, meaning in _EXPLANATIONS:
         if message.startswith(opening) or opening.lower() in message.lower():
             return meaning
@@ -97,9 +98,5 @@ def age(timestamp: str | None, now: dt.datetime | None = None) -> str:
     return f"{int(seconds)} s"
 
 
-def addresses(network_info: dict[str, Any] | None) -> str:
-    return ", ".join(
-        ip["ip_address"]
-        for port in (network_info or {}).values()
-        for ip in port.get("fixed_ips", [])
-    )
+def addresses(network_info: dict[str, bodies.InstancePort]) -> str:
+    return ", ".join(ip.ip_address for port in network_info.values() for ip in port.fixed_ips)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from mogan.root import Mogan
+from tests import conformance
 from tests.harness import Api, ThreadedServer
 
 
@@ -22,9 +23,14 @@ def mogan(mogan_factory: Any) -> Mogan:
 def api(mogan: Mogan) -> Iterator[Api]:
     with (
         ThreadedServer(mogan.app) as server,
-        httpx.Client(base_url=server.url, timeout=30) as client,
+        _client(server.url) as client,
     ):
         yield Api(client)
+
+
+def _client(url: str) -> httpx.Client:
+    """A client whose every answer is held to the OpenAPI document (``tests.conformance``)."""
+    return httpx.Client(base_url=url, timeout=30, event_hooks={"response": [conformance.check]})
 
 
 @pytest.fixture
@@ -34,7 +40,7 @@ def api_for() -> Iterator[Callable[[Mogan], Api]]:
 
         def serve(other: Mogan) -> Api:
             server = stack.enter_context(ThreadedServer(other.app))
-            client = stack.enter_context(httpx.Client(base_url=server.url, timeout=30))
+            client = stack.enter_context(_client(server.url))
             return Api(client)
 
         yield serve

@@ -16,6 +16,7 @@ from mogan.api.http import (
 )
 from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
+from mogan.wire import bodies
 
 router = APIRouter()
 
@@ -27,7 +28,13 @@ def _created(body: dict, base: str, collection_name: str) -> Response:
 # -- nodes -----------------------------------------------------------------------------------
 
 
-@router.get("/nodes", tags=["nodes"], summary="List nodes", responses=COLLECTION_ERRORS)
+@router.get(
+    "/nodes",
+    response_model=bodies.NodePage,
+    tags=["nodes"],
+    summary="List nodes",
+    responses=COLLECTION_ERRORS,
+)
 async def list_nodes(request: Request, use: Use) -> Response:
     records, next_marker = await use(
         use.services.nodes.list,
@@ -42,6 +49,7 @@ async def list_nodes(request: Request, use: Use) -> Response:
 
 @router.post(
     "/nodes",
+    response_model=bodies.Node,
     tags=["nodes"],
     status_code=201,
     summary="Enrol a node",
@@ -58,6 +66,7 @@ async def create_node(
 
 @router.post(
     "/nodes/sync",
+    response_model=bodies.Sync,
     tags=["nodes"],
     status_code=202,
     summary="Sync the nodes of Ironic now: new, gone, maintenance, provision state, orphans",
@@ -75,6 +84,7 @@ async def sync_nodes(use: Use) -> Response:
 
 @router.get(
     "/nodes/sync",
+    response_model=bodies.Syncs,
     tags=["nodes"],
     summary="The syncs operators asked for, newest first, with what each changed",
     responses=COLLECTION_ERRORS,
@@ -86,6 +96,7 @@ async def list_syncs(use: Use) -> Response:
 
 @router.get(
     "/manageable_instances",
+    response_model=bodies.ManageableInstances,
     tags=["manageable instances"],
     summary="List deployed Ironic nodes that serve no instance (adoptable)",
     responses=COLLECTION_ERRORS,
@@ -97,6 +108,7 @@ async def list_manageable(use: Use) -> Response:
 
 @router.post(
     "/manageable_instances",
+    response_model=bodies.Instance,
     tags=["manageable instances"],
     status_code=201,
     summary="Adopt a deployed node as an instance of a project, without redeploying",
@@ -113,6 +125,7 @@ async def adopt(
 
 @router.get(
     "/nodes/{node_ident}",
+    response_model=bodies.Node,
     tags=["nodes"],
     summary="Show a node (by UUID or name)",
     responses=ONE_ERRORS,
@@ -124,6 +137,7 @@ async def show_node(use: Use, node_ident: str) -> Response:
 
 @router.get(
     "/nodes/{node_ident}/validate",
+    response_model=bodies.InterfaceChecks,
     tags=["nodes"],
     summary="What the node's power, management, boot and deploy were last found able to do",
     description="As the node's last verification (at enrolment, or `POST …/verify`) found "
@@ -138,6 +152,7 @@ async def validate_node(use: Use, node_ident: str) -> Response:
 
 @router.post(
     "/nodes/{node_ident}/verify",
+    response_model=bodies.Node,
     tags=["nodes"],
     status_code=202,
     summary="Check the node's BMC and interfaces again",
@@ -155,6 +170,7 @@ async def verify_node(use: Use, node_ident: str) -> Response:
 
 @router.patch(
     "/nodes/{node_ident}",
+    response_model=bodies.Node,
     tags=["nodes"],
     summary="Update a node (JSON Patch)",
     responses=CHANGE_ERRORS,
@@ -171,6 +187,7 @@ async def update_node(
 
 @router.post(
     "/nodes/{node_ident}/inspect",
+    response_model=bodies.Node,
     tags=["nodes"],
     status_code=202,
     summary="Inspect a node: fill its properties and NICs from what its hardware says",
@@ -192,6 +209,7 @@ async def inspect_node(
 
 @router.post(
     "/nodes/{node_ident}/clean",
+    response_model=bodies.Node,
     tags=["nodes"],
     status_code=202,
     summary="Clean a node that serves no instance",
@@ -213,6 +231,7 @@ async def clean_node(
 
 @router.get(
     "/nodes/{node_ident}/inventory",
+    response_model=bodies.NodeInventory,
     tags=["nodes"],
     summary="What the node's last inspection found, with the hardware's own report",
     responses=ONE_ERRORS,
@@ -224,6 +243,7 @@ async def show_inventory(use: Use, node_ident: str) -> Response:
 
 @router.get(
     "/nodes/{node_ident}/history",
+    response_model=bodies.NodeHistory,
     tags=["nodes"],
     summary="The node's inspections and cleans, newest first, with their steps",
     responses=ONE_ERRORS,

@@ -20,6 +20,7 @@ from mogan.api.http import collection, json_response, page_request
 from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
 from mogan.services.bundle import Services
+from mogan.wire import bodies
 
 router = APIRouter()
 
@@ -30,6 +31,8 @@ def _catalog(
     noun: str,
     service: Callable[[Services], Any],
     view: Callable[[Any, str], dict[str, Any]],
+    body_model: type[bodies.Body],
+    page_model: type[bodies.Page],
     create_model: type[BaseModel],
     patch_model: type[BaseModel],
     write_rule: str,
@@ -70,11 +73,18 @@ def _catalog(
         await use(service(use.services).delete, uuid)
         return Response(status_code=204)
 
+    as_page, as_one = {"response_model": page_model}, {"response_model": body_model}
     routes: list[tuple[str, str, Callable[..., Any], str, dict[str, Any]]] = [
-        ("GET", f"/{name}", list_all, "list", {"responses": COLLECTION_ERRORS}),
-        ("POST", f"/{name}", create, "create", {"status_code": 201, "responses": CREATE_ERRORS}),
-        ("GET", one, show, "show", {"responses": ONE_ERRORS}),
-        ("PATCH", one, update, "update", {"responses": CHANGE_ERRORS}),
+        ("GET", f"/{name}", list_all, "list", {"responses": COLLECTION_ERRORS, **as_page}),
+        (
+            "POST",
+            f"/{name}",
+            create,
+            "create",
+            {"status_code": 201, "responses": CREATE_ERRORS, **as_one},
+        ),
+        ("GET", one, show, "show", {"responses": ONE_ERRORS, **as_one}),
+        ("PATCH", one, update, "update", {"responses": CHANGE_ERRORS, **as_one}),
         ("DELETE", one, delete, "delete", {"status_code": 204, "responses": CHANGE_ERRORS}),
     ]
     for method, path, endpoint, kind, extra in routes:
@@ -89,6 +99,8 @@ _catalog(
     noun="image",
     service=lambda services: services.images,
     view=views.image,
+    body_model=bodies.Image,
+    page_model=bodies.ImagePage,
     create_model=schemas.ImageCreate,
     patch_model=schemas.ImagePatch,
     write_rule="mogan:image:write",
@@ -105,6 +117,8 @@ _catalog(
     noun="network",
     service=lambda services: services.networks,
     view=views.network,
+    body_model=bodies.Network,
+    page_model=bodies.NetworkPage,
     create_model=schemas.NetworkCreate,
     patch_model=schemas.NetworkPatch,
     write_rule="mogan:network:write",
@@ -120,6 +134,7 @@ _catalog(
 
 @router.get(
     "/networks/{network_uuid}/ports",
+    response_model=bodies.Ports,
     tags=["networks"],
     summary="List the ports allocated on a network",
     responses=ONE_ERRORS,

@@ -20,6 +20,7 @@ from mogan.api.views import timestamp
 from mogan.core.quotas import Limits
 from mogan.services import schemas
 from mogan.services.server_groups import GroupRecord
+from mogan.wire import bodies
 
 router = APIRouter()
 
@@ -38,6 +39,7 @@ def _limits(project_id: str, limits: Limits) -> dict[str, Any]:
 
 @router.get(
     "/quotas/{project_id}",
+    response_model=bodies.QuotaLimits,
     tags=["quotas"],
     summary="Show a project's quota limits",
     responses=ONE_ERRORS,
@@ -49,6 +51,7 @@ async def show_quota(use: Use, project_id: str) -> Response:
 
 @router.put(
     "/quotas/{project_id}",
+    response_model=bodies.QuotaLimits,
     tags=["quotas"],
     summary="Set a project's quota limits (those named; -1 is unlimited)",
     responses=CHANGE_ERRORS,
@@ -76,6 +79,7 @@ async def reset_quota(use: Use, project_id: str) -> Response:
 
 @router.get(
     "/quotas/{project_id}/usage",
+    response_model=bodies.QuotaUsage,
     tags=["quotas"],
     summary="Show a project's usage against its quota limits",
     responses=ONE_ERRORS,
@@ -105,6 +109,7 @@ def _group(record: GroupRecord, base: str) -> dict[str, Any]:
 
 @router.post(
     "/server_groups",
+    response_model=bodies.ServerGroup,
     tags=["server groups"],
     status_code=201,
     summary="Create a server group",
@@ -123,6 +128,7 @@ async def create_server_group(
 
 @router.get(
     "/server_groups",
+    response_model=bodies.ServerGroupPage,
     tags=["server groups"],
     summary="List server groups (yours; every project's with all_projects=1, for admins)",
     responses=COLLECTION_ERRORS,
@@ -143,6 +149,7 @@ async def list_server_groups(request: Request, use: Use) -> Response:
 
 @router.get(
     "/server_groups/{group_uuid}",
+    response_model=bodies.ServerGroup,
     tags=["server groups"],
     summary="Show a server group and its members",
     responses=ONE_ERRORS,

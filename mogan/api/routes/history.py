@@ -16,19 +16,24 @@ from mogan.api.http import (
 )
 from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
+from mogan.wire import bodies
 
 router = APIRouter(tags=["instances"])
 
 _TAGS = "/instances/{instance_ident}/tags"
 
 
-@router.get(_TAGS, summary="List an instance's tags", responses=ONE_ERRORS)
+@router.get(
+    _TAGS, response_model=bodies.Tags, summary="List an instance's tags", responses=ONE_ERRORS
+)
 async def list_tags(use: Use, instance_ident: str) -> Response:
     found = await use(use.services.tags.list, instance_ident)
     return json_response({"tags": found})
 
 
-@router.put(_TAGS, summary="Replace an instance's tags", responses=CHANGE_ERRORS)
+@router.put(
+    _TAGS, response_model=bodies.Tags, summary="Replace an instance's tags", responses=CHANGE_ERRORS
+)
 async def replace_tags(
     instance_ident: str,
     body: schemas.TagList,
@@ -60,8 +65,13 @@ async def check_tag(use: Use, instance_ident: str, tag: str) -> Response:
 @router.put(
     _TAGS + "/{tag}",
     status_code=201,
+    response_class=Response,
     summary="Add a tag (201 when added, 204 when the instance had it)",
-    responses={**CHANGE_ERRORS, 204: {"description": "The instance had the tag already."}},
+    responses={
+        **CHANGE_ERRORS,
+        201: {"description": "Added (no body); `Location` is the tag."},
+        204: {"description": "The instance had the tag already."},
+    },
 )
 async def add_tag(
     instance_ident: str,
@@ -83,6 +93,7 @@ async def remove_tag(use: Use, instance_ident: str, tag: str) -> Response:
 
 @router.get(
     "/instances/{instance_ident}/actions",
+    response_model=bodies.ActionPage,
     summary="List the actions on an instance, newest first",
     responses=ONE_ERRORS,
 )
@@ -100,6 +111,7 @@ async def list_actions(request: Request, use: Use, instance_ident: str) -> Respo
 
 @router.get(
     "/instances/{instance_ident}/actions/{request_id}",
+    response_model=bodies.ActionDetail,
     summary="Show an action on an instance, with its events",
     responses=ONE_ERRORS,
 )

@@ -16,6 +16,7 @@ from mogan.api.http import (
 )
 from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
+from mogan.wire import bodies
 
 router = APIRouter(tags=["instances"])
 
@@ -29,6 +30,7 @@ def _all_tenants(request: Request) -> bool:
 
 @router.post(
     "/instances",
+    response_model=bodies.Instance | bodies.InstanceBatch | bodies.Reservation,
     status_code=201,
     summary="Create an instance, or several (min_count/max_count)",
     responses=CREATE_ERRORS,
@@ -77,17 +79,32 @@ async def _list(
     )
 
 
-@router.get("/instances", summary="List instances", responses=COLLECTION_ERRORS)
+@router.get(
+    "/instances",
+    response_model=bodies.InstancePage,
+    summary="List instances",
+    responses=COLLECTION_ERRORS,
+)
 async def list_instances(request: Request, use: Use) -> Response:
     return await _list(request, use, views.INSTANCE_LIST_FIELDS)
 
 
-@router.get("/instances/detail", summary="List instances with details", responses=COLLECTION_ERRORS)
+@router.get(
+    "/instances/detail",
+    response_model=bodies.InstancePage,
+    summary="List instances with details",
+    responses=COLLECTION_ERRORS,
+)
 async def list_instances_detail(request: Request, use: Use) -> Response:
     return await _list(request, use, None)
 
 
-@router.get("/instances/{instance_ident}", summary="Show an instance", responses=ONE_ERRORS)
+@router.get(
+    "/instances/{instance_ident}",
+    response_model=bodies.Instance | bodies.InstanceFields,
+    summary="Show an instance",
+    responses=ONE_ERRORS,
+)
 async def show_instance(request: Request, use: Use, instance_ident: str) -> Response:
     return await instance_response(request, use, instance_ident)
 
@@ -103,6 +120,7 @@ async def instance_response(request: Request, use: UseCases, instance_ident: str
 
 @router.patch(
     "/instances/{instance_ident}",
+    response_model=bodies.Instance,
     summary="Update an instance (JSON Patch)",
     responses=CHANGE_ERRORS,
 )
@@ -129,6 +147,7 @@ async def delete_instance(use: Use, instance_ident: str) -> Response:
 
 @router.get(
     "/instances/{instance_ident}/states",
+    response_model=bodies.InstanceStates,
     summary="Show an instance's power state",
     responses=ONE_ERRORS,
 )
@@ -141,6 +160,7 @@ async def instance_states(use: Use, instance_ident: str) -> Response:
 
 @router.put(
     "/instances/{instance_ident}/states/lock",
+    response_model=bodies.Instance,
     summary="Lock an instance against changes by non-administrators, or unlock it",
     responses=CHANGE_ERRORS,
 )
@@ -156,8 +176,12 @@ async def set_lock_state(
 @router.put(
     "/instances/{instance_ident}/states/power",
     status_code=202,
+    response_class=Response,
     summary="Change an instance's power",
-    responses=CHANGE_ERRORS,
+    responses={
+        202: {"description": "Accepted (no body); `Location` is the states."},
+        **CHANGE_ERRORS,
+    },
 )
 async def set_power_state(
     instance_ident: str,
@@ -178,8 +202,12 @@ async def set_power_state(
 @router.put(
     "/instances/{instance_ident}/states/provision",
     status_code=202,
+    response_class=Response,
     summary="Rebuild an instance on its node from an image",
-    responses=CHANGE_ERRORS,
+    responses={
+        202: {"description": "Accepted (no body); `Location` is the instance."},
+        **CHANGE_ERRORS,
+    },
 )
 async def set_provision_state(
     instance_ident: str,

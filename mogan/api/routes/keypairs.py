@@ -15,12 +15,14 @@ from mogan.api.http import (
 )
 from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
+from mogan.wire import bodies
 
 router = APIRouter(tags=["keypairs"])
 
 
 @router.post(
     "/keypairs",
+    response_model=bodies.KeyPair,
     status_code=201,
     summary="Generate a key pair (the private key is in this answer only) or import one",
     responses=CREATE_ERRORS,
@@ -40,6 +42,7 @@ async def create_keypair(
 
 @router.get(
     "/keypairs",
+    response_model=bodies.KeyPairPage,
     summary="List a user's key pairs (yours, or user_id's)",
     responses=COLLECTION_ERRORS,
 )
@@ -56,7 +59,12 @@ async def list_keypairs(request: Request, use: Use, user_id: str | None = None) 
     )
 
 
-@router.get("/keypairs/{keypair_name}", summary="Show a key pair", responses=ONE_ERRORS)
+@router.get(
+    "/keypairs/{keypair_name}",
+    response_model=bodies.KeyPair,
+    summary="Show a key pair",
+    responses=ONE_ERRORS,
+)
 async def show_keypair(use: Use, keypair_name: str, user_id: str | None = None) -> Response:
     keypair = await use(
         use.services.keypairs.get,

@@ -13,12 +13,14 @@ from starlette.responses import Response
 from mogan.api.errors import documented
 from mogan.api.http import context, json_response
 from mogan.services.policy import list_rules
+from mogan.wire import bodies
 
 router = APIRouter()
 
 
 @router.get(
     "/me",
+    response_model=bodies.Caller,
     tags=["caller"],
     summary="Who the caller is and which policy rules allow them what in their own project",
     description="`allowed` maps every API rule (`mogan:instance:create`…) to whether the "

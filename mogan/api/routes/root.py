@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mogan.api.http import base_url, json_response
+from mogan.wire import bodies
 
 router = APIRouter(tags=["versions"])
 
@@ -32,7 +33,7 @@ def _version(base: str) -> dict:
     }
 
 
-@router.get("/", summary="API versions")
+@router.get("/", response_model=bodies.Versions, summary="API versions")
 async def versions(request: Request) -> Response:
     base = base_url(request)
     return json_response(
@@ -45,7 +46,7 @@ async def versions(request: Request) -> Response:
     )
 
 
-@router.get("/v1", summary="The v1 API and its resources")
+@router.get("/v1", response_model=bodies.VersionOne, summary="The v1 API and its resources")
 @router.get("/v1/", include_in_schema=False)
 async def version_one(request: Request) -> Response:
     base = base_url(request)

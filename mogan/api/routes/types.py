@@ -17,11 +17,17 @@ from mogan.api.http import (
 )
 from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
+from mogan.wire import bodies
 
 router = APIRouter(tags=["types"])
 
 
-@router.get("/types", summary="List instance types", responses=COLLECTION_ERRORS)
+@router.get(
+    "/types",
+    response_model=bodies.InstanceTypePage,
+    summary="List instance types",
+    responses=COLLECTION_ERRORS,
+)
 async def list_types(request: Request, use: Use) -> Response:
     records, next_marker = await use(use.services.types.list, page_request(request))
     base = use.base
@@ -32,6 +38,7 @@ async def list_types(request: Request, use: Use) -> Response:
 
 @router.post(
     "/types",
+    response_model=bodies.InstanceType,
     status_code=201,
     summary="Create an instance type",
     responses=CREATE_ERRORS,
@@ -47,7 +54,12 @@ async def create_type(
     )
 
 
-@router.get("/types/{type_uuid}", summary="Show an instance type", responses=ONE_ERRORS)
+@router.get(
+    "/types/{type_uuid}",
+    response_model=bodies.InstanceType,
+    summary="Show an instance type",
+    responses=ONE_ERRORS,
+)
 async def show_type(use: Use, type_uuid: str) -> Response:
     record = await use(use.services.types.get, type_uuid)
     return json_response(views.instance_type(record, use.base))
@@ -55,6 +67,7 @@ async def show_type(use: Use, type_uuid: str) -> Response:
 
 @router.put(
     "/types/{type_uuid}",
+    response_model=bodies.InstanceType,
     summary="Update an instance type",
     responses=CHANGE_ERRORS,
 )
@@ -79,7 +92,10 @@ async def delete_type(use: Use, type_uuid: str) -> Response:
 
 
 @router.get(
-    "/types/{type_uuid}/extraspecs", summary="List a type's extra specs", responses=ONE_ERRORS
+    "/types/{type_uuid}/extraspecs",
+    response_model=bodies.ExtraSpecs,
+    summary="List a type's extra specs",
+    responses=ONE_ERRORS,
 )
 async def list_extra_specs(use: Use, type_uuid: str) -> Response:
     specs = await use(use.services.types.get_extra_specs, type_uuid)
@@ -88,6 +104,7 @@ async def list_extra_specs(use: Use, type_uuid: str) -> Response:
 
 @router.patch(
     "/types/{type_uuid}/extraspecs",
+    response_model=bodies.ExtraSpecs,
     status_code=201,
     summary="Create or update extra specs",
     responses=CHANGE_ERRORS,
@@ -118,6 +135,7 @@ async def delete_extra_spec(use: Use, type_uuid: str, key: str) -> Response:
 
 @router.get(
     "/types/{type_uuid}/access",
+    response_model=bodies.TypeAccessList,
     summary="List projects that may use a private type",
     responses=ONE_ERRORS,
 )
@@ -130,6 +148,7 @@ async def list_type_access(use: Use, type_uuid: str) -> Response:
 
 @router.post(
     "/types/{type_uuid}/access",
+    response_model=bodies.TypeAccessGrant,
     status_code=201,
     summary="Share a private type",
     responses=CHANGE_ERRORS,

@@ -40,7 +40,7 @@ def _show(instance: Instance) -> tuple[tuple[str, ...], tuple[Any, ...]]:
     values = {
         **vars(instance),
         "addresses": ", ".join(instance.addresses),
-        "fault": (instance.fault or {}).get("message"),
+        "fault": instance.fault.message if instance.fault else None,
         "tags": ", ".join(instance.tags),
     }
     return INSTANCE_COLUMNS, tuple(values[c] for c in INSTANCE_COLUMNS)

@@ -25,6 +25,7 @@ from mogan.dashboard.session import (
     tokens_match,
 )
 from mogan.dashboard.web import dashboard_of, form_expired, redirect, render
+from mogan.wire import bodies
 
 LOG = logging.getLogger(__name__)
 _ROLES = ("reader", "member", "admin")
@@ -197,16 +198,15 @@ def _v3(url: str) -> str:
     return base if base.endswith("/v3") else f"{base}/v3"
 
 
-async def _me(request: Request, headers: dict[str, str]) -> dict[str, Any]:
+async def _me(request: Request, headers: dict[str, str]) -> bodies.Caller:
     try:
-        found: dict[str, Any] = await dashboard_of(request).backend.anonymous(headers).get("/v1/me")
+        return await dashboard_of(request).backend.anonymous(headers).read(bodies.Caller, "/v1/me")
     except ApiError as exc:
         raise _Refused(f"Mogan refused this identity: {exc.message}") from None
-    return found
 
 
-def _allowed(me: dict[str, Any]) -> list[str]:
-    return sorted(rule for rule, yes in me["allowed"].items() if yes)
+def _allowed(me: bodies.Caller) -> list[str]:
+    return sorted(rule for rule, yes in me.allowed.items() if yes)
 
 
 def _set_cookie(

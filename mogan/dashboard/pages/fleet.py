@@ -13,36 +13,37 @@ from mogan.dashboard import words
 from mogan.dashboard.backend import ApiError, Caller
 from mogan.dashboard.session import Session
 from mogan.dashboard.web import logged_in, redirect, render
+from mogan.wire import bodies
 
 #: The states tiles are coloured by, in the legend's order.
 STATES = ("available", "active", "cleaning", "inspecting", "maintenance", "error", "other")
 
 
-def _matches(node: dict[str, Any], state: str, zone: str, search: str) -> bool:
+def _matches(node: bodies.Node, state: str, zone: str, search: str) -> bool:
     if state and words.node_state(node) != state:
         return False
-    if zone and (node.get("availability_zone") or "") != zone:
+    if zone and (node.availability_zone or "") != zone:
         return False
     if search:
         haystack = " ".join(
-            str(node.get(k) or "") for k in ("name", "uuid", "instance_uuid", "resource_class")
+            (node.name, node.uuid, node.instance_uuid or "", node.resource_class or "")
         ).lower()
         return search.lower() in haystack
     return True
 
 
 async def _fleet_context(request: Request, caller: Caller) -> dict[str, Any]:
-    nodes = await caller.every("/v1/nodes", "nodes", limit=1000)
+    nodes = await caller.every("/v1/nodes", "nodes", bodies.Node, limit=1000)
     state = request.query_params.get("state", "")
     zone = request.query_params.get("zone", "")
     search = request.query_params.get("q", "").strip()
     counts = Counter(words.node_state(n) for n in nodes)
-    zones = sorted({n.get("availability_zone") or "" for n in nodes})
+    zones = sorted({n.availability_zone or "" for n in nodes})
     shown = [n for n in nodes if _matches(n, state, zone, search)]
-    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    grouped: dict[str, dict[str, list[bodies.Node]]] = defaultdict(lambda: defaultdict(list))
     for node in shown:
-        rack = str((node.get("properties") or {}).get("rack") or "")
-        grouped[node.get("availability_zone") or ""][rack].append(node)
+        rack = str(node.properties.get("rack") or "")
+        grouped[node.availability_zone or ""][rack].append(node)
     groups = [(zone_name, sorted(racks.items())) for zone_name, racks in sorted(grouped.items())]
     return {
         "groups": groups,
@@ -72,22 +73,24 @@ async def tiles(request: Request, session: Session, caller: Caller) -> Response:
 async def show_node(request: Request, session: Session, caller: Caller) -> Response:
     ident = request.path_params["ident"]
     node, history = await asyncio.gather(
-        caller.get(f"/v1/nodes/{ident}"), caller.get(f"/v1/nodes/{ident}/history")
+        caller.read(bodies.Node, f"/v1/nodes/{ident}"),
+        caller.read(bodies.NodeHistory, f"/v1/nodes/{ident}/history"),
     )
+    inventory: bodies.NodeInventory | None
     try:
-        inventory = await caller.get(f"/v1/nodes/{ident}/inventory")
+        inventory = await caller.read(bodies.NodeInventory, f"/v1/nodes/{ident}/inventory")
     except ApiError as exc:
         if exc.status != 404:
             raise
         inventory = None
-    instance = None
-    if node.get("instance_uuid"):
+    instance: bodies.Instance | None = None
+    if node.instance_uuid:
         try:
-            instance = await caller.get(f"/v1/instances/{node['instance_uuid']}")
+            instance = await caller.read(bodies.Instance, f"/v1/instances/{node.instance_uuid}")
         except ApiError:
             instance = None
     try:
-        checks = await caller.get(f"/v1/nodes/{ident}/validate")
+        checks = await caller.read(bodies.InterfaceChecks, f"/v1/nodes/{ident}/validate")
     except ApiError:  # never verified yet (an Ironic node, or its enrolment's check runs)
         checks = None
     return render(
@@ -96,11 +99,11 @@ async def show_node(request: Request, session: Session, caller: Caller) -> Respo
         session,
         caller=caller,
         node=node,
-        history=history["history"],
+        history=history.history,
         inventory=inventory,
         instance=instance,
-        checks=checks,
-        busy=node["provision_state"] in ("verifying", "cleaning", "inspecting"),
+        checks=checks.root if checks else None,
+        busy=node.provision_state in ("verifying", "cleaning", "inspecting"),
     )
 
 

@@ -14,6 +14,7 @@ from mogan.dashboard import words
 from mogan.dashboard.backend import ApiError, Caller
 from mogan.dashboard.session import Session
 from mogan.dashboard.web import logged_in, redirect, render
+from mogan.wire import bodies
 
 #: What each action button asks of the API, the rule that allows it, and whether it needs a
 #: confirmation (it stops or destroys something).
@@ -31,44 +32,50 @@ ACTIONS: dict[str, tuple[str, str, bool]] = {
 _POWER = (PowerTarget.ON, PowerTarget.OFF, PowerTarget.REBOOT)
 
 
-def offered(session: Session, instance: dict[str, Any]) -> list[str]:
+def offered(session: Session, instance: bodies.Instance) -> list[str]:
     """The actions the caller may take on the instance as it is now (none that would fail)."""
-    status, power = instance["status"], instance.get("power_state")
+    status, power = instance.status, instance.power_state
     if status == "deleting":
         return []
-    locked = instance.get("locked") and not session.may("mogan:instance:ignore_lock")
+    locked = instance.locked and not session.may("mogan:instance:ignore_lock")
     possible = []
     if status == "active" and not locked:
         possible += ["on"] if power == "power off" else ["off", "reboot"]
     if status in ("active", "error") and not locked:
         possible.append("rebuild")
-    if not instance.get("locked"):
+    if not instance.locked:
         possible.append("lock")
-    elif instance.get("locked_by") != "admin" or session.may("mogan:instance:ignore_lock"):
+    elif instance.locked_by != "admin" or session.may("mogan:instance:ignore_lock"):
         possible.append("unlock")  # an administrator's lock is lifted by administrators only
     if not locked:
         possible.append("delete")
     return [name for name in possible if session.may(ACTIONS[name][1])]
 
 
-def in_flux(instance: dict[str, Any], expect: str | None) -> bool:
-    return instance["status"] in words.IN_FLUX or (
-        expect is not None and instance.get("power_state") != expect
+def in_flux(instance: bodies.Instance, expect: str | None) -> bool:
+    return instance.status in words.IN_FLUX or (
+        expect is not None and instance.power_state != expect
     )
 
 
 async def _names(caller: Caller) -> dict[str, str]:
     """uuid → name of the types and images the caller can see."""
     types, images = await asyncio.gather(
-        caller.every("/v1/types", "types"), caller.every("/v1/images", "images")
+        caller.every("/v1/types", "types", bodies.InstanceType),
+        caller.every("/v1/images", "images", bodies.Image),
     )
-    return {item["uuid"]: item["name"] for item in [*types, *images]}
+    return {t.uuid: t.name for t in types} | {i.uuid: i.name for i in images}
 
 
 async def _rows_context(request: Request, session: Session, caller: Caller) -> dict[str, Any]:
     everyone = session.is_admin and request.query_params.get("all") == "1"
     instances, names = await asyncio.gather(
-        caller.every("/v1/instances/detail", "instances", all_tenants=1 if everyone else None),
+        caller.every(
+            "/v1/instances/detail",
+            "instances",
+            bodies.Instance,
+            all_tenants=1 if everyone else None,
+        ),
         _names(caller),
     )
     expect = request.query_params.get("expect")
@@ -108,16 +115,16 @@ async def new_instance(request: Request, session: Session, caller: Caller) -> Re
 
 async def _choices(session: Session, caller: Caller) -> dict[str, Any]:
     types, images, networks, keypairs, zones = await asyncio.gather(
-        caller.every("/v1/types", "types"),
-        caller.every("/v1/images", "images"),
-        caller.every("/v1/networks", "networks"),
-        caller.every("/v1/keypairs", "keypairs"),
-        caller.get("/v1/availability_zones"),
+        caller.every("/v1/types", "types", bodies.InstanceType),
+        caller.every("/v1/images", "images", bodies.Image),
+        caller.every("/v1/networks", "networks", bodies.Network),
+        caller.every("/v1/keypairs", "keypairs", bodies.KeyPair),
+        caller.read(bodies.Zones, "/v1/availability_zones"),
     )
-    usage = None
+    usage: bodies.QuotaUsage | None = None
     if session.may("mogan:quota:usage"):
         try:
-            usage = await caller.get(f"/v1/quotas/{session.project_id}/usage")
+            usage = await caller.read(bodies.QuotaUsage, f"/v1/quotas/{session.project_id}/usage")
         except ApiError:
             usage = None
     return {
@@ -125,7 +132,7 @@ async def _choices(session: Session, caller: Caller) -> dict[str, Any]:
         "images": images,
         "networks": networks,
         "keypairs": keypairs,
-        "zones": zones["availability_zones"],
+        "zones": zones.availability_zones,
         "usage": usage,
     }
 
@@ -146,7 +153,7 @@ async def create_instance(request: Request, session: Session, caller: Caller) ->
     if form.get("user_data"):
         body["user_data"] = base64.b64encode(form["user_data"].encode()).decode()
     try:
-        created = await caller.post("/v1/instances", body)
+        created = bodies.Instance.model_validate(await caller.post("/v1/instances", body))
     except ApiError as exc:
         if exc.status >= 500:
             raise
@@ -160,18 +167,18 @@ async def create_instance(request: Request, session: Session, caller: Caller) ->
             error=exc.message,
             form=form,
         )
-    return redirect(request, f"/instances/{created['uuid']}", notice=f"Creating {body['name']}.")
+    return redirect(request, f"/instances/{created.uuid}", notice=f"Creating {body['name']}.")
 
 
 async def _instance_context(
-    request: Request, session: Session, instance: dict[str, Any]
+    request: Request, session: Session, instance: bodies.Instance
 ) -> dict[str, Any]:
     expect = request.query_params.get("expect")
     return {
         "instance": instance,
         "offered": offered(session, instance),
         "actions": ACTIONS,
-        "explanation": words.explain(instance.get("fault")),
+        "explanation": words.explain(instance.fault),
         "expect": expect,
         "live": in_flux(instance, expect),
     }
@@ -181,8 +188,8 @@ async def _instance_context(
 async def show_instance(request: Request, session: Session, caller: Caller) -> Response:
     uuid = request.path_params["uuid"]
     instance, history, names = await asyncio.gather(
-        caller.get(f"/v1/instances/{uuid}"),
-        caller.get(f"/v1/instances/{uuid}/actions", limit=20),
+        caller.read(bodies.Instance, f"/v1/instances/{uuid}"),
+        caller.read(bodies.ActionPage, f"/v1/instances/{uuid}/actions", limit=20),
         _names(caller),
     )
     return render(
@@ -190,7 +197,7 @@ async def show_instance(request: Request, session: Session, caller: Caller) -> R
         "instance.html",
         session,
         caller=caller,
-        history=history["actions"],
+        history=history.actions,
         names=names,
         **await _instance_context(request, session, instance),
     )
@@ -200,7 +207,9 @@ async def show_instance(request: Request, session: Session, caller: Caller) -> R
 async def instance_live(request: Request, session: Session, caller: Caller) -> Response:
     """The instance's state block, for its live updates: one GET of the instance per poll."""
     try:
-        instance = await caller.get(f"/v1/instances/{request.path_params['uuid']}")
+        instance = await caller.read(
+            bodies.Instance, f"/v1/instances/{request.path_params['uuid']}"
+        )
     except ApiError as exc:
         if exc.status == 404:  # deleted meanwhile: back to the list
             return redirect(request, "/instances", notice="The instance is gone.")
@@ -214,7 +223,7 @@ async def confirm(request: Request, session: Session, caller: Caller) -> Respons
     uuid, action = request.path_params["uuid"], request.path_params["action"]
     if action not in ACTIONS:
         return redirect(request, f"/instances/{uuid}")
-    instance = await caller.get(f"/v1/instances/{uuid}")
+    instance = await caller.read(bodies.Instance, f"/v1/instances/{uuid}")
     return render(
         request,
         "confirm.html",

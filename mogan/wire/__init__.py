@@ -1,8 +1,9 @@
 """What every HTTP client of Mogan reads the same way, whatever its transport: the fault in
 an error body, and the next page of a collection. The SDK (keystoneauth, blocking) and the
 dashboard (httpx over ASGI, async) both use these, so a change of either convention is made
-once. A module of its own, importing nothing of Mogan's: the dashboard must not load the
-SDK (keystoneauth) to use it."""
+once; ``mogan.wire.bodies`` types the bodies themselves. A package of its own, importing
+nothing of Mogan's but the API's words (``mogan.core.states``): the dashboard must not load
+the SDK (keystoneauth) to use it."""
 
 from __future__ import annotations
 
