@@ -21,6 +21,11 @@ import jsonschema_rs
 from mogan.cmd.docs import openapi_document
 
 
+def client(base_url: str, **options: Any) -> httpx.Client:
+    """An httpx client whose every answer is held to the document (``check``)."""
+    return httpx.Client(base_url=base_url, event_hooks={"response": [check]}, **options)
+
+
 class UndocumentedAnswer(AssertionError):
     """An answer the OpenAPI document does not describe."""
 

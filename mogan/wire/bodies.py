@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
-from mogan.core.lifecycle import ProvisionState
 from mogan.core.states import InstanceStatus
 
 #: ISO 8601 with its UTC offset (``2026-12-04T20:37:16.123456+00:00``), kept a string.
@@ -318,7 +317,9 @@ class Node(Body):
     lessee: str | None
     instance_uuid: Uuid | None
     power_state: str | None
-    provision_state: ProvisionState
+    #: Mogan's lifecycle (``mogan.core.lifecycle.ProvisionState``) for the nodes it drives;
+    #: Ironic's own words (``manageable``, ``deploying``…) for the nodes Ironic drives.
+    provision_state: str
     last_error: str | None
     nics: list[Nic]
     created_at: Timestamp
@@ -399,7 +400,8 @@ class ManageableInstance(Body):
     properties: dict[str, Any]
     availability_zone: str | None
     power_state: str | None
-    provision_state: ProvisionState
+    #: In Ironic's words (``active``).
+    provision_state: str
     mac_addresses: list[str]
 
 

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from mogan.root import Mogan
@@ -23,14 +22,9 @@ def mogan(mogan_factory: Any) -> Mogan:
 def api(mogan: Mogan) -> Iterator[Api]:
     with (
         ThreadedServer(mogan.app) as server,
-        _client(server.url) as client,
+        conformance.client(server.url, timeout=30) as client,
     ):
         yield Api(client)
-
-
-def _client(url: str) -> httpx.Client:
-    """A client whose every answer is held to the OpenAPI document (``tests.conformance``)."""
-    return httpx.Client(base_url=url, timeout=30, event_hooks={"response": [conformance.check]})
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ def api_for() -> Iterator[Callable[[Mogan], Api]]:
 
         def serve(other: Mogan) -> Api:
             server = stack.enter_context(ThreadedServer(other.app))
-            client = stack.enter_context(_client(server.url))
+            client = stack.enter_context(conformance.client(server.url, timeout=30))
             return Api(client)
 
         yield serve

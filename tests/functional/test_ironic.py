@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests import conformance
 from tests.functional.process import MoganProcess
 from tests.harness import Api, fault_of, project
 from tests.peers.ironic import IronicServer, expect
@@ -58,7 +58,7 @@ def mogan(ironic: IronicServer, fresh_url: str, tmp_path: Path) -> Iterator[Moga
 
 @pytest.fixture
 def api(mogan: MoganProcess) -> Iterator[Api]:
-    with httpx.Client(base_url=mogan.url, timeout=60) as client:
+    with conformance.client(mogan.url, timeout=60) as client:
         yield Api(client)
 
 

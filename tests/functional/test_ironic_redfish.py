@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests import conformance
 from tests.functional.test_ironic import nodes_of, serve_on, setup_tenancy, sync
 from tests.harness import Api
 from tests.peers.ironic import IronicServer, expect
@@ -51,7 +51,7 @@ def test_an_instance_deployed_by_ironic_on_a_redfish_bmc(fresh_url: str, tmp_pat
         mogan = serve_on(ironic, tmp_path, fresh_url)
         try:
             nodes = [enrol_redfish(ironic, emulator, i) for i in range(2)]
-            with httpx.Client(base_url=mogan.url, timeout=120) as client:
+            with conformance.client(mogan.url, timeout=120) as client:
                 api = Api(client)
                 assert len(sync(api)["added"]) == 2
                 type_, _, network = setup_tenancy(api)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import conformance
 from tests.databases import fresh_database
 from tests.functional.conftest import keystone_mogan
 from tests.functional.process import MoganProcess
@@ -32,7 +33,7 @@ def mogan(keystone: KeystoneServer, tmp_path: Path) -> Iterator[MoganProcess]:
 
 @pytest.fixture
 def http(mogan: MoganProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mogan.url, timeout=30) as client:
+    with conformance.client(mogan.url, timeout=30) as client:
         yield client
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
+from tests import conformance
 from tests.functional.cluster import Cluster, query, settle
 from tests.harness import ADMIN, Api, project
 
@@ -31,7 +31,7 @@ def test_an_engine_killed_mid_clean_is_taken_over_and_no_node_is_handed_out_half
 ):
     api_process = cluster.start("api", api={"workers": 1})
     first = cluster.start("engine", fake={"clean_latency": 30})
-    with httpx.Client(base_url=api_process.url, timeout=60, headers=ADMIN) as client:
+    with conformance.client(api_process.url, timeout=60, headers=ADMIN) as client:
         api = Api(client)
         for i in range(3):
             api.enrol(f"node-{i}")

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests import conformance
 from tests.functional.cluster import Cluster, instances_of, settle
 from tests.functional.process import MoganProcess
 from tests.harness import ADMIN, Api, project
@@ -32,7 +33,7 @@ def _fleet(api: Api, count: int) -> dict[str, Any]:
 
 def _create_many(url: str, fleet: dict[str, Any], names: list[str]) -> list[httpx.Response]:
     def create(name: str) -> httpx.Response:
-        with httpx.Client(base_url=url, timeout=60) as client:
+        with conformance.client(url, timeout=60) as client:
             return Api(client, project("tenant-a")).create(
                 fleet["type"], fleet["image"], [{"net_id": fleet["network"]["uuid"]}], name=name
             )
@@ -44,7 +45,7 @@ def _create_many(url: str, fleet: dict[str, Any], names: list[str]) -> list[http
 def test_300_concurrent_creates_over_two_engines_and_two_api_workers(cluster: Cluster):
     api_process = cluster.start("api", api={"workers": 2})
     engines = [cluster.start("engine") for _ in range(2)]
-    with httpx.Client(base_url=api_process.url, timeout=60, headers=ADMIN) as client:
+    with conformance.client(api_process.url, timeout=60, headers=ADMIN) as client:
         api = Api(client)
         fleet = _fleet(api, 300)
         responses = _create_many(api_process.url, fleet, [f"vm-{i}" for i in range(300)])
@@ -82,7 +83,7 @@ def test_an_engine_killed_mid_work_is_taken_over(cluster: Cluster):
     slow = {"fake": {"deploy_latency": 2, "power_latency": 2}}
     api_process = cluster.start("api", api={"workers": 1})
     first = cluster.start("engine", **slower)
-    with httpx.Client(base_url=api_process.url, timeout=60, headers=ADMIN) as client:
+    with conformance.client(api_process.url, timeout=60, headers=ADMIN) as client:
         api = Api(client)
         fleet = _fleet(api, 30)
         running = [
@@ -150,7 +151,7 @@ def test_the_database_lost_and_back_under_load(cluster: Cluster):
 
 
 def _create_through_an_outage(api_process: MoganProcess, proxy: TcpProxy) -> None:
-    with httpx.Client(base_url=api_process.url, timeout=30, headers=ADMIN) as client:
+    with conformance.client(api_process.url, timeout=30, headers=ADMIN) as client:
         api = Api(client)
         fleet = _fleet(api, 60)
         accepted: list[str] = []

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests import conformance
 from tests.harness import Api, ThreadedServer
 from tests.peers.ironic import IronicServer
 from tests.peers.redfish import FaultProxy
@@ -44,7 +44,7 @@ def api(mogan_factory: Any, proxy: FaultProxy) -> Iterator[Api]:
         engine__driver_retry_interval=0.3,  # waits 0.3, 0.6, 1.2 s
         engine__power_state_timeout=20,
     )
-    with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+    with ThreadedServer(mogan.app) as server, conformance.client(server.url, timeout=60) as c:
         yield Api(c)
 
 
