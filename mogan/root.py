@@ -11,6 +11,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from oslo_config import cfg
@@ -21,8 +22,11 @@ from mogan.api.app import create_app
 from mogan.api.identity import NoAuthDefaults, noauth_context
 from mogan.api.keystone import KeystoneAuthMiddleware, keystone_context
 from mogan.api.middleware import GuardSettings
+from mogan.core.capabilities import DriverCatalog
+from mogan.core.images import GLANCE, ImageCatalog
 from mogan.core.quotas import Limits
 from mogan.dashboard.settings import DashboardSettings
+from mogan.db import instances
 from mogan.db.database import Database
 from mogan.db.fake_hardware import DatabaseHardwareStore
 from mogan.drivers.registry import DriverEnvironment, DriverRegistry
@@ -32,6 +36,7 @@ from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNo
 from mogan.services.actions import ActionService
 from mogan.services.bundle import Services
 from mogan.services.create import CreateSettings
+from mogan.services.image_lookup import ImageLookup
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
 from mogan.services.keypairs import KeypairService
@@ -44,6 +49,9 @@ from mogan.services.server_groups import ServerGroupService
 from mogan.services.tags import TagService
 from mogan.services.types import TypeService
 from mogan.services.zones import ZoneService
+
+if TYPE_CHECKING:
+    from mogan.cloud.image_cache import ImageCache
 
 
 @dataclass
@@ -114,6 +122,7 @@ def build_engine(
     conf: cfg.ConfigOpts, db: Database, drivers: DriverRegistry, notifier: Notifier | None = None
 ) -> Engine:
     engine_conf = conf.engine
+    copies = build_image_cache(conf, db)
     settings = EngineSettings(
         max_attempts=engine_conf.max_attempts,
         driver_retries=engine_conf.driver_retries,
@@ -125,6 +134,7 @@ def build_engine(
         failure_domain=conf.scheduler.failure_domain,
         cleaning_mode=conf.cleaning.mode,
         port_type_by_speed=dict(conf.inspection.port_type_by_speed),
+        glance_copies=copies.url_for if copies is not None else None,
     )
     return Engine(
         db,
@@ -157,6 +167,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
             engine.wake()
 
     limits = quota_defaults(conf)
+    glance = build_glance(conf)
     services = Services(
         instances=InstanceService(
             db,
@@ -169,6 +180,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
                 drivers=tuple(drivers.names),
                 failure_domain=conf.scheduler.failure_domain,
                 max_count=conf.scheduler.max_count,
+                images=ImageLookup(glance, deployable_formats(drivers)),
             ),
         ),
         types=TypeService(db, policy, max_limit),
@@ -176,7 +188,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         nodes=NodeService(
             db, policy, drivers, max_limit, wake=wake, cleaning_mode=conf.cleaning.mode
         ),
-        images=ImageService(db, policy, max_limit),
+        images=ImageService(db, policy, max_limit, glance),
         networks=NetworkService(db, policy, max_limit),
         manageable=ManageableService(db, policy, drivers, wake),
         keypairs=KeypairService(db, policy, max_limit, limits),
@@ -215,6 +227,43 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         app=app,
         notifier=notifier,
     )
+
+
+def build_glance(conf: cfg.ConfigOpts) -> ImageCatalog | None:
+    """Glance, where ``[image] backend`` names it (keystoneauth is loaded only then)."""
+    if conf.image.backend != GLANCE:
+        return None
+    from mogan.cloud.glance import Glance
+
+    return Glance(conf)
+
+
+def build_image_cache(conf: cfg.ConfigOpts, db: Database) -> ImageCache | None:
+    """Mogan's copies of Glance images for BMCs, where ``[image] cache_dir`` is set."""
+    if conf.image.backend != GLANCE or not (conf.image.cache_dir and conf.image.cache_url):
+        return None
+    from mogan.cloud.glance import Glance
+    from mogan.cloud.image_cache import ImageCache
+
+    return ImageCache(
+        Glance(conf),
+        conf.image.cache_dir,
+        conf.image.cache_url,
+        conf.image.cache_max_gb << 30,
+        in_use=lambda: instances.images_in_use(db),
+    )
+
+
+def deployable_formats(drivers: DriverCatalog) -> frozenset[str]:
+    """The disk formats the enabled drivers deploy between them (empty: any, where one of
+    them takes any)."""
+    found: set[str] = set()
+    for name in drivers.names:
+        formats = drivers.capabilities(name).disk_formats
+        if formats is None:
+            return frozenset()
+        found |= formats
+    return frozenset(found)
 
 
 def noauth_defaults(conf: cfg.ConfigOpts) -> NoAuthDefaults:

@@ -158,4 +158,5 @@ def keystone_context(request: Request) -> RequestContext:
         identity["roles"],
         state.get("request_id", ""),
         extra=extra,
+        auth_token=request.headers.get("x-auth-token"),
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from mogan.core import hosts, secrets
 from mogan.core.errors import InvalidInput
+from mogan.core.images import ImageFacts
 from mogan.db.records import (
     ActionEventRow,
     ActionRow,
@@ -274,16 +275,39 @@ def node(record: NodeRecord, base: str) -> dict[str, Any]:
     }
 
 
-def image(row: ImageRow, base: str) -> dict[str, Any]:
+def image(image: ImageRow | ImageFacts, base: str) -> dict[str, Any]:
+    """An image of Mogan's registry, or of Glance (``source``), in one shape."""
+    if isinstance(image, ImageFacts):
+        return {
+            "uuid": image.uuid,
+            "name": image.name,
+            "url": None,
+            "checksum": f"{image.hash_algo}:{image.hash_value}"
+            if image.hash_value
+            else image.checksum,
+            "disk_format": image.disk_format,
+            "container_format": image.container_format,
+            "status": image.status,
+            "visibility": image.visibility,
+            "owner": image.owner,
+            "size": image.size,
+            "min_disk": image.min_disk,
+            "min_ram": image.min_ram,
+            "source": image.source,
+            "created_at": image.created_at,
+            "updated_at": image.updated_at,
+            "links": links(base, "images", image.uuid),
+        }
     return {
-        "uuid": row.uuid,
-        "name": row.name,
-        "url": row.url,
-        "checksum": row.checksum,
-        "disk_format": row.disk_format,
-        "created_at": timestamp(row.created_at),
-        "updated_at": timestamp(row.updated_at),
-        "links": links(base, "images", row.uuid),
+        "uuid": image.uuid,
+        "name": image.name,
+        "url": image.url,
+        "checksum": image.checksum,
+        "disk_format": image.disk_format,
+        "source": "builtin",
+        "created_at": timestamp(image.created_at),
+        "updated_at": timestamp(image.updated_at),
+        "links": links(base, "images", image.uuid),
     }
 
 

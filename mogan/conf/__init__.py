@@ -443,6 +443,40 @@ _QUOTA_OPTS = [
     ),
 ]
 
+_IMAGE_OPTS = [
+    cfg.StrOpt(
+        "backend",
+        default="builtin",
+        choices=[
+            ("builtin", "Mogan's own registry: images an operator registers by URL."),
+            (
+                "glance",
+                "OpenStack Glance (see [glance]): tenants' images, with Glance's "
+                "visibility, read with each caller's own token as Nova reads them.",
+            ),
+        ],
+        help="Where images come from.",
+    ),
+    cfg.StrOpt(
+        "cache_dir",
+        help="Glance only: where Mogan keeps copies of Glance images for BMCs that boot from "
+        "a URL (the redfish driver), each checked against Glance's hash on the way in. "
+        "Served to the BMCs at cache_url by a web server of the operator's, as "
+        "[redfish] configdrive_dir is.",
+    ),
+    cfg.StrOpt(
+        "cache_url",
+        help="Glance only: the URL BMCs fetch cache_dir's files under.",
+    ),
+    cfg.IntOpt(
+        "cache_max_gb",
+        default=50,
+        min=1,
+        help="Glance only: the size cache_dir is kept under; the least recently used "
+        "copies are removed first (never one being written).",
+    ),
+]
+
 _GROUPS: list[tuple[str | None, list[Any]]] = [
     (None, _DEFAULT_OPTS),
     ("database", _DATABASE_OPTS),
@@ -452,6 +486,8 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
     ("fake", _FAKE_OPTS),
     ("redfish", _REDFISH_OPTS),
     ("ironic", _IRONIC_OPTS),
+    ("image", _IMAGE_OPTS),
+    ("glance", []),
     ("notifications", _NOTIFICATIONS_OPTS),
     ("quota", _QUOTA_OPTS),
     ("scheduler", _SCHEDULER_OPTS),
@@ -461,8 +497,13 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
 ]
 
 
-def _ironic_keystoneauth_opts() -> list[cfg.Opt]:
-    """The keystoneauth session, auth and adapter options of ``[ironic]``, as Nova has them."""
+#: Peers Mogan reads through keystoneauth, and the service type each is found under.
+_KEYSTONEAUTH_PEERS = {"ironic": "baremetal", "glance": "image"}
+
+
+def _keystoneauth_opts() -> list[cfg.Opt]:
+    """The keystoneauth session, auth and adapter options of a peer's section, as Nova has
+    them (``[ironic]``, ``[glance]``)."""
     from keystoneauth1 import loading as ks_loading
 
     return (
@@ -473,13 +514,13 @@ def _ironic_keystoneauth_opts() -> list[cfg.Opt]:
     )
 
 
-def _register_ironic_keystoneauth(conf: cfg.ConfigOpts) -> None:
+def _register_keystoneauth(conf: cfg.ConfigOpts, group: str) -> None:
     from keystoneauth1 import loading as ks_loading
 
-    ks_loading.register_session_conf_options(conf, "ironic")
-    ks_loading.register_auth_conf_options(conf, "ironic")
-    ks_loading.register_adapter_conf_options(conf, "ironic", include_deprecated=False)
-    conf.set_default("service_type", "baremetal", group="ironic")
+    ks_loading.register_session_conf_options(conf, group)
+    ks_loading.register_auth_conf_options(conf, group)
+    ks_loading.register_adapter_conf_options(conf, group, include_deprecated=False)
+    conf.set_default("service_type", _KEYSTONEAUTH_PEERS[group], group=group)
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
@@ -488,8 +529,8 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
 
     listed = [(group or "DEFAULT", list(opts)) for group, opts in _GROUPS]
     for name, opts in listed:
-        if name == "ironic":
-            opts.extend(_ironic_keystoneauth_opts())
+        if name in _KEYSTONEAUTH_PEERS:
+            opts.extend(_keystoneauth_opts())
     return listed + [(group, list(opts)) for group, opts in auth_token.list_opts()]
 
 
@@ -517,9 +558,12 @@ def load(
     overrides = overrides or {}
     enabled: Any = overrides.get("enabled_drivers", conf.enabled_drivers)
     names = enabled.split(",") if isinstance(enabled, str) else list(enabled)
-    # keystoneauth's options (and module) only where they are used: the ironic driver.
-    if "ironic" in names or any(key.startswith("ironic.") for key in overrides):
-        _register_ironic_keystoneauth(conf)
+    # keystoneauth's options (and module) only where they are used: the ironic driver, Glance.
+    backend = overrides.get("image.backend", conf.image.backend)
+    used = {"ironic": "ironic" in names, "glance": backend == "glance"}
+    for group, in_use in used.items():
+        if in_use or any(key.startswith(f"{group}.") for key in overrides):
+            _register_keystoneauth(conf, group)
     for dotted, value in overrides.items():
         group, _, name = dotted.rpartition(".")
         conf.set_override(name, value, group=group or None)

@@ -20,6 +20,8 @@ class DriverCapabilities:
     has_inventory: bool
     can_inspect: bool
     can_clean: bool
+    #: The image disk formats it deploys (None: any).
+    disk_formats: frozenset[str] | None = None
 
 
 class DriverCatalog(Protocol):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
+from mogan.core.images import ImageFacts
 from mogan.core.placement import GroupPolicy, NetworkRequest
 
 
@@ -172,6 +173,9 @@ class CreateState(OperationState):
     #: Scheduler hints: instances whose failure domains to avoid, or to share.
     different_host: list[str] = field(default_factory=list)
     same_host: list[str] = field(default_factory=list)
+    #: A Glance image as the caller was allowed to see it (None: a builtin image, read from
+    #: Mogan's registry at deploy time).
+    image: ImageFacts | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> CreateState:
@@ -182,6 +186,8 @@ class CreateState(OperationState):
         ]
         if isinstance(state.group, dict):
             state.group = GroupPolicy(**state.group)
+        if isinstance(state.image, dict):
+            state.image = ImageFacts.from_json(state.image)
         return state
 
 
@@ -224,6 +230,15 @@ class RebuildState(OperationState):
     preserve_ephemeral: bool = False
     #: The instance's node, as the rebuild step found it.
     node_uuid: str | None = None
+    #: A Glance image as the caller was allowed to see it (as ``CreateState.image``).
+    image: ImageFacts | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> RebuildState:
+        state = super().from_json(data)
+        if isinstance(state.image, dict):
+            state.image = ImageFacts.from_json(state.image)
+        return state
 
 
 @dataclass

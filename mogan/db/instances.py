@@ -383,11 +383,18 @@ class ToDeploy:
 
 
 _IMAGES = table_of(Image)
+_IMAGES_IN_USE = select(_INSTANCES.c.image_uuid).distinct()
 _BUILDING_WITH_IMAGE = (
     select(*_ROWS.selected_columns, *(c.label(f"image__{c.key}") for c in _IMAGES.columns))
     .outerjoin(_IMAGES, _IMAGES.c.uuid == _INSTANCES.c.image_uuid)
     .where(_INSTANCES.c.uuid == bindparam("uuid"), _INSTANCES.c.status == BUILDING)
 )
+
+
+def images_in_use(db: Database) -> set[str]:
+    """The images instances run (or are being deployed with), each once."""
+    with db.read_rows() as connection:
+        return {row[0] for row in connection.execute(_IMAGES_IN_USE)}
 
 
 def building_with_image(db: Database, uuid: str) -> ToDeploy | None:

@@ -261,6 +261,11 @@ class Driver(abc.ABC):
     #: Inspection and cleaning, where the driver can do them (None: it cannot).
     inspect: InspectInterface | None = None
     clean: CleanInterface | None = None
+    #: The image disk formats it deploys (None: any).
+    disk_formats: frozenset[str] | None = None
+    #: It gives the node's deployer a Glance image's id, which reads Glance itself (Ironic);
+    #: otherwise Mogan hands it a URL of its own cached copy.
+    reads_glance: bool = False
 
     @abc.abstractmethod
     def validate(self, node: NodeRef) -> None:

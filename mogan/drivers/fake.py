@@ -301,6 +301,8 @@ def default_inventory(node: base.NodeRef) -> dict[str, Any]:
 
 class FakeDriver(base.Driver):
     name = "fake"
+    #: Its simulated deployer "reads" a Glance image by its id, as Ironic's does.
+    reads_glance = True
 
     def __init__(
         self,

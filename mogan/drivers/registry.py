@@ -102,4 +102,5 @@ class DriverRegistry:
             has_inventory=driver.inventory is not None,
             can_inspect=driver.inspect is not None,
             can_clean=driver.clean is not None,
+            disk_formats=driver.disk_formats,
         )

@@ -4,6 +4,7 @@ an adoption. The caller has already moved the instance to the status the work st
 
 from __future__ import annotations
 
+from mogan.core.images import ImageFacts
 from mogan.core.operations import (
     AdoptState,
     CreateState,
@@ -64,12 +65,15 @@ def request_rebuild(
     image_uuid: str,
     extra_specs: dict[str, str],
     preserve_ephemeral: bool,
+    image: ImageFacts | None = None,
 ) -> int:
-    """Queue the redeploy of a ``rebuilding`` instance on its node, from ``image_uuid``."""
+    """Queue the redeploy of a ``rebuilding`` instance on its node, from ``image_uuid``
+    (``image``: that image as Glance showed it to the caller)."""
     state = RebuildState(
         request_id=requester.request_id,
         extra_specs=extra_specs,
         preserve_ephemeral=preserve_ephemeral,
+        image=image,
     )
     return _request(tx, db, requester, instance, "rebuild", state, message=f"image {image_uuid}")
 

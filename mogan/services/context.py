@@ -16,6 +16,9 @@ class RequestContext:
     request_id: str = ""
     #: Extra policy credentials (e.g. a token's domain) for oslo.policy rules.
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The caller's Keystone token, for reading peers (Glance) as the caller; never shown in a
+    #: repr, so never in a log line. None in noauth.
+    auth_token: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_admin(self) -> bool:

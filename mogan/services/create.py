@@ -30,6 +30,7 @@ from mogan.db.records import InstanceRow, ServerGroupRow
 from mogan.operations.instances import request_create
 from mogan.services import schemas
 from mogan.services.context import RequestContext
+from mogan.services.image_lookup import ImageLookup
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class CreateSettings:
     drivers: Sequence[str] = ("fake",)
     failure_domain: str = "node"
     max_count: int = 100
+    #: Where images come from (Mogan's registry unless it names Glance).
+    images: ImageLookup = field(default_factory=ImageLookup)
 
 
 @dataclass(frozen=True)
@@ -123,8 +126,9 @@ class InstanceCreator:
             )
         key_data = self._public_key(context, request.key_name)
         hints = request.scheduler_hints
+        image = self._settings.images.resolve(context, request.image_uuid)
         with self._db.transaction() as tx:
-            extra_specs = check_references(tx, context, request)
+            extra_specs = check_references(tx, context, request, image_in_glance=image is not None)
             group = check_group(tx, context, hints.group)
             check_hinted(tx, context, hints)
             resource_class = TypeRequirements.from_extra_specs(extra_specs).resource_class_trait
@@ -161,6 +165,7 @@ class InstanceCreator:
                     group=group_policy(group),
                     different_host=list(hints.different_host),
                     same_host=list(hints.same_host),
+                    image=image,
                 )
                 if wanted > 1:  # a batch: its nodes are claimed now, all or nothing
                     claimed = self._claim(tx, state, instance.uuid)
@@ -214,9 +219,14 @@ class InstanceCreator:
 
 
 def check_references(
-    tx: Executor, context: RequestContext, request: schemas.InstanceCreate
+    tx: Executor,
+    context: RequestContext,
+    request: schemas.InstanceCreate,
+    *,
+    image_in_glance: bool = False,
 ) -> dict[str, str]:
-    """Every UUID the request names must exist and be visible; returns the type's specs."""
+    """Every UUID the request names must exist and be visible; returns the type's specs.
+    (An image in Glance was checked there, with the caller's token.)"""
     found = instances.references(
         tx,
         type_uuid=request.instance_type_uuid,
@@ -229,7 +239,7 @@ def check_references(
             f"Invalid value for field 'instance_type_uuid': instance type "
             f"{request.instance_type_uuid} was not found."
         )
-    if not found.image_found:
+    if not (image_in_glance or found.image_found):
         raise InvalidInput(
             f"Invalid value for field 'image_uuid': image {request.image_uuid} was not found."
         )

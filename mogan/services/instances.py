@@ -59,7 +59,9 @@ class InstanceService:
         notifier: Notifier | None = None,
         create_settings: CreateSettings | None = None,
     ) -> None:
-        self._creator = InstanceCreator(db, create_settings or CreateSettings(), wake_engine)
+        settings = create_settings or CreateSettings()
+        self._creator = InstanceCreator(db, settings, wake_engine)
+        self._images = settings.images
         self._notifier = notifier or NullNotifier()
         self._db = db
         self._policy = policy
@@ -249,7 +251,12 @@ class InstanceService:
         """Queue a redeploy of the instance on its own node, from ``request.image_uuid``
         (default: its current image) with a new config drive; it is ``rebuilding`` until
         done. Only an active instance, or one in error that still has its node, can be
-        rebuilt, and not while a power change is pending."""
+        rebuilt, and not while a power change is pending. A Glance image is read as the
+        caller, before anything is held."""
+        glance_image = None
+        if self._images.in_glance:
+            current = self._visible(context, ident, "mogan:instance:rebuild")
+            glance_image = self._images.resolve(context, request.image_uuid or current.image_uuid)
         with self._db.transaction() as tx:
             instance = self._visible(context, ident, "mogan:instance:rebuild", tx)
             self._unlocked(context, instance, ident, "rebuilding it")
@@ -265,7 +272,9 @@ class InstanceService:
                     f"'{instance.target_power_state}'; rebuild it once that is done."
                 )
             image_uuid = request.image_uuid or instance.image_uuid
-            if IMAGES.get(self._db, image_uuid) is None:
+            if glance_image is not None:
+                image_uuid = glance_image.uuid
+            elif IMAGES.get(self._db, image_uuid) is None:
                 raise InvalidInput(
                     f"Invalid value for field 'image_uuid': image {image_uuid} was not found."
                 )
@@ -281,6 +290,7 @@ class InstanceService:
                 image_uuid=image_uuid,
                 extra_specs=specs[instance.instance_type_uuid],
                 preserve_ephemeral=request.preserve_ephemeral,
+                image=glance_image,
             )
         self._wake_engine()
         return InstanceRecord(instance._replace(**changes))

@@ -11,7 +11,7 @@ from typing import Any
 from mogan.core import hosts, lifecycle, secrets
 from mogan.core.capabilities import DriverCatalog
 from mogan.core.clock import utcnow
-from mogan.core.errors import Conflict, InvalidInput, NotFound
+from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.lifecycle import CleaningMode
 from mogan.core.pagination import PageRequest
 from mogan.core.placement import parse_capabilities, resource_class_trait
@@ -274,12 +274,13 @@ class NodeService:
         return self._record(moved)
 
     def inventory(self, context: RequestContext, ident: str) -> NodeInventoryRow:
-        """What the node's last inspection found; ``NotFound`` if it was never inspected."""
+        """What the node's last inspection found; ``Conflict`` before the first one ended
+        (the node exists; its inventory does not yet, as ``validate`` before a verification)."""
         self._policy.authorize("mogan:node:get", context)
         node = nodes.find(self._db, ident)
         found = nodes.inventory_of(self._db, node.uuid)
         if found is None:
-            raise NotFound(f"Node {ident} has not been inspected (POST /v1/nodes/{ident}/inspect).")
+            raise Conflict(f"Node {ident} has not been inspected (POST /v1/nodes/{ident}/inspect).")
         return found
 
     def history(

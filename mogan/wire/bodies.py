@@ -413,14 +413,27 @@ class ManageableInstances(Body):
 
 
 class Image(Body):
+    """An image of Mogan's registry (``source`` ``builtin``: it has a ``url``) or of Glance
+    (``glance``: Glance's status, visibility, owner and minimums, and no URL of its own)."""
+
     uuid: Uuid
     name: str
-    url: str
+    url: str | None
+    #: ``<algorithm>:<hex digest>`` (Glance's multihash), or a bare md5.
     checksum: str | None
     disk_format: str
-    created_at: Timestamp
+    source: str
+    created_at: Timestamp | None
     updated_at: Timestamp | None
     links: Links
+    container_format: str | None = None
+    status: str | None = None
+    visibility: str | None = None
+    owner: str | None = None
+    size: int | None = None
+    #: GiB of disk and MiB of memory the image needs.
+    min_disk: int | None = None
+    min_ram: int | None = None
 
 
 class ImagePage(Page):

@@ -258,7 +258,7 @@ def test_an_inspecting_node_is_not_scheduled_and_a_failed_one_waits_for_an_opera
     assert api.get(f"/v1/instances/{early}").json()["status"] == "error"
     failed = _wait_node(api, "broken", "inspect failed")
     assert failed["maintenance"] and "Inspection of node broken failed" in failed["last_error"]
-    assert api.admin.get("/v1/nodes/broken/inventory").status_code == 404
+    assert api.admin.get("/v1/nodes/broken/inventory").status_code == 409  # none yet
     # The operator lifts the maintenance: the node is theirs as they typed it.
     assert api.admin.delete("/v1/nodes/broken/maintenance").status_code == 202
     assert _node(api, "broken")["provision_state"] == "available"

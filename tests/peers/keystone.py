@@ -209,9 +209,13 @@ class KeystoneServer:
 
     def register_endpoint(self, url: str) -> None:
         """Put Mogan in the catalog, as ``baremetal-compute``, so clients find it there."""
+        self.register_service("baremetal-compute", "mogan", url)
+
+    def register_service(self, service_type: str, name: str, url: str) -> None:
+        """Put a service in the catalog (public and internal endpoints at ``url``)."""
         headers = {"X-Auth-Token": self.token(self.ADMIN)}
         with httpx.Client(base_url=self.auth_url, headers=headers, timeout=30) as api:
-            body = {"service": {"type": "baremetal-compute", "name": "mogan"}}
+            body = {"service": {"type": service_type, "name": name}}
             service = _ok(api.post("/services", json=body))["service"]["id"]
             for interface in ("public", "internal"):
                 endpoint = {

@@ -234,7 +234,8 @@ async def clean_node(
     response_model=bodies.NodeInventory,
     tags=["nodes"],
     summary="What the node's last inspection found, with the hardware's own report",
-    responses=ONE_ERRORS,
+    description="409 before the node's first inspection ended.",
+    responses=CHANGE_ERRORS,
 )
 async def show_inventory(use: Use, node_ident: str) -> Response:
     found = await use(use.services.nodes.inventory, node_ident)

@@ -80,7 +80,7 @@ async def show_node(request: Request, session: Session, caller: Caller) -> Respo
     try:
         inventory = await caller.read(bodies.NodeInventory, f"/v1/nodes/{ident}/inventory")
     except ApiError as exc:
-        if exc.status != 404:
+        if exc.status != 409:  # never inspected yet
             raise
         inventory = None
     instance: bodies.Instance | None = None

@@ -377,6 +377,9 @@ class IronicDriver(base.Driver):
     """Nodes synced from Ironic; Ironic deploys, powers and cleans them."""
 
     name = "ironic"
+    #: What Ironic's direct and ramdisk deploys take (qcow2 is converted by Ironic).
+    disk_formats = frozenset({"raw", "qcow2", "iso"})
+    reads_glance = True
 
     def __init__(
         self,

@@ -250,6 +250,8 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
 
 class RedfishDriver(base.Driver):
     name = "redfish"
+    #: It boots what the BMC mounts as virtual media.
+    disk_formats = frozenset({"iso"})
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from mogan.core import hosts, states
 from mogan.core.clock import utcnow
 from mogan.core.errors import DriverError, MoganError
+from mogan.core.images import ImageFacts
 from mogan.core.operations import (
     EVENT_NAMES,
     SUBJECTS,
@@ -54,6 +55,9 @@ class EngineSettings:
     cleaning_mode: str = "metadata"
     #: ``[inspection] port_type_by_speed``: port type by link speed (Mbit/s, as a string).
     port_type_by_speed: dict[str, str] = field(default_factory=dict)
+    #: A Glance image -> the URL of Mogan's verified copy, for drivers whose BMCs fetch a URL
+    #: (``mogan.cloud.image_cache``); None when ``[image] cache_dir`` is not set.
+    glance_copies: Callable[[ImageFacts], str] | None = None
 
 
 @dataclass
@@ -220,9 +224,49 @@ def mention(node: NodeRow) -> str:
     return hosts.mention(node.uuid, node.name)
 
 
+def image_to_deploy(
+    work: Work[Any],
+    driver: Driver,
+    instance: InstanceRow,
+    builtin: ImageRow | None,
+    glance: ImageFacts | None,
+    doing: str,
+) -> tuple[ImageFacts, str]:
+    """The image a deploy or rebuild writes, and the URL its driver is given: a builtin
+    image's own; a Glance image's id for a driver whose deployer reads Glance (Ironic); else
+    Mogan's verified copy (``OperationFailed`` when there is no cache to make one in, or
+    Glance fails)."""
+    if glance is None:
+        if builtin is None:
+            raise OperationFailed(f"Image {instance.image_uuid} was deleted before the {doing}.")
+        facts = ImageFacts(
+            uuid=builtin.uuid,
+            name=builtin.name,
+            disk_format=builtin.disk_format,
+            checksum=builtin.checksum,
+            url=builtin.url,
+        )
+        return facts, builtin.url
+    if driver.reads_glance:
+        return glance, glance.uuid
+    copies = work.settings.glance_copies
+    if copies is None:
+        raise OperationFailed(
+            f"Driver {driver.name} boots images from a URL, and Glance image {glance.uuid} "
+            "has none a BMC can fetch: set [image] cache_dir and cache_url."
+        )
+    try:
+        return glance, copies(glance)
+    except MoganError as exc:
+        raise OperationFailed(
+            f"Could not copy Glance image {glance.uuid} for the {doing}: {exc.message}"
+        ) from None
+
+
 def deploy_request(
     instance: InstanceRow,
-    image: ImageRow,
+    image: ImageFacts,
+    image_url: str,
     extra_specs: dict[str, str],
     subnets: dict[str, dict[str, Any]],
     *,
@@ -233,8 +277,10 @@ def deploy_request(
     return DeployRequest(
         instance_uuid=instance.uuid,
         instance_name=instance.name,
-        image_url=image.url,
-        image_checksum=image.checksum,
+        image_url=image_url,
+        image_checksum=f"{image.hash_algo}:{image.hash_value}"
+        if image.hash_algo and image.hash_value
+        else image.checksum,
         image_disk_format=image.disk_format,
         network_info=instance.network_info,
         subnets=subnets,

@@ -31,6 +31,7 @@ from mogan.engine.operations.base import (
     activate,
     become_active,
     deploy_request,
+    image_to_deploy,
     mention,
     note_node_error,
     subnets_of,
@@ -189,14 +190,15 @@ class CreateInstance(Handler[CreateState]):
         if building is None:
             self._cancel(work)
             return None
-        instance, image = building.instance, building.image
-        if image is None:
-            raise OperationFailed(f"Image {instance.image_uuid} was deleted before the deploy.")
+        instance = building.instance
         node, driver, ref = work.node(work.state.node_uuid)
+        image, image_url = image_to_deploy(
+            work, driver, instance, building.image, work.state.image, "deploy"
+        )
         subnets = work.memo.get(_SUBNETS_MEMO)
         if subnets is None:  # a run that starts here: a takeover
             subnets = subnets_of(work, instance.network_info or {})
-        request = deploy_request(instance, image, work.state.extra_specs, subnets)
+        request = deploy_request(instance, image, image_url, work.state.extra_specs, subnets)
         try:
             result = work.driver_call(
                 lambda: driver.deploy.deploy(ref, request),

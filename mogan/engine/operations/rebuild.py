@@ -22,6 +22,7 @@ from mogan.engine.operations.base import (
     activate,
     become_active,
     deploy_request,
+    image_to_deploy,
     mention,
     note_node_error,
     subnets_of,
@@ -41,14 +42,16 @@ class RebuildInstance(Handler[RebuildState]):
         if instance is None or instance.status != states.REBUILDING:
             work.cancel("Stopped: the instance is no longer being rebuilt.")
             return None
-        image = IMAGES.get(work.db, instance.image_uuid)
-        if image is None:
-            raise OperationFailed(f"Image {instance.image_uuid} was deleted before the rebuild.")
         node, driver, ref = work.node(instance.node_uuid)
+        builtin = None if work.state.image else IMAGES.get(work.db, instance.image_uuid)
+        image, image_url = image_to_deploy(
+            work, driver, instance, builtin, work.state.image, "rebuild"
+        )
         work.state.node_uuid = node.uuid
         request = deploy_request(
             instance,
             image,
+            image_url,
             work.state.extra_specs,
             subnets_of(work, instance.network_info or {}),
             preserve_ephemeral=work.state.preserve_ephemeral,
