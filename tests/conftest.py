@@ -42,6 +42,7 @@ SERIAL_GROUPS = {
     "functional/test_leases.py": "cluster",
     "functional/test_node_lifecycle.py": "cluster",
     "functional/test_keystone.py": "keystone",
+    "functional/test_glance.py": "glance",
     "contract/test_driver_contract.py": "contract",
 }
 

@@ -207,6 +207,16 @@ class KeystoneServer:
                 response = api.put(f"/projects/{project_id}/users/{user_id}/roles/{roles[role]}")
                 assert response.status_code == 204, response.text
 
+    def grant(self, user: str, project: str, role: str) -> None:
+        """Give ``user`` ``role`` on ``project`` (all named)."""
+        headers = {"X-Auth-Token": self.token(self.ADMIN)}
+        with httpx.Client(base_url=self.auth_url, headers=headers, timeout=30) as api:
+            user_id = _ok(api.get("/users", params={"name": user}))["users"][0]["id"]
+            role_id = _ok(api.get("/roles", params={"name": role}))["roles"][0]["id"]
+            project_id = self.project_ids[project]
+            response = api.put(f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
+            assert response.status_code == 204, response.text
+
     def register_endpoint(self, url: str) -> None:
         """Put Mogan in the catalog, as ``baremetal-compute``, so clients find it there."""
         self.register_service("baremetal-compute", "mogan", url)
