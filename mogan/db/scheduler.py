@@ -108,6 +108,10 @@ class Request:
     same_host: Sequence[str] = ()
     #: ``node``, or the node property that names a node's failure domain.
     failure_domain: str = NODE
+    #: What the image needs of the node: MiB of memory (``properties.memory_mb``) and GiB of
+    #: disk (``properties.local_gb``); 0: nothing.
+    min_ram: int = 0
+    min_disk: int = 0
 
 
 def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Claimed | None:
@@ -133,6 +137,7 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
         bool(request.requirements.capabilities),
         request.requirements.dedicated,
         request.failure_domain if spreading else None,
+        bool(request.min_ram or request.min_disk),
     )
     params = {
         "drivers": list(request.drivers),
@@ -140,6 +145,8 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
         "trait": request.requirements.resource_class_trait,
         "exclude": list(request.exclude),
         "project": request.project_id or "",
+        "min_ram": request.min_ram,
+        "min_disk": request.min_disk,
     }
     domain = request.failure_domain
     sample = _nodes_of(executor.execute(_free_nodes(*shape, sample=True), params), domain)
@@ -260,6 +267,7 @@ def _free_nodes(
     by_capabilities: bool,
     dedicated: bool,
     domain_property: str | None,
+    sized: bool,
     *,
     sample: bool,
 ) -> Select[Any]:
@@ -271,7 +279,8 @@ def _free_nodes(
     (decoding every candidate's JSON cost more than the query).
     A node dedicated to a project (``owner`` or ``lessee``) is that project's only; with
     ``dedicated``, only such nodes are. Parameters: ``drivers``, ``zone``, ``trait``,
-    ``exclude``, ``project``."""
+    ``exclude``, ``project``, and with ``sized`` ``min_ram`` and ``min_disk`` (an image's
+    minimums, against the node's ``memory_mb`` and ``local_gb`` properties)."""
     project: BindParameter[str] = bindparam("project")
     dedicated_to_it = or_(_NODES.c.owner == project, _NODES.c.lessee == project)
     shared = and_(_NODES.c.owner.is_(None), _NODES.c.lessee.is_(None))
@@ -299,6 +308,8 @@ def _free_nodes(
         ranked = ranked.where(_NODES.c.resource_class_trait == bindparam("trait"))
     if excluding:
         ranked = ranked.where(_NODES.c.uuid.not_in(bindparam("exclude", expanding=True)))
+    if sized:
+        ranked = ranked.where(*large_enough())
     if sample:
         ranked = ranked.order_by(_NODES.c.nic_count, "shuffle").limit(SAMPLE_SIZE)
     nodes = ranked.subquery()
@@ -410,9 +421,30 @@ def release(executor: Executor, node_uuid: str, instance_uuid: str, **values: ob
             )
 
 
+def large_enough() -> tuple[Any, ...]:
+    """Nodes with ``min_ram`` MiB of memory and ``min_disk`` GiB of disk (bound parameters)
+    as their properties say; a node that does not say has none."""
+    memory = func.coalesce(_NODES.c.properties["memory_mb"].as_integer(), 0)
+    disk = func.coalesce(_NODES.c.properties["local_gb"].as_integer(), 0)
+    return (memory >= bindparam("min_ram"), disk >= bindparam("min_disk"))
+
+
+def any_large_enough(
+    executor: Executor, drivers: Sequence[str], trait: str | None, min_ram: int, min_disk: int
+) -> bool:
+    """Whether any node of ``drivers`` (of resource class ``trait``, when given), free or
+    not, has the memory and disk an image needs: if none has, no wait will make one fit."""
+    query = select(_NODES.c.uuid).where(_NODES.c.driver.in_(list(drivers)), *large_enough())
+    if trait is not None:
+        query = query.where(_NODES.c.resource_class_trait == trait)
+    found = executor.execute(query.limit(1), {"min_ram": min_ram, "min_disk": min_disk})
+    return found.first() is not None
+
+
 def request_for(state: CreateState, drivers: Sequence[str], failure_domain: str) -> Request:
     """What the scheduler is asked for an instance being created."""
     group = state.group
+    image = state.image
     return Request(
         requirements=TypeRequirements.from_extra_specs(state.extra_specs),
         networks=list(state.networks),
@@ -424,4 +456,6 @@ def request_for(state: CreateState, drivers: Sequence[str], failure_domain: str)
         different_host=state.different_host,
         same_host=state.same_host,
         failure_domain=failure_domain,
+        min_ram=image.min_ram if image else 0,
+        min_disk=image.min_disk if image else 0,
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from mogan.core import quotas, states
 from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput
+from mogan.core.images import ImageFacts
 from mogan.core.operations import CreateState
 from mogan.core.placement import GroupPolicy, NetworkRequest, TypeRequirements
 from mogan.db import instances, keypairs, scheduler, server_groups
@@ -132,6 +133,8 @@ class InstanceCreator:
             group = check_group(tx, context, hints.group)
             check_hinted(tx, context, hints)
             resource_class = TypeRequirements.from_extra_specs(extra_specs).resource_class_trait
+            if image is not None:
+                self._check_size(tx, image, resource_class)
             limits = quota_data.limits(tx, context.project_id, self._settings.quota_defaults)
             count = quota_allows(
                 tx, limits, context.project_id, resource_class, group, request.min_count, wanted
@@ -184,6 +187,20 @@ class InstanceCreator:
                 )
         self._wake_engine()
         return Batch(made, reservation_id)
+
+    def _check_size(self, tx: Executor, image: ImageFacts, trait: str | None) -> None:
+        """``InvalidInput`` naming ``min_ram`` or ``min_disk`` when no node of the type
+        could ever hold the image (its nodes' ``memory_mb``, ``local_gb``)."""
+        drivers = self._settings.drivers
+        for name, ram, disk, unit in (
+            ("min_ram", image.min_ram, 0, f"{image.min_ram} MiB of memory"),
+            ("min_disk", image.min_ram, image.min_disk, f"{image.min_disk} GiB of disk"),
+        ):
+            if (ram or disk) and not scheduler.any_large_enough(tx, drivers, trait, ram, disk):
+                raise InvalidInput(
+                    f"Invalid value for field 'image_uuid': image {image.uuid} needs {unit} "
+                    f"({name}), more than any node of this instance type has."
+                )
 
     def _claim(
         self, tx: Executor, state: CreateState, instance_uuid: str

@@ -230,3 +230,36 @@ def test_copies_for_bmcs_are_checked_against_glances_hash(
     )
     kept = small.url_for(facts(other)).rsplit("/", 1)[-1]
     assert sorted(p.name for p in cache_dir.iterdir() if not p.name.startswith(".")) == [kept]
+
+
+def test_an_images_minimums_choose_the_node_and_refuse_what_no_node_holds(
+    as_: Any, keystone: KeystoneServer, glance: GlanceServer
+):
+    admin, alice = as_(keystone.ADMIN), as_(keystone.ALICE)
+    type_, network = _fleet(admin)  # two nodes of 65,536 MiB and 500 GiB
+    big = admin.post(
+        "/v1/nodes",
+        {
+            "name": "big",
+            "driver": "fake",
+            "properties": {"memory_mb": 262144, "local_gb": 4000},
+            "resource_class": "baremetal",
+            "availability_zone": "az1",
+            "nics": [{"mac_address": "52:54:00:aa:bb:01", "port_type": "10GE"}],
+        },
+    )
+    assert big.status_code == 201, big.text
+    admin.wait_verified("big")
+    token = keystone.token(keystone.ALICE)
+    for field, minimums in (("min_ram", {"min_ram": 10**7}), ("min_disk", {"min_disk": 10**5})):
+        image = glance.upload(token, b"huge", name=field, **minimums)
+        refused = alice.create(type_, {"uuid": image["id"]}, [{"net_id": network["uuid"]}])
+        assert refused.status_code == 400, refused.text
+        assert f"({field})" in fault_of(refused)["faultstring"]
+    assert alice.get("/v1/instances").json()["instances"] == []
+
+    needs_big = glance.upload(token, b"big os", name="needs-big", min_ram=100000, min_disk=1000)
+    created = alice.create(type_, {"uuid": needs_big["id"]}, [{"net_id": network["uuid"]}])
+    assert created.status_code == 201, created.text
+    uuid = alice.wait_status(created.json()["uuid"], "active")["uuid"]
+    assert admin.get("/v1/nodes/big").json()["instance_uuid"] == uuid
