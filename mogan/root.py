@@ -233,6 +233,10 @@ def build_glance(conf: cfg.ConfigOpts) -> ImageCatalog | None:
     """Glance, where ``[image] backend`` names it (keystoneauth is loaded only then)."""
     if conf.image.backend != GLANCE:
         return None
+    if conf.auth_strategy != "keystone":
+        # Glance decides what each caller may use from the caller's own token; without one,
+        # every tenant would see what Mogan's service user sees.
+        raise ValueError("[image] backend = glance needs auth_strategy = keystone")
     from mogan.cloud.glance import Glance
 
     return Glance(conf)

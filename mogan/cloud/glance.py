@@ -22,7 +22,7 @@ from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ks_session
 from oslo_config import cfg
 
-from mogan.core.errors import DriverError, NotFound, ServiceUnavailable
+from mogan.core.errors import DriverError, NotAuthenticated, NotFound, ServiceUnavailable
 from mogan.core.images import GLANCE, ImageFacts
 
 LOG = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class Glance:
     # -- reads for a caller (ImageCatalog) ----------------------------------------------------
 
     def show(self, token: str | None, image_uuid: str) -> ImageFacts:
+        _caller_token(token)
         with self._answer(f"image {image_uuid}") as call:
             body = call("GET", f"/v2/images/{image_uuid}", token).json()
         return facts(body)
@@ -49,6 +50,7 @@ class Glance:
     def page(
         self, token: str | None, limit: int, marker: str | None
     ) -> tuple[list[ImageFacts], str | None]:
+        _caller_token(token)
         params: dict[str, Any] = {"limit": limit, "sort": "name:asc,id:asc"}
         if marker:
             params["marker"] = marker
@@ -116,6 +118,7 @@ class Glance:
         not the caller's to see), anything else a ``DriverError`` quoting Glance."""
 
         def call(method: str, path: str, token: str | None, **kwargs: Any) -> Any:
+            """``token`` None: as Mogan itself (downloads only)."""
             session = self._service_session()
             headers = {"Accept": "application/json"}
             if token is not None:
@@ -153,6 +156,12 @@ class Glance:
 
     def _where(self) -> str:
         return self._endpoint or str(self._conf[GROUP].endpoint_override or "(the catalog)")
+
+
+def _caller_token(token: str | None) -> None:
+    """A read for a caller is made with the caller's token, never with Mogan's own."""
+    if token is None:
+        raise NotAuthenticated("Images are read from Glance with the caller's Keystone token.")
 
 
 def facts(body: dict[str, Any]) -> ImageFacts:

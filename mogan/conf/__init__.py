@@ -455,7 +455,7 @@ _IMAGE_OPTS = [
                 "visibility, read with each caller's own token as Nova reads them.",
             ),
         ],
-        help="Where images come from.",
+        help="Where images come from. glance needs auth_strategy = keystone.",
     ),
     cfg.StrOpt(
         "cache_dir",

@@ -57,8 +57,8 @@ class ImageFacts:
 
 
 class ImageCatalog(Protocol):
-    """Glance, as the use cases read it: always with the caller's own token (``None`` in
-    noauth: then with Mogan's service credentials)."""
+    """Glance, as the use cases read it: always with the caller's own token (a read without
+    one is ``NotAuthenticated``: Glance's backend needs ``auth_strategy = keystone``)."""
 
     def show(self, token: str | None, image_uuid: str) -> ImageFacts:
         """The image, or ``NotFound`` when it does not exist or is not the caller's to see."""

@@ -64,6 +64,14 @@ def test_a_configured_default_caller_is_a_member_never_an_admin(mogan_factory, a
         )
 
 
+
+def test_glance_images_are_never_read_without_the_callers_token():
+    """Glance decides what a caller may use from the caller's token: in noauth there is none,
+    and every tenant would see what Mogan's own service user sees."""
+    with pytest.raises(ValueError, match="auth_strategy = keystone"):
+        make_mogan("sqlite://", "/tmp", image__backend="glance")
+
+
 @pytest.mark.backends("sqlite", "postgresql")
 def test_an_overlong_project_or_user_id_is_400(api: Api):
     for header in ("X-Project-Id", "X-User-Id"):
