@@ -64,7 +64,6 @@ def test_a_configured_default_caller_is_a_member_never_an_admin(mogan_factory, a
         )
 
 
-
 def test_glance_images_are_never_read_without_the_callers_token():
     """Glance decides what a caller may use from the caller's token: in noauth there is none,
     and every tenant would see what Mogan's own service user sees."""

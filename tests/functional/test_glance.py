@@ -263,3 +263,28 @@ def test_an_images_minimums_choose_the_node_and_refuse_what_no_node_holds(
     assert created.status_code == 201, created.text
     uuid = alice.wait_status(created.json()["uuid"], "active")["uuid"]
     assert admin.get("/v1/nodes/big").json()["instance_uuid"] == uuid
+
+
+def test_the_cli_deploys_a_glance_image_by_its_name(
+    mogan: MoganProcess, as_: Any, keystone: KeystoneServer, glance: GlanceServer
+):
+    """``mogan instance create --image NAME``, as a tenant types it with Glance's name."""
+    from tests.functional.test_cli import Cli
+
+    type_, network = _fleet(as_(keystone.ADMIN))
+    glance.upload(keystone.token(keystone.ALICE), b"cli os", name="alice-cli-os")
+    keystone.register_endpoint(mogan.url)
+    alice = Cli(keystone.environment(keystone.ALICE))
+    names = [image["Name"] for image in alice.json("image", "list")]
+    assert "alice-cli-os" in names
+    created = alice.json(
+        "instance", "create", "cli-1", "--type", type_["name"], "--image", "alice-cli-os",
+        "--network", network["name"], "--wait",
+    )  # fmt: skip
+    assert created["status"] == "active"
+    bob = Cli(keystone.environment(keystone.BOB))
+    refused = bob(
+        "instance", "create", "cli-2", "--type", type_["name"], "--image", "alice-cli-os",
+        "--network", network["name"],
+    )  # fmt: skip
+    assert refused.returncode == 1  # Bob's Glance shows him no such image
