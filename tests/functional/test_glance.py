@@ -288,3 +288,49 @@ def test_the_cli_deploys_a_glance_image_by_its_name(
         "--network", network["name"],
     )  # fmt: skip
     assert refused.returncode == 1  # Bob's Glance shows him no such image
+
+
+def test_ironic_is_given_the_glance_image_as_nova_gives_it(
+    keystone: KeystoneServer, glance: GlanceServer, tmp_path: Path
+):
+    """Ironic reads Glance itself: Mogan passes the image's id as ``image_source`` with its
+    hash, as Nova's Ironic driver does (Ironic's fake deploy fetches nothing)."""
+    from tests.peers.ironic import IronicServer
+
+    ironic = IronicServer(tmp_path / "ironic").start()
+    try:
+        with fresh_database("sqlite", str(tmp_path)) as url:
+            process = MoganProcess(
+                tmp_path,
+                url,
+                DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "ironic"},
+                keystone_authtoken=keystone.authtoken_options(),
+                image={"backend": "glance"},
+                glance=_glance_options(keystone),
+                ironic={"auth_type": "none", "endpoint_override": ironic.url,
+                        "poll_interval": 0.1, "status_code_retries": 0},
+                engine={"sync_inventory_interval": 0},
+            ).start()  # fmt: skip
+            try:
+                with conformance.client(process.url, timeout=60) as http:
+                    admin = TokenApi(http, {"X-Auth-Token": keystone.token(keystone.ADMIN)})
+                    alice = TokenApi(http, {"X-Auth-Token": keystone.token(keystone.ALICE)})
+                    ironic.enrol(1, properties={"cpus": 8, "local_gb": 200, "memory_mb": 8192})
+                    assert admin.sync()["result"] == "success"
+                    type_, network = admin.make_type(), admin.make_network()
+                    image = glance.upload(keystone.token(keystone.ALICE), b"disk", name="ir")
+                    created = alice.create(
+                        type_, {"uuid": image["id"]}, [{"net_id": network["uuid"]}]
+                    )
+                    assert created.status_code == 201, created.text
+                    alice.wait_status(created.json()["uuid"], "active", timeout=60)
+            finally:
+                process.kill()
+        (node,) = ironic.nodes()
+        info = node["instance_info"]
+        assert info["image_source"] == image["id"]
+        assert info["image_os_hash_algo"] == "sha512"
+        assert info["image_os_hash_value"] == image["os_hash_value"]
+        assert info["image_disk_format"] == "raw"
+    finally:
+        ironic.stop()
