@@ -198,6 +198,7 @@ def nic(row: NicRow) -> dict[str, Any]:
         "mac_address": row.mac_address,
         "port_type": row.port_type,
         "speed_mbps": row.speed_mbps,
+        "local_link_connection": row.local_link_connection,
     }
 
 

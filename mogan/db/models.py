@@ -175,6 +175,9 @@ class Nic(Base):
     port_type: Mapped[str | None] = mapped_column(String(64))
     #: The link speed an inspection found, in Mbit/s.
     speed_mbps: Mapped[int | None] = mapped_column(Integer)
+    #: The switch port it is cabled to, in Ironic's words (``switch_id``, ``port_id``,
+    #: ``switch_info``): what Neutron binds a baremetal port with.
+    local_link_connection: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class NodeInventory(Base):

@@ -122,6 +122,7 @@ class NicRow(NamedTuple):
     mac_address: str
     port_type: str | None
     speed_mbps: int | None = None
+    local_link_connection: dict[str, str] | None = None
 
 
 class NodeInventoryRow(NamedTuple):

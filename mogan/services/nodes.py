@@ -122,6 +122,9 @@ class NodeService:
                 node_uuid=node.uuid,
                 mac_address=nic.mac_address,
                 port_type=nic.port_type,
+                local_link_connection=nic.local_link_connection.model_dump(exclude_none=True)
+                if nic.local_link_connection
+                else None,
             )
             for nic in request.nics
         ]

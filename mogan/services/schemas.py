@@ -377,9 +377,20 @@ ExtraSpecs = Annotated[
 # -- nodes, images, networks ---------------------------------------------------------------
 
 
+class LocalLinkConnection(Strict):
+    """The switch port a NIC is cabled to, as Ironic records it (``local_link_connection``):
+    the switch's id (its MAC address, or a name its mechanism driver knows), the port on it,
+    and free-form switch information (the switch's name, for networking-generic-switch)."""
+
+    switch_id: OptionalLabel
+    port_id: OptionalLabel
+    switch_info: OptionalLabel | None = None
+
+
 class NicIn(Strict):
     mac_address: MacAddress
     port_type: OptionalLabel | None = None
+    local_link_connection: LocalLinkConnection | None = None
 
 
 class NodeProperties(BaseModel):

@@ -300,6 +300,8 @@ class Nic(Body):
     mac_address: str
     port_type: str | None
     speed_mbps: int | None
+    #: The switch port it is cabled to (``switch_id``, ``port_id``, ``switch_info``).
+    local_link_connection: dict[str, str] | None = None
 
 
 class Node(Body):

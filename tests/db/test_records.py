@@ -53,7 +53,7 @@ KEPT_APART = {records.NodeRow: {"interface_checks", "verified_at"}}
 
 
 def test_records_are_frozen_values():
-    row = records.NicRow._make(("n", "x", "m", None, 10000))
+    row = records.NicRow._make(("n", "x", "m", None, 10000, None))
     assert row == records.NicRow(
         uuid="n", node_uuid="x", mac_address="m", port_type=None, speed_mbps=10000
     )
