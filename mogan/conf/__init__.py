@@ -477,6 +477,39 @@ _IMAGE_OPTS = [
     ),
 ]
 
+_NETWORK_OPTS = [
+    cfg.StrOpt(
+        "backend",
+        default="builtin",
+        choices=[
+            (
+                "builtin",
+                "Mogan's own registry: networks and subnets an operator defines, "
+                "addresses allocated by Mogan.",
+            ),
+            (
+                "neutron",
+                "OpenStack Neutron (see [neutron]): tenants' own and shared networks, read "
+                "with each caller's token; Mogan makes and binds the ports.",
+            ),
+        ],
+        help="Where networks come from. neutron needs auth_strategy = keystone.",
+    ),
+    cfg.IntOpt(
+        "retries",
+        default=3,
+        min=0,
+        help="Neutron only: how many times a failed or unanswered Neutron call of an "
+        "operation is tried again before the operation fails with the fault.",
+    ),
+    cfg.FloatOpt(
+        "retry_interval",
+        default=2.0,
+        min=0.0,
+        help="Neutron only: seconds between those tries.",
+    ),
+]
+
 _GROUPS: list[tuple[str | None, list[Any]]] = [
     (None, _DEFAULT_OPTS),
     ("database", _DATABASE_OPTS),
@@ -488,6 +521,8 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
     ("ironic", _IRONIC_OPTS),
     ("image", _IMAGE_OPTS),
     ("glance", []),
+    ("network", _NETWORK_OPTS),
+    ("neutron", []),
     ("notifications", _NOTIFICATIONS_OPTS),
     ("quota", _QUOTA_OPTS),
     ("scheduler", _SCHEDULER_OPTS),
@@ -498,12 +533,12 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
 
 
 #: Peers Mogan reads through keystoneauth, and the service type each is found under.
-_KEYSTONEAUTH_PEERS = {"ironic": "baremetal", "glance": "image"}
+_KEYSTONEAUTH_PEERS = {"ironic": "baremetal", "glance": "image", "neutron": "network"}
 
 
 def _keystoneauth_opts() -> list[cfg.Opt]:
     """The keystoneauth session, auth and adapter options of a peer's section, as Nova has
-    them (``[ironic]``, ``[glance]``)."""
+    them (``[ironic]``, ``[glance]``, ``[neutron]``)."""
     from keystoneauth1 import loading as ks_loading
 
     return (
@@ -558,9 +593,15 @@ def load(
     overrides = overrides or {}
     enabled: Any = overrides.get("enabled_drivers", conf.enabled_drivers)
     names = enabled.split(",") if isinstance(enabled, str) else list(enabled)
-    # keystoneauth's options (and module) only where they are used: the ironic driver, Glance.
-    backend = overrides.get("image.backend", conf.image.backend)
-    used = {"ironic": "ironic" in names, "glance": backend == "glance"}
+    # keystoneauth's options (and module) only where they are used: the ironic driver, Glance,
+    # Neutron.
+    images = overrides.get("image.backend", conf.image.backend)
+    networks = overrides.get("network.backend", conf.network.backend)
+    used = {
+        "ironic": "ironic" in names,
+        "glance": images == "glance",
+        "neutron": networks == "neutron",
+    }
     for group, in_use in used.items():
         if in_use or any(key.startswith(f"{group}.") for key in overrides):
             _register_keystoneauth(conf, group)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -255,8 +256,11 @@ class Port(Base):
     """An instance's attachment to a network through one of its node's NICs."""
 
     __tablename__ = "ports"
+    #: On Neutron, the Neutron port's id.
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    network_uuid: Mapped[str] = mapped_column(ForeignKey("networks.uuid"), index=True)
+    #: One of Mogan's networks, or Neutron's (no row here: hence no foreign key; a builtin
+    #: network with ports is not deleted, ``NetworkService.delete`` checks).
+    network_uuid: Mapped[str] = mapped_column(UUID, index=True)
     instance_uuid: Mapped[str] = mapped_column(
         ForeignKey("instances.uuid", ondelete="CASCADE"), index=True
     )
@@ -264,6 +268,10 @@ class Port(Base):
     nic_uuid: Mapped[str] = mapped_column(ForeignKey("nics.uuid"), unique=True)
     mac_address: Mapped[str] = mapped_column(String(17))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: A Neutron port the tenant gave: unbound and kept at tear-down (Nova's name).
+    preserve_on_delete: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class FixedIP(Base):

@@ -139,6 +139,7 @@ class PortRow(NamedTuple):
     nic_uuid: str
     mac_address: str
     created_at: dt.datetime
+    preserve_on_delete: bool
 
 
 class FixedIpRow(NamedTuple):
