@@ -24,12 +24,14 @@ from mogan.api.keystone import KeystoneAuthMiddleware, keystone_context
 from mogan.api.middleware import GuardSettings
 from mogan.core.capabilities import DriverCatalog
 from mogan.core.images import GLANCE, ImageCatalog
+from mogan.core.networking import NEUTRON
 from mogan.core.quotas import Limits
 from mogan.dashboard.settings import DashboardSettings
 from mogan.db import instances
 from mogan.db.database import Database
 from mogan.db.fake_hardware import DatabaseHardwareStore
 from mogan.drivers.registry import DriverEnvironment, DriverRegistry
+from mogan.engine.neutron_ports import NeutronPorts
 from mogan.engine.operations.base import EngineSettings
 from mogan.engine.worker import Engine, EngineConfig
 from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNotifier
@@ -41,6 +43,7 @@ from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
 from mogan.services.keypairs import KeypairService
 from mogan.services.manageable import ManageableService
+from mogan.services.network_lookup import NetworkLookup
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
 from mogan.services.policy import Policy
@@ -52,6 +55,7 @@ from mogan.services.zones import ZoneService
 
 if TYPE_CHECKING:
     from mogan.cloud.image_cache import ImageCache
+    from mogan.cloud.neutron import Neutron
 
 
 @dataclass
@@ -135,6 +139,7 @@ def build_engine(
         cleaning_mode=conf.cleaning.mode,
         port_type_by_speed=dict(conf.inspection.port_type_by_speed),
         glance_copies=copies.url_for if copies is not None else None,
+        neutron=build_neutron_ports(conf),
     )
     return Engine(
         db,
@@ -168,6 +173,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
 
     limits = quota_defaults(conf)
     glance = build_glance(conf)
+    neutron = build_neutron(conf)
     services = Services(
         instances=InstanceService(
             db,
@@ -181,6 +187,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
                 failure_domain=conf.scheduler.failure_domain,
                 max_count=conf.scheduler.max_count,
                 images=ImageLookup(glance, deployable_formats(drivers)),
+                networks=NetworkLookup(neutron),
             ),
         ),
         types=TypeService(db, policy, max_limit),
@@ -189,7 +196,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
             db, policy, drivers, max_limit, wake=wake, cleaning_mode=conf.cleaning.mode
         ),
         images=ImageService(db, policy, max_limit, glance),
-        networks=NetworkService(db, policy, max_limit),
+        networks=NetworkService(db, policy, max_limit, neutron),
         manageable=ManageableService(db, policy, drivers, wake),
         keypairs=KeypairService(db, policy, max_limit, limits),
         tags=TagService(db, policy),
@@ -240,6 +247,28 @@ def build_glance(conf: cfg.ConfigOpts) -> ImageCatalog | None:
     from mogan.cloud.glance import Glance
 
     return Glance(conf)
+
+
+def build_neutron(conf: cfg.ConfigOpts) -> Neutron | None:
+    """Neutron, where ``[network] backend`` names it (keystoneauth is loaded only then)."""
+    if conf.network.backend != NEUTRON:
+        return None
+    if conf.auth_strategy != "keystone":
+        # Neutron decides what each caller may use from the caller's own token.
+        raise ValueError("[network] backend = neutron needs auth_strategy = keystone")
+    from mogan.cloud.neutron import Neutron
+
+    return Neutron(conf)
+
+
+def build_neutron_ports(conf: cfg.ConfigOpts) -> NeutronPorts | None:
+    """The engine's use of Neutron: ports made and bound as Mogan's service user."""
+    neutron = build_neutron(conf)
+    if neutron is None:
+        return None
+    return NeutronPorts(
+        neutron, retries=conf.network.retries, retry_interval=conf.network.retry_interval
+    )
 
 
 def build_image_cache(conf: cfg.ConfigOpts, db: Database) -> ImageCache | None:

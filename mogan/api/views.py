@@ -328,6 +328,8 @@ def network(record: NetworkRecord, base: str) -> dict[str, Any]:
         "uuid": row.uuid,
         "name": row.name,
         "subnets": [subnet(s) for s in record.subnets],
+        "source": record.source,
+        "shared": record.shared,
         "created_at": timestamp(row.created_at),
         "updated_at": timestamp(row.updated_at),
         "links": links(base, "networks", row.uuid),

@@ -76,6 +76,8 @@ class Step(StrEnum):
 
     # create
     SCHEDULE = "schedule"
+    #: Neutron only: make and bind the ports of the NICs the schedule step claimed.
+    PLUG = "plug"
     DEPLOY = "deploy"
     FINISH = "finish"
     # delete
@@ -101,6 +103,7 @@ class Step(StrEnum):
 #: unless the step names its events itself (a schedule records ``schedule`` and ``network``).
 EVENT_NAMES: dict[Step, str] = {
     Step.SCHEDULE: "schedule",
+    Step.PLUG: "network",
     Step.DEPLOY: "deploy",
     Step.FINISH: "power_check",
     Step.TEARDOWN: "teardown",
@@ -118,7 +121,7 @@ EVENT_NAMES: dict[Step, str] = {
 
 #: The steps of each kind, first step first.
 STEPS: dict[OperationKind, tuple[Step, ...]] = {
-    OperationKind.CREATE: (Step.SCHEDULE, Step.DEPLOY, Step.FINISH),
+    OperationKind.CREATE: (Step.SCHEDULE, Step.PLUG, Step.DEPLOY, Step.FINISH),
     OperationKind.DELETE: (Step.TEARDOWN, Step.RELEASE),
     OperationKind.POWER: (Step.REQUEST, Step.OBSERVE),
     OperationKind.ADOPT: (Step.CLAIM, Step.ADOPT),
@@ -176,12 +179,29 @@ class CreateState(OperationState):
     #: A Glance image as the caller was allowed to see it (None: a builtin image, read from
     #: Mogan's registry at deploy time).
     image: ImageFacts | None = None
+    #: Neutron only: the ids of the security groups of the ports Mogan makes (None: Neutron's
+    #: default group).
+    security_groups: list[str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        stored = super().to_json()
+        # A builtin request is stored as earlier releases stored it; Neutron's fields only
+        # when given.
+        stored["networks"] = [
+            {k: v for k, v in n.items() if v is not None or k in ("net_id", "port_type")}
+            for n in stored["networks"]
+        ]
+        return stored
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> CreateState:
         state = super().from_json(data)
         state.networks = [
-            n if isinstance(n, NetworkRequest) else NetworkRequest(n["net_id"], n.get("port_type"))
+            n
+            if isinstance(n, NetworkRequest)
+            else NetworkRequest(
+                n["net_id"], n.get("port_type"), n.get("port_id"), n.get("fixed_ip")
+            )
             for n in state.networks
         ]
         if isinstance(state.group, dict):

@@ -136,8 +136,14 @@ class GroupPolicy:
 
 @dataclass(frozen=True)
 class NetworkRequest:
+    """A NIC the instance needs: on network ``net_id`` (of Mogan's, or Neutron's), of
+    ``port_type`` when given; on Neutron, through the tenant's port ``port_id`` (its network
+    is ``net_id``) or a new port at ``fixed_ip``."""
+
     net_id: str
     port_type: str | None = None
+    port_id: str | None = None
+    fixed_ip: str | None = None
 
 
 def assign_nics(

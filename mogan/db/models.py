@@ -269,9 +269,7 @@ class Port(Base):
     mac_address: Mapped[str] = mapped_column(String(17))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     #: A Neutron port the tenant gave: unbound and kept at tear-down (Nova's name).
-    preserve_on_delete: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
-    )
+    preserve_on_delete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FixedIP(Base):

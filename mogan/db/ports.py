@@ -192,3 +192,42 @@ def release(executor: Executor, instance_uuid: str) -> None:
     """Delete the instance's ports and their addresses."""
     executor.execute(_DELETE_FIXED_IPS, {"instance": instance_uuid})
     executor.execute(_DELETE_PORTS, {"instance": instance_uuid})
+
+
+@dataclass(frozen=True)
+class Wired:
+    """A Neutron port on one of an instance's NICs, as Mogan records it."""
+
+    uuid: str
+    network_uuid: str
+    nic_uuid: str
+    mac_address: str
+    preserve_on_delete: bool = False
+
+
+def record(executor: Executor, instance_uuid: str, wired: Sequence[Wired]) -> None:
+    """Record Neutron ports on the instance's NICs (their addresses are Neutron's)."""
+    for port in wired:
+        executor.execute(
+            _ADD_PORT,
+            {
+                "uuid": port.uuid,
+                "network_uuid": port.network_uuid,
+                "instance_uuid": instance_uuid,
+                "nic_uuid": port.nic_uuid,
+                "mac_address": port.mac_address,
+                "preserve_on_delete": port.preserve_on_delete,
+            },
+        )
+
+
+_OF_INSTANCE = select(_PORTS).where(_PORTS.c.instance_uuid == bindparam("instance"))
+
+
+def of_instance(db: Database, instance_uuid: str) -> list[Wired]:
+    """The ports on the instance's NICs."""
+    with db.read_rows() as connection:
+        rows = connection.execute(_OF_INSTANCE, {"instance": instance_uuid}).all()
+    return [
+        Wired(r.uuid, r.network_uuid, r.nic_uuid, r.mac_address, r.preserve_on_delete) for r in rows
+    ]

@@ -250,6 +250,20 @@ class ManagedInventory(abc.ABC):
         ``instance_uuid``, without redeploying it; refuse if it serves another instance."""
 
 
+class VifInterface(abc.ABC):
+    """For drivers whose node's deployer binds Neutron ports itself (Ironic's network
+    interface): Mogan attaches the instance's ports to the node as VIFs, as Nova's driver
+    does, instead of binding them."""
+
+    @abc.abstractmethod
+    def attach(self, node: NodeRef, port_id: str) -> None:
+        """Attach Neutron port ``port_id`` to the node; attaching it again is no fault."""
+
+    @abc.abstractmethod
+    def detach(self, node: NodeRef, port_id: str) -> None:
+        """Detach it; a port not attached is no fault."""
+
+
 class Driver(abc.ABC):
     """A hardware type: a name plus the interfaces it provides."""
 
@@ -266,6 +280,9 @@ class Driver(abc.ABC):
     #: It gives the node's deployer a Glance image's id, which reads Glance itself (Ironic);
     #: otherwise Mogan hands it a URL of its own cached copy.
     reads_glance: bool = False
+    #: Set by drivers whose node's deployer binds Neutron ports (Ironic); without it, Mogan
+    #: binds them to the node's NICs itself.
+    vifs: VifInterface | None = None
 
     @abc.abstractmethod
     def validate(self, node: NodeRef) -> None:

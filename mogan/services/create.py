@@ -23,7 +23,7 @@ from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput
 from mogan.core.images import ImageFacts
 from mogan.core.operations import CreateState
-from mogan.core.placement import GroupPolicy, NetworkRequest, TypeRequirements
+from mogan.core.placement import GroupPolicy, TypeRequirements
 from mogan.db import instances, keypairs, scheduler, server_groups
 from mogan.db import quotas as quota_data
 from mogan.db.database import Database, Executor
@@ -32,6 +32,7 @@ from mogan.operations.instances import request_create
 from mogan.services import schemas
 from mogan.services.context import RequestContext
 from mogan.services.image_lookup import ImageLookup
+from mogan.services.network_lookup import NetworkLookup
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class CreateSettings:
     max_count: int = 100
     #: Where images come from (Mogan's registry unless it names Glance).
     images: ImageLookup = field(default_factory=ImageLookup)
+    #: Where networks come from (Mogan's registry unless it names Neutron).
+    networks: NetworkLookup = field(default_factory=NetworkLookup)
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,17 @@ class InstanceCreator:
         key_data = self._public_key(context, request.key_name)
         hints = request.scheduler_hints
         image = self._settings.images.resolve(context, request.image_uuid)
+        lookup = self._settings.networks
+        networks = lookup.resolve(context, request.networks, instances=wanted)
+        security_groups = lookup.security_groups(context, request.security_groups)
         with self._db.transaction() as tx:
-            extra_specs = check_references(tx, context, request, image_in_glance=image is not None)
+            extra_specs = check_references(
+                tx,
+                context,
+                request,
+                image_in_glance=image is not None,
+                networks_in_neutron=lookup.in_neutron,
+            )
             group = check_group(tx, context, hints.group)
             check_hinted(tx, context, hints)
             resource_class = TypeRequirements.from_extra_specs(extra_specs).resource_class_trait
@@ -161,7 +173,7 @@ class InstanceCreator:
                 )
                 state = CreateState(
                     request_id=context.request_id,
-                    networks=[NetworkRequest(n.net_id, n.port_type) for n in request.networks],
+                    networks=networks,
                     availability_zone=request.availability_zone,
                     extra_specs=extra_specs,
                     project_id=context.project_id,
@@ -169,6 +181,7 @@ class InstanceCreator:
                     different_host=list(hints.different_host),
                     same_host=list(hints.same_host),
                     image=image,
+                    security_groups=security_groups,
                 )
                 if wanted > 1:  # a batch: its nodes are claimed now, all or nothing
                     claimed = self._claim(tx, state, instance.uuid)
@@ -241,14 +254,17 @@ def check_references(
     request: schemas.InstanceCreate,
     *,
     image_in_glance: bool = False,
+    networks_in_neutron: bool = False,
 ) -> dict[str, str]:
     """Every UUID the request names must exist and be visible; returns the type's specs.
-    (An image in Glance was checked there, with the caller's token.)"""
+    (An image in Glance, a network in Neutron, was checked there with the caller's token.)"""
     found = instances.references(
         tx,
         type_uuid=request.instance_type_uuid,
         image_uuid=request.image_uuid,
-        network_uuids=[n.net_id for n in request.networks],
+        network_uuids=[]
+        if networks_in_neutron
+        else [n.net_id for n in request.networks if n.net_id],
         visible_to_project=None if context.is_admin else context.project_id,
     )
     if found.extra_specs is None:
@@ -261,7 +277,7 @@ def check_references(
             f"Invalid value for field 'image_uuid': image {request.image_uuid} was not found."
         )
     for index, network in enumerate(request.networks):
-        if network.net_id not in found.networks_found:
+        if not networks_in_neutron and network.net_id not in found.networks_found:
             raise InvalidInput(
                 f"Invalid value for field 'networks.{index}.net_id': "
                 f"network {network.net_id} was not found."

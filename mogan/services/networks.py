@@ -1,4 +1,6 @@
-"""Networks, subnets and their ports (built in; a Neutron backend can follow)."""
+"""Networks: Mogan's own registry (networks, subnets and the ports allocated on them, written
+by operators), or Neutron's (``[network] backend = neutron``), which tenants manage in Neutron
+and Mogan reads with each caller's own token: their own networks and the shared ones."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 from mogan.core.addresses import default_gateway, validate_subnet
 from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput
+from mogan.core.networking import BUILTIN, NEUTRON, NetworkCatalog, NetworkFacts
 from mogan.core.pagination import PageRequest
 from mogan.db import networks
 from mogan.db.database import Database
@@ -26,6 +29,9 @@ from mogan.services.policy import Policy
 class NetworkRecord:
     network: NetworkRow
     subnets: list[SubnetRow] = field(default_factory=list)
+    #: ``builtin`` or ``neutron``; Neutron says whether a network is shared.
+    source: str = BUILTIN
+    shared: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -35,15 +41,28 @@ class PortRecord:
 
 
 class NetworkService:
-    def __init__(self, db: Database, policy: Policy, max_limit: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policy: Policy,
+        max_limit: int,
+        neutron: NetworkCatalog | None = None,
+    ) -> None:
         self._db = db
         self._policy = policy
         self._max_limit = max_limit
+        self._neutron = neutron
 
     def list(
         self, context: RequestContext, page: PageRequest
     ) -> tuple[builtins.list[NetworkRecord], str | None]:
+        """A page of the networks the caller may use (on Neutron: what Neutron lets the
+        caller see, its own and shared networks, paged by Neutron)."""
         self._policy.authorize("mogan:network:get", context)
+        if self._neutron is not None:
+            limit = min(page.limit or self._max_limit, self._max_limit)
+            facts, marker = self._neutron.networks(context.auth_token, limit, page.marker)
+            return self._from_neutron(context, facts), marker
         found = networks.NETWORKS.page(
             self._db,
             page,
@@ -56,10 +75,14 @@ class NetworkService:
 
     def get(self, context: RequestContext, ident: str) -> NetworkRecord:
         self._policy.authorize("mogan:network:get", context)
+        if self._neutron is not None:
+            network = self._neutron.network(context.auth_token, ident)
+            return self._from_neutron(context, [network])[0]
         return self._record(networks.NETWORKS.find(self._db, ident, "Network"))
 
     def create(self, context: RequestContext, request: schemas.NetworkCreate) -> NetworkRecord:
         self._policy.authorize("mogan:network:write", context)
+        self._writable()
         now = utcnow()
         network = NetworkRow(
             uuid=str(uuid_module.uuid4()), created_at=now, updated_at=None, name=request.name
@@ -95,6 +118,7 @@ class NetworkService:
 
     def update(self, context: RequestContext, ident: str, patch: Any) -> NetworkRecord:
         self._policy.authorize("mogan:network:write", context)
+        self._writable()
         with self._db.transaction() as tx:
             network = networks.NETWORKS.find(self._db, ident, "Network", locked_in=tx)
             patched = schemas.parse(
@@ -108,6 +132,7 @@ class NetworkService:
 
     def delete(self, context: RequestContext, ident: str) -> None:
         self._policy.authorize("mogan:network:write", context)
+        self._writable()
         with self._db.transaction() as tx:
             network = networks.NETWORKS.find(self._db, ident, "Network", locked_in=tx)
             if networks.has_ports(tx, network.uuid):
@@ -116,6 +141,11 @@ class NetworkService:
 
     def list_ports(self, context: RequestContext, ident: str) -> builtins.list[PortRecord]:
         self._policy.authorize("mogan:network:get", context)
+        if self._neutron is not None:
+            raise Conflict(
+                "Addresses are Neutron's here ([network] backend = neutron): list the ports "
+                "of a network in Neutron."
+            )
         network = networks.NETWORKS.find(self._db, ident, "Network")
         # A tenant sees only its own instances' ports: another's MACs and addresses are theirs.
         every_project = self._policy.check("mogan:network:get_all_ports", context)
@@ -124,5 +154,53 @@ class NetworkService:
         )
         return [PortRecord(port, addresses) for port, addresses in found]
 
+    def _writable(self) -> None:
+        if self._neutron is not None:
+            raise Conflict(
+                "Networks are Neutron's here ([network] backend = neutron): make, change and "
+                "delete them in Neutron."
+            )
+
+    def _from_neutron(
+        self, context: RequestContext, found: builtins.list[NetworkFacts]
+    ) -> builtins.list[NetworkRecord]:
+        assert self._neutron is not None
+        uuids = [uuid for network in found for uuid in network.subnet_uuids]
+        subnets = self._neutron.subnets(context.auth_token, uuids) if uuids else []
+        return [
+            NetworkRecord(
+                NetworkRow(
+                    uuid=network.uuid,
+                    created_at=_when(network.created_at) or utcnow(),
+                    updated_at=_when(network.updated_at),
+                    name=network.name,
+                ),
+                [
+                    SubnetRow(
+                        uuid=subnet.uuid,
+                        network_uuid=subnet.network_uuid,
+                        cidr=subnet.cidr,
+                        ip_version=subnet.ip_version,
+                        gateway_ip=subnet.gateway_ip,
+                        allocation_pools=subnet.allocation_pools,
+                        allocations=0,
+                        created_at=utcnow(),
+                    )
+                    for subnet in subnets
+                    if subnet.network_uuid == network.uuid
+                ],
+                source=NEUTRON,
+                shared=network.shared,
+            )
+            for network in found
+        ]
+
     def _record(self, network: NetworkRow) -> NetworkRecord:
         return NetworkRecord(network, networks.subnets_of(self._db, [network.uuid])[network.uuid])
+
+
+def _when(stamp: str | None) -> dt.datetime | None:
+    """A Neutron timestamp (``2026-12-05T03:15:38Z``) as Mogan's naive UTC."""
+    if not stamp:
+        return None
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 import uuid as uuid_module
 from collections.abc import Iterable
@@ -127,8 +128,45 @@ DriverInfo = Annotated[dict[Key255, Any], Field(max_length=MAX_PROPERTIES)]
 
 
 class NetworkRequest(Strict):
-    net_id: UUIDStr
+    """One NIC of the instance: on a network (``net_id``, optionally at ``fixed_ip``), or on
+    a Neutron port the tenant made (``port_id``, final Mogan's and Nova's); ``port_type``
+    picks the kind of NIC."""
+
+    model_config = ConfigDict(
+        **Strict.model_config,
+        json_schema_extra={
+            "anyOf": [{"required": ["net_id"]}, {"required": ["port_id"]}],
+            "not": {"required": ["port_id", "fixed_ip"]},
+        },
+    )
+
+    net_id: UUIDStr | None = None
+    port_id: UUIDStr | None = None
+    fixed_ip: IPAddress | None = None
     port_type: OptionalLabel | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> NetworkRequest:
+        if self.net_id is None and self.port_id is None:
+            raise ValueError("a network is given by net_id or port_id")
+        if self.port_id is not None and self.fixed_ip is not None:
+            raise ValueError("fixed_ip goes with net_id; a port_id has its own addresses")
+        if self.fixed_ip is not None:
+            try:
+                ipaddress.ip_address(self.fixed_ip)
+            except ValueError:
+                raise ValueError(f"fixed_ip {self.fixed_ip!r} is not an IP address") from None
+        return self
+
+
+class SecurityGroupName(Strict):
+    """A security group of the caller's, by name or id (Nova's ``{"name": …}``)."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+#: Security groups one create may name.
+MAX_SECURITY_GROUPS = 16
 
 
 KeypairName = Annotated[
@@ -199,6 +237,11 @@ class InstanceCreate(Strict):
     image_uuid: UUIDStr
     availability_zone: OptionalLabel | None = None
     networks: list[NetworkRequest] = Field(min_length=1, max_length=MAX_NETWORKS)
+    #: Neutron only: the security groups of the ports Mogan makes (Neutron's default
+    #: group when not given).
+    security_groups: list[SecurityGroupName] | None = Field(
+        default=None, max_length=MAX_SECURITY_GROUPS
+    )
     extra: Extra = Field(default_factory=dict)
     #: One of the caller's key pairs: its public key goes on the config drive.
     key_name: KeypairName | None = None

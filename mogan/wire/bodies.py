@@ -454,6 +454,10 @@ class Network(Body):
     uuid: Uuid
     name: str
     subnets: list[Subnet]
+    #: ``builtin`` (Mogan's registry) or ``neutron``.
+    source: str = "builtin"
+    #: Neutron's: whether every project may use it (null on Mogan's own, all global).
+    shared: bool | None = None
     created_at: Timestamp
     updated_at: Timestamp | None
     links: Links

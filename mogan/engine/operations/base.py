@@ -28,6 +28,7 @@ from mogan.db.database import Database, Executor
 from mogan.db.records import ImageRow, InstanceRow, NodeRow
 from mogan.drivers.base import DeployRequest, Driver, NodeRef
 from mogan.drivers.registry import DriverRegistry
+from mogan.engine.neutron_ports import NeutronPorts
 from mogan.engine.retry import call_with_retries
 
 T = TypeVar("T")
@@ -58,6 +59,8 @@ class EngineSettings:
     #: A Glance image -> the URL of Mogan's verified copy, for drivers whose BMCs fetch a URL
     #: (``mogan.cloud.image_cache``); None when ``[image] cache_dir`` is not set.
     glance_copies: Callable[[ImageFacts], str] | None = None
+    #: Ports from Neutron (``[network] backend = neutron``); None: Mogan's own networks.
+    neutron: NeutronPorts | None = None
 
 
 @dataclass
@@ -297,8 +300,14 @@ def deploy_request(
 
 
 def subnets_of(work: Work[Any], network_info: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """uuid → ``cidr``, ``gateway_ip`` of the subnets of an instance's addresses."""
+    """uuid → ``cidr``, ``gateway_ip`` of the subnets of an instance's addresses (Mogan's,
+    or Neutron's)."""
     uuids = [ip["subnet_id"] for port in network_info.values() for ip in port.get("fixed_ips", [])]
+    if work.settings.neutron is not None:
+        return {
+            subnet.uuid: {"cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip}
+            for subnet in work.settings.neutron.subnets(uuids, work.stopping)
+        }
     return {
         subnet.uuid: {"cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip}
         for subnet in networks.subnets_by_uuid(work.db, uuids).values()

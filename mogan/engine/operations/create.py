@@ -11,6 +11,7 @@ clean-up to the delete operation queued behind it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -58,6 +59,7 @@ class CreateInstance(Handler[CreateState]):
     def steps(self) -> dict[Step, StepFunction[CreateState]]:
         return {
             Step.SCHEDULE: self.step_schedule,
+            Step.PLUG: self.step_plug,
             Step.DEPLOY: self.step_deploy,
             Step.FINISH: self.step_finish,
         }
@@ -81,7 +83,11 @@ class CreateInstance(Handler[CreateState]):
         )
         for attempt in range(_ALLOCATION_RETRIES):
             try:
-                addresses = ports.reserve(work.db, networks)
+                addresses = (
+                    ports.reserve(work.db, networks)
+                    if work.settings.neutron is None
+                    else [[] for _ in networks]  # Neutron's to give, once the ports are made
+                )
             except ports.AddressesExhausted as exc:
                 raise OperationFailed(exc.message) from None
             try:
@@ -111,13 +117,18 @@ class CreateInstance(Handler[CreateState]):
                 connection, request, work.instance_uuid
             )
             if claimed is not None:
-                network_info = ports.allocate(
-                    connection,
-                    work.instance_uuid,
-                    networks,
-                    claimed.nic_uuids,
-                    claimed.macs,
-                    addresses,
+                in_neutron = work.settings.neutron is not None
+                network_info = (
+                    {}
+                    if in_neutron
+                    else ports.allocate(
+                        connection,
+                        work.instance_uuid,
+                        networks,
+                        claimed.nic_uuids,
+                        claimed.macs,
+                        addresses,
+                    )
                 )
                 if not instances.move(
                     connection,
@@ -131,8 +142,13 @@ class CreateInstance(Handler[CreateState]):
 
                 work.state.node_uuid = claimed.node.uuid
                 work.note("schedule", f"node {mention(claimed.node)}")
-                work.note("network", _wiring(network_info))
-                step = work.advance(connection, Step.DEPLOY)
+                if in_neutron:  # the plug step makes the ports on the NICs claimed
+                    work.state.claimed_nics = list(claimed.nic_uuids)
+                    work.state.claimed_macs = dict(claimed.macs)
+                    step = work.advance(connection, Step.PLUG)
+                else:
+                    work.note("network", _wiring(network_info))
+                    step = work.advance(connection, Step.DEPLOY)
         if claimed is not None:  # committed: what the deploy step needs is known now
             work.know_node(claimed.node)
             work.memo[_SUBNETS_MEMO] = {
@@ -184,6 +200,60 @@ class CreateInstance(Handler[CreateState]):
                 else f" ({len(tried)} node(s) already failed)"
             )
         return message + "."
+
+    def step_plug(self, work: Work[CreateState]) -> Step | None:
+        """Neutron: make (or take) a port per requested network on its NIC, bind it — or
+        attach it to the node as a VIF where the node's deployer binds (Ironic) — and record
+        Neutron's addresses as the instance's."""
+        neutron = work.settings.neutron
+        assert neutron is not None, "the plug step runs on Neutron only"
+        if self._building(work) is None:
+            self._cancel(work)
+            return None
+        node, driver, ref = work.node(work.state.node_uuid)
+        nics = {nic.uuid: nic for nic in nodes.nics_of(work.db, [node.uuid]).get(node.uuid, [])}
+        try:
+            plugged = neutron.plug(
+                instance_uuid=work.instance_uuid,
+                project_id=work.state.project_id,
+                requests=work.state.networks,
+                nics=[nics[uuid] for uuid in work.state.claimed_nics],
+                host_id=None if driver.vifs is not None else node.uuid,
+                security_groups=work.state.security_groups,
+                stopping=work.stopping,
+            )
+            if driver.vifs is not None:
+                vifs = driver.vifs
+                for wired in plugged:
+                    work.driver_call(
+                        functools.partial(vifs.attach, ref, wired.port.uuid),
+                        f"VIF attach of port {wired.port.uuid} to node {mention(node)}",
+                    )
+        except DriverError as exc:
+            work.note("network", exc.message, failed=True)
+            raise OperationFailed(f"Wiring the instance's ports failed: {exc.message}") from None
+        network_info = {p.port.uuid: p.port.network_info() for p in plugged}
+        with work.db.transaction() as connection:
+            ports.record(
+                connection,
+                work.instance_uuid,
+                [
+                    ports.Wired(
+                        p.port.uuid,
+                        p.port.network_uuid,
+                        p.nic_uuid,
+                        p.port.mac_address,
+                        p.preserve_on_delete,
+                    )
+                    for p in plugged
+                ],
+            )
+            if not instances.move(
+                connection, work.instance_uuid, states.BUILDING, network_info=network_info
+            ):
+                raise _NoLongerBuilding
+            work.note("network", _wiring(network_info))
+            return work.advance(connection, Step.DEPLOY)
 
     def step_deploy(self, work: Work[CreateState]) -> Step | None:
         building = self._building(work)
@@ -241,6 +311,7 @@ class CreateInstance(Handler[CreateState]):
         except DriverError as exc:
             dirty = exc.message
             work.note("teardown", f"node {mention(node)}: {dirty}", failed=True)
+        self._unplug(work)
         work.state.tried_nodes.append(node.uuid)
         work.state.errors.append(f"node {mention(node)}: {error}")
         work.state.node_uuid, work.state.claimed_nics, work.state.claimed_macs = None, [], {}
@@ -282,6 +353,26 @@ class CreateInstance(Handler[CreateState]):
             f"Deploy failed on {attempts} node(s); last error: node {mention(node)}: {error}"
         )
 
+    @staticmethod
+    def _unplug(work: Work[CreateState]) -> None:
+        """Neutron: delete the ports made for the instance, give back those the tenant gave
+        (``OperationFailed`` when Neutron stays down: the ports are left for the instance's
+        delete, or the reconciliation, to remove)."""
+        neutron = work.settings.neutron
+        if neutron is None:
+            return
+        given = [n.port_id for n in work.state.networks if n.port_id is not None]
+        try:
+            done = neutron.unplug(work.instance_uuid, given, work.stopping)
+        except DriverError as exc:
+            work.note("network", exc.message, failed=True)
+            raise OperationFailed(
+                f"Removing the instance's ports failed: {exc.message}; they are removed when "
+                "the instance is deleted"
+            ) from None
+        if done:
+            work.note("network", "; ".join(done))
+
     def step_finish(self, work: Work[CreateState]) -> Step | None:
         node, driver, ref = work.node(work.state.node_uuid)
         if become_active(work, node, driver, ref):
@@ -289,10 +380,17 @@ class CreateInstance(Handler[CreateState]):
         return None
 
     def fail(self, work: Work[CreateState], message: str) -> None:
+        if work.step in (Step.SCHEDULE, Step.PLUG):
+            try:
+                self._unplug(work)
+            except OperationFailed as exc:
+                message = f"{message}. {exc.message}"
         with work.db.transaction() as connection:
             values: dict[str, Any] = {}
-            claimed = work.state.node_uuid if work.step == Step.SCHEDULE else None
-            if claimed is not None:  # claimed, never wired nor deployed: let it go
+            wiring = (Step.SCHEDULE, Step.PLUG)
+            claimed = work.state.node_uuid if work.step in wiring else None
+            if claimed is not None:  # claimed, never deployed: let it go
+                ports.release(connection, work.instance_uuid)
                 scheduler.release(
                     connection, claimed, work.instance_uuid, provision_state=lifecycle.AVAILABLE
                 )

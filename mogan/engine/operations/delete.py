@@ -7,6 +7,7 @@ serving it (so it is never handed to another tenant dirty); deleting again retri
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from mogan.core import lifecycle, states
@@ -14,6 +15,7 @@ from mogan.core.errors import CleaningFailed, DriverError
 from mogan.core.operations import DeleteState, OperationKind, OperationStatus, Step
 from mogan.core.states import MaintenanceKind
 from mogan.db import instances, ports, scheduler
+from mogan.drivers.base import Driver
 from mogan.engine.operations.base import (
     Handler,
     OperationFailed,
@@ -63,8 +65,33 @@ class DeleteInstance(Handler[DeleteState]):
             else:
                 work.note("teardown", f"node {mention(node)}")
             work.state.node_uuid = node.uuid
+        self._unplug(work, driver if instance.node_uuid is not None else None)
         with work.db.transaction() as tx:
             return work.advance(tx, Step.RELEASE)
+
+    @staticmethod
+    def _unplug(work: Work[DeleteState], driver: Driver | None) -> None:
+        """Neutron: detach the instance's ports from the node where it attached them as VIFs,
+        delete those Mogan made and give back, unbound, those the tenant gave."""
+        neutron = work.settings.neutron
+        if neutron is None:
+            return
+        wired = ports.of_instance(work.db, work.instance_uuid)
+        try:
+            if driver is not None and driver.vifs is not None and work.state.node_uuid:
+                node, _, ref = work.node(work.state.node_uuid)
+                vifs = driver.vifs
+                for port in wired:
+                    work.driver_call(
+                        functools.partial(vifs.detach, ref, port.uuid),
+                        f"VIF detach of port {port.uuid} from node {mention(node)}",
+                    )
+            keep = [port.uuid for port in wired if port.preserve_on_delete]
+            done = neutron.unplug(work.instance_uuid, keep, work.stopping)
+        except DriverError as exc:
+            raise OperationFailed(f"Removing the instance's ports failed: {exc.message}") from None
+        if done:
+            work.note("network", "; ".join(done))
 
     def step_release(self, work: Work[DeleteState]) -> Step | None:
         with work.db.transaction() as session:

@@ -21,9 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table("ports") as batch:
         batch.drop_constraint("fk_ports_network_uuid_networks", type_="foreignkey")
         batch.add_column(
-            sa.Column(
-                "preserve_on_delete", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
+            sa.Column("preserve_on_delete", sa.Boolean(), nullable=False, server_default=sa.false())
         )
 
 
