@@ -43,6 +43,7 @@ SERIAL_GROUPS = {
     "functional/test_node_lifecycle.py": "cluster",
     "functional/test_keystone.py": "keystone",
     "functional/test_glance.py": "glance",
+    "functional/test_neutron.py": "neutron",
     "contract/test_driver_contract.py": "contract",
 }
 

@@ -15,7 +15,7 @@ from typing import Any
 from mogan.cloud.peer import ServicePeer, caller_token
 from mogan.core.errors import InvalidInput, NotFound
 from mogan.core.networking import (
-    MADE_TAG,
+    MADE,
     OWNER,
     VNIC_BAREMETAL,
     FloatingIpFacts,
@@ -41,7 +41,11 @@ class Neutron(ServicePeer):
     def networks(
         self, token: str | None, limit: int, marker: str | None
     ) -> tuple[list[NetworkFacts], str | None]:
-        params: dict[str, Any] = {"limit": limit, "sort_key": ["name", "id"], "sort_dir": "asc"}
+        params: dict[str, Any] = {
+            "limit": limit,
+            "sort_key": ["name", "id"],
+            "sort_dir": ["asc", "asc"],
+        }
         if marker:
             params["marker"] = marker
         with self.answer("networks"):
@@ -131,22 +135,15 @@ class Neutron(ServicePeer):
             "device_id": port.instance_uuid,
             "device_owner": OWNER,
             "binding:vnic_type": VNIC_BAREMETAL,
+            "description": f"{MADE} {port.instance_uuid}: deleted with it.",
         }
         if port.fixed_ip is not None:
             body["fixed_ips"] = [{"ip_address": port.fixed_ip}]
         if port.security_groups is not None:
             body["security_groups"] = list(port.security_groups)
         with self.answer(f"a port on network {port.network_uuid}"):
-            made = port_facts(
-                self.call("POST", "/v2.0/ports", None, json={"port": body}).json()["port"]
-            )
-        self.tag_made(made.uuid)
-        return made
-
-    def tag_made(self, uuid: str) -> None:
-        """Mark a port as made by Mogan (Neutron ignores tags given at creation)."""
-        with self.answer(f"port {uuid}"):
-            self.call("PUT", f"/v2.0/ports/{uuid}/tags/{MADE_TAG}", None)
+            made = self.call("POST", "/v2.0/ports", None, json={"port": body}).json()
+        return port_facts(made["port"])
 
     def update_port(self, uuid: str, changes: dict[str, Any]) -> PortFacts:
         with self.answer(f"port {uuid}"):
@@ -215,7 +212,7 @@ def port_facts(body: dict[str, Any]) -> PortFacts:
         host_id=str(body.get("binding:host_id") or ""),
         vif_type=str(body.get("binding:vif_type") or "unbound"),
         status=str(body.get("status") or "DOWN"),
-        tags=tuple(body.get("tags") or ()),
+        description=str(body.get("description") or ""),
     )
 
 

@@ -8,8 +8,9 @@ instance are made, bound, unbound and deleted by the engine as Mogan's service u
 
 Mogan marks the ports it wires: ``device_owner`` is ``OWNER`` and ``device_id`` the
 instance's uuid, as Nova marks its own (``compute:<zone>``); a port Mogan made itself also
-carries the tag ``MADE_TAG``, so that what to delete and what to give back is known from
-Neutron alone, even once Mogan's record of the instance is gone.
+says so in its description (``MADE``), so that what to delete and what to give back is known
+from Neutron alone, even once Mogan's record of the instance is gone. (Not a tag: Neutron
+ignores tags given at creation, and lets only a port's project or an admin tag it later.)
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ NEUTRON = "neutron"
 
 #: ``device_owner`` of the ports wired to a Mogan instance.
 OWNER = "compute:mogan"
-#: The tag of the ports Mogan made (deleted at tear-down; a tenant's own are given back).
-MADE_TAG = "mogan-made"
+#: How the description of a port Mogan made begins (deleted at tear-down; a tenant's own
+#: are given back).
+MADE = "Made by Mogan for instance"
 #: ``binding:vnic_type`` of a port on a physical NIC.
 VNIC_BAREMETAL = "baremetal"
 #: ``binding:vif_type`` of a port no mechanism driver could bind.
@@ -75,7 +77,7 @@ class PortFacts:
     host_id: str = ""
     vif_type: str = "unbound"
     status: str = "DOWN"
-    tags: tuple[str, ...] = ()
+    description: str = ""
 
     @property
     def in_use(self) -> bool:
@@ -84,7 +86,7 @@ class PortFacts:
 
     @property
     def made_by_mogan(self) -> bool:
-        return MADE_TAG in self.tags
+        return self.description.startswith(MADE)
 
     def network_info(self) -> dict[str, Any]:
         """The port as an instance's ``network_info`` shows it."""
@@ -152,8 +154,6 @@ class PortService(Protocol):
     def update_port(self, uuid: str, changes: dict[str, Any]) -> PortFacts: ...
 
     def delete_port(self, uuid: str) -> None: ...
-
-    def tag_made(self, uuid: str) -> None: ...
 
     def ports_of(self, instance_uuid: str | None) -> list[PortFacts]: ...
 

@@ -13,7 +13,6 @@ does that itself once Mogan has attached the port to the node as a VIF, as Nova'
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -110,9 +109,6 @@ class NeutronPorts:
             port = by_mac.get(nic.mac_address.lower())
             if request.port_id is not None:
                 port = self._take(request.port_id, instance_uuid, nic, stopping)
-            elif port is not None and not port.made_by_mogan:
-                # Made by an earlier run that stopped before marking it.
-                self.call(functools.partial(self.neutron.tag_made, port.uuid), "tagging", stopping)
             elif port is None:
                 port = self._make(
                     NewPort(
@@ -182,7 +178,7 @@ class NeutronPorts:
         self, instance_uuid: str, keep: Sequence[str], stopping: threading.Event
     ) -> list[str]:
         """Delete the ports made for the instance and unbind those the tenant gave (``keep``,
-        or marked so by Neutron's tags): what Neutron holds for the instance afterwards is
+        or not described as made by Mogan): what Neutron holds for the instance afterwards is
         nothing. Returns what was done, for the action's record."""
         done = []
         for port in self.call(

@@ -1,0 +1,360 @@
+"""``[network] backend = neutron`` against a real Neutron 29 behind a real Keystone: ML2 with
+a flat provider network and networking-generic-switch's ``netmiko_fake`` switch, which
+really binds baremetal ports. A tenant creates on Neutron's networks through Mogan's API only;
+what Neutron then holds is read back from Neutron itself.
+
+Mogan's ports are rows like any other (both databases read them alike), so these run on
+SQLite, but for the outage, which splits the API and the engine into processes sharing
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests import conformance
+from tests.databases import fresh_database
+from tests.functional.process import MoganProcess
+from tests.harness import Api, fault_of
+from tests.peers.keystone import SERVICE_PASSWORD, TOKEN_LIFETIME, Account, KeystoneServer
+from tests.peers.neutron import SWITCH_MAC, SWITCH_NAME, NeutronServer
+from tests.peers.tcp_proxy import TcpProxy
+
+pytestmark = [pytest.mark.functional, pytest.mark.backends("sqlite")]
+
+_MACS = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def neutron(
+    keystone: KeystoneServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NeutronServer]:
+    server = NeutronServer(tmp_path_factory.mktemp("neutron"), keystone).start()
+    server.register()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def provider(neutron: NeutronServer) -> dict:
+    """The shared flat network every tenant may use."""
+    return neutron.provider_network()
+
+
+def _neutron_options(keystone: KeystoneServer, **extra: Any) -> dict[str, Any]:
+    """Mogan's ``[neutron]``: its service user (``service`` role, which Neutron asks of
+    whoever sets ``binding:profile``); Neutron found in Keystone's catalog."""
+    return {
+        "auth_type": "password",
+        "auth_url": keystone.auth_url,
+        "username": "mogan",
+        "password": SERVICE_PASSWORD,
+        "project_name": "service",
+        "user_domain_id": "default",
+        "project_domain_id": "default",
+        **extra,
+    }
+
+
+def _mogan(workdir: Path, url: str, keystone: KeystoneServer, **sections: Any) -> MoganProcess:
+    return MoganProcess(
+        workdir,
+        url,
+        DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "fake"},
+        keystone_authtoken=keystone.authtoken_options(),
+        network={"backend": "neutron", "retries": 1, "retry_interval": 0.2},
+        **{"neutron": _neutron_options(keystone), **sections},
+    )
+
+
+@pytest.fixture
+def mogan(
+    keystone: KeystoneServer, neutron: NeutronServer, tmp_path: Path
+) -> Iterator[MoganProcess]:
+    with fresh_database("sqlite", str(tmp_path)) as url:
+        process = _mogan(tmp_path, url, keystone).start()
+        yield process
+        process.kill()
+
+
+class TokenApi(Api):
+    """A Keystone user's calls, with a token renewed before Keystone's short-lived test
+    tokens expire (a test here outlives one)."""
+
+    def __init__(self, http: httpx.Client, keystone: KeystoneServer, account: Account) -> None:
+        self._keystone, self._account, self._since = keystone, account, 0.0
+        super().__init__(http, {})
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if time.monotonic() - self._since > TOKEN_LIFETIME / 2:
+            self.headers = {"X-Auth-Token": self._keystone.token(self._account)}
+            self._since = time.monotonic()
+        return super().request(method, path, **kwargs)
+
+    @property
+    def admin(self) -> Api:
+        return self
+
+
+@pytest.fixture
+def as_(mogan: MoganProcess, keystone: KeystoneServer) -> Iterator[Any]:
+    with conformance.client(mogan.url, timeout=30) as http:
+
+        def caller(account: Account) -> TokenApi:
+            return TokenApi(http, keystone, account)
+
+        yield caller
+
+
+def _enrol(admin: Api, name: str, *, cabled: bool = True, nics: int = 2) -> dict:
+    """A fake node whose NICs are cabled to the fake switch (``local_link_connection``)."""
+    body = {
+        "name": name,
+        "driver": "fake",
+        "properties": {"cpus": 8, "memory_mb": 65536, "local_gb": 500},
+        "resource_class": "baremetal",
+        "availability_zone": "az1",
+        "nics": [
+            {
+                "mac_address": _mac(next(_MACS)),
+                "port_type": "10GE",
+                **(
+                    {
+                        "local_link_connection": {
+                            "switch_id": SWITCH_MAC,
+                            "port_id": f"Gi1/0/{index + 1}",
+                            "switch_info": SWITCH_NAME,
+                        }
+                    }
+                    if cabled
+                    else {}
+                ),
+            }
+            for index in range(nics)
+        ],
+    }
+    created = admin.post("/v1/nodes", body)
+    assert created.status_code == 201, created.text
+    return admin.wait_verified(created.json()["uuid"])
+
+
+def _mac(number: int) -> str:
+    """A MAC no other test's NIC has (Neutron refuses a MAC twice on one network, and this
+    module shares one Neutron)."""
+    return "52:54:00:" + ":".join(f"{(number >> shift) & 0xFF:02x}" for shift in (16, 8, 0))
+
+
+def _fleet(admin: Api, nodes: int = 1, **kwargs: Any) -> tuple[dict, dict, list[dict]]:
+    enrolled = [_enrol(admin, f"node-{i}", **kwargs) for i in range(nodes)]
+    return admin.make_type(), admin.make_image(), enrolled
+
+
+def test_a_tenant_creates_on_neutron_and_neutron_holds_a_bound_port_with_the_nics_mac(
+    as_: Any, keystone: KeystoneServer, neutron: NeutronServer, provider: dict
+):
+    admin, alice, bob = as_(keystone.ADMIN), as_(keystone.ALICE), as_(keystone.BOB)
+    type_, image, (node,) = _fleet(admin)
+    private = neutron.admin(
+        "POST",
+        "/v2.0/networks",
+        json={
+            "network": {
+                "name": "bob-only",
+                "project_id": keystone.project_ids["project-b"],
+                "provider:network_type": "flat",
+                "provider:physical_network": "physnet-b",
+            }
+        },
+    )["network"]
+
+    # Alice lists what Neutron lets her use: the shared network, not Bob's own.
+    listed = alice.get("/v1/networks")
+    assert listed.status_code == 200, listed.text
+    shown = {n["uuid"]: n for n in listed.json()["networks"]}
+    assert provider["id"] in shown and private["id"] not in shown
+    assert shown[provider["id"]]["source"] == "neutron" and shown[provider["id"]]["shared"]
+    assert shown[provider["id"]]["subnets"][0]["cidr"] == "192.0.2.0/24"
+    assert private["id"] in {n["uuid"] for n in bob.get("/v1/networks").json()["networks"]}
+    assert alice.get(f"/v1/networks/{private['id']}").status_code == 404
+
+    # Bob's network is not Alice's to use: refused naming the field, nothing made anywhere.
+    refused = alice.create(type_, image, [{"net_id": private["id"]}])
+    assert refused.status_code == 400, refused.text
+    assert "'networks.0.net_id'" in fault_of(refused)["faultstring"]
+    assert alice.get("/v1/instances").json()["instances"] == []
+
+    created = alice.create(type_, image, [{"net_id": provider["id"]}])
+    assert created.status_code == 201, created.text
+    instance = alice.wait_status(created.json()["uuid"], "active")
+
+    (port,) = neutron.ports(device_id=instance["uuid"])
+    assert port["binding:vif_type"] == "other" and port["status"] == "ACTIVE"
+    assert port["binding:host_id"] == node["uuid"]
+    assert port["binding:vnic_type"] == "baremetal"
+    assert port["binding:profile"]["local_link_information"] == [
+        {"switch_id": SWITCH_MAC, "port_id": "Gi1/0/1", "switch_info": SWITCH_NAME}
+    ]
+    assert port["project_id"] == keystone.project_ids["project-a"]
+    assert port["mac_address"] == node["nics"][0]["mac_address"]
+    # What Mogan shows is what Neutron holds.
+    assert instance["network_info"] == {
+        port["id"]: {
+            "network": provider["id"],
+            "mac_address": port["mac_address"],
+            "fixed_ips": port["fixed_ips"],
+        }
+    }
+    actions = alice.get(f"/v1/instances/{instance['uuid']}/actions").json()["actions"]
+    detail = alice.get(
+        f"/v1/instances/{instance['uuid']}/actions/{actions[0]['request_id']}"
+    ).json()
+    assert any(
+        e["event"] == "network" and port["fixed_ips"][0]["ip_address"] in (e["details"] or "")
+        for e in detail["events"]
+    )
+
+    # Networks are Neutron's: Mogan's own registry routes refuse writes (after policy).
+    body = {"name": "x", "subnets": [{"cidr": "10.0.0.0/24"}]}
+    written = admin.post("/v1/networks", body)
+    assert written.status_code == 409 and "Neutron" in fault_of(written)["faultstring"]
+    assert alice.post("/v1/networks", body).status_code == 403
+
+    assert alice.delete(f"/v1/instances/{instance['uuid']}").status_code == 204
+    alice.wait_gone(instance["uuid"])
+    assert neutron.ports(device_id=instance["uuid"]) == []
+    assert [p for p in neutron.ports() if p["id"] == port["id"]] == []
+
+
+def test_a_port_the_tenant_gave_is_used_and_given_back_unbound(
+    as_: Any, keystone: KeystoneServer, neutron: NeutronServer, provider: dict
+):
+    admin, alice, bob = as_(keystone.ADMIN), as_(keystone.ALICE), as_(keystone.BOB)
+    type_, image, _ = _fleet(admin, nodes=2)
+    alices = keystone.token(keystone.ALICE)
+    given = neutron.request(
+        alices, "POST", "/v2.0/ports", json={"port": {"network_id": provider["id"]}}
+    )["port"]
+    address = given["fixed_ips"][0]["ip_address"]
+
+    # Bob cannot use Alice's port; nor give one port to two instances.
+    stolen = bob.create(type_, image, [{"port_id": given["id"]}])
+    assert stolen.status_code == 400 and "'networks.0.port_id'" in fault_of(stolen)["faultstring"]
+    twice = alice.create(type_, image, [{"port_id": given["id"]}], max_count=2)
+    assert twice.status_code == 400, twice.text
+
+    created = alice.create(type_, image, [{"port_id": given["id"]}])
+    assert created.status_code == 201, created.text
+    instance = alice.wait_status(created.json()["uuid"], "active")
+    taken = neutron.admin("GET", f"/v2.0/ports/{given['id']}")["port"]
+    assert taken["device_id"] == instance["uuid"]
+    assert taken["binding:vif_type"] == "other" and taken["status"] == "ACTIVE"
+    assert taken["mac_address"] == instance["network_info"][given["id"]]["mac_address"]
+    assert instance["network_info"][given["id"]]["fixed_ips"][0]["ip_address"] == address
+
+    # A port in use is refused with 409, as Nova does, and nothing is made.
+    again = alice.create(type_, image, [{"port_id": given["id"]}])
+    assert again.status_code == 409, again.text
+    assert len(alice.get("/v1/instances").json()["instances"]) == 1
+
+    assert alice.delete(f"/v1/instances/{instance['uuid']}").status_code == 204
+    alice.wait_gone(instance["uuid"])
+    kept = neutron.admin("GET", f"/v2.0/ports/{given['id']}")["port"]
+    assert kept["device_id"] == "" and kept["device_owner"] == ""
+    assert kept["binding:host_id"] == "" and kept["binding:vif_type"] == "unbound"
+    assert kept["fixed_ips"][0]["ip_address"] == address
+
+
+def test_a_fixed_ip_and_security_groups_pass_through_to_the_port(
+    as_: Any, keystone: KeystoneServer, neutron: NeutronServer, provider: dict
+):
+    admin, alice = as_(keystone.ADMIN), as_(keystone.ALICE)
+    type_, image, _ = _fleet(admin)
+    alices = keystone.token(keystone.ALICE)
+    group = neutron.request(
+        alices, "POST", "/v2.0/security-groups", json={"security_group": {"name": "web"}}
+    )["security_group"]
+
+    outside = alice.create(type_, image, [{"net_id": provider["id"], "fixed_ip": "10.9.9.9"}])
+    assert outside.status_code == 400
+    assert "'networks.0.fixed_ip'" in fault_of(outside)["faultstring"]
+    unknown = alice.create(
+        type_, image, [{"net_id": provider["id"]}], security_groups=[{"name": "nope"}]
+    )
+    assert unknown.status_code == 400
+    assert "'security_groups.0.name'" in fault_of(unknown)["faultstring"]
+
+    created = alice.create(
+        type_,
+        image,
+        [{"net_id": provider["id"], "fixed_ip": "192.0.2.77"}],
+        security_groups=[{"name": "web"}],
+    )
+    assert created.status_code == 201, created.text
+    instance = alice.wait_status(created.json()["uuid"], "active")
+    (port,) = neutron.ports(device_id=instance["uuid"])
+    assert port["fixed_ips"][0]["ip_address"] == "192.0.2.77"
+    assert port["security_groups"] == [group["id"]]
+
+
+def test_a_port_neutron_cannot_bind_fails_the_create_and_leaves_no_port(
+    as_: Any, keystone: KeystoneServer, neutron: NeutronServer, provider: dict
+):
+    """A NIC nobody cabled to a switch: genericswitch cannot bind the port, the create ends
+    with a fault saying what to do, and the port Mogan made is gone again."""
+    admin, alice = as_(keystone.ADMIN), as_(keystone.ALICE)
+    type_, image, (node,) = _fleet(admin, cabled=False)
+    created = alice.create(type_, image, [{"net_id": provider["id"]}])
+    assert created.status_code == 201, created.text
+    failed = alice.wait_status(created.json()["uuid"], "error")
+    assert "local_link_connection" in failed["fault"]["message"], failed["fault"]
+    assert neutron.ports(device_id=failed["uuid"]) == []
+    assert admin.get(f"/v1/nodes/{node['uuid']}").json()["provision_state"] == "available"
+
+
+@pytest.mark.backends("postgresql")
+def test_neutron_down_mid_create_is_the_instances_fault_and_no_port_is_left(
+    keystone: KeystoneServer,
+    neutron: NeutronServer,
+    provider: dict,
+    pg_url: str,
+    tmp_path: Path,
+):
+    """The API reaches Neutron; the engine, in a process of its own, loses it: the create
+    ends in ``error`` with a fault naming Neutron, the node is free again, and once Neutron
+    is back the instance deletes leaving no port."""
+    proxy = TcpProxy("127.0.0.1", neutron.port).start()
+    api = _mogan(tmp_path, pg_url, keystone, command="api").start()
+    engine = _mogan(
+        tmp_path,
+        pg_url,
+        keystone,
+        command="engine",
+        neutron=_neutron_options(keystone, endpoint_override=f"http://127.0.0.1:{proxy.port}"),
+    ).start()
+    try:
+        with conformance.client(api.url, timeout=30) as http:
+            admin = TokenApi(http, keystone, keystone.ADMIN)
+            alice = TokenApi(http, keystone, keystone.ALICE)
+            type_, image, (node,) = _fleet(admin)
+            proxy.cut()
+            created = alice.create(type_, image, [{"net_id": provider["id"]}])
+            assert created.status_code == 201, created.text
+            failed = alice.wait_status(created.json()["uuid"], "error", timeout=60)
+            assert "Neutron" in failed["fault"]["message"], failed["fault"]
+            assert admin.get(f"/v1/nodes/{node['uuid']}").json()["provision_state"] == "available"
+
+            proxy.restore()
+            assert alice.delete(f"/v1/instances/{failed['uuid']}").status_code == 204
+            alice.wait_gone(failed["uuid"], timeout=60)
+            assert neutron.ports(device_id=failed["uuid"]) == []
+    finally:
+        engine.kill()
+        api.kill()
+        proxy.stop()
