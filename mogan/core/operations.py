@@ -40,6 +40,7 @@ class OperationKind(StrEnum):
     INSPECT = "inspect"
     VERIFY = "verify"
     SYNC = "sync"
+    INTERFACE = "interface"
 
 
 #: What each kind of operation works on.
@@ -53,6 +54,7 @@ SUBJECTS: dict[OperationKind, SubjectKind] = {
     OperationKind.INSPECT: SubjectKind.NODE,
     OperationKind.VERIFY: SubjectKind.NODE,
     OperationKind.SYNC: SubjectKind.INVENTORY,
+    OperationKind.INTERFACE: SubjectKind.INSTANCE,
 }
 
 #: The kinds whose subject is a node.
@@ -97,6 +99,9 @@ class Step(StrEnum):
     VERIFY = "verify"
     # inventory operations
     SYNC = "sync"
+    # interfaces after create
+    ATTACH = "attach"
+    DETACH = "detach"
 
 
 #: The event each step is recorded as in the instance's actions (``GET …/actions/{id}``),
@@ -117,6 +122,8 @@ EVENT_NAMES: dict[Step, str] = {
     Step.INSPECT: "inspect",
     Step.VERIFY: "verify",
     Step.SYNC: "sync",
+    Step.ATTACH: "attach_interface",
+    Step.DETACH: "detach_interface",
 }
 
 #: The steps of each kind, first step first.
@@ -130,6 +137,8 @@ STEPS: dict[OperationKind, tuple[Step, ...]] = {
     OperationKind.INSPECT: (Step.INSPECT,),
     OperationKind.VERIFY: (Step.VERIFY,),
     OperationKind.SYNC: (Step.SYNC,),
+    # One step or the other: the request names which (``InterfaceState.detach``).
+    OperationKind.INTERFACE: (Step.ATTACH, Step.DETACH),
 }
 
 S = TypeVar("S", bound="OperationState")
@@ -295,6 +304,27 @@ class SyncState(OperationState):
     kind: ClassVar[OperationKind] = OperationKind.SYNC
 
 
+@dataclass
+class InterfaceState(OperationState):
+    """Another NIC of the instance's node on a network (``attach``), or one taken off it."""
+
+    kind: ClassVar[OperationKind] = OperationKind.INTERFACE
+    detach: bool = False
+    #: Attach: what the NIC is to serve (as a create's, checked with the caller's token).
+    network: NetworkRequest | None = None
+    security_groups: list[str] | None = None
+    project_id: str = ""
+    #: Detach: the port taken off.
+    port_uuid: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> InterfaceState:
+        state = super().from_json(data)
+        if isinstance(state.network, dict):
+            state.network = NetworkRequest(**state.network)
+        return state
+
+
 STATE_TYPES: dict[OperationKind, type[OperationState]] = {
     state.kind: state
     for state in (
@@ -307,11 +337,14 @@ STATE_TYPES: dict[OperationKind, type[OperationState]] = {
         InspectState,
         VerifyState,
         SyncState,
+        InterfaceState,
     )
 }
 
 
-def first_step(kind: OperationKind) -> Step:
+def first_step(kind: OperationKind, state: OperationState | None = None) -> Step:
+    if isinstance(state, InterfaceState) and state.detach:
+        return Step.DETACH
     return STEPS[kind][0]
 
 

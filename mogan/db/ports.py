@@ -231,3 +231,13 @@ def of_instance(db: Database, instance_uuid: str) -> list[Wired]:
     return [
         Wired(r.uuid, r.network_uuid, r.nic_uuid, r.mac_address, r.preserve_on_delete) for r in rows
     ]
+
+
+_DELETE_FIXED_IPS_OF = delete(_FIXED_IPS).where(_FIXED_IPS.c.port_uuid == bindparam("port"))
+_DELETE_PORT = delete(_PORTS).where(_PORTS.c.uuid == bindparam("port"))
+
+
+def release_one(executor: Executor, port_uuid: str) -> None:
+    """Delete one port and its addresses."""
+    executor.execute(_DELETE_FIXED_IPS_OF, {"port": port_uuid})
+    executor.execute(_DELETE_PORT, {"port": port_uuid})

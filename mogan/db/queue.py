@@ -71,7 +71,7 @@ def enqueue(db: Database, executor: Executor, subject_uuid: str, state: Operatio
             "subject_kind": SUBJECTS[state.kind].value,
             "subject_uuid": subject_uuid,
             "kind": state.kind.value,
-            "step": first_step(state.kind).value,
+            "step": first_step(state.kind, state).value,
             "status": PENDING.value,
             "claims": 0,
             "state": state.to_json(),

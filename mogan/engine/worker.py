@@ -368,7 +368,7 @@ class Engine:
             if self._notifier.enabled and operation.subject_kind is SubjectKind.INSTANCE:
                 # The payload of a later .end, once the instance's row is gone.
                 before = events.snapshot(self._db, operation.subject_uuid)
-            if operation.claims == 1 and step == first_step(kind):
+            if operation.claims == 1 and step == first_step(kind, work.state):
                 emit(
                     self._db,
                     self._notifier,

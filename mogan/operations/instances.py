@@ -9,6 +9,7 @@ from mogan.core.operations import (
     AdoptState,
     CreateState,
     DeleteState,
+    InterfaceState,
     OperationState,
     PowerState,
     RebuildState,
@@ -93,3 +94,19 @@ def request_adopt(
     """Queue the adoption of the deployment on ``node_uuid`` by a ``building`` instance."""
     state = AdoptState(request_id=requester.request_id, node_uuid=node_uuid)
     return _request(tx, db, requester, instance, "adopt", state)
+
+
+def request_interface(
+    tx: Executor, db: Database, requester: Requester, instance: InstanceRow, state: InterfaceState
+) -> int:
+    """Queue an interface attach (or, ``state.detach``, a detach) on an active instance."""
+    message: str | None
+    if state.detach:
+        action, message = "detach_interface", f"port {state.port_uuid}"
+    else:
+        network = state.network
+        action = "attach_interface"
+        message = f"port {network.port_id}" if network and network.port_id else None
+        if message is None and network is not None:
+            message = f"network {network.net_id}"
+    return _request(tx, db, requester, instance, action, state, message=message)

@@ -13,15 +13,22 @@ from typing import Any
 
 from mogan.core import hosts, states
 from mogan.core.clock import utcnow
-from mogan.core.errors import Conflict, InvalidInput
+from mogan.core.errors import Conflict, InvalidInput, NotFound
+from mogan.core.operations import InterfaceState
 from mogan.core.pagination import PageRequest
+from mogan.core.placement import assign_nics
 from mogan.core.states import PowerTarget
-from mogan.db import instances, types
+from mogan.db import instances, networks, nodes, ports, types
 from mogan.db.database import Database, Executor
 from mogan.db.images import IMAGES
 from mogan.db.records import FaultRow, InstanceRow
 from mogan.notifications import Notifier, NullNotifier, instance_payload
-from mogan.operations.instances import request_delete, request_power, request_rebuild
+from mogan.operations.instances import (
+    request_delete,
+    request_interface,
+    request_power,
+    request_rebuild,
+)
 from mogan.services import schemas
 from mogan.services.access import visible_instance
 from mogan.services.actions import record_action
@@ -62,6 +69,7 @@ class InstanceService:
         settings = create_settings or CreateSettings()
         self._creator = InstanceCreator(db, settings, wake_engine)
         self._images = settings.images
+        self._networks = settings.networks
         self._notifier = notifier or NullNotifier()
         self._db = db
         self._policy = policy
@@ -327,6 +335,68 @@ class InstanceService:
                 )
             request_power(tx, self._db, context.requester, instance, target=wanted)
         self._wake_engine()
+
+    # -- interfaces ----------------------------------------------------------------------------
+
+    def attach_interface(
+        self, context: RequestContext, ident: str, request: schemas.NetworkRequest
+    ) -> None:
+        """Queue another NIC of the instance's node onto a network (a Neutron port the caller
+        gave, on Neutron). The network is checked as a create's; ``Conflict`` when the
+        instance is not active, is locked, or its node has no free NIC of the kind asked."""
+        rule = "mogan:instance:interfaces"
+        self._visible(context, ident, rule)  # 404 before any Neutron read
+        (network,) = self._networks.resolve(context, [request], field_name="interface")
+        with self._db.transaction() as tx:
+            instance = self._changeable(context, ident, rule, tx, "attaching an interface")
+            if not self._networks.in_neutron and not networks.NETWORKS.get(
+                self._db, network.net_id
+            ):
+                raise InvalidInput(
+                    f"Invalid value for field 'net_id': network {network.net_id} was not found."
+                )
+            nics = nodes.nics_of(self._db, [instance.node_uuid or ""]).get(
+                instance.node_uuid or "", []
+            )
+            used = {port.nic_uuid for port in ports.of_instance(self._db, instance.uuid)}
+            free = [(nic.uuid, nic.port_type) for nic in nics if nic.uuid not in used]
+            if not assign_nics(free, [network]):
+                kind = f" of port type {network.port_type!r}" if network.port_type else ""
+                raise Conflict(
+                    f"Instance {ident}'s node has no free NIC{kind} left for another interface."
+                )
+            state = InterfaceState(
+                request_id=context.request_id,
+                network=network,  # Neutron's default security group, as Nova's attach
+                project_id=instance.project_id,
+            )
+            request_interface(tx, self._db, context.requester, instance, state)
+        self._wake_engine()
+
+    def detach_interface(self, context: RequestContext, ident: str, port_uuid: str) -> None:
+        """Queue taking port ``port_uuid`` off the instance (``NotFound`` unless it is one of
+        the instance's)."""
+        rule = "mogan:instance:interfaces"
+        with self._db.transaction() as tx:
+            instance = self._changeable(context, ident, rule, tx, "detaching an interface")
+            if port_uuid not in {p.uuid for p in ports.of_instance(self._db, instance.uuid)}:
+                raise NotFound(f"Port {port_uuid} is not an interface of instance {ident}.")
+            state = InterfaceState(request_id=context.request_id, detach=True, port_uuid=port_uuid)
+            request_interface(tx, self._db, context.requester, instance, state)
+        self._wake_engine()
+
+    def _changeable(
+        self, context: RequestContext, ident: str, rule: str, tx: Executor, doing: str
+    ) -> InstanceRow:
+        """The caller's active, unlocked instance, for a change of its interfaces."""
+        instance = self._visible(context, ident, rule, tx)
+        self._unlocked(context, instance, ident, doing)
+        if instance.status != states.ACTIVE or instance.node_uuid is None:
+            raise Conflict(
+                f"Instance {ident} is {instance.status}; interfaces can only be changed while "
+                "it is active."
+            )
+        return instance
 
 
 def _because(reason: str | None) -> str:

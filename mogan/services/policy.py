@@ -201,6 +201,15 @@ API_RULES = [
         [("PUT", "/instances/{instance_ident}/states/provision")],
     ),
     _api(
+        "mogan:instance:interfaces",
+        OWNER_MEMBER,
+        "Attach an interface to an instance, or detach one.",
+        [
+            ("POST", "/instances/{instance_ident}/networks/interfaces"),
+            ("DELETE", "/instances/{instance_ident}/networks/interfaces/{port_id}"),
+        ],
+    ),
+    _api(
         "mogan:instance:tags:get",
         OWNER_READER,
         "List an instance's tags, or check one.",

@@ -44,9 +44,9 @@ CASES = [
     ("networks not a list", lambda b: b.update(networks={"net_id": UNKNOWN}), "networks"),
     ("network not an object", lambda b: b.update(networks=["x"]), "networks.0"),
     (
-        "network without net_id",
+        "network without net_id or port_id",
         lambda b: b.update(networks=[{"port_type": "1GE"}]),
-        "networks.0.net_id",
+        "networks.0",
     ),
     ("name not a string", lambda b: b.update(name=12), "name"),
     # PostgreSQL cannot store NUL: refused on every backend alike, never a 500.

@@ -358,3 +358,39 @@ def test_neutron_down_mid_create_is_the_instances_fault_and_no_port_is_left(
         engine.kill()
         api.kill()
         proxy.stop()
+
+
+def test_an_interface_attached_and_detached_shows_in_neutron_and_in_mogan(
+    as_: Any, keystone: KeystoneServer, neutron: NeutronServer, provider: dict
+):
+    admin, alice = as_(keystone.ADMIN), as_(keystone.ALICE)
+    type_, image, (node,) = _fleet(admin)
+    created = alice.create(type_, image, [{"net_id": provider["id"]}])
+    assert created.status_code == 201, created.text
+    uuid = created.json()["uuid"]
+    alice.wait_status(uuid, "active")
+
+    attached = alice.post(f"/v1/instances/{uuid}/networks/interfaces", {"net_id": provider["id"]})
+    assert attached.status_code == 202, attached.text
+    grown = alice.wait_for(uuid, lambda i: len(i["network_info"]) == 2, what="two ports")
+    in_neutron = {p["id"]: p for p in neutron.ports(device_id=uuid)}
+    assert set(in_neutron) == set(grown["network_info"])
+    second = next(
+        p
+        for p in in_neutron.values()
+        if p["binding:profile"]["local_link_information"][0]["port_id"] == "Gi1/0/2"
+    )
+    assert second["mac_address"] == node["nics"][1]["mac_address"]
+    assert second["status"] == "ACTIVE" and second["binding:host_id"] == node["uuid"]
+    assert grown["network_info"][second["id"]]["fixed_ips"] == second["fixed_ips"]
+
+    full = alice.post(f"/v1/instances/{uuid}/networks/interfaces", {"net_id": provider["id"]})
+    assert full.status_code == 409, full.text
+
+    detached = alice.delete(f"/v1/instances/{uuid}/networks/interfaces/{second['id']}")
+    assert detached.status_code == 202, detached.text
+    alice.wait_for(uuid, lambda i: second["id"] not in i["network_info"], what="one port")
+    assert [p["id"] for p in neutron.ports(device_id=uuid)] == [
+        p for p in in_neutron if p != second["id"]
+    ]
+    assert [p for p in neutron.ports() if p["id"] == second["id"]] == []

@@ -219,3 +219,45 @@ async def set_provision_state(
         status_code=202,
         headers={"Location": f"{use.base}/v1/instances/{instance_ident}"},
     )
+
+
+@router.post(
+    "/instances/{instance_ident}/networks/interfaces",
+    status_code=202,
+    response_class=Response,
+    summary="Attach an interface: another NIC of the instance's node on a network",
+    responses={
+        202: {"description": "Accepted (no body); `Location` is the instance."},
+        **CHANGE_ERRORS,
+    },
+)
+async def attach_interface(
+    instance_ident: str,
+    body: schemas.NetworkRequest,
+    use: UseCases = allowed_to("mogan:instance:interfaces"),
+) -> Response:
+    await use(use.services.instances.attach_interface, instance_ident, body)
+    return Response(
+        status_code=202, headers={"Location": f"{use.base}/v1/instances/{instance_ident}"}
+    )
+
+
+@router.delete(
+    "/instances/{instance_ident}/networks/interfaces/{port_id}",
+    status_code=202,
+    response_class=Response,
+    summary="Detach an interface: take its port off the instance",
+    responses={
+        202: {"description": "Accepted (no body); `Location` is the instance."},
+        **CHANGE_ERRORS,
+    },
+)
+async def detach_interface(
+    instance_ident: str,
+    port_id: str,
+    use: UseCases = allowed_to("mogan:instance:interfaces"),
+) -> Response:
+    await use(use.services.instances.detach_interface, instance_ident, port_id)
+    return Response(
+        status_code=202, headers={"Location": f"{use.base}/v1/instances/{instance_ident}"}
+    )

@@ -9,6 +9,7 @@ from mogan.engine.operations.clean import CleanNode
 from mogan.engine.operations.create import CreateInstance
 from mogan.engine.operations.delete import DeleteInstance
 from mogan.engine.operations.inspect import InspectNode
+from mogan.engine.operations.interface import ChangeInterface
 from mogan.engine.operations.power import SetPowerState
 from mogan.engine.operations.rebuild import RebuildInstance
 from mogan.engine.operations.sync import SyncInventory
@@ -26,6 +27,7 @@ HANDLERS: dict[OperationKind, Handler[Any]] = {
         InspectNode(),
         VerifyNode(),
         SyncInventory(),
+        ChangeInterface(),
     )
 }
 
