@@ -38,6 +38,7 @@ from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNo
 from mogan.services.actions import ActionService
 from mogan.services.bundle import Services
 from mogan.services.create import CreateSettings
+from mogan.services.floating_ips import FloatingIpService
 from mogan.services.image_lookup import ImageLookup
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
@@ -203,6 +204,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         actions=ActionService(db, policy, max_limit),
         quotas=QuotaService(db, policy, limits),
         server_groups=ServerGroupService(db, policy, limits, max_limit),
+        floating_ips=FloatingIpService(db, policy, neutron),
         policy=policy,
     )
     defaults = noauth_defaults(conf)

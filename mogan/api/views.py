@@ -83,6 +83,26 @@ def parse_fields(raw: str | None, allowed: Iterable[str]) -> tuple[str, ...] | N
     return (*dict.fromkeys(wanted), *(() if "links" in wanted else ("links",)))
 
 
+def addresses(network_info: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The instance's addresses by network, as Nova shows them: each port's fixed IPs, then
+    the floating IPs associated with it."""
+    shown: dict[str, list[dict[str, Any]]] = {}
+    for port_id, port in network_info.items():
+        listed = [(ip["ip_address"], "fixed") for ip in port.get("fixed_ips", [])]
+        listed += [(address, "floating") for address in port.get("floating_ips", [])]
+        shown.setdefault(port.get("network", ""), []).extend(
+            {
+                "version": 6 if ":" in address else 4,
+                "addr": address,
+                "OS-EXT-IPS:type": kind,
+                "OS-EXT-IPS-MAC:mac_addr": port.get("mac_address"),
+                "port_id": port_id,
+            }
+            for address, kind in listed
+        )
+    return shown
+
+
 def instance(
     record: InstanceRecord, base: str, fields: Iterable[str] | None = None
 ) -> dict[str, Any]:
@@ -97,6 +117,7 @@ def instance(
         "image_uuid": row.image_uuid,
         "availability_zone": row.availability_zone,
         "network_info": row.network_info or {},
+        "addresses": addresses(row.network_info or {}),
         "project_id": row.project_id,
         "user_id": row.user_id,
         "extra": row.extra or {},

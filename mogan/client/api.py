@@ -59,8 +59,9 @@ class Instance(bodies.Instance):
         return cls.model_validate({**body, "request_id": request_id})
 
     @property
-    def addresses(self) -> list[str]:
-        return [ip.ip_address for port in self.network_info.values() for ip in port.fixed_ips]
+    def ip_addresses(self) -> list[str]:
+        """Every address of the instance, fixed then floating, in port order."""
+        return [a.addr for listed in self.addresses.values() for a in listed]
 
 
 #: One step an engine carried out for an action (``host``: for operators only).

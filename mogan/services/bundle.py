@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mogan.services.actions import ActionService
+from mogan.services.floating_ips import FloatingIpService
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
 from mogan.services.keypairs import KeypairService
@@ -33,5 +34,6 @@ class Services:
     actions: ActionService
     quotas: QuotaService
     server_groups: ServerGroupService
+    floating_ips: FloatingIpService
     #: The rules every service checks; the edge asks it first for routes that take a body.
     policy: Policy

@@ -210,6 +210,15 @@ API_RULES = [
         ],
     ),
     _api(
+        "mogan:instance:floatingips",
+        OWNER_MEMBER,
+        "Associate a floating IP with an instance, or disassociate it (Neutron only).",
+        [
+            ("POST", "/instances/{instance_ident}/networks/floatingips"),
+            ("DELETE", "/instances/{instance_ident}/networks/floatingips/{address}"),
+        ],
+    ),
+    _api(
         "mogan:instance:tags:get",
         OWNER_READER,
         "List an instance's tags, or check one.",

@@ -159,6 +159,25 @@ class NetworkRequest(Strict):
         return self
 
 
+class FloatingIpAssociate(Strict):
+    """A floating IP of the caller's, for the instance's port holding ``fixed_address``
+    (default: its first IPv4 address)."""
+
+    address: IPAddress
+    fixed_address: IPAddress | None = None
+
+    @model_validator(mode="after")
+    def _addresses(self) -> FloatingIpAssociate:
+        for name in ("address", "fixed_address"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    ipaddress.ip_address(value)
+                except ValueError:
+                    raise ValueError(f"{name} {value!r} is not an IP address") from None
+        return self
+
+
 class SecurityGroupName(Strict):
     """A security group of the caller's, by name or id (Nova's ``{"name": …}``)."""
 

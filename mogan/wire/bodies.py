@@ -57,6 +57,18 @@ class InstancePort(Body):
     network: Uuid
     mac_address: str
     fixed_ips: list[FixedIp]
+    #: Neutron: the floating IPs associated with the port through Mogan.
+    floating_ips: list[str] = []
+
+
+class InstanceAddress(Body):
+    """One address of ``addresses``, as Nova shows them."""
+
+    version: int
+    addr: str
+    type: str = Field(alias="OS-EXT-IPS:type")
+    mac_addr: str = Field(alias="OS-EXT-IPS-MAC:mac_addr")
+    port_id: Uuid
 
 
 class Fault(Body):
@@ -78,6 +90,8 @@ class Instance(Body):
     image_uuid: Uuid
     availability_zone: str | None
     network_info: dict[str, InstancePort]
+    #: Every address by network, ``fixed`` and ``floating`` (Nova's ``addresses``).
+    addresses: dict[str, list[InstanceAddress]] = {}
     project_id: str
     user_id: str | None
     extra: dict[str, Any]
@@ -113,6 +127,7 @@ class InstanceFields(Body):
     image_uuid: Uuid | None = None
     availability_zone: str | None = None
     network_info: dict[str, InstancePort] | None = None
+    addresses: dict[str, list[InstanceAddress]] | None = None
     project_id: str | None = None
     user_id: str | None = None
     extra: dict[str, Any] | None = None

@@ -82,3 +82,13 @@ def test_only_the_owning_member_changes_interfaces_and_never_a_locked_one(api: A
     assert refused.status_code == 409 and "locked" in fault_of(refused)["faultstring"]
     assert api.delete(f"{path}/{port}").status_code == 409
     assert _ports(api.get(f"/v1/instances/{uuid}").json()) == _ports(instance)
+
+
+def test_floating_ips_need_neutron(api: Api, fleet):
+    instance = _active(api, fleet)
+    path = f"/v1/instances/{instance['uuid']}/networks/floatingips"
+    refused = api.post(path, {"address": "203.0.113.5"})
+    assert refused.status_code == 409 and "Neutron" in fault_of(refused)["faultstring"]
+    assert api.as_(project("tenant-a", "reader")).post(path, {"x": 1}).status_code == 403
+    assert api.as_(project("tenant-b")).post(path, {"address": "203.0.113.5"}).status_code == 404
+    assert api.post(path, {"address": "not-an-ip"}).status_code == 400

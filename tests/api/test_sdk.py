@@ -38,7 +38,7 @@ def test_lists_walk_every_page_and_results_are_typed(server: ThreadedServer, fle
     assert all(isinstance(i, Instance) and i.status == "building" for i in created)
     for instance in created:
         active = tenant.instances.wait(instance.uuid, lambda i: i.status == "active", interval=0.05)
-        assert active is not None and active.addresses
+        assert active is not None and active.ip_addresses
     listed = tenant.instances.list()  # 4 instances, 2 per page
     assert sorted(i.name for i in listed) == ["web-0", "web-1", "web-2", "web-3"]
     assert len(admin.nodes.list()) == 4

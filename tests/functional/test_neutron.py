@@ -394,3 +394,89 @@ def test_an_interface_attached_and_detached_shows_in_neutron_and_in_mogan(
         p for p in in_neutron if p != second["id"]
     ]
     assert [p for p in neutron.ports() if p["id"] == second["id"]] == []
+
+
+@pytest.fixture(scope="module")
+def public(neutron: NeutronServer, provider: dict) -> dict:
+    """An external network routed to the provider network: where floating IPs come from."""
+    network = neutron.admin(
+        "POST",
+        "/v2.0/networks",
+        json={
+            "network": {
+                "name": "public",
+                "router:external": True,
+                "provider:network_type": "flat",
+                "provider:physical_network": "physnet-public",
+            }
+        },
+    )["network"]
+    neutron.admin(
+        "POST",
+        "/v2.0/subnets",
+        json={"subnet": {"network_id": network["id"], "ip_version": 4, "cidr": "203.0.113.0/24"}},
+    )
+    router = neutron.admin(
+        "POST",
+        "/v2.0/routers",
+        json={"router": {"name": "edge", "external_gateway_info": {"network_id": network["id"]}}},
+    )["router"]
+    neutron.admin(
+        "PUT",
+        f"/v2.0/routers/{router['id']}/add_router_interface",
+        json={
+            "subnet_id": neutron.admin("GET", f"/v2.0/networks/{provider['id']}")["network"][
+                "subnets"
+            ][0]
+        },
+    )
+    return dict(network)
+
+
+def test_a_floating_ip_associated_shows_on_the_port_and_in_the_instances_addresses(
+    as_: Any, keystone: KeystoneServer, neutron: NeutronServer, provider: dict, public: dict
+):
+    admin, alice, bob = as_(keystone.ADMIN), as_(keystone.ALICE), as_(keystone.BOB)
+    type_, image, _ = _fleet(admin)
+    alices, bobs = keystone.token(keystone.ALICE), keystone.token(keystone.BOB)
+    mine = neutron.request(
+        alices,
+        "POST",
+        "/v2.0/floatingips",
+        json={"floatingip": {"floating_network_id": public["id"]}},
+    )["floatingip"]
+    his = neutron.request(
+        bobs,
+        "POST",
+        "/v2.0/floatingips",
+        json={"floatingip": {"floating_network_id": public["id"]}},
+    )["floatingip"]
+    created = alice.create(type_, image, [{"net_id": provider["id"]}])
+    assert created.status_code == 201, created.text
+    instance = alice.wait_status(created.json()["uuid"], "active")
+    (port_id,) = instance["network_info"]
+    path = f"/v1/instances/{instance['uuid']}/networks/floatingips"
+
+    # Bob's floating IP is not Alice's to use; Bob cannot touch Alice's instance.
+    stolen = alice.post(path, {"address": his["floating_ip_address"]})
+    assert stolen.status_code == 400 and "'address'" in fault_of(stolen)["faultstring"]
+    assert bob.post(path, {"address": his["floating_ip_address"]}).status_code == 404
+
+    associated = alice.post(path, {"address": mine["floating_ip_address"]})
+    assert associated.status_code == 204, associated.text
+    in_neutron = neutron.admin("GET", f"/v2.0/floatingips/{mine['id']}")["floatingip"]
+    assert in_neutron["port_id"] == port_id
+    fixed = instance["network_info"][port_id]["fixed_ips"][0]["ip_address"]
+    assert in_neutron["fixed_ip_address"] == fixed
+    shown = alice.get(f"/v1/instances/{instance['uuid']}").json()["addresses"][provider["id"]]
+    assert [(a["addr"], a["OS-EXT-IPS:type"]) for a in shown] == [
+        (fixed, "fixed"),
+        (mine["floating_ip_address"], "floating"),
+    ]
+
+    gone = alice.delete(f"{path}/{mine['floating_ip_address']}")
+    assert gone.status_code == 204, gone.text
+    assert neutron.admin("GET", f"/v2.0/floatingips/{mine['id']}")["floatingip"]["port_id"] is None
+    shown = alice.get(f"/v1/instances/{instance['uuid']}").json()["addresses"][provider["id"]]
+    assert [a["OS-EXT-IPS:type"] for a in shown] == ["fixed"]
+    assert alice.delete(f"{path}/{mine['floating_ip_address']}").status_code == 404

@@ -261,3 +261,35 @@ async def detach_interface(
     return Response(
         status_code=202, headers={"Location": f"{use.base}/v1/instances/{instance_ident}"}
     )
+
+
+@router.post(
+    "/instances/{instance_ident}/networks/floatingips",
+    status_code=204,
+    response_class=Response,
+    summary="Associate a floating IP with the instance (Neutron only)",
+    responses=CHANGE_ERRORS,
+)
+async def associate_floating_ip(
+    instance_ident: str,
+    body: schemas.FloatingIpAssociate,
+    use: UseCases = allowed_to("mogan:instance:floatingips"),
+) -> Response:
+    await use(use.services.floating_ips.associate, instance_ident, body)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/instances/{instance_ident}/networks/floatingips/{address}",
+    status_code=204,
+    response_class=Response,
+    summary="Disassociate a floating IP from the instance (Neutron only)",
+    responses=CHANGE_ERRORS,
+)
+async def disassociate_floating_ip(
+    instance_ident: str,
+    address: str,
+    use: UseCases = allowed_to("mogan:instance:floatingips"),
+) -> Response:
+    await use(use.services.floating_ips.disassociate, instance_ident, address)
+    return Response(status_code=204)

@@ -39,7 +39,7 @@ INSTANCE_COLUMNS = (
 def _show(instance: Instance) -> tuple[tuple[str, ...], tuple[Any, ...]]:
     values = {
         **vars(instance),
-        "addresses": ", ".join(instance.addresses),
+        "addresses": ", ".join(instance.ip_addresses),
         "fault": instance.fault.message if instance.fault else None,
         "tags": ", ".join(instance.tags),
     }
@@ -246,7 +246,7 @@ class ListInstances(ListCommand):
                 name=parsed.name,
                 **{name: ",".join(given) for name, given in tags.items() if given},
             )
-        return self.rows({**vars(i), "addresses": ", ".join(i.addresses)} for i in instances)
+        return self.rows({**vars(i), "addresses": ", ".join(i.ip_addresses)} for i in instances)
 
 
 class ShowInstance(ShowCommand):
