@@ -154,6 +154,7 @@ def build_engine(
             sync_power_state_interval=engine_conf.sync_power_state_interval,
             sync_power_state_workers=engine_conf.sync_power_state_workers,
             sync_inventory_interval=engine_conf.sync_inventory_interval,
+            port_audit_interval=conf.network.audit_interval,
             settings=settings,
         ),
     )

@@ -508,6 +508,15 @@ _NETWORK_OPTS = [
         min=0.0,
         help="Neutron only: seconds between those tries.",
     ),
+    cfg.FloatOpt(
+        "audit_interval",
+        default=600.0,
+        min=0.0,
+        help="Neutron only: seconds between audits of the Neutron ports wired to Mogan "
+        "instances (device_owner compute:mogan): a port whose instance Mogan no longer has "
+        "is reported (a WARNING, the mogan_orphan_ports counter) and deleted, or given back "
+        "unbound when the tenant gave it. 0: no audit.",
+    ),
 ]
 
 _GROUPS: list[tuple[str | None, list[Any]]] = [

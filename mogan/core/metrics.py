@@ -16,3 +16,8 @@ LEASES_LOST = Counter(
     "mogan_leases_lost",
     "Operations whose lease an engine lost while running them (another engine may take over).",
 )
+ORPHAN_PORTS = Counter(
+    "mogan_orphan_ports",
+    "Neutron ports wired to a Mogan instance that no longer exists, found (and deleted or "
+    "given back) by the port audit.",
+)

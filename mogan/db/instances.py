@@ -407,3 +407,12 @@ def building_with_image(db: Database, uuid: str) -> ToDeploy | None:
     if row.image__uuid is not None:
         image = ImageRow(**{c.key: getattr(row, f"image__{c.key}") for c in _IMAGES.columns})
     return ToDeploy(InstanceRow._make(row[: len(InstanceRow._fields)]), image)
+
+
+def existing(db: Database, uuids: Sequence[str]) -> set[str]:
+    """Those of ``uuids`` that are instances Mogan has (in any status)."""
+    if not uuids:
+        return set()
+    query = select(_INSTANCES.c.uuid).where(_INSTANCES.c.uuid.in_(sorted(set(uuids))))
+    with db.read_rows() as connection:
+        return set(connection.scalars(query))

@@ -30,6 +30,7 @@ from mogan.engine import events
 from mogan.engine.inventory import sync_inventory
 from mogan.engine.operations import HANDLERS
 from mogan.engine.operations.base import EngineSettings, Work
+from mogan.engine.port_audit import audit_ports
 from mogan.engine.power_sync import sync_power_states
 from mogan.engine.retry import Interrupted
 from mogan.notifications import Notifier, NullNotifier
@@ -76,6 +77,8 @@ class EngineConfig:
     sync_power_state_interval: float = 60.0
     sync_power_state_workers: int = 8
     sync_inventory_interval: float = 60.0
+    #: Seconds between Neutron port audits (``mogan.engine.port_audit``); 0: none.
+    port_audit_interval: float = 600.0
     settings: EngineSettings = field(default_factory=EngineSettings)
 
 
@@ -117,6 +120,8 @@ class Engine:
         ]
         if any(self._drivers.get(name).inventory for name in self._drivers.names):
             loops.append((self._inventory_sync_loop, "engine-inventory-sync"))
+        if self._config.settings.neutron is not None:
+            loops.append((self._port_audit_loop, "engine-port-audit"))
         if self._db.dialect == "postgresql":
             loops.append((self._listen_loop, "engine-listen"))
         for target, name in loops:
@@ -313,6 +318,27 @@ class Engine:
                 LOG.debug("Inventory sync: %s", result.as_dict())
             except Exception as exc:
                 LOG.warning("Inventory sync round failed: %s", getattr(exc, "message", exc))
+
+    def _port_audit_loop(self) -> None:
+        """Find and put right the Neutron ports of instances Mogan no longer has."""
+        interval = self._config.port_audit_interval
+        neutron = self._config.settings.neutron
+        if interval <= 0 or neutron is None:
+            return
+        while not self._stopping.wait(interval):
+            try:
+                ring = HashRing(engines.live(self._db, self._config.lease_timeout))
+                if self.id not in ring.members:
+                    continue
+                result = audit_ports(
+                    self._db,
+                    neutron,
+                    stopping=self._stopping,
+                    owns=functools.partial(self._owns, ring),
+                )
+                LOG.debug("Port audit: %s", result)
+            except Exception as exc:
+                LOG.warning("Port audit round failed: %s", getattr(exc, "message", exc))
 
     def _owns(self, ring: HashRing, node_uuid: str) -> bool:
         return ring.owner(node_uuid) == self.id

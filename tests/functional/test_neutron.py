@@ -64,13 +64,17 @@ def _neutron_options(keystone: KeystoneServer, **extra: Any) -> dict[str, Any]:
 
 
 def _mogan(workdir: Path, url: str, keystone: KeystoneServer, **sections: Any) -> MoganProcess:
+    network = {"backend": "neutron", "retries": 1, "retry_interval": 0.2}
     return MoganProcess(
         workdir,
         url,
         DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "fake"},
         keystone_authtoken=keystone.authtoken_options(),
-        network={"backend": "neutron", "retries": 1, "retry_interval": 0.2},
-        **{"neutron": _neutron_options(keystone), **sections},
+        **{
+            "neutron": _neutron_options(keystone),
+            **sections,
+            "network": {**network, **sections.get("network", {})},
+        },
     )
 
 
@@ -480,3 +484,53 @@ def test_a_floating_ip_associated_shows_on_the_port_and_in_the_instances_address
     shown = alice.get(f"/v1/instances/{instance['uuid']}").json()["addresses"][provider["id"]]
     assert [a["OS-EXT-IPS:type"] for a in shown] == ["fixed"]
     assert alice.delete(f"{path}/{mine['floating_ip_address']}").status_code == 404
+
+
+def test_the_port_audit_puts_right_ports_of_instances_mogan_no_longer_has(
+    keystone: KeystoneServer, neutron: NeutronServer, provider: dict, tmp_path: Path
+):
+    """Ports wired to an instance Mogan has never heard of (a database restored from an
+    older backup): the one Mogan made is deleted, the tenant's is given back unbound, and a
+    live instance's port is left alone; each is reported in the log."""
+    with fresh_database("sqlite", str(tmp_path)) as url:
+        process = _mogan(tmp_path, url, keystone, network={"audit_interval": 0.5}).start()
+        try:
+            with conformance.client(process.url, timeout=30) as http:
+                admin = TokenApi(http, keystone, keystone.ADMIN)
+                alice = TokenApi(http, keystone, keystone.ALICE)
+                type_, image, _ = _fleet(admin)
+                created = alice.create(type_, image, [{"net_id": provider["id"]}])
+                assert created.status_code == 201, created.text
+                live = alice.wait_status(created.json()["uuid"], "active")
+
+                ghost = "0b9f0b52-5d0e-4a55-9a57-0d6f1c3e2b1a"
+                project = keystone.project_ids["project-a"]
+
+                def leftover(description: str) -> dict:
+                    body = {
+                        "network_id": provider["id"],
+                        "project_id": project,
+                        "device_id": ghost,
+                        "device_owner": "compute:mogan",
+                        "description": description,
+                    }
+                    return neutron.admin("POST", "/v2.0/ports", json={"port": body})["port"]
+
+                made = leftover(f"Made by Mogan for instance {ghost}: deleted with it.")
+                given = leftover("alice's own")
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    ids = {p["id"] for p in neutron.ports(device_id=ghost)}
+                    if not ids:
+                        break
+                    time.sleep(0.2)
+                assert neutron.ports(device_id=ghost) == []
+                assert [p for p in neutron.ports() if p["id"] == made["id"]] == []
+                kept = neutron.admin("GET", f"/v2.0/ports/{given['id']}")["port"]
+                assert kept["device_owner"] == "" and kept["project_id"] == project
+                assert len(neutron.ports(device_id=live["uuid"])) == 1
+                log = process.log_path.read_text()
+                assert f"Neutron port {made['id']} (project {project}) was wired to instance" in log
+                assert f"Neutron port {given['id']}" in log
+        finally:
+            process.kill()
