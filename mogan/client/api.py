@@ -483,6 +483,37 @@ class Instances:
         path = f"/v1/instances/{ident}/states/provision"
         return self._client.request_with_id("PUT", path, body)[1]
 
+    def attach_interface(
+        self,
+        ident: str,
+        *,
+        net_id: str | None = None,
+        port_id: str | None = None,
+        fixed_ip: str | None = None,
+        port_type: str | None = None,
+    ) -> str | None:
+        """Put another NIC of the instance's node on a network (or a Neutron port); the
+        request id (its action's)."""
+        given = {"net_id": net_id, "port_id": port_id, "fixed_ip": fixed_ip, "port_type": port_type}
+        body = {key: value for key, value in given.items() if value is not None}
+        path = f"/v1/instances/{ident}/networks/interfaces"
+        return self._client.request_with_id("POST", path, body)[1]
+
+    def detach_interface(self, ident: str, port_id: str) -> str | None:
+        path = f"/v1/instances/{ident}/networks/interfaces/{port_id}"
+        return self._client.request_with_id("DELETE", path)[1]
+
+    def add_floating_ip(self, ident: str, address: str, fixed_address: str | None = None) -> None:
+        """Associate the caller's Neutron floating IP ``address`` with the instance."""
+        body = {"address": address}
+        if fixed_address:
+            body["fixed_address"] = fixed_address
+        self._client.request("POST", f"/v1/instances/{ident}/networks/floatingips", body)
+
+    def remove_floating_ip(self, ident: str, address: str) -> None:
+        path = f"/v1/instances/{ident}/networks/floatingips/{quote(address, safe='')}"
+        self._client.request("DELETE", path)
+
     def tags(self, ident: str) -> builtins.list[str]:
         return [str(t) for t in self._client.request("GET", f"/v1/instances/{ident}/tags")["tags"]]
 

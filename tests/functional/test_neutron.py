@@ -534,3 +534,50 @@ def test_the_port_audit_puts_right_ports_of_instances_mogan_no_longer_has(
                 assert f"Neutron port {given['id']}" in log
         finally:
             process.kill()
+
+
+def test_a_tenants_day_with_the_cli_on_neutron(
+    mogan: MoganProcess,
+    as_: Any,
+    keystone: KeystoneServer,
+    neutron: NeutronServer,
+    provider: dict,
+    public: dict,
+):
+    """Today's CLI, unchanged, against Neutron's networks: create on a network named as
+    Neutron names it, attach a second interface, give it a floating IP, take both off."""
+    from tests.functional.test_cli import Cli
+
+    admin = as_(keystone.ADMIN)
+    type_, image, _ = _fleet(admin)
+    keystone.register_endpoint(mogan.url)
+    alice = Cli(keystone.environment(keystone.ALICE))
+    assert "provider" in [n["Name"] for n in alice.json("network", "list")]
+    created = alice.json(
+        "instance", "create", "day-1", "--type", type_["name"], "--image", image["name"],
+        "--network", "provider", "--wait",
+    )  # fmt: skip
+    assert created["status"] == "active"
+    uuid = created["uuid"]
+    api = as_(keystone.ALICE)
+    before = api.get(f"/v1/instances/{uuid}").json()["network_info"]
+
+    assert alice("instance", "interface", "add", "day-1", "provider").returncode == 0
+    grown = api.wait_for(uuid, lambda i: len(i["network_info"]) == 2, what="two ports")
+    assert len(neutron.ports(device_id=uuid)) == 2
+
+    floating = neutron.request(
+        keystone.token(keystone.ALICE),
+        "POST",
+        "/v2.0/floatingips",
+        json={"floatingip": {"floating_network_id": public["id"]}},
+    )["floatingip"]["floating_ip_address"]
+    assert alice("instance", "floating-ip", "add", "day-1", floating).returncode == 0
+    shown = alice.json("instance", "show", "day-1")
+    assert floating in shown["addresses"]
+
+    assert alice("instance", "floating-ip", "remove", "day-1", floating).returncode == 0
+    second = next(p for p in grown["network_info"] if p not in before)
+    assert alice("instance", "interface", "remove", "day-1", second).returncode == 0
+    api.wait_for(uuid, lambda i: len(i["network_info"]) == 1, what="one port")
+    assert floating not in alice.json("instance", "show", "day-1")["addresses"]

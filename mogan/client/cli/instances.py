@@ -62,16 +62,20 @@ def print_event(event: ActionEvent) -> None:
     print(f"  {event.event} {event.result}{details}", file=sys.stderr)
 
 
+_NETWORK_FORM = "NET[,port_type=TYPE][,fixed_ip=IP] or port=PORT[,port_type=TYPE]"
+
+
 def _network(value: str) -> dict[str, str]:
-    """``NET[,port_type=TYPE]`` → ``{"net_id": …, "port_type": …}`` (net by name or UUID,
-    resolved later)."""
-    name, *options = value.split(",")
-    network = {"net_id": name}
+    """``NET[,port_type=TYPE][,fixed_ip=IP]`` → ``{"net_id": …, …}`` (net by name or UUID,
+    resolved later); ``port=PORT`` names a Neutron port of the caller's instead."""
+    first, *options = value.split(",")
+    key, sep, setting = first.partition("=")
+    network = {"port_id": setting} if sep and key == "port" else {"net_id": first}
     for option in options:
         key, sep, setting = option.partition("=")
-        if not sep or key != "port_type":
-            raise argparse.ArgumentTypeError(f"expected NET[,port_type=TYPE], got {value!r}")
-        network["port_type"] = setting
+        if not sep or key not in ("port_type", "fixed_ip"):
+            raise argparse.ArgumentTypeError(f"expected {_NETWORK_FORM}, got {value!r}")
+        network[key] = setting
     return network
 
 
@@ -95,8 +99,16 @@ class CreateInstance(ShowCommand):
             required=True,
             action="append",
             type=_network,
-            metavar="NET[,port_type=TYPE]",
-            help="a network (name or UUID) to attach, optionally on a NIC of TYPE; repeatable",
+            metavar=_NETWORK_FORM,
+            help="a network (name or UUID) to attach, optionally on a NIC of TYPE at a fixed "
+            "IP (Neutron), or a Neutron port of yours; repeatable",
+        )
+        parser.add_argument(
+            "--security-group",
+            action="append",
+            default=[],
+            metavar="GROUP",
+            help="a Neutron security group of yours (name or UUID) for its ports; repeatable",
         )
         parser.add_argument("--zone", help="availability zone")
         parser.add_argument("--description")
@@ -144,9 +156,7 @@ class CreateInstance(ShowCommand):
         with failing():
             type_ = client.types.find(parsed.type)
             image = client.images.find(parsed.image)
-            networks = [
-                {**n, "net_id": client.networks.find(n["net_id"]).uuid} for n in parsed.network
-            ]
+            networks = [_resolved(client, n) for n in parsed.network]
             create: dict[str, Any] = {
                 "instance_type_uuid": type_.uuid,
                 "image_uuid": image.uuid,
@@ -160,6 +170,8 @@ class CreateInstance(ShowCommand):
                 "tags": parsed.tag,
                 "scheduler_hints": _hints(client, parsed.hint),
             }
+            if parsed.security_group:
+                create["security_groups"] = [{"name": g} for g in parsed.security_group]
             if parsed.max is None and parsed.min == 1:
                 instance = client.instances.create(parsed.name, **create)
                 if parsed.wait:
@@ -191,6 +203,13 @@ class CreateInstance(ShowCommand):
                 ", ".join(f"{i.name}: {i.status}" for i in made),
             ),
         )
+
+
+def _resolved(client: Any, network: dict[str, str]) -> dict[str, str]:
+    """A ``--network`` with its network's name made its UUID."""
+    if "net_id" not in network:
+        return network
+    return {**network, "net_id": client.networks.find(network["net_id"]).uuid}
 
 
 def _hints(client: Any, given: list[tuple[str, str]]) -> dict[str, Any]:
@@ -450,3 +469,72 @@ class SoftReboot(_Power):
     """Reboot an instance through its operating system (ACPI)."""
 
     target, reached = "soft_reboot", "power on"
+
+
+class AddInterface(Command):
+    """Put another NIC of an instance's node on a network (or a Neutron port of yours)."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument(
+            "network", metavar=_NETWORK_FORM, type=_network, help="what the NIC is to serve"
+        )
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> None:
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            client.instances.attach_interface(instance.uuid, **_resolved(client, parsed.network))
+
+
+class RemoveInterface(Command):
+    """Take a port off an instance (its NIC is free again)."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument("port", metavar="PORT", help="the port's UUID (network_info)")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> None:
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            client.instances.detach_interface(instance.uuid, parsed.port)
+
+
+class AddFloatingIp(Command):
+    """Associate a Neutron floating IP of yours with an instance."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument("address", metavar="ADDRESS")
+        parser.add_argument(
+            "--fixed-address", help="the instance's address it leads to (default: its first)"
+        )
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> None:
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            client.instances.add_floating_ip(instance.uuid, parsed.address, parsed.fixed_address)
+
+
+class RemoveFloatingIp(Command):
+    """Disassociate a floating IP from an instance."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument("address", metavar="ADDRESS")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> None:
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            client.instances.remove_floating_ip(instance.uuid, parsed.address)
