@@ -18,13 +18,16 @@ import argparse
 import statistics
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+import uuid
 from pathlib import Path
 
 import httpx
 from playwright.sync_api import sync_playwright
 
-from bench.scale import wait_verified
+import bench
+from mogan.dashboard.pages.fleet import PAGE
+from mogan.db import bulk
+from mogan.db.database import Database
 from tests.databases import fresh_database
 from tests.functional.browser import chromium_path
 from tests.functional.process import MoganProcess
@@ -33,29 +36,32 @@ ADMIN = {"X-Project-Id": "admin", "X-User-Id": "root", "X-Roles": "admin"}
 
 
 def enrol(url: str, count: int) -> None:
-    def one(index: int) -> None:
-        with httpx.Client(base_url=url, headers=ADMIN, timeout=60) as client:
-            response = client.post(
-                "/v1/nodes",
-                json={
-                    "name": f"node-{index:05d}",
-                    "driver": "fake",
-                    "availability_zone": f"az{index % 4}",
-                    "properties": {"rack": f"r{index % 40:02d}"},
-                    "nics": [
-                        {
-                            "mac_address": f"52:56:00:{index // 65536:02x}:"
-                            f"{index // 256 % 256:02x}:{index % 256:02x}"
-                        }
-                    ],
-                },
-            )
-            assert response.status_code == 201, response.text
-
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(one, range(count)))
-    with httpx.Client(base_url=url, headers=ADMIN, timeout=60) as client:
-        wait_verified(client)
+    """``count`` available fake nodes in four zones and forty racks, loaded in bulk
+    (``mogan.db.bulk``; an enrolment each, verified by an engine, took minutes at 20,000)."""
+    db = Database(url)
+    bulk.add_nodes(
+        db,
+        (
+            {
+                "uuid": str(uuid.uuid4()),
+                "name": f"node-{index:05d}",
+                "driver": "fake",
+                "availability_zone": f"az{index % 4}",
+                "properties": {"rack": f"r{index % 40:02d}"},
+                "provision_state": "available",
+                "power_state": "power off",
+                "nics": [
+                    {
+                        "uuid": str(uuid.uuid4()),
+                        "mac_address": f"52:56:00:{index // 65536:02x}:"
+                        f"{index // 256 % 256:02x}:{index % 256:02x}",
+                    }
+                ],
+            }
+            for index in range(count)
+        ),
+    )
+    db.dispose()
 
 
 def login(page, base: str, project: str, roles: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nodes", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
-    options = parser.parse_args()
+    options = bench.parse(parser, nodes=200, runs=1)
     work = Path(tempfile.mkdtemp(prefix="mogan-bench-dashboard-"))
     with fresh_database("sqlite", str(work)) as url:
         mogan = MoganProcess(
@@ -84,7 +90,7 @@ def main() -> None:
             api={"max_limit": 1000},
         ).start()
         try:
-            enrol(mogan.url, options.nodes)
+            enrol(url, options.nodes)
             rows = measure(mogan.url, options)
         finally:
             mogan.stop()
@@ -104,11 +110,12 @@ def measure(base: str, options: argparse.Namespace) -> list[tuple[str, str]]:
         page = context.new_page()
         login(page, base, "admin", ("admin",))
         walls, servers, sizes = [], [], []
+        tiles = min(options.nodes, PAGE)  # the first page of the fleet
         for _ in range(options.runs + 1):  # the first load warms caches up: not counted
             page.goto("about:blank")
             started = time.perf_counter()
             response = page.goto(f"{base}/dashboard/fleet", wait_until="commit")
-            page.locator("a.tile").nth(options.nodes - 1).wait_for(state="visible")
+            page.locator("a.tile").nth(tiles - 1).wait_for(state="visible")
             walls.append(time.perf_counter() - started)
             timing = page.evaluate(
                 "(() => { const n = performance.getEntriesByType('navigation')[0];"
@@ -117,7 +124,7 @@ def measure(base: str, options: argparse.Namespace) -> list[tuple[str, str]]:
             servers.append(timing[0] / 1000)
             sizes.append(timing[1])
             assert response is not None and response.status == 200
-            assert page.locator("a.tile").count() == options.nodes
+            assert page.locator("a.tile").count() == tiles
         walls, servers = walls[1:], servers[1:]
 
         # An instance page while it builds, then powers off: API calls per poll.
@@ -149,7 +156,7 @@ def measure(base: str, options: argparse.Namespace) -> list[tuple[str, str]]:
         browser.close()
     return [
         (
-            "fleet page: navigation → all tiles visible, median (s)",
+            "fleet page: navigation → its first page of tiles visible, median (s)",
             f"{statistics.median(walls):.3f}",
         ),
         ("fleet page: slowest of the runs (s)", f"{max(walls):.3f}"),

@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+import bench
 from bench.scale import ADMIN, DATABASE, ENGINE, create_to_active, upgrade, wait_verified
 from tests.databases import fresh_database
 from tests.functional.process import MoganProcess
@@ -106,7 +107,7 @@ def main() -> int:
     parser.add_argument(
         "--failure-domain", default="rack", help="[scheduler] failure_domain: rack or node"
     )
-    args = parser.parse_args()
+    args = bench.parse(parser, instances=30, racks=6, rounds=1)
     count, racks = args.instances, args.racks
     work = Path(tempfile.mkdtemp(prefix="mogan-fair-"))
     with fresh_database("postgresql", str(work)) as url:

@@ -28,9 +28,12 @@ from pathlib import Path
 import httpx
 import openstack
 
+import bench
+from mogan.drivers.base import DeployRequest
 from mogan.drivers.configdrive import config_drive
 from tests.databases import fresh_database
 from tests.functional.process import MoganProcess
+from tests.harness import Api
 from tests.peers.ironic import IronicServer
 
 ADMIN = {"X-Project-Id": "admin", "X-User-Id": "admin", "X-Roles": "admin"}
@@ -73,7 +76,7 @@ def sdk_deploys(ironic: IronicServer, nodes: list[str], in_flight: int) -> float
             retry_on_conflict=False,
         )
         baremetal.validate_node(node, required=())
-        drive = config_drive(instance, "bench", None, {}, {}, {})
+        drive = config_drive(DeployRequest(instance, "bench", "http://img/u.qcow2", None, "qcow2"))
         baremetal.set_node_provision_state(
             node, "active", config_drive=base64.b64encode(gzip.compress(drive)).decode()
         )
@@ -109,7 +112,8 @@ def mogan_deploys(
         ).start()
         try:
             with httpx.Client(base_url=mogan.url, timeout=120) as client:
-                assert client.post("/v1/nodes/sync", headers=ADMIN).status_code == 200
+                synced = Api(client).sync()  # the sync runs in an engine: wait for its end
+                assert synced["result"] == "success", synced
                 type_ = client.post("/v1/types", json={"name": "bm"}, headers=ADMIN).json()
                 client.patch(
                     f"/v1/types/{type_['uuid']}/extraspecs",
@@ -165,7 +169,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--instances", type=int, default=100)
     parser.add_argument("--in-flight", type=int, default=16)
-    args = parser.parse_args()
+    args = bench.parse(parser, instances=8, in_flight=4)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         ironic = IronicServer(work).start()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+import bench
 from tests.functional.process import free_port, write_config
 
 
@@ -67,7 +68,8 @@ def _measure(command: list[str], workdir: Path, requests: int, migrate: bool) ->
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"{' '.join(command)} did not start") from None
                 time.sleep(0.2)
-        with httpx.Client(base_url=url, timeout=10) as client:
+        admin = {"X-Project-Id": "admin", "X-User-Id": "admin", "X-Roles": "admin"}
+        with httpx.Client(base_url=url, timeout=10, headers=admin) as client:
             for _ in range(requests):
                 client.get("/v1/instances/detail").raise_for_status()
                 client.get("/v1/types").raise_for_status()
@@ -82,7 +84,7 @@ def _measure(command: list[str], workdir: Path, requests: int, migrate: bool) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
-    args = parser.parse_args()
+    args = bench.parse(parser, requests=20)
     rows = []
     for label, command, migrate in (
         ("mogan serve --demo", ["serve", "--demo"], False),

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench
 from mogan import conf as mogan_conf
 from mogan.core.pagination import PageRequest
 from mogan.db import migrate
@@ -41,7 +42,7 @@ def main() -> int:
         default=0.0,
         help="seconds each BMC request takes (added by a proxy)",
     )
-    args = parser.parse_args()
+    args = bench.parse(parser, nodes=20, rounds=1)
     workdir = Path(tempfile.mkdtemp(prefix="mogan-bench-"))
     emulator = RedfishEmulator(workdir, systems=args.nodes, fast=True).start()
     with FileServer(workdir / "www") as files:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+import bench
 from bench.scale import ADMIN, DATABASE, ENGINE, seed_instances, upgrade, wrk
 from tests.databases import fresh_database
 from tests.functional.process import MoganProcess
@@ -26,7 +27,7 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=10000)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--lists", type=int, default=15)
-    args = parser.parse_args()
+    args = bench.parse(parser, stored=500, seconds=1, lists=2)
     work = Path(tempfile.mkdtemp(prefix="mogan-bench-reads-"))
     with fresh_database("postgresql", str(work)) as url:
         upgrade(work, url)

@@ -1,4 +1,5 @@
-"""The composition root: builds every part of a Mogan process from its configuration.
+"""The composition root: builds every part of a Mogan process from its configuration (the
+parts an engine needs alone are in ``mogan.assembly``).
 
 Nothing else constructs database handles, drivers, engines or services, and nothing connects
 to anything at import time.
@@ -11,39 +12,45 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from oslo_config import cfg
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mogan import conf as mogan_conf
 from mogan.api.app import create_app
 from mogan.api.identity import NoAuthDefaults, noauth_context
 from mogan.api.keystone import KeystoneAuthMiddleware, keystone_context
 from mogan.api.middleware import GuardSettings
+from mogan.assembly import (
+    build_database,
+    build_drivers,
+    build_engine,
+    build_glance,
+    build_neutron,
+    build_notifier,
+    metrics_files_root,
+)
+from mogan.console.proxy import ConsoleProxy
 from mogan.core.capabilities import DriverCatalog
-from mogan.core.images import GLANCE, ImageCatalog
-from mogan.core.networking import NEUTRON
 from mogan.core.quotas import Limits
 from mogan.dashboard.settings import DashboardSettings
-from mogan.db import instances
 from mogan.db.database import Database
-from mogan.db.fake_hardware import DatabaseHardwareStore
-from mogan.drivers.registry import DriverEnvironment, DriverRegistry
-from mogan.engine.neutron_ports import NeutronPorts
-from mogan.engine.operations.base import EngineSettings
-from mogan.engine.worker import Engine, EngineConfig
-from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNotifier
+from mogan.drivers.registry import DriverRegistry
+from mogan.engine.worker import Engine
+from mogan.notifications import Notifier
 from mogan.services.actions import ActionService
 from mogan.services.bundle import Services
+from mogan.services.consoles import ConsoleService
 from mogan.services.create import CreateSettings
+from mogan.services.deploy_templates import DeployTemplateService
 from mogan.services.floating_ips import FloatingIpService
+from mogan.services.health import HealthService
 from mogan.services.image_lookup import ImageLookup
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
 from mogan.services.keypairs import KeypairService
 from mogan.services.manageable import ManageableService
+from mogan.services.metrics import MetricsService
 from mogan.services.network_lookup import NetworkLookup
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
@@ -53,10 +60,6 @@ from mogan.services.server_groups import ServerGroupService
 from mogan.services.tags import TagService
 from mogan.services.types import TypeService
 from mogan.services.zones import ZoneService
-
-if TYPE_CHECKING:
-    from mogan.cloud.image_cache import ImageCache
-    from mogan.cloud.neutron import Neutron
 
 
 @dataclass
@@ -70,22 +73,13 @@ class Mogan:
     notifier: Notifier
 
     def close(self) -> None:
-        """Stop the engine (if started), flush notifications, release connections."""
+        """Stop the engine (if started), flush notifications, release connections (to the
+        database, and the drivers' to BMCs and peers)."""
         if self.engine is not None:
             self.engine.stop()
+        self.drivers.close()
         self.notifier.close()
         self.db.dispose()
-
-
-def build_database(conf: cfg.ConfigOpts, *, engine_workers: int = 0) -> Database:
-    """The process's database handle. An engine's pool holds a connection for each of its
-    workers plus its own loops, so its lease heartbeat never waits behind busy workers."""
-    pool_size = max(conf.database.max_pool_size, engine_workers + 4)
-    return Database(
-        mogan_conf.database_url(conf),
-        pool_size=pool_size,
-        max_overflow=conf.database.max_overflow,
-    )
 
 
 def quota_defaults(conf: cfg.ConfigOpts) -> Limits:
@@ -100,64 +94,20 @@ def quota_defaults(conf: cfg.ConfigOpts) -> Limits:
     )
 
 
-def build_drivers(conf: cfg.ConfigOpts, db: Database) -> DriverRegistry:
-    """The enabled drivers (``mogan.drivers`` plugins), each built when first used."""
-    environment = DriverEnvironment(
-        conf, fake_hardware=functools.partial(DatabaseHardwareStore, db)
-    )
-    return DriverRegistry.from_entry_points(conf.enabled_drivers, environment)
+def with_console_proxy(app: ASGIApp, proxy: ConsoleProxy) -> ASGIApp:
+    """The API with the serial console proxy at ``/v1/consoles/serial`` (and unversioned):
+    every API process serves consoles (docs/operator-guide.md, "Serial consoles")."""
+
+    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and scope["path"] in _CONSOLE_PATHS:
+            await proxy(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return dispatch
 
 
-def build_notifier(conf: cfg.ConfigOpts, role: str) -> Notifier:
-    """The notifier ``[notifications] driver`` names; ``role`` goes in the publisher id."""
-    driver = conf.notifications.driver
-    if driver == "messaging":
-        return MessagingNotifier(
-            conf,
-            transport_url=conf.notifications.transport_url,
-            publisher_id=f"mogan-{role}.{conf.host}",
-            topics=list(conf.notifications.topics),
-        )
-    if driver == "log":
-        return LogNotifier()
-    return NullNotifier()
-
-
-def build_engine(
-    conf: cfg.ConfigOpts, db: Database, drivers: DriverRegistry, notifier: Notifier | None = None
-) -> Engine:
-    engine_conf = conf.engine
-    copies = build_image_cache(conf, db)
-    settings = EngineSettings(
-        max_attempts=engine_conf.max_attempts,
-        driver_retries=engine_conf.driver_retries,
-        driver_retry_interval=engine_conf.driver_retry_interval,
-        power_state_timeout=engine_conf.power_state_timeout,
-        soft_power_timeout=engine_conf.soft_power_timeout,
-        soft_power_fallback=engine_conf.soft_power_fallback,
-        power_poll_interval=engine_conf.power_poll_interval,
-        failure_domain=conf.scheduler.failure_domain,
-        cleaning_mode=conf.cleaning.mode,
-        port_type_by_speed=dict(conf.inspection.port_type_by_speed),
-        glance_copies=copies.url_for if copies is not None else None,
-        neutron=build_neutron_ports(conf),
-    )
-    return Engine(
-        db,
-        drivers,
-        notifier=notifier,
-        config=EngineConfig(
-            host=conf.host,
-            workers=engine_conf.workers,
-            lease_timeout=engine_conf.lease_timeout,
-            poll_interval=engine_conf.poll_interval,
-            sync_power_state_interval=engine_conf.sync_power_state_interval,
-            sync_power_state_workers=engine_conf.sync_power_state_workers,
-            sync_inventory_interval=engine_conf.sync_inventory_interval,
-            port_audit_interval=conf.network.audit_interval,
-            settings=settings,
-        ),
-    )
+_CONSOLE_PATHS = frozenset({"/v1/consoles/serial", "/consoles/serial"})
 
 
 def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
@@ -191,6 +141,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
                 images=ImageLookup(glance, deployable_formats(drivers)),
                 networks=NetworkLookup(neutron),
             ),
+            rescue_password_length=conf.rescue.password_length,
         ),
         types=TypeService(db, policy, max_limit),
         zones=ZoneService(db, policy),
@@ -206,6 +157,10 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         quotas=QuotaService(db, policy, limits),
         server_groups=ServerGroupService(db, policy, limits, max_limit),
         floating_ips=FloatingIpService(db, policy, neutron),
+        consoles=ConsoleService(db, policy, drivers, token_ttl=conf.console.token_ttl),
+        health=HealthService(db),
+        metrics=MetricsService(db, policy, metrics_files_root()),
+        deploy_templates=DeployTemplateService(db, policy, max_limit),
         policy=policy,
     )
     defaults = noauth_defaults(conf)
@@ -228,6 +183,7 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         )
     if conf.dashboard.enabled:
         app = with_dashboard(conf, app)
+    app = with_console_proxy(app, ConsoleProxy(db, drivers))
     return Mogan(
         conf=conf,
         db=db,
@@ -236,57 +192,6 @@ def build(conf: cfg.ConfigOpts, *, with_engine: bool = True) -> Mogan:
         services=services,
         app=app,
         notifier=notifier,
-    )
-
-
-def build_glance(conf: cfg.ConfigOpts) -> ImageCatalog | None:
-    """Glance, where ``[image] backend`` names it (keystoneauth is loaded only then)."""
-    if conf.image.backend != GLANCE:
-        return None
-    if conf.auth_strategy != "keystone":
-        # Glance decides what each caller may use from the caller's own token; without one,
-        # every tenant would see what Mogan's service user sees.
-        raise ValueError("[image] backend = glance needs auth_strategy = keystone")
-    from mogan.cloud.glance import Glance
-
-    return Glance(conf)
-
-
-def build_neutron(conf: cfg.ConfigOpts) -> Neutron | None:
-    """Neutron, where ``[network] backend`` names it (keystoneauth is loaded only then)."""
-    if conf.network.backend != NEUTRON:
-        return None
-    if conf.auth_strategy != "keystone":
-        # Neutron decides what each caller may use from the caller's own token.
-        raise ValueError("[network] backend = neutron needs auth_strategy = keystone")
-    from mogan.cloud.neutron import Neutron
-
-    return Neutron(conf)
-
-
-def build_neutron_ports(conf: cfg.ConfigOpts) -> NeutronPorts | None:
-    """The engine's use of Neutron: ports made and bound as Mogan's service user."""
-    neutron = build_neutron(conf)
-    if neutron is None:
-        return None
-    return NeutronPorts(
-        neutron, retries=conf.network.retries, retry_interval=conf.network.retry_interval
-    )
-
-
-def build_image_cache(conf: cfg.ConfigOpts, db: Database) -> ImageCache | None:
-    """Mogan's copies of Glance images for BMCs, where ``[image] cache_dir`` is set."""
-    if conf.image.backend != GLANCE or not (conf.image.cache_dir and conf.image.cache_url):
-        return None
-    from mogan.cloud.glance import Glance
-    from mogan.cloud.image_cache import ImageCache
-
-    return ImageCache(
-        Glance(conf),
-        conf.image.cache_dir,
-        conf.image.cache_url,
-        conf.image.cache_max_gb << 30,
-        in_use=lambda: instances.images_in_use(db),
     )
 
 

@@ -194,7 +194,12 @@ class Api:
             if isinstance(last, dict) and predicate(last):
                 return last
             time.sleep(0.05)
-        raise AssertionError(f"instance {uuid}: {what} not reached in {timeout}s; last: {last}")
+        actions = self.get(f"/v1/instances/{uuid}/actions")
+        latest = actions.json()["actions"][:1] if actions.status_code == 200 else actions.text
+        raise AssertionError(
+            f"instance {uuid}: {what} not reached in {timeout}s; last: {last}; "
+            f"latest action: {latest}"
+        )
 
     def wait_status(self, uuid: str, status: str, timeout: float = 20.0) -> dict:
         return self.wait_for(uuid, lambda i: i["status"] == status, timeout, f"status {status}")

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +17,7 @@ from mogan import __version__
 from mogan.api import openapi
 from mogan.api.errors import error_response, mogan_error_response
 from mogan.api.hot import HotReads
+from mogan.api.measure import MeasuredRequests
 from mogan.api.middleware import GuardSettings, RequestGuard, RequestIdMiddleware
 from mogan.api.paths import BookmarkPaths, RouteTable, requested_path
 from mogan.api.routes import (
@@ -61,9 +63,9 @@ def create_app(
     """The API over ``services``; ``identify`` builds the caller's context from a request,
     after ``authenticate`` (middleware such as Keystone's) has let it through.
 
-    From the outside in: the request id, the guard (hosts, origins, sizes and types of
-    bodies), authentication, bookmark paths onto ``/v1``, the hottest read (``hot.py``), and
-    the FastAPI app with every route.
+    From the outside in: the request's metrics, the request id, the guard (hosts, origins,
+    sizes and types of bodies), authentication, bookmark paths onto ``/v1``, the hottest read
+    (``hot.py``), and the FastAPI app with every route.
     """
     app = routes_app(services, identify=identify, public_endpoint=public_endpoint)
     # A plain executor rather than Starlette's ``run_in_threadpool``: anyio's per-call
@@ -74,7 +76,11 @@ def create_app(
     routed = BookmarkPaths(HotReads(app), ROUTE_TABLE.collections)
     authenticated: ASGIApp = authenticate(routed) if authenticate is not None else routed
     guard = guard or GuardSettings()
-    return RequestIdMiddleware(RequestGuard(authenticated, guard))
+    return MeasuredRequests(
+        RequestIdMiddleware(RequestGuard(authenticated, guard)),
+        ROUTE_TABLE.template,
+        frozenset(route.path for route in root.router.routes if isinstance(route, APIRoute)),
+    )
 
 
 def routes_app(

@@ -27,8 +27,8 @@ from mogan.services.context import RequestContext
 
 LOG = logging.getLogger(__name__)
 
-#: Paths anyone may GET: the version discovery documents.
-OPEN_PATHS = frozenset({"/", "/v1", "/v1/"})
+#: Paths anyone may GET: the version discovery documents and the health check.
+OPEN_PATHS = frozenset({"/", "/v1", "/v1/", "/healthcheck"})
 _IDENTITY = "mogan.keystone_identity"
 
 

@@ -8,6 +8,7 @@ every resource give (``/instances/{uuid}``) answer the same: ``BookmarkPaths`` m
 from __future__ import annotations
 
 from collections.abc import Iterable
+from re import Pattern
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
@@ -29,31 +30,49 @@ class RouteTable:
     path, the methods some route answers there."""
 
     def __init__(self, routers: Iterable[APIRouter]) -> None:
-        routes = [route for router in routers for route in router.routes]
-        self.collections = frozenset(
-            route.path.split("/")[1] for route in routes if isinstance(route, APIRoute)
-        )
-        self._methods = [
-            (
-                compile_path(VERSION_PREFIX + route.path)[0],
-                route.path.count("{"),
-                frozenset(route.methods or ()),
-            )
-            for route in routes
-            if isinstance(route, APIRoute)
+        routes = [
+            route for router in routers for route in router.routes if isinstance(route, APIRoute)
         ]
+        self.collections = frozenset(route.path.split("/")[1] for route in routes)
+        #: collection → its routes as (regex, path parameters, methods, template): a path is
+        #: matched against its own collection's few routes, on every request (``measure``).
+        self._by_collection: dict[str, list[tuple[Pattern[str], int, frozenset[str], str]]] = {}
+        for route in routes:
+            template = VERSION_PREFIX + route.path
+            self._by_collection.setdefault(route.path.split("/")[1], []).append(
+                (
+                    compile_path(template)[0],
+                    route.path.count("{"),
+                    frozenset(route.methods or ()),
+                    template,
+                )
+            )
+
+    def _matching(self, path: str) -> list[tuple[int, frozenset[str], str]]:
+        collection = path.split("/")[2] if path.count("/") >= 2 else ""
+        return [
+            (params, methods, template)
+            for regex, params, methods, template in self._by_collection.get(collection, ())
+            if regex.match(path)
+        ]
+
+    def template(self, path: str) -> str | None:
+        """The most literal route template matching ``path`` (``/v1/…``, or a bookmark path
+        without the prefix), as ``/v1/instances/{instance_uuid}``; None when none does."""
+        if not path.startswith(VERSION_PREFIX + "/"):
+            path = VERSION_PREFIX + path
+        matching = self._matching(path)
+        return min((params, template) for params, _, template in matching)[1] if matching else None
 
     def allowed_methods(self, path: str) -> list[str]:
         """The methods the path answers (the ``Allow`` of a 405), as the OpenAPI document
         has them: of its most literal matching template (``/nodes/sync``, not
         ``/nodes/{node_ident}``), all the routes declared for it."""
-        matching = [
-            (params, methods) for regex, params, methods in self._methods if regex.match(path)
-        ]
+        matching = self._matching(path)
         if not matching:
             return []
-        fewest = min(params for params, _ in matching)
-        return sorted({m for params, methods in matching if params == fewest for m in methods})
+        fewest = min(params for params, _, _ in matching)
+        return sorted({m for params, methods, _ in matching if params == fewest for m in methods})
 
 
 class BookmarkPaths:

@@ -12,6 +12,7 @@ from mogan.core.images import ImageFacts
 from mogan.db.records import (
     ActionEventRow,
     ActionRow,
+    DeployTemplateRow,
     FixedIpRow,
     ImageRow,
     KeyPairRow,
@@ -213,6 +214,18 @@ def instance_type(record: TypeRecord, base: str) -> dict[str, Any]:
     }
 
 
+def deploy_template(row: DeployTemplateRow, base: str) -> dict[str, Any]:
+    return {
+        "uuid": row.uuid,
+        "name": row.name,
+        "steps": row.steps,
+        "extra": row.extra,
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "links": links(base, "deploy_templates", row.uuid),
+    }
+
+
 def nic(row: NicRow) -> dict[str, Any]:
     return {
         "uuid": row.uuid,
@@ -294,6 +307,16 @@ def node(record: NodeRecord, base: str) -> dict[str, Any]:
         "created_at": timestamp(row.created_at),
         "updated_at": timestamp(row.updated_at),
         "links": links(base, "nodes", row.uuid),
+        **(
+            {}
+            if record.configuration is None
+            else {
+                "configuration": {
+                    **record.configuration,
+                    "applied_at": timestamp(record.configuration["applied_at"]),
+                }
+            }
+        ),
     }
 
 

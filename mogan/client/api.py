@@ -130,6 +130,7 @@ class Client:
         self.networks = Collection(self, "networks", "networks")
         self.keypairs = KeyPairs(self)
         self.server_groups = Collection(self, "server_groups", "server_groups")
+        self.deploy_templates = Collection(self, "deploy_templates", "deploy_templates")
         self.quotas = Quotas(self)
 
     @classmethod
@@ -252,6 +253,15 @@ class Nodes(Collection):
     def history(self, ident: str) -> builtins.list[dict[str, Any]]:
         """The node's inspections and cleans, newest first, each with its steps."""
         return list(self._client.request("GET", f"/v1/nodes/{ident}/history")["history"])
+
+    def traits(self, ident: str) -> builtins.list[str]:
+        return [str(t) for t in self._client.request("GET", f"/v1/nodes/{ident}/traits")["traits"]]
+
+    def add_trait(self, ident: str, trait: str) -> None:
+        self._client.request("PUT", f"/v1/nodes/{ident}/traits/{quote(trait, safe='')}")
+
+    def remove_trait(self, ident: str, trait: str) -> None:
+        self._client.request("DELETE", f"/v1/nodes/{ident}/traits/{quote(trait, safe='')}")
 
     def set_maintenance(self, ident: str, reason: str | None = None) -> None:
         body = {"reason": reason} if reason else None
@@ -482,6 +492,31 @@ class Instances:
             body["image_uuid"] = image_uuid
         path = f"/v1/instances/{ident}/states/provision"
         return self._client.request_with_id("PUT", path, body)[1]
+
+    def rescue(
+        self, ident: str, *, rescue_password: str | None = None, image_uuid: str | None = None
+    ) -> tuple[str, str | None]:
+        """Boot the instance's node into a rescue system: the rescue password (the one given,
+        or the one Mogan made) and the request id (its action's)."""
+        body = {
+            key: value
+            for key, value in (("rescue_password", rescue_password), ("image_uuid", image_uuid))
+            if value is not None
+        }
+        path = f"/v1/instances/{ident}/states/rescue"
+        answer, request_id = self._client.request_with_id("POST", path, body)
+        return str(answer["rescue_password"]), request_id
+
+    def console_url(self, ident: str) -> str:
+        """A WebSocket URL to the instance's serial console, good for one connection."""
+        body = {"protocol": "serial", "type": "websocket"}
+        answer = self._client.request("POST", f"/v1/instances/{ident}/remote_consoles", body)
+        return str(answer["remote_console"]["url"])
+
+    def unrescue(self, ident: str) -> str | None:
+        """Boot the rescued instance's own disk again; the request id (its action's)."""
+        path = f"/v1/instances/{ident}/states/rescue"
+        return self._client.request_with_id("DELETE", path)[1]
 
     def attach_interface(
         self,

@@ -132,10 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(lifecycle.diagram() if args.nodes else states.diagram())
         return 0
     conf = mogan_conf.load(files)
-    logs.setup(conf.debug)
+    logs.setup(conf.debug, conf.log_format)
     if args.command == "db":
         return _db(conf, args.db_command)
     if args.command in ("api", "engine"):
+        from mogan.cmd import metrics_files
+
+        metrics_files.prepare(conf, args.command)  # before anything imports prometheus_client
         from mogan.cmd import processes
 
         if args.command == "api":
@@ -147,8 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _db(conf: object, command: str) -> int:
+    from mogan.assembly import build_database
     from mogan.db import migrate
-    from mogan.root import build_database
 
     db = build_database(conf)  # type: ignore[arg-type]
     try:

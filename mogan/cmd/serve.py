@@ -74,6 +74,7 @@ def serve(conf: cfg.ConfigOpts, *, demo: bool) -> int:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=conf.api.keepalive_timeout,
         )
     )
     try:

@@ -45,6 +45,19 @@ _DEFAULT_OPTS = [
         help="Name of this host, used to name engines in leases and logs.",
     ),
     cfg.BoolOpt("debug", default=False, help="Log at DEBUG level."),
+    cfg.StrOpt(
+        "log_format",
+        default="text",
+        choices=[
+            ("text", "one line per record: time, pid, level, logger, [request id], message"),
+            (
+                "json",
+                "one JSON object per line (timestamp, process, level, logger, request_id, "
+                "message, exc_info), for log shippers",
+            ),
+        ],
+        help="How log records are written to standard error.",
+    ),
 ]
 
 _DATABASE_OPTS = [
@@ -92,6 +105,14 @@ _API_OPTS = [
 
 _API_OPTS += [
     cfg.IntOpt("workers", default=2, min=1, help="API worker processes of 'mogan api'."),
+    cfg.IntOpt(
+        "keepalive_timeout",
+        default=75,
+        min=1,
+        help="Seconds an idle client connection is kept open for its next request. Keep it "
+        "above the idle timeout of any proxy or load balancer in front (60 s on many), or "
+        "requests sent on a connection the API is closing fail with 502 or a reset.",
+    ),
     cfg.IntOpt(
         "service_threads",
         default=40,
@@ -245,6 +266,14 @@ _REDFISH_OPTS = [
         min=1.0,
         help="Seconds a deploy or tear-down waits for the BMC to report a power change.",
     ),
+    cfg.IntOpt(
+        "connection_cache_size",
+        default=1000,
+        min=0,
+        help="BMC connections (and Redfish sessions) one process keeps open, the least "
+        "recently used closed first; 0 opens one per call. An engine that syncs the power of "
+        "more BMCs than this logs in to some of them again every round.",
+    ),
     cfg.FloatOpt(
         "poll_interval",
         default=1.0,
@@ -260,6 +289,13 @@ _REDFISH_OPTS = [
         "configdrive_url",
         help="URL at which configdrive_dir is served to the BMCs (e.g. "
         "http://10.0.0.2:8080/configdrive).",
+    ),
+    cfg.FloatOpt(
+        "configuration_timeout",
+        default=600.0,
+        min=1.0,
+        help="Seconds a deploy waits, after the boot, for the BIOS to show the settings its "
+        "deploy steps left pending (the firmware applies them during POST).",
     ),
     cfg.StrOpt(
         "cleaning_iso_url",
@@ -357,6 +393,14 @@ _CLEANING_OPTS = [
         min=1.0,
         help="Seconds a clean (and a full clean's cleaning image) may take before the node "
         "is put in maintenance as 'clean failed'.",
+    ),
+    cfg.StrOpt(
+        "bios_baseline",
+        help="The BIOS every clean between tenants returns a node to, written as pending "
+        "settings its firmware takes at the next boot: 'factory' (the BMC's BIOS reset), or a "
+        'JSON object of settings, e.g. {"ProcTurboMode": "Enabled", "LogicalProc": '
+        '"Enabled"} (with "factory": true in it, a reset first). Empty: the BIOS is left as '
+        "the last deploy's steps made it. Ironic's nodes are cleaned by Ironic's own steps.",
     ),
 ]
 
@@ -519,6 +563,66 @@ _NETWORK_OPTS = [
     ),
 ]
 
+_RESCUE_OPTS = [
+    cfg.StrOpt(
+        "image",
+        help="The rescue system booted when a tenant's rescue names no image: the URL of a "
+        "bootable ISO the BMCs can fetch, or the UUID of an image in Mogan's registry "
+        "(builtin images). Unset: only drivers with a rescue system of their own (ironic: "
+        "Ironic's rescue ramdisk; fake) rescue without an image. The image must accept the "
+        "rescue password and key from the config drive it is given (cloud-init's does).",
+    ),
+    cfg.IntOpt(
+        "password_length",
+        default=16,
+        min=8,
+        max=64,
+        help="Length of the rescue password Mogan generates when a tenant gives none (it is "
+        "returned once, in the rescue's response).",
+    ),
+]
+
+_CONSOLE_OPTS = [
+    cfg.FloatOpt(
+        "token_ttl",
+        default=600.0,
+        min=1.0,
+        help="Seconds a console ticket (POST /v1/instances/{id}/remote_consoles) may be used "
+        "in; each is good for one connection.",
+    ),
+]
+
+_METRICS_OPTS = [
+    cfg.StrOpt(
+        "directory",
+        help="Where the processes of this host keep their metric files (Prometheus' "
+        "multiprocess mode: every API worker and engine is counted), each in a directory of "
+        "its own that it clears when it starts. One 'mogan api' per directory. Default: "
+        "state_path/metrics.",
+    ),
+    cfg.HostAddressOpt(
+        "host",
+        default="127.0.0.1",
+        help="Address on which api_port and engine_port are served: a scrape network's, never "
+        "the tenants' (they answer without authentication).",
+    ),
+    cfg.PortOpt(
+        "api_port",
+        default=0,
+        help="Port on which 'mogan api' (its supervising process) serves /metrics without "
+        "authentication, for Prometheus: what GET /metrics on the API says to an operator. 0: "
+        "only the API's GET /metrics, which needs an admin.",
+    ),
+    cfg.PortOpt(
+        "engine_port",
+        default=0,
+        help="Port on which 'mogan engine' serves the metrics of the processes of its host "
+        "(its own, and any other's in the metrics directory), for a host that runs no API. 0: "
+        "none; its metrics are then in the /metrics of a 'mogan api' on the same host and "
+        "metrics directory.",
+    ),
+]
+
 _GROUPS: list[tuple[str | None, list[Any]]] = [
     (None, _DEFAULT_OPTS),
     ("database", _DATABASE_OPTS),
@@ -537,7 +641,10 @@ _GROUPS: list[tuple[str | None, list[Any]]] = [
     ("scheduler", _SCHEDULER_OPTS),
     ("cleaning", _CLEANING_OPTS),
     ("inspection", _INSPECTION_OPTS),
+    ("rescue", _RESCUE_OPTS),
+    ("console", _CONSOLE_OPTS),
     ("dashboard", _DASHBOARD_OPTS),
+    ("metrics", _METRICS_OPTS),
 ]
 
 
@@ -618,6 +725,11 @@ def load(
         group, _, name = dotted.rpartition(".")
         conf.set_override(name, value, group=group or None)
     return conf
+
+
+def metrics_directory(conf: cfg.ConfigOpts) -> str:
+    """The configured metrics directory, or ``metrics`` under ``state_path``."""
+    return os.path.abspath(conf.metrics.directory or os.path.join(conf.state_path, "metrics"))
 
 
 def database_url(conf: cfg.ConfigOpts) -> str:

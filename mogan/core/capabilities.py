@@ -22,6 +22,9 @@ class DriverCapabilities:
     can_clean: bool
     #: The image disk formats it deploys (None: any).
     disk_formats: frozenset[str] | None = None
+    #: It boots rescue systems; it reaches its nodes' serial consoles.
+    can_rescue: bool = False
+    has_console: bool = False
 
 
 class DriverCatalog(Protocol):

@@ -21,6 +21,9 @@ diagram --nodes``).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
@@ -107,6 +110,45 @@ class CleaningMode(StrEnum):
     METADATA = "metadata"
     #: ``metadata``, then a cleaning image the operator provides overwrites every disk.
     FULL = "full"
+
+
+@dataclass(frozen=True)
+class BiosBaseline:
+    """The BIOS a clean between tenants leaves pending for the next boot (``[cleaning]
+    bios_baseline``): the factory's settings, the operator's, or both (settings over the
+    factory's)."""
+
+    factory_reset: bool = False
+    settings: Mapping[str, str | int | bool] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str | None) -> BiosBaseline | None:
+        """``None`` for an empty option; ``factory``; or a JSON object of settings (with
+        ``"factory": true`` in it for a reset first). ``ValueError`` saying what is wrong."""
+        text = (text or "").strip()
+        if not text:
+            return None
+        if text == "factory":
+            return cls(factory_reset=True)
+        try:
+            found = json.loads(text)
+        except ValueError:
+            raise ValueError(
+                "[cleaning] bios_baseline is 'factory' or a JSON object of BIOS settings"
+            ) from None
+        if not isinstance(found, dict) or not found:
+            raise ValueError("[cleaning] bios_baseline must be a non-empty JSON object")
+        factory = found.pop("factory", False)
+        for name, value in found.items():
+            if not isinstance(value, str | int | bool) or len(name) > 255:
+                raise ValueError(f"[cleaning] bios_baseline: {name!r} needs a plain value")
+        return cls(factory_reset=factory is True, settings=found)
+
+    def describe(self) -> str:
+        """In words, for a node's history: ``the factory settings and ProcTurboMode=Enabled``."""
+        settings = ", ".join(f"{name}={value}" for name, value in self.settings.items())
+        reset = "the factory settings" if self.factory_reset else ""
+        return " and ".join(words for words in (reset, settings) if words)
 
 
 class IllegalNodeTransition(Exception):

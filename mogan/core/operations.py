@@ -41,6 +41,7 @@ class OperationKind(StrEnum):
     VERIFY = "verify"
     SYNC = "sync"
     INTERFACE = "interface"
+    RESCUE = "rescue"
 
 
 #: What each kind of operation works on.
@@ -55,6 +56,7 @@ SUBJECTS: dict[OperationKind, SubjectKind] = {
     OperationKind.VERIFY: SubjectKind.NODE,
     OperationKind.SYNC: SubjectKind.INVENTORY,
     OperationKind.INTERFACE: SubjectKind.INSTANCE,
+    OperationKind.RESCUE: SubjectKind.INSTANCE,
 }
 
 #: The kinds whose subject is a node.
@@ -102,6 +104,9 @@ class Step(StrEnum):
     # interfaces after create
     ATTACH = "attach"
     DETACH = "detach"
+    # rescue, and back
+    RESCUE = "rescue"
+    UNRESCUE = "unrescue"
 
 
 #: The event each step is recorded as in the instance's actions (``GET …/actions/{id}``),
@@ -124,6 +129,8 @@ EVENT_NAMES: dict[Step, str] = {
     Step.SYNC: "sync",
     Step.ATTACH: "attach_interface",
     Step.DETACH: "detach_interface",
+    Step.RESCUE: "rescue",
+    Step.UNRESCUE: "unrescue",
 }
 
 #: The steps of each kind, first step first.
@@ -139,6 +146,8 @@ STEPS: dict[OperationKind, tuple[Step, ...]] = {
     OperationKind.SYNC: (Step.SYNC,),
     # One step or the other: the request names which (``InterfaceState.detach``).
     OperationKind.INTERFACE: (Step.ATTACH, Step.DETACH),
+    # Likewise (``RescueState.unrescue``).
+    OperationKind.RESCUE: (Step.RESCUE, Step.UNRESCUE),
 }
 
 S = TypeVar("S", bound="OperationState")
@@ -325,6 +334,35 @@ class InterfaceState(OperationState):
         return state
 
 
+@dataclass
+class RescueState(OperationState):
+    """Boot the instance's node into a rescue system (``rescue``), or back to its own disk
+    (``unrescue``)."""
+
+    kind: ClassVar[OperationKind] = OperationKind.RESCUE
+    unrescue: bool = False
+    #: The password the rescue system's root login takes; a secret, forgotten (set to
+    #: ``None`` in the stored state) once the rescue step has handed it to the driver.
+    rescue_password: str | None = None
+    #: The rescue image the tenant chose (``None``: the operator's ``[rescue] image``), as
+    #: Glance showed it to the tenant where images are Glance's.
+    image_uuid: str | None = None
+    image: ImageFacts | None = None
+    #: The instance's own Glance image as the caller saw it, for a driver whose rescue takes
+    #: the instance's boot media (redfish) and an unrescue that puts them back.
+    boot_image: ImageFacts | None = None
+    node_uuid: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> RescueState:
+        state = super().from_json(data)
+        if isinstance(state.image, dict):
+            state.image = ImageFacts.from_json(state.image)
+        if isinstance(state.boot_image, dict):
+            state.boot_image = ImageFacts.from_json(state.boot_image)
+        return state
+
+
 STATE_TYPES: dict[OperationKind, type[OperationState]] = {
     state.kind: state
     for state in (
@@ -338,6 +376,7 @@ STATE_TYPES: dict[OperationKind, type[OperationState]] = {
         VerifyState,
         SyncState,
         InterfaceState,
+        RescueState,
     )
 }
 
@@ -345,6 +384,8 @@ STATE_TYPES: dict[OperationKind, type[OperationState]] = {
 def first_step(kind: OperationKind, state: OperationState | None = None) -> Step:
     if isinstance(state, InterfaceState) and state.detach:
         return Step.DETACH
+    if isinstance(state, RescueState) and state.unrescue:
+        return Step.UNRESCUE
     return STEPS[kind][0]
 
 

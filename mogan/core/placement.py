@@ -13,7 +13,9 @@ Extra spec keys understood:
   capabilities with the operators of :func:`match_value`.
 - ``mogan:dedicated=true``: only nodes dedicated to the instance's project (its ``owner`` or
   ``lessee``), never the shared pool.
-- Any other scoped key (``trait:``, ``hw:`` …) is not a placement constraint and is ignored.
+- ``trait:<NAME>=required`` / ``=forbidden``: only nodes that have (do not have) the trait
+  (Nova's and Placement's spelling; the node's traits are set as Ironic's are).
+- Any other scoped key (``hw:`` …) is not a placement constraint and is ignored.
 """
 
 from __future__ import annotations
@@ -102,21 +104,35 @@ class TypeRequirements:
     capabilities: Mapping[str, str]
     #: Only nodes dedicated to the project (``mogan:dedicated=true``).
     dedicated: bool = False
+    #: ``trait:<NAME>=required`` and ``=forbidden``, sorted.
+    required_traits: tuple[str, ...] = ()
+    forbidden_traits: tuple[str, ...] = ()
 
     @classmethod
     def from_extra_specs(cls, extra_specs: Mapping[str, str]) -> TypeRequirements:
         trait = None
         dedicated = str(extra_specs.get("mogan:dedicated", "")).strip().lower() in ("true", "1")
         capabilities: dict[str, str] = {}
+        required: set[str] = set()
+        forbidden: set[str] = set()
         for key, value in extra_specs.items():
             scope, _, name = key.partition(":")
-            if not name:  # bare key: a capability
+            wanted = str(value).strip().lower()
+            if scope == "trait" and name and wanted in ("required", "forbidden"):
+                (required if wanted == "required" else forbidden).add(name)
+            elif not name:  # bare key: a capability
                 capabilities[key] = value
             elif scope == "capabilities":
                 capabilities[name] = value
             elif scope == "resources" and name.startswith("CUSTOM_") and str(value).strip() == "1":
                 trait = name
-        return cls(resource_class_trait=trait, capabilities=capabilities, dedicated=dedicated)
+        return cls(
+            resource_class_trait=trait,
+            capabilities=capabilities,
+            dedicated=dedicated,
+            required_traits=tuple(sorted(required)),
+            forbidden_traits=tuple(sorted(forbidden)),
+        )
 
     def capabilities_match(self, node_capabilities: Mapping[str, str]) -> bool:
         return all(

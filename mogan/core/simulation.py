@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass
@@ -29,6 +29,13 @@ class SimulatedMachine:
     #: How many times the machine was cleaned, and how (the last mode).
     cleanings: int = 0
     last_clean_mode: str | None = None
+    #: Rescued: the rescue image it booted (``boot_device`` ``cd``), and the SHA-256 of the
+    #: rescue password it was given.
+    rescue_image_url: str | None = None
+    rescue_password_sha256: str | None = None
+    #: The BIOS settings that differ from the factory's; the RAID configuration.
+    bios_settings: dict[str, Any] | None = None
+    raid_config: dict[str, Any] | None = None
 
 
 class HardwareStore(Protocol):

@@ -18,6 +18,12 @@ class InstanceStatus(Word):
     ACTIVE = "active"
     #: Being redeployed on its node from an image (``PUT …/states/provision`` ``rebuild``).
     REBUILDING = "rebuilding"
+    #: Booting a rescue system on its node, its own disk left untouched
+    #: (``POST …/states/rescue``); ``rescue`` once that system runs.
+    RESCUING = "rescuing"
+    RESCUE = "rescue"
+    #: Booting its own disk again (``DELETE …/states/rescue``).
+    UNRESCUING = "unrescuing"
     ERROR = "error"
     DELETING = "deleting"
 
@@ -27,6 +33,9 @@ ACTIVE: Final = InstanceStatus.ACTIVE
 ERROR: Final = InstanceStatus.ERROR
 DELETING: Final = InstanceStatus.DELETING
 REBUILDING: Final = InstanceStatus.REBUILDING
+RESCUING: Final = InstanceStatus.RESCUING
+RESCUE: Final = InstanceStatus.RESCUE
+UNRESCUING: Final = InstanceStatus.UNRESCUING
 
 STATUSES: Final = tuple(InstanceStatus)
 #: The status every instance starts in.
@@ -35,15 +44,33 @@ INITIAL: Final = BUILDING
 #: status -> statuses it may move to. ``deleting`` ends with the row's removal.
 TRANSITIONS: Final[dict[str, frozenset[InstanceStatus]]] = {
     BUILDING: frozenset({ACTIVE, ERROR, DELETING}),
-    ACTIVE: frozenset({REBUILDING, ERROR, DELETING}),
+    ACTIVE: frozenset({REBUILDING, RESCUING, ERROR, DELETING}),
     REBUILDING: frozenset({ACTIVE, ERROR, DELETING}),
-    # An instance in error on its node (a failed rebuild, say) may be rebuilt again.
-    ERROR: frozenset({REBUILDING, DELETING}),
+    # A rescue that fails but is undone leaves the instance active (with the fault shown).
+    RESCUING: frozenset({RESCUE, ACTIVE, ERROR, DELETING}),
+    RESCUE: frozenset({UNRESCUING, ERROR, DELETING}),
+    UNRESCUING: frozenset({ACTIVE, ERROR, DELETING}),
+    # An instance in error on its node (a failed rebuild, say) may be rebuilt again; one a
+    # rescue left half-done may be unrescued.
+    ERROR: frozenset({REBUILDING, UNRESCUING, DELETING}),
     DELETING: frozenset({ERROR}),
 }
 
 #: Statuses from which a rebuild may start (from ``error`` only while it still has a node).
 REBUILDABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if REBUILDING in targets)
+
+#: The status an instance in a passing status is on its way to (``GET …/states``
+#: ``target_status``); ``deleting`` ends with the instance gone.
+TARGET_STATUS: Final[dict[str, InstanceStatus]] = {
+    BUILDING: ACTIVE,
+    REBUILDING: ACTIVE,
+    RESCUING: RESCUE,
+    UNRESCUING: ACTIVE,
+}
+
+#: Statuses from which a rescue may start, and an unrescue (from ``error`` only on a node).
+RESCUABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if RESCUING in targets)
+UNRESCUABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if UNRESCUING in targets)
 
 #: Statuses from which a delete may start.
 DELETABLE: Final = frozenset(s for s, targets in TRANSITIONS.items() if DELETING in targets)

@@ -36,6 +36,7 @@ def create_dashboard(api: ASGIApp, settings: DashboardSettings) -> Starlette:
         Route("/instances/new", instances.new_instance),
         Route("/instances/{uuid}", instances.show_instance),
         Route("/instances/{uuid}/live", instances.instance_live),
+        Route("/instances/{uuid}/console", instances.console, methods=["GET"]),
         Route("/instances/{uuid}/confirm/{action}", instances.confirm),
         Route("/instances/{uuid}/{action}", instances.act, methods=["POST"]),
         Route("/fleet", fleet.fleet),

@@ -7,13 +7,16 @@ import datetime as dt
 from mogan.wire import bodies
 
 #: Instance statuses that change by themselves: a page showing one keeps itself up to date.
-IN_FLUX = frozenset({"building", "deleting", "rebuilding"})
+IN_FLUX = frozenset({"building", "deleting", "rebuilding", "rescuing", "unrescuing"})
 
 _STATUS_CLASSES = {
     "active": "ok",
     "building": "busy",
     "rebuilding": "busy",
     "deleting": "busy",
+    "rescuing": "busy",
+    "unrescuing": "busy",
+    "rescue": "busy",
     "error": "bad",
 }
 
@@ -48,18 +51,22 @@ def status_class(status: str | None) -> str:
 
 def node_state(node: bodies.Node) -> str:
     """The one word a fleet tile is coloured by."""
-    if node.maintenance:
+    return tile_state(node.provision_state, node.maintenance, node.instance_uuid is not None)
+
+
+def tile_state(provision_state: str, maintenance: bool, associated: bool) -> str:
+    """The tile colour of a node in ``provision_state``, serving an instance or not."""
+    if maintenance:
         return "maintenance"
-    state = node.provision_state
-    if state in ("clean failed", "inspect failed", "error", "deploy failed"):
+    if provision_state in ("clean failed", "inspect failed", "error", "deploy failed"):
         return "error"
-    if state in ("cleaning", "clean wait"):
+    if provision_state in ("cleaning", "clean wait"):
         return "cleaning"
-    if state in ("inspecting", "inspect wait"):
+    if provision_state in ("inspecting", "inspect wait"):
         return "inspecting"
-    if state == "active" or node.instance_uuid:
+    if provision_state == "active" or associated:
         return "active"
-    if state == "available":
+    if provision_state == "available":
         return "available"
     return "other"
 

@@ -130,6 +130,11 @@ class Database:
             result = connection.execute(statement, params or {})
             return list(result) if result.returns_rows else []
 
+    def ping(self) -> None:
+        """``SELECT 1``; ``ServiceUnavailable`` when the database cannot be reached."""
+        with _translate_outage(), self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
     @contextlib.contextmanager
     def read_rows(self) -> Iterator[Connection]:
         """A connection for reading: autocommit on PostgreSQL (each statement sees the latest

@@ -349,11 +349,28 @@ _CORRECT_POWER = (
 )
 
 
-def active_without_pending_power(db: Database) -> list[Served]:
-    """Active instances with no power change pending, on nodes outside maintenance."""
+def active_without_pending_power(
+    db: Database,
+    *,
+    low: str = "",
+    high: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[Served]:
+    """Active instances with no power change pending, on nodes outside maintenance whose uuid
+    is in ``[low, high)`` and after ``after``, in node uuid order, at most ``limit`` (a range
+    scan of the nodes' primary key: an engine reads its own share, a batch at a time)."""
+    query = _SERVED_WITHOUT_PENDING_POWER.where(_NODES.c.uuid >= low)
+    if high is not None:
+        query = query.where(_NODES.c.uuid < high)
+    if after is not None:
+        query = query.where(_NODES.c.uuid > after)
+    query = query.order_by(_NODES.c.uuid)
+    if limit is not None:
+        query = query.limit(limit)
     node_columns = NodeRow._fields
     with db.read_rows() as connection:
-        rows = connection.execute(_SERVED_WITHOUT_PENDING_POWER).all()
+        rows = connection.execute(query).all()
     return [
         Served(
             InstanceRow._make(row[: len(InstanceRow._fields)]),

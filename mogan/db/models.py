@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -130,6 +131,14 @@ class Node(Timestamps, Base):
         Index("ix_nodes_maintenance", "maintenance"),
         Index("ix_nodes_resource_class", "resource_class"),
         Index("ix_nodes_created", "created_at", "uuid"),
+        Index("ix_nodes_state_name", "provision_state", "name"),
+        # The free nodes alone, in uuid order: the scheduler samples them from a random point.
+        Index(
+            "ix_nodes_free",
+            "uuid",
+            postgresql_where=text("instance_uuid IS NULL"),
+            sqlite_where=text("instance_uuid IS NULL"),
+        ),
     )
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
@@ -200,6 +209,7 @@ class Instance(Timestamps, Base):
         Index("ix_instances_project_created", "project_id", "created_at"),
         Index("ix_instances_project_class", "project_id", "resource_class"),
         Index("ix_instances_created", "created_at", "uuid"),
+        Index("ix_instances_status_created", "status", "created_at", "uuid"),
     )
     uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), index=True)
@@ -343,6 +353,12 @@ class FakeHardware(Base):
     disk_written_by: Mapped[str | None] = mapped_column(UUID)
     cleanings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_clean_mode: Mapped[str | None] = mapped_column(String(16))
+    #: Rescued: the rescue image booted, and the SHA-256 of the rescue password given.
+    rescue_image_url: Mapped[str | None] = mapped_column(Text)
+    rescue_password_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: The BIOS settings that differ from the factory's, and the RAID configuration.
+    bios_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    raid_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class FakeHardwareCall(Base):
@@ -353,7 +369,8 @@ class FakeHardwareCall(Base):
     __table_args__ = (Index("ix_fake_hardware_calls_node", "node_uuid", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     node_uuid: Mapped[str] = mapped_column(ForeignKey("nodes.uuid", ondelete="CASCADE"))
-    #: ``deploy``, ``undeploy``, ``inspect``, ``clean``, ``power <action>``.
+    #: ``deploy``, ``undeploy``, ``inspect``, ``clean``, ``rescue``, ``unrescue``,
+    #: ``power <action>``.
     call: Mapped[str] = mapped_column(String(32))
     #: The instance a deploy was for.
     instance_uuid: Mapped[str | None] = mapped_column(UUID)
@@ -372,6 +389,64 @@ class KeyPair(Base):
     public_key: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DeployTemplate(Timestamps, Base):
+    """An operator's deploy template (Ironic's): steps a deploy runs when the instance type
+    requires the trait it is named after."""
+
+    __tablename__ = "deploy_templates"
+    __table_args__ = (Index("ix_deploy_templates_created", "created_at", "uuid"),)
+    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    #: ``[{interface, step, args, priority}]``, checked on the way in.
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    extra: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class NodeConfiguration(Base):
+    """What a node's BIOS and RAID hold, as its driver last reported them after applying a
+    deploy template's steps (or a clean's reset)."""
+
+    __tablename__ = "node_configurations"
+    node_uuid: Mapped[str] = mapped_column(
+        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True
+    )
+    bios_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    raid_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The deploy template steps applied last, ``interface.step`` each, and when.
+    applied_steps: Mapped[list[str] | None] = mapped_column(JSON)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class NodeTrait(Base):
+    """A trait of a node (Placement's ``CUSTOM_*`` or standard names, as Ironic's node traits):
+    what instance types ask for with ``trait:<NAME>=required`` or ``=forbidden``."""
+
+    __tablename__ = "node_traits"
+    __table_args__ = (Index("ix_node_traits_trait", "trait", "node_uuid"),)
+    node_uuid: Mapped[str] = mapped_column(
+        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True
+    )
+    trait: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class ConsoleToken(Base):
+    """A short-lived, single-use ticket to one instance's console (the proxy's only auth).
+
+    Only the SHA-256 of the token is kept: the token itself is in the URL given to the
+    caller, once. Used tickets and expired ones are removed by the proxy as it goes."""
+
+    __tablename__ = "console_tokens"
+    __table_args__ = (Index("ix_console_tokens_expires", "expires_at"),)
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instance_uuid: Mapped[str] = mapped_column(
+        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True
+    )
+    protocol: Mapped[str] = mapped_column(String(16))
+    console_type: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class InstanceTag(Base):

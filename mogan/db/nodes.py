@@ -46,8 +46,12 @@ def _filter(name: str, value: str) -> ColumnElement[bool]:
     if name == "associated":
         serving = _NODES.c.instance_uuid
         return serving.is_not(None) if _as_bool(name, value) else serving.is_(None)
-    if name in ("resource_class", "availability_zone", "driver", "provision_state"):
+    if name == "provision_state" and "," in value:  # any of them
+        return _NODES.c.provision_state.in_([v for v in value.split(",") if v])
+    if name in ("resource_class", "availability_zone", "driver", "provision_state", "name"):
         return _NODES.c[name] == value
+    if name == "instance_uuid":
+        return _NODES.c.instance_uuid == value
     raise InvalidInput(f"Unknown filter '{name}'.")
 
 
@@ -55,7 +59,8 @@ def page(
     db: Database, request: PageRequest, filters: dict[str, str], *, max_limit: int
 ) -> Page[NodeRow]:
     """One page of nodes, filtered by ``maintenance``, ``associated`` (serving an instance),
-    ``resource_class``, ``availability_zone``, ``driver`` or ``provision_state``."""
+    ``resource_class``, ``availability_zone``, ``driver``, ``provision_state`` (one, or any of
+    a comma-separated list), ``name`` or ``instance_uuid``."""
     return NODES.page(
         db,
         request,
@@ -169,6 +174,11 @@ def delete_if_free(tx: Executor, uuid: str) -> bool:
     return bool(affected(tx.execute(delete(_NODES).where(_NODES.c.uuid == uuid, _FREE))))
 
 
+def _mirrored(nic: NicRow) -> tuple[Any, ...]:
+    """What an owning service (Ironic) says of a NIC, which a sync copies."""
+    return (nic.mac_address, nic.port_type, nic.local_link_connection)
+
+
 def mirror_nics(tx: Executor, node_uuid: str, wanted: Sequence[NicRow]) -> bool:
     """Make the node's NICs ``wanted`` (by uuid): add the missing, update the changed, and
     remove the others, except a NIC an instance's port still uses. Keeps ``nic_count``.
@@ -180,8 +190,14 @@ def mirror_nics(tx: Executor, node_uuid: str, wanted: Sequence[NicRow]) -> bool:
         if current is None:
             NICS.add(tx, nic)
             changed = True
-        elif (current.mac_address, current.port_type) != (nic.mac_address, nic.port_type):
-            NICS.update(tx, nic.uuid, mac_address=nic.mac_address, port_type=nic.port_type)
+        elif _mirrored(current) != _mirrored(nic):
+            NICS.update(
+                tx,
+                nic.uuid,
+                mac_address=nic.mac_address,
+                port_type=nic.port_type,
+                local_link_connection=nic.local_link_connection,
+            )
             changed = True
     gone = [uuid for uuid in have if uuid not in {nic.uuid for nic in wanted}]
     if gone:

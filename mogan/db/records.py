@@ -64,6 +64,15 @@ class TypeRow(NamedTuple):
     is_public: bool
 
 
+class DeployTemplateRow(NamedTuple):
+    uuid: str
+    created_at: dt.datetime
+    updated_at: dt.datetime | None
+    name: str
+    steps: list[dict[str, Any]]
+    extra: dict[str, str]
+
+
 class ImageRow(NamedTuple):
     uuid: str
     created_at: dt.datetime

@@ -13,6 +13,7 @@ claim just moves on to the next candidate.
 from __future__ import annotations
 
 import functools
+import uuid as uuid_module
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,10 +25,12 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
     func,
     null,
     or_,
     select,
+    union_all,
     update,
 )
 
@@ -44,16 +47,17 @@ from mogan.core.placement import (
 )
 from mogan.db import locks
 from mogan.db.database import Executor, affected
-from mogan.db.models import Nic, Node, ServerGroupMember, table_of
+from mogan.db.models import Nic, Node, NodeTrait, ServerGroupMember, table_of
 from mogan.db.records import NodeRow
 from mogan.db.table import columns_of
 
-#: How many of the best-ranked free nodes one scheduling attempt loads first.
+#: How many free nodes each side of a random point one scheduling attempt loads first.
 SAMPLE_SIZE = 32
 
 _NODES = table_of(Node)
 _NICS = table_of(Nic)
 _MEMBERS = table_of(ServerGroupMember)
+_TRAITS = table_of(NodeTrait)
 
 #: Only an available node is handed out: never one enrolled, inspecting, cleaning or failed.
 _PROVISIONABLE = _NODES.c.provision_state == AVAILABLE
@@ -117,9 +121,12 @@ class Request:
 def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Claimed | None:
     """Claim the best fitting free node for the instance; None when no node is left for it.
 
-    Candidates come from the best-ranked sample first. Concurrent schedulers draw from the same
-    top of the ranking, so when every node of a full sample was claimed by others meanwhile,
-    the rest of the fleet is tried before giving up.
+    Candidates come from a sample first: up to ``SAMPLE_SIZE`` free nodes each side of a
+    random point of the uuid order, ranked (fewest NICs first, then at random), so a claim
+    reads as many rows in a fleet of 20,000 as in one of 100, and concurrent schedulers start
+    from different places. When no node of the sample fits (or others claimed them all
+    meanwhile), the whole fleet, ranked, is tried before giving up; a sample shorter than
+    ``SAMPLE_SIZE`` was the whole fleet.
 
     With a server group, the group's lock is held for the rest of the caller's transaction:
     the domains of its members are read, and the claim made, while no other scheduler can
@@ -138,8 +145,11 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
         request.requirements.dedicated,
         request.failure_domain if spreading else None,
         bool(request.min_ram or request.min_disk),
+        bool(request.requirements.required_traits),
+        bool(request.requirements.forbidden_traits),
     )
     params = {
+        "start": str(uuid_module.uuid4()),
         "drivers": list(request.drivers),
         "zone": request.availability_zone,
         "trait": request.requirements.resource_class_trait,
@@ -147,6 +157,9 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
         "project": request.project_id or "",
         "min_ram": request.min_ram,
         "min_disk": request.min_disk,
+        "required_traits": list(request.requirements.required_traits),
+        "required_count": len(request.requirements.required_traits),
+        "forbidden_traits": list(request.requirements.forbidden_traits),
     }
     domain = request.failure_domain
     sample = _nodes_of(executor.execute(_free_nodes(*shape, sample=True), params), domain)
@@ -268,6 +281,8 @@ def _free_nodes(
     dedicated: bool,
     domain_property: str | None,
     sized: bool,
+    requiring: bool = False,
+    forbidding: bool = False,
     *,
     sample: bool,
 ) -> Select[Any]:
@@ -310,9 +325,32 @@ def _free_nodes(
         ranked = ranked.where(_NODES.c.uuid.not_in(bindparam("exclude", expanding=True)))
     if sized:
         ranked = ranked.where(*large_enough())
+    if requiring:  # every required trait held: as many matching rows as traits asked
+        held = (
+            select(func.count())
+            .where(
+                _TRAITS.c.node_uuid == _NODES.c.uuid,
+                _TRAITS.c.trait.in_(bindparam("required_traits", expanding=True)),
+            )
+            .scalar_subquery()
+        )
+        ranked = ranked.where(held == bindparam("required_count"))
+    if forbidding:
+        ranked = ranked.where(
+            ~exists().where(
+                _TRAITS.c.node_uuid == _NODES.c.uuid,
+                _TRAITS.c.trait.in_(bindparam("forbidden_traits", expanding=True)),
+            )
+        )
     if sample:
-        ranked = ranked.order_by(_NODES.c.nic_count, "shuffle").limit(SAMPLE_SIZE)
-    nodes = ranked.subquery()
+        # SAMPLE_SIZE free nodes on each side of a random point of the uuid order (read from
+        # the free nodes' index, ``ix_nodes_free``): as many rows at 20,000 nodes as at 20.
+        start: BindParameter[str] = bindparam("start")
+        after = ranked.where(_NODES.c.uuid >= start).order_by(_NODES.c.uuid).limit(SAMPLE_SIZE)
+        before = ranked.where(_NODES.c.uuid < start).order_by(_NODES.c.uuid).limit(SAMPLE_SIZE)
+        nodes = union_all(after.subquery().select(), before.subquery().select()).subquery()
+    else:
+        nodes = ranked.subquery()
     return (
         select(
             nodes.c.uuid,

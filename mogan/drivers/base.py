@@ -62,6 +62,9 @@ class DeployRequest:
     metadata: Mapping[str, str] = field(default_factory=dict)
     #: For a rebuild: keep the ephemeral partition, where the deploy has one.
     preserve_ephemeral: bool = False
+    #: The deploy templates' steps the instance type asks for (its required traits), highest
+    #: priority first: ``{interface, step, args, priority}`` each, checked when written.
+    deploy_steps: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class DeployResult:
     #: The machine's power state when the deploy ended, if the driver knows it for certain;
     #: the engine then need not ask again before making the instance active.
     power_state: str | None = None
+    #: After deploy steps: what the BIOS and RAID hold as the hardware reports them
+    #: (``bios_settings``, ``raid_config``), and the steps applied (``applied_steps``).
+    configuration: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,10 @@ class DeployInterface(abc.ABC):
     def undeploy(self, node: NodeRef) -> None:
         """Power the node off and remove what a deploy left (media, boot settings).
 
+        A driver whose clean ``cleans_itself`` may instead return once the owner (Ironic)
+        has taken the node into its own cleaning: the node is powered off when that
+        cleaning ends, which the next operation's ``clean`` waits for.
+
         Raises ``CleaningFailed`` when the instance's deployment is gone but the node could
         not be made ready for the next one.
         """
@@ -134,6 +144,8 @@ class InventoryPort:
     uuid: str
     mac_address: str
     port_type: str | None
+    #: The switch port it is cabled to (``switch_id``, ``port_id``, ``switch_info``).
+    local_link_connection: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,8 @@ class InventoryNode:
     #: The projects the node is dedicated and lent to (Ironic's owner and lessee).
     owner: str | None = None
     lessee: str | None = None
+    #: Its traits (Ironic's node traits), which Mogan's mirror of the node takes.
+    traits: tuple[str, ...] = ()
     #: A deployed image runs on it (Ironic's ``active``).
     deployed: bool = False
     #: A deployment is on it, finished, under way or failed: tearing it down is not done.
@@ -256,12 +270,67 @@ class VifInterface(abc.ABC):
     does, instead of binding them."""
 
     @abc.abstractmethod
-    def attach(self, node: NodeRef, port_id: str) -> None:
-        """Attach Neutron port ``port_id`` to the node; attaching it again is no fault."""
+    def attach(self, node: NodeRef, port_id: str, nic_uuid: str) -> None:
+        """Attach Neutron port ``port_id`` to the node's NIC ``nic_uuid`` (the one Mogan
+        claimed for it); attaching it again is no fault."""
 
     @abc.abstractmethod
     def detach(self, node: NodeRef, port_id: str) -> None:
         """Detach it; a port not attached is no fault."""
+
+
+@dataclass(frozen=True)
+class RescueRequest:
+    """What a driver needs to boot an instance's node into a rescue system."""
+
+    instance_uuid: str
+    instance_name: str
+    #: The root password the rescue system takes: a secret, never logged or shown.
+    rescue_password: str = field(repr=False)
+    #: A bootable rescue image (an ISO for virtual media); ``None`` for a driver whose
+    #: deployer has its own rescue system (Ironic's rescue ramdisk).
+    image_url: str | None = None
+    #: The instance's key pair, for the rescue system's config drive.
+    key_name: str | None = None
+    public_key: str | None = None
+
+
+class RescueInterface(abc.ABC):
+    """Rescue: boot a node once from a rescue system, its own disk left as it is, and back."""
+
+    #: Its rescue takes the place of the instance's boot media (virtual media), so an
+    #: unrescue is given the instance's deploy request to put them back.
+    takes_boot_media: bool = False
+
+    @abc.abstractmethod
+    def rescue(self, node: NodeRef, request: RescueRequest) -> None:
+        """Boot ``node`` into the rescue system; return once it runs. ``DriverError`` when it
+        cannot (the engine then unrescues, so nothing is left inserted)."""
+
+    @abc.abstractmethod
+    def unrescue(
+        self, node: NodeRef, instance_uuid: str, boot: DeployRequest | None = None
+    ) -> None:
+        """Boot the node's own disk again and remove whatever the rescue put there. A node
+        that is half rescued (a failed rescue), or not rescued at all, ends the same way.
+        ``boot`` (given when ``takes_boot_media``) is how the instance was deployed."""
+
+
+@dataclass(frozen=True)
+class ConsoleEndpoint:
+    """Where a node's serial console is: ``tcp://host:port`` (a raw stream, such as the
+    ``socat`` Ironic runs), or ``fake://<node>`` (the fake driver's simulated machine)."""
+
+    url: str
+
+
+class ConsoleInterface(abc.ABC):
+    """A node's serial console, for Mogan's console proxy."""
+
+    @abc.abstractmethod
+    def start(self, node: NodeRef) -> ConsoleEndpoint:
+        """Make the console reachable (Ironic: enable it) and say where it is. It is left
+        on afterwards, as Nova leaves Ironic's: another session may be using it."""
 
 
 class Driver(abc.ABC):
@@ -283,6 +352,10 @@ class Driver(abc.ABC):
     #: Set by drivers whose node's deployer binds Neutron ports (Ironic); without it, Mogan
     #: binds them to the node's NICs itself.
     vifs: VifInterface | None = None
+    #: Rescue, where the driver can boot a rescue system (None: it cannot).
+    rescue: RescueInterface | None = None
+    #: The serial console, where the driver reaches one (None: it cannot).
+    console: ConsoleInterface | None = None
 
     @abc.abstractmethod
     def validate(self, node: NodeRef) -> None:
@@ -294,6 +367,9 @@ class Driver(abc.ABC):
     def required_info(self) -> tuple[str, ...]:
         """driver_info keys a node of this driver must have."""
         return ()
+
+    def close(self) -> None:  # noqa: B027 - a hook; most drivers hold nothing to release
+        """Release what the driver holds (connections, BMC sessions) at the process's end."""
 
     def validate_interfaces(self, node: NodeRef) -> dict[str, InterfaceCheck]:
         """Each capability (power, management, boot, deploy) checked against the hardware."""

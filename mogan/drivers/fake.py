@@ -13,6 +13,11 @@ inject them through the API:
   ``{mac_address, speed_mbps}``); a plausible two-socket server when absent.
 - ``fake_inspect_latency`` / ``fake_clean_latency``: seconds an inspection / a clean takes.
 - ``fake_fail_inspect`` / ``fake_fail_clean``: true -> it fails as a BMC would.
+- ``fake_bios_registry``: the BIOS settings the machine has, by name, each with the values
+  it takes (a list) or null for any; a plausible server's when absent. A deploy step setting
+  anything else fails naming it. ``fake_raid``: false -> the machine has no RAID controller.
+- ``fake_fail_rescue``: true -> a rescue fails as a BMC refusing the rescue image would
+  (nothing is left inserted; the machine still boots its disk).
 
 The simulated disks remember which instance last wrote them (``disk_written_by``): a
 tear-down leaves that, as a real one leaves the disks; a clean erases it.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -32,12 +38,24 @@ from typing import TYPE_CHECKING, Any
 
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError, NodeUnreachable, UnsupportedAction
+from mogan.core.lifecycle import BiosBaseline
 from mogan.core.simulation import HardwareStore, SimulatedMachine
 from mogan.core.states import PowerTarget
 from mogan.drivers import base, configdrive
 
 if TYPE_CHECKING:
     from mogan.drivers.registry import DriverEnvironment
+
+
+#: A plausible server's BIOS: setting -> the values it takes (None: any).
+DEFAULT_BIOS_REGISTRY: dict[str, list[Any] | None] = {
+    "LogicalProc": ["Enabled", "Disabled"],
+    "ProcTurboMode": ["Enabled", "Disabled"],
+    "SriovGlobalEnable": ["Enabled", "Disabled"],
+    "BootMode": ["Uefi", "Bios"],
+    "NumaNodesPerSocket": [1, 2, 4],
+    "SysProfile": None,
+}
 
 
 def _flag(info: Any, key: str) -> bool:
@@ -157,6 +175,7 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
                 "(injected fault)",
                 node=node.uuid,
             )
+        bios, raid, applied = self._apply_steps(node, request.deploy_steps)
         self._sleep(latency)
         with self._lock(node):
             # A deploy leaves nothing of the machine's former state (so, without a latency to
@@ -171,9 +190,56 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
                     for name, content in configdrive.documents(request).items()
                 },
                 disk_written_by=request.instance_uuid,
+                bios_settings=bios,
+                raid_config=raid,
             )
             self._store.save(node.uuid, deployed)
-        return base.DeployResult(config_drive=True, power_state=states.POWER_ON)
+        configuration = (
+            {"bios_settings": bios or {}, "raid_config": raid or {}, "applied_steps": applied}
+            if applied
+            else None
+        )
+        return base.DeployResult(
+            config_drive=True, power_state=states.POWER_ON, configuration=configuration
+        )
+
+    def _apply_steps(
+        self, node: base.NodeRef, steps: tuple[Any, ...]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str]]:
+        """The BIOS and RAID the deploy steps leave (from what the machine holds now), and
+        the steps applied; ``DriverError`` naming the step and setting it cannot do."""
+        machine = self._store.load(node.uuid)
+        bios = dict(machine.bios_settings or {})
+        raid = machine.raid_config
+        applied = []
+        registry = node.driver_info.get("fake_bios_registry") or DEFAULT_BIOS_REGISTRY
+        for step in steps:
+            name = f"{step['interface']}.{step['step']}"
+            what = f"deploy step {name} on node {node.name}"
+            if name == "bios.apply_configuration":
+                for setting in step["args"]["settings"]:
+                    if setting["name"] not in registry:
+                        raise DriverError(
+                            f"{what}: the BIOS has no setting {setting['name']!r}", node=node.uuid
+                        )
+                    allowed = registry[setting["name"]]
+                    if allowed is not None and setting["value"] not in allowed:
+                        raise DriverError(
+                            f"{what}: BIOS setting {setting['name']!r} takes "
+                            f"{', '.join(map(str, allowed))}, not {setting['value']!r}",
+                            node=node.uuid,
+                        )
+                    bios[setting["name"]] = setting["value"]
+            elif name == "bios.factory_reset":
+                bios = {}
+            elif not _flag({"raid": node.driver_info.get("fake_raid", True)}, "raid"):
+                raise DriverError(f"{what}: the machine has no RAID controller", node=node.uuid)
+            elif name == "raid.apply_configuration":
+                raid = dict(step["args"]["raid_config"])
+            else:  # raid.delete_configuration
+                raid = {}
+            applied.append(name)
+        return bios or None, raid, applied
 
     def undeploy(self, node: base.NodeRef) -> None:
         self._reach(node)
@@ -187,6 +253,8 @@ class _FakeInterfaces(base.PowerInterface, base.DeployInterface):
             machine.pending_power_state = None
             machine.power_change_at = None
             machine.boot_device = "disk"
+            machine.rescue_image_url = None
+            machine.rescue_password_sha256 = None
             self._store.save(node.uuid, machine)
 
 
@@ -204,6 +272,8 @@ class _FakeLifecycle(base.InspectInterface, base.CleanInterface):
         self._inspect_latency = inspect_latency
         self._clean_latency = clean_latency
         self._sleep = sleep
+        #: What a clean leaves in the BIOS (``[cleaning] bios_baseline``; None: untouched).
+        self.bios_baseline: BiosBaseline | None = None
 
     def inspect(self, node: base.NodeRef) -> base.HardwareInventory:
         self._machines._reach(node)
@@ -261,6 +331,7 @@ class _FakeLifecycle(base.InspectInterface, base.CleanInterface):
                 "(injected fault)",
                 node=node.uuid,
             )
+        baseline = self.bios_baseline
         with self._machines._lock(node):
             machine = self._machines._store.load(node.uuid)
             erased = machine.disk_written_by
@@ -268,9 +339,14 @@ class _FakeLifecycle(base.InspectInterface, base.CleanInterface):
             machine.cleanings += 1
             machine.last_clean_mode = mode.value
             machine.power_state = states.POWER_OFF
+            if baseline is not None:
+                bios = {} if baseline.factory_reset else dict(machine.bios_settings or {})
+                machine.bios_settings = {**bios, **baseline.settings} or None
             self._machines._store.save(node.uuid, machine)
         wiped = f"data of instance {erased}" if erased else "no tenant data"
         progress("erase_volumes", f"volumes deleted and recreated ({wiped})")
+        if baseline is not None:
+            progress("bios_baseline", f"BIOS back to {baseline.describe()}")
         if mode is base.CleaningMode.FULL:
             progress("erase_disks", "every disk overwritten by the simulated cleaning image")
 
@@ -299,6 +375,61 @@ def default_inventory(node: base.NodeRef) -> dict[str, Any]:
     }
 
 
+class _FakeRescue(base.RescueInterface):
+    """A rescue as virtual media does it: the rescue image booted once from the CD, the
+    disk untouched; and back. Takes the deploy latency."""
+
+    def __init__(self, machines: _FakeInterfaces) -> None:
+        self._machines = machines
+
+    def rescue(self, node: base.NodeRef, request: base.RescueRequest) -> None:
+        machines = self._machines
+        machines._reach(node)
+        machines._store.record_call(node.uuid, "rescue", request.instance_uuid)
+        if _flag(node.driver_info, "fake_fail_rescue"):
+            raise DriverError(
+                f"Rescue of node {node.name} failed: the BMC refused the rescue image "
+                f"{request.image_url or '(the default)'} as virtual media (injected fault); "
+                "nothing was inserted and the node still boots its disk",
+                node=node.uuid,
+            )
+        machines._sleep(machines._latency(node, "fake_deploy_latency", machines._deploy_latency))
+        with machines._lock(node):
+            machine = machines._settle(machines._store.load(node.uuid))
+            machine.rescue_image_url = request.image_url or "fake://rescue"
+            machine.rescue_password_sha256 = hashlib.sha256(
+                request.rescue_password.encode()
+            ).hexdigest()
+            machine.boot_device = "cd"
+            machine.power_state = states.POWER_ON
+            machine.pending_power_state = None
+            machine.power_change_at = None
+            machines._store.save(node.uuid, machine)
+
+    def unrescue(
+        self, node: base.NodeRef, instance_uuid: str, boot: base.DeployRequest | None = None
+    ) -> None:
+        machines = self._machines
+        machines._reach(node)
+        machines._store.record_call(node.uuid, "unrescue", instance_uuid)
+        with machines._lock(node):
+            machine = machines._settle(machines._store.load(node.uuid))
+            machine.rescue_image_url = None
+            machine.rescue_password_sha256 = None
+            machine.boot_device = "disk"
+            machine.power_state = states.POWER_ON
+            machine.pending_power_state = None
+            machine.power_change_at = None
+            machines._store.save(node.uuid, machine)
+
+
+class _FakeConsole(base.ConsoleInterface):
+    """The simulated machine's serial line (``mogan.drivers.fake_console``)."""
+
+    def start(self, node: base.NodeRef) -> base.ConsoleEndpoint:
+        return base.ConsoleEndpoint(f"fake://{node.uuid}")
+
+
 class FakeDriver(base.Driver):
     name = "fake"
     #: Its simulated deployer "reads" a Glance image by its id, as Ironic's does.
@@ -314,6 +445,7 @@ class FakeDriver(base.Driver):
         sleep: Callable[[float], None] = time.sleep,
         inspect_latency: float = 0.0,
         clean_latency: float = 0.0,
+        bios_baseline: BiosBaseline | None = None,
     ) -> None:
         def utcnow() -> dt.datetime:
             return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -322,8 +454,11 @@ class FakeDriver(base.Driver):
         self.power = interfaces
         self.deploy = interfaces
         lifecycle = _FakeLifecycle(interfaces, inspect_latency, clean_latency, sleep)
+        lifecycle.bios_baseline = bios_baseline
         self.inspect = lifecycle
         self.clean = lifecycle
+        self.rescue = _FakeRescue(interfaces)
+        self.console = _FakeConsole()
 
     def validate(self, node: base.NodeRef) -> None:
         if _flag(node.driver_info, "fake_unreachable"):
@@ -340,4 +475,5 @@ def create(environment: DriverEnvironment) -> FakeDriver:
         power_latency=environment.conf.fake.power_latency,
         inspect_latency=environment.conf.fake.inspect_latency,
         clean_latency=environment.conf.fake.clean_latency,
+        bios_baseline=BiosBaseline.parse(environment.conf.cleaning.bios_baseline),
     )

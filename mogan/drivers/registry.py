@@ -20,6 +20,7 @@ from oslo_config import cfg
 from mogan.core.capabilities import DriverCapabilities
 from mogan.core.errors import InvalidInput
 from mogan.drivers.base import Driver
+from mogan.drivers.instrumented import MeasuredDriver
 
 if TYPE_CHECKING:
     from mogan.core.simulation import HardwareStore
@@ -90,8 +91,15 @@ class DriverRegistry:
             )
         with self._guard:  # built once, even when two threads ask at the same moment
             if name not in self._built:
-                self._built[name] = self._factories[name]()
+                self._built[name] = MeasuredDriver(self._factories[name](), name)
             return self._built[name]
+
+    def close(self) -> None:
+        """Close every driver built so far (at the process's end)."""
+        with self._guard:
+            built, self._built = list(self._built.values()), {}
+        for driver in built:
+            driver.close()
 
     def capabilities(self, name: str) -> DriverCapabilities:
         """What driver ``name`` can do (``mogan.core.capabilities``)."""
@@ -103,4 +111,6 @@ class DriverRegistry:
             can_inspect=driver.inspect is not None,
             can_clean=driver.clean is not None,
             disk_formats=driver.disk_formats,
+            can_rescue=driver.rescue is not None,
+            has_console=driver.console is not None,
         )

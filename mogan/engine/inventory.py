@@ -30,7 +30,7 @@ from mogan.core.clock import utcnow
 from mogan.core.errors import DriverError
 from mogan.core.placement import resource_class_trait
 from mogan.core.states import MaintenanceKind
-from mogan.db import instances, nodes
+from mogan.db import instances, nodes, traits
 from mogan.db.database import Database, Duplicate, Executor
 from mogan.db.records import NicRow, NodeRow
 from mogan.drivers.base import AVAILABLE, Driver, InventoryNode, NodeRef
@@ -141,10 +141,19 @@ class _Sync:
                     nodes.NODES.update(tx, found.uuid, **changed)
                     self.result.updated.append(found.uuid)
             wanted = [
-                NicRow(port.uuid, found.uuid, port.mac_address, port.port_type)
+                NicRow(
+                    port.uuid,
+                    found.uuid,
+                    port.mac_address,
+                    port.port_type,
+                    local_link_connection=port.local_link_connection,
+                )
                 for port in found.ports
             ]
             ports_changed = nodes.mirror_nics(tx, found.uuid, wanted)
+            if list(found.traits) != traits.of_node(tx, found.uuid):
+                traits.replace(tx, found.uuid, found.traits)
+                ports_changed = True
             if ports_changed and found.uuid not in (*self.result.added, *self.result.updated):
                 self.result.updated.append(found.uuid)
 

@@ -8,10 +8,12 @@ BMC reads run with bounded concurrency so one slow BMC does not hold up the flee
 from __future__ import annotations
 
 import logging
+import threading
 import uuid as uuid_module
-from collections.abc import Callable
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 
 from mogan.core.errors import DriverError
 from mogan.db import actions, instances, nodes
@@ -29,6 +31,13 @@ class SyncResult:
     failed: int
     #: The instances whose recorded power state was corrected.
     corrected_instances: tuple[str, ...] = ()
+    #: False when ``stopping`` ended the round before its share was read.
+    complete: bool = True
+
+
+#: Instances read, their BMCs asked and their corrections written per batch: memory and
+#: transactions stay the same size whatever the fleet's.
+BATCH = 500
 
 
 def sync_power_states(
@@ -36,17 +45,63 @@ def sync_power_states(
     drivers: DriverRegistry,
     *,
     workers: int,
-    owns: Callable[[str], bool] | None = None,
+    share: Sequence[tuple[str, str | None]] | None = None,
+    stopping: threading.Event | None = None,
 ) -> SyncResult:
     """One sync round over the active instances without a pending power change.
 
-    ``owns(node_uuid)`` limits the round to the nodes this engine looks after (its share of
-    the hash ring); by default every node is visited.
+    ``share`` limits the round to the node-uuid ranges ``[low, high)`` this engine looks after
+    (``hashring.owned_ranges``); by default every node is visited. The round goes a ``BATCH``
+    at a time: read from the database by ranges of the nodes' key (a batch gathers the
+    instances of as many ranges as it takes to fill it: a share is many small ranges, and
+    a batch per range would wait out a BMC's latency once per range), BMCs asked with
+    ``workers`` in flight, corrections written in one transaction per batch. Once
+    ``stopping`` is set no further batch starts (a round over a region's BMCs takes minutes;
+    an engine that is stopping does not wait for it), and the result says it is incomplete.
     """
-    served = instances.active_without_pending_power(db)
-    if owns is not None:
-        served = [s for s in served if owns(s.node.uuid)]
+    checked = corrected = failed = 0
+    corrected_instances: list[str] = []
+    complete = True
+    served = _served(db, share if share is not None else [("", None)])
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="power-sync") as pool:
+        while batch := list(islice(served, BATCH)):
+            outcome = _sync_batch(db, drivers, pool, batch)
+            checked += len(batch)
+            corrected += len(outcome.corrected_instances)
+            failed += outcome.failed
+            corrected_instances += outcome.corrected_instances
+            if stopping is not None and stopping.is_set():
+                complete = next(served, None) is None
+                break
+    return SyncResult(
+        checked=checked,
+        corrected=corrected,
+        failed=failed,
+        corrected_instances=tuple(corrected_instances),
+        complete=complete,
+    )
 
+
+def _served(db: Database, share: Sequence[tuple[str, str | None]]) -> Iterator[instances.Served]:
+    """The instances to read, range after range, each range a page of ``BATCH`` at a time."""
+    for low, high in share:
+        after: str | None = None
+        while True:
+            page = instances.active_without_pending_power(
+                db, low=low, high=high, after=after, limit=BATCH
+            )
+            yield from page
+            if len(page) < BATCH:
+                break
+            after = page[-1].node.uuid
+
+
+def _sync_batch(
+    db: Database,
+    drivers: DriverRegistry,
+    pool: ThreadPoolExecutor,
+    served: list[instances.Served],
+) -> SyncResult:
     def read(item: instances.Served) -> tuple[instances.Served, str | None, str | None]:
         node = item.node
         try:
@@ -58,10 +113,9 @@ def sync_power_states(
         except DriverError as exc:
             return item, None, exc.message
 
-    corrected = failed = 0
+    failed = 0
     corrected_instances: list[str] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="power-sync") as pool:
-        results = list(pool.map(read, served))
+    results = list(pool.map(read, served))
     with db.transaction() as tx:
         for item, observed, error in results:
             node, instance = item.node, item.instance
@@ -86,7 +140,6 @@ def sync_power_states(
                         f"as '{instance.power_state}'."
                     ),
                 )
-                corrected += 1
                 corrected_instances.append(instance.uuid)
                 LOG.info(
                     "Power sync: instance %s was %s, hardware reports %s",
@@ -96,7 +149,7 @@ def sync_power_states(
                 )
     return SyncResult(
         checked=len(served),
-        corrected=corrected,
+        corrected=len(corrected_instances),
         failed=failed,
         corrected_instances=tuple(corrected_instances),
     )

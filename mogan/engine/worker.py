@@ -20,7 +20,7 @@ from typing import Any
 from mogan.core import metrics
 from mogan.core.clock import utcnow
 from mogan.core.errors import MoganError, ServiceUnavailable
-from mogan.core.hashring import HashRing
+from mogan.core.hashring import HashRing, owned_ranges
 from mogan.core.logcontext import request_id_var
 from mogan.core.operations import OperationStatus, Step, SubjectKind, first_step
 from mogan.db import engines, queue
@@ -285,12 +285,18 @@ class Engine:
                 ring = HashRing(engines.live(self._db, self._config.lease_timeout))
                 if self.id not in ring.members:  # not yet seen as live: take no share
                     continue
+                began = time.monotonic()
                 result = sync_power_states(
                     self._db,
                     self._drivers,
                     workers=self._config.sync_power_state_workers,
-                    owns=functools.partial(self._owns, ring),
+                    share=owned_ranges(ring, self.id),
+                    stopping=self._stopping,
                 )
+                if result.complete:
+                    metrics.POWER_SYNC_ROUNDS.observe(time.monotonic() - began)
+                metrics.POWER_SYNC_CHECKED.inc(result.checked)
+                metrics.POWER_SYNC_CORRECTIONS.inc(result.corrected)
                 for instance_uuid in result.corrected_instances:
                     events.emit(
                         self._db, self._notifier, "instance.power_state.corrected", instance_uuid
@@ -374,6 +380,8 @@ class Engine:
         )
         lease.work = work
         step: Step | None = operation.step
+        if operation.claims > 1:
+            metrics.OPERATIONS_RESUMED.labels(kind.value).inc()
         request_id_var.set(work.state.request_id or f"op-{operation.id}")
         before = None
         emit = _EMITTERS[operation.subject_kind]
@@ -395,6 +403,7 @@ class Engine:
                 # The payload of a later .end, once the instance's row is gone.
                 before = events.snapshot(self._db, operation.subject_uuid)
             if operation.claims == 1 and step == first_step(kind, work.state):
+                metrics.OPERATIONS_STARTED.labels(kind.value).inc()
                 emit(
                     self._db,
                     self._notifier,
@@ -445,6 +454,7 @@ class Engine:
         finally:
             if work.outcome in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
                 failed = work.outcome == OperationStatus.FAILED
+                metrics.OPERATIONS_FINISHED.labels(kind.value, work.outcome.value).inc()
                 try:
                     emit(
                         self._db,

@@ -13,6 +13,7 @@ from mogan.core.operations import (
     OperationState,
     PowerState,
     RebuildState,
+    RescueState,
 )
 from mogan.core.states import PowerTarget
 from mogan.db import actions, queue
@@ -110,3 +111,15 @@ def request_interface(
         if message is None and network is not None:
             message = f"network {network.net_id}"
     return _request(tx, db, requester, instance, action, state, message=message)
+
+
+def request_rescue(
+    tx: Executor, db: Database, requester: Requester, instance: InstanceRow, state: RescueState
+) -> int:
+    """Queue a rescue (or, ``state.unrescue``, an unrescue) of an instance already moved to
+    ``rescuing`` (``unrescuing``)."""
+    if state.unrescue:
+        return _request(tx, db, requester, instance, "unrescue", state)
+    image = state.image.uuid if state.image else state.image_uuid
+    message = f"image {image}" if image else None
+    return _request(tx, db, requester, instance, "rescue", state, message=message)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mogan.services.actions import ActionService
+from mogan.services.consoles import ConsoleService
+from mogan.services.deploy_templates import DeployTemplateService
 from mogan.services.floating_ips import FloatingIpService
+from mogan.services.health import HealthService
 from mogan.services.images import ImageService
 from mogan.services.instances import InstanceService
 from mogan.services.keypairs import KeypairService
 from mogan.services.manageable import ManageableService
+from mogan.services.metrics import MetricsService
 from mogan.services.networks import NetworkService
 from mogan.services.nodes import NodeService
 from mogan.services.policy import Policy
@@ -35,5 +39,9 @@ class Services:
     quotas: QuotaService
     server_groups: ServerGroupService
     floating_ips: FloatingIpService
+    consoles: ConsoleService
+    deploy_templates: DeployTemplateService
+    health: HealthService
+    metrics: MetricsService
     #: The rules every service checks; the edge asks it first for routes that take a body.
     policy: Policy

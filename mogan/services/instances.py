@@ -7,6 +7,7 @@ made by the data layer (``mogan.db.instances``), checked against the transition 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +15,12 @@ from typing import Any
 from mogan.core import hosts, states
 from mogan.core.clock import utcnow
 from mogan.core.errors import Conflict, InvalidInput, NotFound
-from mogan.core.operations import InterfaceState
+from mogan.core.images import ImageFacts
+from mogan.core.operations import InterfaceState, RescueState
 from mogan.core.pagination import PageRequest
 from mogan.core.placement import assign_nics
 from mogan.core.states import PowerTarget
-from mogan.db import instances, networks, nodes, ports, types
+from mogan.db import actions, instances, networks, nodes, ports, types
 from mogan.db.database import Database, Executor
 from mogan.db.images import IMAGES
 from mogan.db.records import FaultRow, InstanceRow
@@ -28,6 +30,7 @@ from mogan.operations.instances import (
     request_interface,
     request_power,
     request_rebuild,
+    request_rescue,
 )
 from mogan.services import schemas
 from mogan.services.access import visible_instance
@@ -65,6 +68,7 @@ class InstanceService:
         max_limit: int,
         notifier: Notifier | None = None,
         create_settings: CreateSettings | None = None,
+        rescue_password_length: int = 16,
     ) -> None:
         settings = create_settings or CreateSettings()
         self._creator = InstanceCreator(db, settings, wake_engine)
@@ -75,6 +79,7 @@ class InstanceService:
         self._policy = policy
         self._wake_engine = wake_engine
         self._max_limit = max_limit
+        self._rescue_password_length = rescue_password_length
 
     # -- create --------------------------------------------------------------------------------
 
@@ -336,6 +341,96 @@ class InstanceService:
             request_power(tx, self._db, context.requester, instance, target=wanted)
         self._wake_engine()
 
+    # -- rescue --------------------------------------------------------------------------------
+
+    def rescue(self, context: RequestContext, ident: str, request: schemas.RescueRequest) -> str:
+        """Queue booting the instance's node into a rescue system; the instance is
+        ``rescuing``, then ``rescue``. Returns the rescue password: the caller's, or one made
+        here. Only an active instance with no power change pending, and not a locked one
+        (unless the caller may ignore locks). A Glance rescue image is read as the caller,
+        before anything is held."""
+        rule = "mogan:instance:rescue"
+        glance_image = boot_image = None
+        if self._images.in_glance:
+            current = self._visible(context, ident, rule)  # 404 before any Glance read
+            if request.image_uuid is not None:
+                glance_image = self._images.resolve(context, request.image_uuid)
+            boot_image = self._boot_image(context, current)
+        password = request.rescue_password or make_password(self._rescue_password_length)
+        with self._db.transaction() as tx:
+            instance = self._visible(context, ident, rule, tx)
+            self._unlocked(context, instance, ident, "rescuing it")
+            if instance.status not in states.RESCUABLE or instance.node_uuid is None:
+                raise Conflict(
+                    f"Instance {ident} is {instance.status}; only an active instance can be "
+                    "rescued."
+                )
+            if instance.target_power_state is not None:
+                raise Conflict(
+                    f"Instance {ident} has a pending power change to "
+                    f"'{instance.target_power_state}'; rescue it once that is done."
+                )
+            if (
+                request.image_uuid is not None
+                and glance_image is None
+                and IMAGES.get(self._db, request.image_uuid) is None
+            ):
+                raise InvalidInput(
+                    f"Invalid value for field 'image_uuid': image {request.image_uuid} was "
+                    "not found."
+                )
+            if not instances.move(tx, instance.uuid, instance.status, status=states.RESCUING):
+                raise Conflict(f"Instance {ident} changed while being rescued; try again.")
+            state = RescueState(
+                request_id=context.request_id,
+                rescue_password=password,
+                image_uuid=request.image_uuid,
+                image=glance_image,
+                boot_image=boot_image,
+            )
+            request_rescue(tx, self._db, context.requester, instance, state)
+        self._wake_engine()
+        return password
+
+    def unrescue(self, context: RequestContext, ident: str) -> None:
+        """Queue booting a rescued instance's own disk again (``unrescuing``, then
+        ``active``); also finishes a rescue that failed half-way (an instance in ``error``
+        whose last action was a rescue or an unrescue)."""
+        boot_image = None
+        if self._images.in_glance:
+            current = self._visible(context, ident, "mogan:instance:unrescue")
+            boot_image = self._boot_image(context, current)
+        with self._db.transaction() as tx:
+            instance = self._visible(context, ident, "mogan:instance:unrescue", tx)
+            self._unlocked(context, instance, ident, "unrescuing it")
+            if (
+                instance.status not in states.UNRESCUABLE
+                or instance.node_uuid is None
+                or (instance.status == states.ERROR and not self._rescue_failed(instance))
+            ):
+                raise Conflict(
+                    f"Instance {ident} is {instance.status}; only a rescued instance, or one a "
+                    "failed rescue left in error, can be unrescued."
+                )
+            if not instances.move(tx, instance.uuid, instance.status, status=states.UNRESCUING):
+                raise Conflict(f"Instance {ident} changed while being unrescued; try again.")
+            state = RescueState(request_id=context.request_id, unrescue=True, boot_image=boot_image)
+            request_rescue(tx, self._db, context.requester, instance, state)
+        self._wake_engine()
+
+    def _boot_image(self, context: RequestContext, instance: InstanceRow) -> ImageFacts | None:
+        """The instance's own Glance image as the caller sees it, for drivers whose unrescue
+        boots it again from a URL; None when Glance no longer shows it (the unrescue then
+        fails on such a driver, saying so)."""
+        try:
+            return self._images.resolve(context, instance.image_uuid)
+        except InvalidInput:
+            return None
+
+    def _rescue_failed(self, instance: InstanceRow) -> bool:
+        latest, _ = actions.page(self._db, instance.uuid, limit=1)
+        return bool(latest) and latest[0].action in ("rescue", "unrescue")
+
     # -- interfaces ----------------------------------------------------------------------------
 
     def attach_interface(
@@ -397,6 +492,13 @@ class InstanceService:
                 "it is active."
             )
         return instance
+
+
+def make_password(length: int) -> str:
+    """A random password of letters and digits (as Nova's ``generate_password``), with no
+    look-alike characters."""
+    alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
 def _because(reason: str | None) -> str:

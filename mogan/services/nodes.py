@@ -11,12 +11,12 @@ from typing import Any
 from mogan.core import hosts, lifecycle, secrets
 from mogan.core.capabilities import DriverCatalog
 from mogan.core.clock import utcnow
-from mogan.core.errors import Conflict, InvalidInput
+from mogan.core.errors import Conflict, InvalidInput, NotFound
 from mogan.core.lifecycle import CleaningMode
 from mogan.core.pagination import PageRequest
 from mogan.core.placement import parse_capabilities, resource_class_trait
 from mogan.core.states import MaintenanceKind
-from mogan.db import actions, nodes
+from mogan.db import actions, deploy_templates, nodes, stats, traits
 from mogan.db.database import Database, Duplicate, Executor
 from mogan.db.records import ActionEventRow, ActionRow, NicRow, NodeInventoryRow, NodeRow
 from mogan.operations.inventory import INVENTORY_UUID, request_sync
@@ -39,6 +39,8 @@ WRITABLE_PATHS = (*schemas.NODE_FIELDS, *schemas.NODE_OBJECTS)
 class NodeRecord:
     node: NodeRow
     nics: list[NicRow] = field(default_factory=list)
+    #: What its BIOS and RAID hold after deploy templates ran (shown on the node alone).
+    configuration: dict[str, Any] | None = None
 
 
 class NodeService:
@@ -69,7 +71,9 @@ class NodeService:
 
     def get(self, context: RequestContext, ident: str) -> NodeRecord:
         self._policy.authorize("mogan:node:get", context)
-        return self._record(nodes.find(self._db, ident))
+        record = self._record(nodes.find(self._db, ident))
+        configuration = deploy_templates.configuration(self._db, record.node.uuid)
+        return NodeRecord(record.node, record.nics, configuration)
 
     def create(self, context: RequestContext, request: schemas.NodeCreate) -> NodeRecord:
         self._policy.authorize("mogan:node:write", context)
@@ -198,6 +202,50 @@ class NodeService:
         if lifted:
             self._wake()
         return self._record(node)
+
+    # -- traits (Ironic's ``/v1/nodes/{node}/traits``) ------------------------------------------
+
+    def traits(self, context: RequestContext, ident: str) -> builtins.list[str]:
+        self._policy.authorize("mogan:node:get", context)
+        return traits.of_node(self._db, nodes.find(self._db, ident).uuid)
+
+    def set_traits(self, context: RequestContext, ident: str, wanted: builtins.list[str]) -> None:
+        """The node's traits become ``wanted`` (types select nodes with ``trait:`` specs)."""
+        self._policy.authorize("mogan:node:traits", context)
+        with self._db.transaction() as tx:
+            node = nodes.find(self._db, ident, locked_in=tx)
+            self._own_traits(node, ident)
+            traits.replace(tx, node.uuid, wanted)
+            nodes.NODES.update(tx, node.uuid, updated_at=utcnow())
+
+    def _own_traits(self, node: Any, ident: str) -> None:
+        """``Conflict`` for a node whose traits are its owner's (Ironic's, mirrored)."""
+        if (
+            node.driver in self._drivers.names
+            and self._drivers.capabilities(node.driver).has_inventory
+        ):
+            raise Conflict(
+                f"Node {ident}'s traits are {node.driver}'s: set them there; the sync brings them."
+            )
+
+    def add_trait(self, context: RequestContext, ident: str, trait: str) -> None:
+        self._policy.authorize("mogan:node:traits", context)
+        checked = schemas.check_trait(trait)
+        with self._db.transaction() as tx:
+            node = nodes.find(self._db, ident, locked_in=tx)
+            self._own_traits(node, ident)
+            held = traits.of_node(tx, node.uuid)
+            if checked not in held and len(held) >= schemas.MAX_TRAITS:
+                raise InvalidInput(f"Node {ident} has {schemas.MAX_TRAITS} traits, the most.")
+            traits.add(tx, node.uuid, checked)
+
+    def remove_trait(self, context: RequestContext, ident: str, trait: str) -> None:
+        self._policy.authorize("mogan:node:traits", context)
+        with self._db.transaction() as tx:
+            node = nodes.find(self._db, ident, locked_in=tx)
+            self._own_traits(node, ident)
+            if not traits.remove(tx, node.uuid, trait):
+                raise NotFound(f"Node {ident} has no trait {trait}.")
 
     def set_maintenance(self, context: RequestContext, ident: str, reason: str | None) -> None:
         """Put the node in the operator's maintenance, for ``reason`` (Ironic's
@@ -379,6 +427,11 @@ class NodeService:
         found = actions.get(self._db, subject, context.request_id)
         assert found is not None  # just committed
         return found
+
+    def summary(self, context: RequestContext) -> builtins.list[stats.NodeGroup]:
+        """The fleet counted by provision state, maintenance, association and zone."""
+        self._policy.authorize("mogan:node:get", context)
+        return stats.node_groups(self._db)
 
     def sync_history(
         self, context: RequestContext

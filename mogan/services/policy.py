@@ -201,6 +201,24 @@ API_RULES = [
         [("PUT", "/instances/{instance_ident}/states/provision")],
     ),
     _api(
+        "mogan:instance:rescue",
+        OWNER_MEMBER,
+        "Boot an instance's node into a rescue system, its own disk left untouched.",
+        [("POST", "/instances/{instance_ident}/states/rescue")],
+    ),
+    _api(
+        "mogan:instance:unrescue",
+        OWNER_MEMBER,
+        "Boot a rescued instance's own disk again.",
+        [("DELETE", "/instances/{instance_ident}/states/rescue")],
+    ),
+    _api(
+        "mogan:instance:console",
+        OWNER_MEMBER,
+        "Open an instance's serial console (a single-use ticket for the console proxy).",
+        [("POST", "/instances/{instance_ident}/remote_consoles")],
+    ),
+    _api(
         "mogan:instance:interfaces",
         OWNER_MEMBER,
         "Attach an interface to an instance, or detach one.",
@@ -347,6 +365,38 @@ API_RULES = [
         ADMIN_API,
         "Clean a node that serves no instance (wipe its disks as a mode says).",
         [("POST", "/nodes/{node_ident}/clean")],
+    ),
+    _api(
+        "mogan:metrics:get",
+        ADMIN_API,
+        "Read the Prometheus metrics of the API's and engines' processes and of the fleet.",
+        [("GET", "/metrics")],
+    ),
+    _api(
+        "mogan:deploy_template:get",
+        ADMIN_API,
+        "List and show deploy templates.",
+        [("GET", "/deploy_templates"), ("GET", "/deploy_templates/{template_ident}")],
+    ),
+    _api(
+        "mogan:deploy_template:write",
+        ADMIN_API,
+        "Create, update and delete deploy templates.",
+        [
+            ("POST", "/deploy_templates"),
+            ("PATCH", "/deploy_templates/{template_ident}"),
+            ("DELETE", "/deploy_templates/{template_ident}"),
+        ],
+    ),
+    _api(
+        "mogan:node:traits",
+        ADMIN_API,
+        "Set, add or remove a node's traits (what types select with trait: specs).",
+        [
+            ("PUT", "/nodes/{node_ident}/traits"),
+            ("PUT", "/nodes/{node_ident}/traits/{trait}"),
+            ("DELETE", "/nodes/{node_ident}/traits/{trait}"),
+        ],
     ),
     _api(
         "mogan:node:maintenance",

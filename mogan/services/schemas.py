@@ -398,6 +398,63 @@ class RebuildRequest(Strict):
     preserve_ephemeral: bool = False
 
 
+class RescueRequest(Strict):
+    """Boot the instance's node into a rescue system (Nova's rescue, as final Mogan had it).
+
+    ``rescue_password`` is the rescue system's root password (generated when absent, and
+    returned once); ``image_uuid`` the rescue image (default: the operator's ``[rescue]
+    image``, else the driver's own rescue system).
+    """
+
+    rescue_password: (
+        Annotated[
+            str,
+            StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]*$"),
+            Field(json_schema_extra={"writeOnly": True}),
+        ]
+        | None
+    ) = None
+    image_uuid: UUIDStr | None = None
+
+
+#: Ironic's limit on a node's traits, and Placement's spelling of a trait's name.
+MAX_TRAITS = 50
+_TRAIT = re.compile(r"^[A-Z0-9_]{1,255}$")
+
+
+def check_trait(value: str, field_name: str = "trait") -> str:
+    """``value`` if it is a trait's name (Placement's: upper-case letters, digits, ``_``);
+    else ``InvalidInput`` naming the field."""
+    if not _TRAIT.match(value):
+        raise InvalidInput(
+            f"Invalid value for field '{field_name}': {value[:60]!r} is not a trait name "
+            "(upper-case letters, digits and '_', such as CUSTOM_RAID10 or HW_CPU_X86_AVX2)."
+        )
+    return value
+
+
+TraitName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Z0-9_]+$")]
+
+
+class NodeTraits(Strict):
+    traits: Annotated[list[TraitName], Field(max_length=MAX_TRAITS)]
+
+
+class RemoteConsole(Strict):
+    """A console to open: final Mogan's body. Only the serial console over Mogan's WebSocket
+    proxy is offered (``socat`` and ``shellinabox``, which final Mogan passed on from Ironic,
+    hand out a node's console address to whoever holds the URL: not offered)."""
+
+    protocol: Literal["serial"]
+    type: Literal["websocket"] = "websocket"
+
+
+class RemoteConsoleWrapped(Strict):
+    """The same, as Nova's ``{"remote_console": {…}}``."""
+
+    remote_console: RemoteConsole
+
+
 class PowerRequest(Strict):
     #: Strict everywhere else; here a JSON string names the enum's member.
     target: Annotated[PowerTarget, Field(strict=False)]
@@ -622,6 +679,9 @@ InstancePatch = json_patch(
 NodePatch = json_patch("NodePatchOperation", fields=NODE_FIELDS, objects=NODE_OBJECTS)
 ImagePatch = json_patch("ImagePatchOperation", fields=IMAGE_FIELDS)
 NetworkPatch = json_patch("NetworkPatchOperation", fields=NETWORK_FIELDS)
+DeployTemplatePatch = json_patch(
+    "DeployTemplatePatchOperation", fields=("/name",), objects=("/steps", "/extra")
+)
 
 
 def patch_document(patch: list[Any]) -> list[dict[str, Any]]:
@@ -672,3 +732,97 @@ def describe_errors(errors: Iterable[Any]) -> str:
             message = error["msg"].removeprefix("Value error, ")
             problems.append(f"Invalid value for field '{location}': {message}.")
     return " ".join(problems)
+
+
+# -- deploy templates (Ironic's body) --------------------------------------------------------
+
+BiosValue = Annotated[str, StringConstraints(max_length=255)] | int | bool
+
+
+class BiosSetting(Strict):
+    name: Key255
+    value: BiosValue
+
+
+class BiosApply(Strict):
+    """``bios`` ``apply_configuration``: settings written as pending, applied at the next
+    boot (and checked after it)."""
+
+    settings: Annotated[list[BiosSetting], Field(min_length=1, max_length=200)]
+
+
+class LogicalDisk(Strict):
+    """One logical disk, in Ironic's RAID configuration words."""
+
+    size_gb: Annotated[int, Field(ge=1)] | Literal["MAX"]
+    raid_level: Literal["0", "1", "5", "6", "1+0", "5+0", "6+0"]
+    is_root_volume: bool = False
+    volume_name: OptionalLabel | None = None
+    controller: OptionalLabel | None = None
+    physical_disks: Annotated[list[Key255], Field(max_length=64)] | None = None
+
+
+class RaidConfig(Strict):
+    logical_disks: Annotated[list[LogicalDisk], Field(min_length=1, max_length=16)]
+
+
+class RaidApply(Strict):
+    """``raid`` ``apply_configuration``: the logical disks made, the old ones deleted first
+    unless ``delete_existing`` is false."""
+
+    raid_config: RaidConfig
+    delete_existing: bool = True
+
+
+class NoArguments(Strict):
+    """A step that takes none (``bios`` ``factory_reset``, ``raid`` ``delete_configuration``)."""
+
+
+#: The steps a deploy template may name, and the arguments each takes.
+DEPLOY_STEPS: dict[tuple[str, str], type[Strict]] = {
+    ("bios", "apply_configuration"): BiosApply,
+    ("bios", "factory_reset"): NoArguments,
+    ("raid", "apply_configuration"): RaidApply,
+    ("raid", "delete_configuration"): NoArguments,
+}
+
+
+class DeployStep(Strict):
+    interface: Literal["bios", "raid"]
+    step: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    args: Annotated[dict[str, Any], Field(max_length=8)] = {}
+    #: Higher runs first, as Ironic's; 0 would disable the step there, so it is refused.
+    priority: Annotated[int, Field(ge=1, le=1000)]
+
+    @model_validator(mode="after")
+    def _known_step(self) -> DeployStep:
+        model = DEPLOY_STEPS.get((self.interface, self.step))
+        if model is None:
+            known = ", ".join(s for i, s in DEPLOY_STEPS if i == self.interface)
+            raise ValueError(
+                f"unknown step {self.interface}.{self.step}; the {self.interface} interface "
+                f"has {known}"
+            )
+        try:
+            self.args = model.model_validate(self.args).model_dump(exclude_none=True)
+        except ValidationError as exc:
+            (first, *_) = exc.errors()
+            where = ".".join(str(part) for part in first["loc"])
+            raise ValueError(
+                f"{self.interface}.{self.step} args{'.' + where if where else ''}: {first['msg']}"
+            ) from None
+        return self
+
+
+DeployTemplateName = Annotated[
+    str, StringConstraints(min_length=8, max_length=255, pattern=r"^CUSTOM_[A-Z0-9_]+$")
+]
+
+
+class DeployTemplateCreate(Strict):
+    """An operator's deploy template: ``name`` is the trait that selects it."""
+
+    name: DeployTemplateName
+    steps: Annotated[list[DeployStep], Field(min_length=1, max_length=50)]
+    extra: Annotated[dict[Key255, Value255], Field(max_length=50)] = {}
+    uuid: UUIDStr | None = None

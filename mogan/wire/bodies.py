@@ -170,6 +170,53 @@ class InstanceStates(Body):
     power_state: str | None
     #: The power state being reached; null when no power request is under way.
     target_power_state: str | None
+    #: The instance's status, and the one it is on its way to (``rescue`` while
+    #: ``rescuing``, ``active`` while ``building``, ``rebuilding`` or ``unrescuing``); null
+    #: when it is in none of those.
+    status: InstanceStatus
+    target_status: InstanceStatus | None
+
+
+class DeployStepBody(Body):
+    interface: str
+    step: str
+    args: dict[str, Any]
+    priority: int
+
+
+class DeployTemplate(Body):
+    uuid: str
+    name: str
+    steps: list[DeployStepBody]
+    extra: dict[str, str]
+    created_at: str | None
+    updated_at: str | None
+    links: list[Link]
+
+
+class DeployTemplatePage(Page):
+    deploy_templates: list[DeployTemplate]
+
+
+class NodeTraitList(Body):
+    traits: list[str]
+
+
+class RemoteConsoleFacts(Body):
+    protocol: str
+    type: str
+    #: The console proxy's WebSocket, with a single-use token good for ``[console]
+    #: token_ttl`` seconds.
+    url: str
+
+
+class RemoteConsoleOpened(Body):
+    remote_console: RemoteConsoleFacts
+
+
+class RescueAccepted(Body):
+    #: The rescue system's root password: the one asked for, or the one made for it.
+    rescue_password: str
 
 
 class Tags(Body):
@@ -319,6 +366,13 @@ class Nic(Body):
     local_link_connection: dict[str, str] | None = None
 
 
+class NodeConfigurationBody(Body):
+    bios_settings: dict[str, Any] | None
+    raid_config: dict[str, Any] | None
+    applied_steps: list[str] | None
+    applied_at: Timestamp | None
+
+
 class Node(Body):
     uuid: Uuid
     name: str
@@ -342,10 +396,31 @@ class Node(Body):
     created_at: Timestamp
     updated_at: Timestamp | None
     links: Links
+    #: On ``GET /v1/nodes/{node}`` once a deploy template ran on it: what its BIOS and RAID
+    #: hold as the hardware reported them after, and which steps ran when.
+    configuration: NodeConfigurationBody | None = None
 
 
 class NodePage(Page):
     nodes: list[Node]
+
+
+class NodeGroup(Body):
+    """Nodes that share a provision state, maintenance, being associated and a zone."""
+
+    provision_state: str
+    maintenance: bool
+    #: Serving an instance.
+    associated: bool
+    availability_zone: str | None
+    count: int
+
+
+class NodeSummary(Body):
+    """The fleet counted: its total and its groups (a few dozen at any fleet size)."""
+
+    total: int
+    groups: list[NodeGroup]
 
 
 class InterfaceCheck(Body):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 
 import pytest
 
@@ -105,6 +106,31 @@ def test_node_routes_are_admin_only(api: Api):
     assert member.get(f"/v1/nodes/{node['uuid']}").status_code == 403
     assert member.post("/v1/nodes", {"name": "x", "driver": "fake"}).status_code == 403
     assert member.delete(f"/v1/nodes/{node['uuid']}").status_code == 403
+
+
+def test_the_fleet_summary_counts_what_the_lists_would_show_to_operators_only(api: Api, fleet):
+    created = api.create(fleet["type"], fleet["image"], [{"net_id": fleet["network"]["uuid"]}])
+    instance = api.wait_status(created.json()["uuid"], "active")
+    free = api.admin.get("/v1/nodes", params={"associated": "false"}).json()["nodes"][0]
+    assert api.admin.put(f"/v1/nodes/{free['uuid']}/maintenance").status_code in (202, 204)
+    summary = api.admin.get("/v1/nodes/summary").json()
+    assert summary["total"] == 4
+    by: Counter[tuple[str, bool, bool]] = Counter()
+    for g in summary["groups"]:
+        by[(g["provision_state"], g["maintenance"], g["associated"])] += g["count"]
+    assert by.get(("active", False, True)) == 1
+    assert sum(by.values()) == 4 and sum(n for k, n in by.items() if k[1]) == 1
+    assert {g["availability_zone"] for g in summary["groups"]} == {"az1", "az2"}
+    # The filters a paged overview needs: by name, by instance, by any of some states.
+    serving = api.admin.get("/v1/nodes", params={"instance_uuid": instance["uuid"]}).json()
+    (node,) = serving["nodes"]
+    by_name = api.admin.get("/v1/nodes", params={"name": node["name"]}).json()["nodes"]
+    assert [n["uuid"] for n in by_name] == [node["uuid"]]
+    states = api.admin.get("/v1/nodes", params={"provision_state": "active,cleaning"}).json()
+    assert [n["uuid"] for n in states["nodes"]] == [node["uuid"]]
+    for caller in (api.as_(project("tenant-a")), api.as_(project("tenant-a", "reader"))):
+        assert caller.get("/v1/nodes/summary").status_code == 403
+    assert api.http.get("/v1/nodes/summary").status_code == 401
 
 
 def test_node_in_use_cannot_be_deleted(api: Api, fleet):

@@ -187,3 +187,41 @@ def test_cookies_are_secure_behind_a_tls_proxy(mogan_factory, api_for):
     assert "secure" in page.headers["set-cookie"].lower()
     logged = _login(behind_tls.http, "tenant-a", "member")
     assert "secure" in logged.headers["set-cookie"].lower()
+
+
+def test_the_fleet_page_pages_and_filters_on_the_server(api: Api, monkeypatch):
+    from mogan.dashboard.pages import fleet
+
+    monkeypatch.setattr(fleet, "PAGE", 2)
+    names = [f"rack-node-{i}" for i in range(5)]
+    for name in names:
+        api.enrol(name, zone="az2" if name.endswith("4") else "az1")
+    assert api.admin.put("/v1/nodes/rack-node-3/maintenance").status_code in (202, 204)
+    http = api.http
+    logged = _login(http, "admin", "admin")
+    http.cookies.set("mogan_dashboard", logged.cookies["mogan_dashboard"])
+
+    def tiles(**params: str) -> list[str]:
+        page = http.get("/dashboard/fleet", params=params)
+        assert page.status_code == 200, page.text
+        return re.findall(r'data-node="([^"]+)"', page.text)
+
+    first = http.get("/dashboard/fleet")
+    assert re.findall(r'data-testid="count-available">(\d+)<', first.text) == ["4"]
+    assert re.findall(r'data-testid="count-maintenance">(\d+)<', first.text) == ["1"]
+    assert "2 of 5 shown" in first.text
+    seen = tiles()
+    assert len(seen) == 2
+    marker = re.search(r'marker=([0-9a-f-]+)" *>Next page', first.text) or re.search(
+        r'rel="next" href="[^"]*marker=([0-9a-f-]+)"', first.text
+    )
+    assert marker, first.text
+    second = tiles(marker=marker.group(1))
+    assert len(second) == 2 and not set(second) & set(seen)
+    assert tiles(state="maintenance") == ["rack-node-3"]
+    assert sorted(tiles(zone="az2")) == ["rack-node-4"]
+    assert tiles(q="rack-node-2") == ["rack-node-2"]
+    assert tiles(q="rack-node") == []  # a search names a node: exact name or a UUID
+    node = api.admin.get("/v1/nodes/rack-node-1").json()
+    assert tiles(q=node["uuid"]) == ["rack-node-1"]
+    assert tiles(state="available", q="rack-node-3") == []  # it is in maintenance

@@ -112,6 +112,10 @@ def test_instance_life_is_notified_in_order(mogan_factory, consumer: Consumer):
         rebuild = api.put(f"/v1/instances/{uuid}/states/provision", {"target": "rebuild"})
         assert rebuild.status_code == 202
         rebuilt = consumer.wait_for("instance.rebuild.end", uuid)
+        assert api.post(f"/v1/instances/{uuid}/states/rescue", {}).status_code == 202
+        consumer.wait_for("instance.rescue.end", uuid)
+        assert api.delete(f"/v1/instances/{uuid}/states/rescue").status_code == 202
+        consumer.wait_for("instance.unrescue.end", uuid)
         assert (
             api.patch(
                 f"/v1/instances/{uuid}", [{"op": "replace", "path": "/name", "value": "renamed"}]
@@ -137,6 +141,10 @@ def test_instance_life_is_notified_in_order(mogan_factory, consumer: Consumer):
         "instance.power_off.end",
         "instance.rebuild.start",
         "instance.rebuild.end",
+        "instance.rescue.start",
+        "instance.rescue.end",
+        "instance.unrescue.start",
+        "instance.unrescue.end",
         "instance.update",
         "instance.power_state.corrected",
         "instance.delete.start",

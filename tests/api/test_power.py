@@ -34,7 +34,13 @@ def _states(api: Api, uuid: str) -> dict:
 
 def test_states_document(api: Api, fleet):
     instance = _active(api, fleet)
-    assert _states(api, instance["uuid"]) == {"power_state": "power on", "target_power_state": None}
+    # The spec's two power fields, and the status with the one it is on its way to.
+    assert _states(api, instance["uuid"]) == {
+        "power_state": "power on",
+        "target_power_state": None,
+        "status": "active",
+        "target_status": None,
+    }
 
 
 @pytest.mark.parametrize(
@@ -70,6 +76,8 @@ def test_target_is_shown_until_the_hardware_is_observed(api: Api, fleet):
     assert _states(api, instance["uuid"]) == {
         "power_state": "power on",
         "target_power_state": "power off",
+        "status": "active",
+        "target_status": None,
     }
     second = api.put(f"/v1/instances/{instance['uuid']}/states/power", {"target": "on"})
     assert second.status_code == 409
@@ -156,7 +164,12 @@ def test_soft_actions_on_a_powered_off_instance_are_409(api: Api, fleet, target)
     assert "powered off" in fault_of(response)["faultstring"]
     # Nothing was queued: the machine stays off and nothing is pending.
     time.sleep(0.3)
-    assert _states(api, uuid) == {"power_state": "power off", "target_power_state": None}
+    assert _states(api, uuid) == {
+        "power_state": "power off",
+        "target_power_state": None,
+        "status": "active",
+        "target_status": None,
+    }
     # A hard reboot may still power it on, as Nova's.
     assert api.put(f"/v1/instances/{uuid}/states/power", {"target": "reboot"}).status_code == 202
     api.wait_for(uuid, lambda i: i["power_state"] == "power on")

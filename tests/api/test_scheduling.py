@@ -190,6 +190,8 @@ def test_power_sync_corrects_the_recorded_state(api: Api, mogan, fleet):
     assert api.get(f"/v1/instances/{created['uuid']}/states").json() == {
         "power_state": "power off",
         "target_power_state": None,
+        "status": "active",
+        "target_status": None,
     }
 
 
@@ -237,3 +239,71 @@ def test_more_creates_than_nodes_across_two_engines(api: Api, mogan_factory, fle
         ).all()
     assert len(claims) == 12
     assert all(count == 1 and status in ("succeeded", "failed") for count, status in claims)
+
+
+def test_engines_sync_power_by_partitions_a_batch_at_a_time(api: Api, mogan, fleet, monkeypatch):
+    """Two engines' shares of the ring, each read by node-uuid ranges, in batches of one:
+    together they correct every machine switched off behind Mogan's back, each only its own."""
+    from mogan.core.hashring import HashRing, owned_ranges
+    from mogan.drivers.base import NodeRef
+    from mogan.engine import power_sync
+
+    created = [api.create(fleet["type"], fleet["image"], _net(fleet)).json() for _ in range(4)]
+    for instance in created:
+        api.wait_status(instance["uuid"], "active")
+    for node in _serving(api).values():
+        ref = NodeRef(node["uuid"], node["name"], {})
+        mogan.drivers.get("fake").power.set_power_state(ref, "off")
+    monkeypatch.setattr(power_sync, "BATCH", 1)
+    ring = HashRing(["engine-a", "engine-b"])
+    results = {
+        engine: sync_power_states(
+            mogan.db, mogan.drivers, workers=2, share=owned_ranges(ring, engine)
+        )
+        for engine in ("engine-a", "engine-b")
+    }
+    corrected = [set(r.corrected_instances) for r in results.values()]
+    assert corrected[0].isdisjoint(corrected[1])
+    assert corrected[0] | corrected[1] == {i["uuid"] for i in created}
+    for engine, result in results.items():
+        ranges = owned_ranges(ring, engine)
+        for uuid in result.corrected_instances:
+            node_uuid = next(n["uuid"] for i, n in _serving(api).items() if i == uuid)
+            assert any(
+                low <= node_uuid and (high is None or node_uuid < high) for low, high in ranges
+            )
+    assert all(
+        api.get(f"/v1/instances/{i['uuid']}/states").json()["power_state"] == "power off"
+        for i in created
+    )
+
+
+def test_a_stopping_engine_ends_its_power_sync_round_at_the_next_batch(
+    api: Api, mogan, fleet, monkeypatch
+):
+    """A round over a region's BMCs takes minutes: an engine told to stop starts no further
+    batch, and says the round is incomplete (its duration is not a round's)."""
+    import threading
+
+    from mogan.engine import power_sync
+
+    created = [api.create(fleet["type"], fleet["image"], _net(fleet)).json() for _ in range(3)]
+    for instance in created:
+        api.wait_status(instance["uuid"], "active")
+    monkeypatch.setattr(power_sync, "BATCH", 1)
+    stopping = threading.Event()
+    power = mogan.drivers.get("fake").power
+    read = power.get_power_state
+
+    def read_then_stop(node):  # the engine is told to stop during the first batch
+        stopping.set()
+        return read(node)
+
+    monkeypatch.setattr(power, "get_power_state", read_then_stop)
+    result = sync_power_states(mogan.db, mogan.drivers, workers=2, stopping=stopping)
+    assert (result.checked, result.complete) == (1, False)
+    stopping.clear()
+    assert sync_power_states(mogan.db, mogan.drivers, workers=2, stopping=stopping).checked == 1
+    monkeypatch.setattr(power, "get_power_state", read)
+    whole = sync_power_states(mogan.db, mogan.drivers, workers=2, stopping=threading.Event())
+    assert (whole.checked, whole.complete) == (3, True)

@@ -312,10 +312,23 @@ def test_tags_rebuild_and_history_with_the_cli(noauth_mogan: MoganProcess):
     assert "rebuild success: image debian on node host " in rebuilt.stderr  # not the node's name
     assert json.loads(rebuilt.stdout)["status"] == "active"
 
+    rescued = tenant("instance", "rescue", "web-1", "--wait", "-f", "json")
+    assert rescued.returncode == 0, rescued.stderr
+    assert "rescue success: node host " in rescued.stderr
+    shown_rescue = json.loads(rescued.stdout)
+    assert shown_rescue["status"] == "rescue" and len(shown_rescue["rescue_password"]) == 16
+    refused = tenant("instance", "rebuild", "web-1", "--wait")
+    assert refused.returncode == 1 and "rescue" in refused.stderr
+    back = tenant("instance", "unrescue", "web-1", "--wait", "-f", "json")
+    assert back.returncode == 0, back.stderr
+    assert json.loads(back.stdout)["status"] == "active"
+    console = tenant.json("instance", "console", "url", "web-1")
+    assert console["url"].startswith("ws://") and "/v1/consoles/serial?token=" in console["url"]
+
     actions = tenant.json("instance", "action", "list", "web-1")
-    assert [a["Action"] for a in actions] == ["rebuild", "create"]
+    assert [a["Action"] for a in actions] == ["unrescue", "rescue", "rebuild", "create"]
     assert all(a["Result"] == "success" for a in actions)
-    shown = tenant.json("instance", "action", "show", uuid, actions[1]["Request Id"])
+    shown = tenant.json("instance", "action", "show", uuid, actions[3]["Request Id"])
     assert shown["action"] == "create"
     assert "schedule success" in shown["events"] and "deploy success" in shown["events"]
 
@@ -324,7 +337,7 @@ def test_tags_rebuild_and_history_with_the_cli(noauth_mogan: MoganProcess):
         program=openstack_command(),
     )
     listed = osc.json("baremetal", "compute", "instance", "action", "list", uuid)
-    assert [a["Action"] for a in listed] == ["rebuild", "create"]
+    assert [a["Action"] for a in listed] == ["unrescue", "rescue", "rebuild", "create"]
 
 
 def test_quotas_groups_batches_and_dedicated_nodes_with_the_cli(noauth_mogan: MoganProcess):
@@ -380,6 +393,25 @@ def test_a_node_lifecycle_with_the_cli(noauth_mogan: MoganProcess):
     assert inventory["cpus"] == 64 and inventory["memory_mb"] == 262144
     shown = admin.json("node", "show", "rack2-0")
     assert shown["properties"]["local_gb"] == 446
+    assert admin("node", "trait", "add", "rack2-0", "CUSTOM_RAID10", "CUSTOM_GPU").returncode == 0
+    assert admin("node", "trait", "remove", "rack2-0", "CUSTOM_GPU").returncode == 0
+    assert [t["Trait"] for t in admin.json("node", "trait", "list", "rack2-0")] == ["CUSTOM_RAID10"]
+    bad = admin("node", "trait", "add", "rack2-0", "lower")
+    assert bad.returncode == 1 and "trait" in bad.stderr
+    steps = '[{"interface": "bios", "step": "apply_configuration", "priority": 150, '
+    steps += '"args": {"settings": [{"name": "LogicalProc", "value": "Disabled"}]}}]'
+    made = admin.json("deploy", "template", "create", "CUSTOM_RAID10", "--steps", steps)
+    assert made["steps"][0]["args"]["settings"] == [{"name": "LogicalProc", "value": "Disabled"}]
+    listed_templates = admin.json("deploy", "template", "list")
+    assert [t["Name"] for t in listed_templates] == ["CUSTOM_RAID10"]
+    shown_template = admin.json("deploy", "template", "show", "CUSTOM_RAID10")
+    assert shown_template["uuid"] == made["uuid"]
+    wrong = admin(
+        "deploy", "template", "create", "CUSTOM_X", "--steps", steps.replace("bios", "gpu")
+    )
+    assert wrong.returncode == 1 and "interface" in wrong.stderr, wrong.stderr
+    assert admin("deploy", "template", "delete", "CUSTOM_RAID10").returncode == 0
+    assert admin.json("deploy", "template", "list") == []
     cleaned = admin.json("node", "clean", "rack2-0", "--mode", "full", "--wait")
     assert cleaned["provision_state"] == "available"
     history = admin.json("node", "history", "rack2-0")

@@ -75,9 +75,22 @@ def test_a_tenant_creates_watches_powers_off_and_deletes(
     history = page.locator("table.list").last
     expect(history).to_contain_text("power_off")
 
+    # Rescue: the rescue password is shown once, on the answer page, never in its URL.
+    _confirm(page, "Rescue")
+    password = page.get_by_test_id("rescue-password").inner_text()
+    assert len(password) == 16 and password not in page.url
+    screenshot(page, "instance-rescue-password")
+    page.get_by_role("link", name="Back to web-1").click()
+    expect(page.get_by_test_id("status")).to_have_text("rescue", timeout=30_000)
+    expect(page.get_by_test_id("power")).to_have_text("power on")
+    expect(page.get_by_role("link", name="Rebuild")).to_have_count(0)
+    page.get_by_role("button", name="Unrescue").click()
+    expect(page.get_by_test_id("status")).to_have_text("active", timeout=30_000)
+    expect(page.locator("table.list").last).to_contain_text("unrescue")
+
     _nav(page, "Instances").click()
     row = page.locator("tr", has_text="web-1")
-    expect(row).to_contain_text("power off")
+    expect(row).to_contain_text("power on")
     expect(row).to_contain_text("10.30.0.")
     screenshot(page, "instances")
 
@@ -85,6 +98,46 @@ def test_a_tenant_creates_watches_powers_off_and_deletes(
     _confirm(page, "Delete")
     page.wait_for_url("**/dashboard/instances?**")
     expect(page.get_by_text("No instances yet.")).to_be_visible(timeout=30_000)
+
+
+def test_a_tenant_types_on_the_console_and_another_cannot_use_it(
+    serve: Callable[..., MoganProcess], browser: Browser
+):
+    mogan = serve(**FAST)
+    operator_setup(mogan.url)
+    page = _page(browser)
+    login_noauth(page, mogan.url, "tenant-a", "alice", "member")
+    _create(page, "web-1")
+    expect(page.get_by_test_id("status")).to_have_text("active", timeout=30_000)
+    page.get_by_role("link", name="Console").click()
+    terminal = page.get_by_test_id("terminal")
+    expect(terminal).to_have_attribute("data-state", "open", timeout=15_000)
+    rows = page.locator(".xterm-rows")
+    expect(rows).to_contain_text("web-1 login:", timeout=15_000)
+    page.locator(".xterm").click()
+    page.keyboard.type("root")
+    expect(rows).to_contain_text("web-1 login: root")
+    page.keyboard.press("Enter")
+    expect(rows).to_contain_text("Password:")
+    screenshot(page, "instance-console")
+    used = terminal.get_attribute("data-url")
+    assert used and "token=" in used and used.startswith("ws://")
+
+    # Bob neither sees Alice's console page nor can open the console with its ticket.
+    bob = _page(browser)
+    login_noauth(bob, mogan.url, "tenant-b", "bob", "member")
+    bob.goto(page.url)
+    expect(bob.get_by_test_id("terminal")).to_have_count(0)
+    outcome = bob.evaluate(
+        """url => new Promise(done => {
+            const socket = new WebSocket(url);
+            socket.onopen = () => done("open");
+            socket.onclose = () => done("refused");
+        })""",
+        used,
+    )
+    assert outcome == "refused"
+    expect(rows).to_contain_text("Password:")  # Alice's console is still hers
 
 
 def test_tenants_are_kept_apart_and_readers_see_no_buttons_that_would_fail(
@@ -121,6 +174,44 @@ def test_tenants_are_kept_apart_and_readers_see_no_buttons_that_would_fail(
     login_noauth(phone, mogan.url, "tenant-a", "alice", "member")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "instances-phone")
+
+
+def test_a_nodes_page_shows_what_its_deploy_template_configured(
+    serve: Callable[..., MoganProcess], browser: Browser
+):
+    from tests.api.test_deploy_templates import RAID10_HT_OFF
+
+    mogan = serve(**FAST)
+    made = operator_setup(mogan.url, nodes=1)
+    admin = {"X-Project-Id": "admin", "X-User-Id": "root", "X-Roles": "admin"}
+    with httpx.Client(base_url=mogan.url, headers=admin, timeout=30) as client:
+        assert client.put("/v1/nodes/n0/traits/CUSTOM_DB_RAID10").status_code == 204
+        assert client.post("/v1/deploy_templates", json=RAID10_HT_OFF).status_code == 201
+        specs = {"trait:CUSTOM_DB_RAID10": "required"}
+        type_uuid = made["type"]["uuid"]
+        assert client.patch(f"/v1/types/{type_uuid}/extraspecs", json=specs).status_code == 201
+        created = client.post(
+            "/v1/instances",
+            json={
+                "name": "db-1",
+                "instance_type_uuid": type_uuid,
+                "image_uuid": made["image"]["uuid"],
+                "networks": [{"net_id": made["network"]["uuid"]}],
+            },
+        )
+        assert created.status_code == 201, created.text
+    page = _page(browser)
+    login_noauth(page, mogan.url, "admin", "root", "admin")
+    page.goto(f"{mogan.url}/dashboard/nodes/n0")
+    configuration = page.get_by_test_id("configuration")
+    for _ in range(60):  # the deploy takes the fake latency; the page is read again
+        if configuration.count():
+            break
+        time.sleep(0.5)
+        page.reload()
+    expect(configuration).to_contain_text("LogicalProc=Disabled")
+    expect(configuration).to_contain_text("RAID 1+0, MAX (root)")
+    screenshot(page, "node-configuration")
 
 
 def test_an_operator_puts_a_node_in_maintenance_and_sees_its_tile_change(

@@ -23,6 +23,8 @@ from tests import conformance
 from tests.databases import fresh_database
 from tests.functional.process import MoganProcess
 from tests.harness import Api, fault_of
+from tests.peers.glance import GlanceServer
+from tests.peers.ironic import IronicServer
 from tests.peers.keystone import SERVICE_PASSWORD, TOKEN_LIFETIME, Account, KeystoneServer
 from tests.peers.neutron import SWITCH_MAC, SWITCH_NAME, NeutronServer
 from tests.peers.tcp_proxy import TcpProxy
@@ -48,9 +50,9 @@ def provider(neutron: NeutronServer) -> dict:
     return neutron.provider_network()
 
 
-def _neutron_options(keystone: KeystoneServer, **extra: Any) -> dict[str, Any]:
-    """Mogan's ``[neutron]``: its service user (``service`` role, which Neutron asks of
-    whoever sets ``binding:profile``); Neutron found in Keystone's catalog."""
+def _service_user(keystone: KeystoneServer, **extra: Any) -> dict[str, Any]:
+    """Mogan's ``[neutron]`` (and ``[glance]``): its service user (``service`` role, which
+    Neutron asks of whoever sets ``binding:profile``); the peer found in Keystone's catalog."""
     return {
         "auth_type": "password",
         "auth_url": keystone.auth_url,
@@ -63,15 +65,17 @@ def _neutron_options(keystone: KeystoneServer, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _mogan(workdir: Path, url: str, keystone: KeystoneServer, **sections: Any) -> MoganProcess:
+def _mogan(
+    workdir: Path, url: str, keystone: KeystoneServer, *, driver: str = "fake", **sections: Any
+) -> MoganProcess:
     network = {"backend": "neutron", "retries": 1, "retry_interval": 0.2}
     return MoganProcess(
         workdir,
         url,
-        DEFAULT={"auth_strategy": "keystone", "enabled_drivers": "fake"},
+        DEFAULT={"auth_strategy": "keystone", "enabled_drivers": driver},
         keystone_authtoken=keystone.authtoken_options(),
         **{
-            "neutron": _neutron_options(keystone),
+            "neutron": _service_user(keystone),
             **sections,
             "network": {**network, **sections.get("network", {})},
         },
@@ -340,7 +344,7 @@ def test_neutron_down_mid_create_is_the_instances_fault_and_no_port_is_left(
         pg_url,
         keystone,
         command="engine",
-        neutron=_neutron_options(keystone, endpoint_override=f"http://127.0.0.1:{proxy.port}"),
+        neutron=_service_user(keystone, endpoint_override=f"http://127.0.0.1:{proxy.port}"),
     ).start()
     try:
         with conformance.client(api.url, timeout=30) as http:
@@ -393,11 +397,98 @@ def test_an_interface_attached_and_detached_shows_in_neutron_and_in_mogan(
 
     detached = alice.delete(f"/v1/instances/{uuid}/networks/interfaces/{second['id']}")
     assert detached.status_code == 202, detached.text
-    alice.wait_for(uuid, lambda i: second["id"] not in i["network_info"], what="one port")
+    alice.wait_for(
+        uuid, lambda i: second["id"] not in i["network_info"], what="one port", timeout=60
+    )
     assert [p["id"] for p in neutron.ports(device_id=uuid)] == [
         p for p in in_neutron if p != second["id"]
     ]
     assert [p for p in neutron.ports() if p["id"] == second["id"]] == []
+
+
+def test_on_ironic_mogan_attaches_the_ports_as_vifs_and_ironic_binds_them(
+    keystone: KeystoneServer, neutron: NeutronServer, provider: dict, tmp_path: Path
+):
+    """As under Nova: Mogan makes each port and attaches it as a VIF to the Ironic port of the
+    NIC it claimed; Ironic's ``flat`` network interface writes the binding (at deploy its
+    host, on an active node the whole ``local_link_information`` from its own port's
+    ``local_link_connection``) and genericswitch binds it. Mogan writes no binding here."""
+    ironic = IronicServer(tmp_path / "ironic", neutron=neutron).start()
+    try:
+        with fresh_database("sqlite", str(tmp_path)) as url:
+            process = _mogan(
+                tmp_path,
+                url,
+                keystone,
+                driver="ironic",
+                ironic={"auth_type": "none", "endpoint_override": ironic.url,
+                        "poll_interval": 0.1, "status_code_retries": 0},
+                engine={"sync_inventory_interval": 0},
+            ).start()  # fmt: skip
+            try:
+                with conformance.client(process.url, timeout=60) as http:
+                    _ironic_day(TokenApi(http, keystone, keystone.ADMIN),
+                                TokenApi(http, keystone, keystone.ALICE),
+                                ironic, neutron, provider)  # fmt: skip
+            finally:
+                process.kill()
+    finally:
+        ironic.stop()
+
+
+def _ironic_day(
+    admin: Api, alice: Api, ironic: IronicServer, neutron: NeutronServer, provider: dict
+) -> None:
+    (node,) = ironic.enrol(1, nics=2, cabled=True, network_interface="flat")
+    cabling = {p["uuid"]: p for p in ironic.ports(node["uuid"])}
+    assert admin.sync()["result"] == "success"
+    # Mogan's NICs are Ironic's ports, switch data and all.
+    nics = admin.get(f"/v1/nodes/{node['uuid']}").json()["nics"]
+    assert {n["mac_address"]: n["local_link_connection"] for n in nics} == {
+        p["address"]: p["local_link_connection"] for p in cabling.values()
+    }
+
+    created = alice.create(admin.make_type(), admin.make_image(), [{"net_id": provider["id"]}])
+    assert created.status_code == 201, created.text
+    uuid = created.json()["uuid"]
+    alice.wait_status(uuid, "active", timeout=60)
+    (first,) = neutron.ports(device_id=uuid)
+    assert ironic.vifs(node["uuid"]) == [first["id"]]
+    (holder,) = [
+        p for p in ironic.ports(node["uuid"])
+        if p["internal_info"].get("tenant_vif_port_id") == first["id"]
+    ]  # fmt: skip
+    assert first["mac_address"] == holder["address"]
+    # Ironic seeded the binding with its node (fake deploys bind no further).
+    assert first["binding:host_id"] == node["uuid"]
+    assert first["binding:vnic_type"] == "baremetal"
+
+    # On an active node Ironic binds an attached VIF whole, and genericswitch takes it.
+    attached = alice.post(f"/v1/instances/{uuid}/networks/interfaces", {"net_id": provider["id"]})
+    assert attached.status_code == 202, attached.text
+    # Ironic binds the port through Neutron within its API call: seconds on a loaded machine.
+    alice.wait_for(uuid, lambda i: len(i["network_info"]) == 2, what="two ports", timeout=60)
+    (second,) = [p for p in neutron.ports(device_id=uuid) if p["id"] != first["id"]]
+    assert sorted(ironic.vifs(node["uuid"])) == sorted([first["id"], second["id"]])
+    (other,) = [p for p in cabling.values() if p["uuid"] != holder["uuid"]]
+    assert second["mac_address"] == other["address"]
+    assert second["binding:host_id"] == node["uuid"]
+    assert second["binding:profile"]["local_link_information"] == [other["local_link_connection"]]
+    assert second["binding:vif_type"] == "other" and second["status"] == "ACTIVE"
+
+    detached = alice.delete(f"/v1/instances/{uuid}/networks/interfaces/{second['id']}")
+    assert detached.status_code == 202, detached.text
+    alice.wait_for(
+        uuid, lambda i: second["id"] not in i["network_info"], what="one port", timeout=60
+    )
+    assert ironic.vifs(node["uuid"]) == [first["id"]]
+    assert [p for p in neutron.ports() if p["id"] == second["id"]] == []
+
+    assert alice.delete(f"/v1/instances/{uuid}").status_code == 204
+    alice.wait_gone(uuid, timeout=60)
+    assert ironic.vifs(node["uuid"]) == []
+    assert neutron.ports(device_id=uuid) == []
+    assert ironic.node(node["uuid"])["provision_state"] == "available"
 
 
 @pytest.fixture(scope="module")
@@ -536,30 +627,63 @@ def test_the_port_audit_puts_right_ports_of_instances_mogan_no_longer_has(
             process.kill()
 
 
-def test_a_tenants_day_with_the_cli_on_neutron(
-    mogan: MoganProcess,
-    as_: Any,
+def test_a_tenants_day_on_glance_and_neutron_with_the_cli(
     keystone: KeystoneServer,
     neutron: NeutronServer,
     provider: dict,
     public: dict,
+    tmp_path: Path,
 ):
-    """Today's CLI, unchanged, against Neutron's networks: create on a network named as
-    Neutron names it, attach a second interface, give it a floating IP, take both off."""
+    """The user guide's day, with today's CLI unchanged, on a Mogan inside OpenStack: upload
+    an image to Glance, create from it by name on a network named as Neutron names it, attach
+    a second interface, give it a floating IP, take both off, delete."""
+    glance = GlanceServer(tmp_path / "glance", keystone).start()
+    try:
+        glance.register()
+        with fresh_database("sqlite", str(tmp_path)) as url:
+            process = _mogan(
+                tmp_path,
+                url,
+                keystone,
+                image={"backend": "glance"},
+                glance=_service_user(keystone),
+            ).start()
+            try:
+                with conformance.client(process.url, timeout=30) as http:
+                    admin = TokenApi(http, keystone, keystone.ADMIN)
+                    api = TokenApi(http, keystone, keystone.ALICE)
+                    _tenants_day(process, admin, api, keystone, glance, neutron, public)
+            finally:
+                process.kill()
+    finally:
+        glance.stop()
+
+
+def _tenants_day(
+    mogan: MoganProcess,
+    admin: Api,
+    api: Api,
+    keystone: KeystoneServer,
+    glance: GlanceServer,
+    neutron: NeutronServer,
+    public: dict,
+) -> None:
     from tests.functional.test_cli import Cli
 
-    admin = as_(keystone.ADMIN)
-    type_, image, _ = _fleet(admin)
+    for index in range(2):
+        _enrol(admin, f"node-{index}")
+    type_ = admin.make_type()
+    glance.upload(keystone.token(keystone.ALICE), b"alice's os", name="alice-os")
     keystone.register_endpoint(mogan.url)
     alice = Cli(keystone.environment(keystone.ALICE))
+    assert "alice-os" in [i["Name"] for i in alice.json("image", "list")]
     assert "provider" in [n["Name"] for n in alice.json("network", "list")]
     created = alice.json(
-        "instance", "create", "day-1", "--type", type_["name"], "--image", image["name"],
+        "instance", "create", "day-1", "--type", type_["name"], "--image", "alice-os",
         "--network", "provider", "--wait",
     )  # fmt: skip
     assert created["status"] == "active"
     uuid = created["uuid"]
-    api = as_(keystone.ALICE)
     before = api.get(f"/v1/instances/{uuid}").json()["network_info"]
 
     assert alice("instance", "interface", "add", "day-1", "provider").returncode == 0
@@ -581,3 +705,9 @@ def test_a_tenants_day_with_the_cli_on_neutron(
     assert alice("instance", "interface", "remove", "day-1", second).returncode == 0
     api.wait_for(uuid, lambda i: len(i["network_info"]) == 1, what="one port")
     assert floating not in alice.json("instance", "show", "day-1")["addresses"]
+    (uploaded,) = [i for i in alice.json("image", "list") if i["Name"] == "alice-os"]
+    assert api.get(f"/v1/instances/{uuid}").json()["image_uuid"] == uploaded["UUID"]
+
+    assert alice("instance", "delete", "day-1").returncode == 0
+    api.wait_gone(uuid)
+    assert neutron.ports(device_id=uuid) == []

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import base64
-import io
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pycdlib
 import pytest
 
 from tests.functional.process import MoganProcess
 from tests.harness import Api
-from tests.peers.redfish import PASSWORD, FileServer, RedfishEmulator
+from tests.peers.redfish import PASSWORD, FileServer, RedfishEmulator, read_config_drive
 from tests.redfish.conftest import enrol
 
 pytestmark = pytest.mark.functional
-
-
-def _read_config_drive(url: str) -> dict[str, Any]:
-    iso = pycdlib.PyCdlib()
-    iso.open_fp(io.BytesIO(httpx.get(url).content))
-    found: dict[str, Any] = {}
-    for name in ("meta_data.json", "network_data.json", "user_data"):
-        out = io.BytesIO()
-        iso.get_file_from_iso_fp(out, rr_path=f"/openstack/latest/{name}")
-        found[name] = out.getvalue() if name == "user_data" else json.loads(out.getvalue())
-    assert iso.pvd.volume_identifier.strip(b" \x00") == b"config-2"
-    iso.close()
-    return found
 
 
 def _serve(tmp_path: Path, url: str, files: FileServer, **engine: Any) -> MoganProcess:
@@ -98,7 +82,7 @@ def test_full_life_on_a_redfish_node(fresh_url: str, tmp_path: Path):
                 # Its URL gives nothing away: not the instance, and not guessable.
                 served = drive["Image"].rsplit("/", 1)[-1]
                 assert created["uuid"] not in served and len(served) >= len("configdrive-.iso") + 43
-                config = _read_config_drive(drive["Image"])
+                config = read_config_drive(drive["Image"])
                 assert config["meta_data.json"]["uuid"] == created["uuid"]
                 assert config["meta_data.json"]["meta"] == {"role": "db"}
                 assert config["meta_data.json"]["public_keys"] == {"ops": keypair["public_key"]}
@@ -157,7 +141,7 @@ def test_full_life_on_a_redfish_node(fresh_url: str, tmp_path: Path):
                 assert emulator.system(index)["Boot"]["BootSourceOverrideTarget"] == "Cd"
                 drive = emulator.media(index, "Floppy")
                 assert drive["Inserted"]
-                config = _read_config_drive(drive["Image"])
+                config = read_config_drive(drive["Image"])
                 assert config["meta_data.json"]["uuid"] == created["uuid"]
                 assert config["meta_data.json"]["public_keys"] == {"ops": keypair["public_key"]}
                 assert config["user_data"] == b"#cloud-config\n"
@@ -211,7 +195,10 @@ def test_real_bmc_delays_are_waited_for(fresh_url: str, tmp_path: Path):
                 )
                 assert response.status_code == 202
                 states = api.get(f"/v1/instances/{created['uuid']}/states").json()
-                assert states == {"power_state": "power on", "target_power_state": "power off"}
+                assert (states["power_state"], states["target_power_state"]) == (
+                    "power on",
+                    "power off",
+                )
                 api.wait_for(created["uuid"], lambda i: i["power_state"] == "power off", timeout=60)
                 assert emulator.system(0)["PowerState"] == "Off"
         finally:

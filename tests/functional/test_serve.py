@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -200,3 +201,36 @@ def test_sigterm_stops_the_service_promptly(serve: Callable[..., MoganProcess]):
     started = time.monotonic()
     assert mogan.stop() == 0
     assert time.monotonic() - started < 15
+
+
+def _raw_get(sock: socket.socket, path: str = "/v1") -> bytes:
+    """One request on ``sock``; the whole response (its Content-Length read)."""
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(65536)
+    head, body = response.split(b"\r\n\r\n", 1)
+    (length,) = [
+        int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    ]  # fmt: skip
+    while len(body) < length:
+        body += sock.recv(65536)
+    return response
+
+
+@pytest.mark.backends("sqlite")
+def test_an_idle_connection_is_kept_for_the_keepalive_timeout(
+    serve: Callable[..., MoganProcess],
+):
+    """A client (or a load balancer: 60 s idle on many) reuses its connection after a pause;
+    the API closes it only after ``[api] keepalive_timeout``, so the request sent on it is
+    not lost to a close racing it."""
+    mogan = serve(api={"keepalive_timeout": 3})
+    with socket.create_connection(("127.0.0.1", mogan.port), timeout=10) as sock:
+        assert _raw_get(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(1.5)  # idle, within the timeout: the same connection serves again
+        assert _raw_get(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(4.5)  # idle past it: the API has closed the connection (not about to)
+        sock.settimeout(0.2)
+        assert sock.recv(1) == b""

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from tests.functional.process import free_port
+from tests.peers.neutron import PHYSNET, PROVIDER, SWITCH_MAC, SWITCH_NAME, NeutronServer
 from tests.peers.venv import PeerFailed, peer_virtualenv
 
 #: Pinned so a cached virtualenv stays what the tests were written against.
@@ -61,9 +62,11 @@ class IronicServer:
         http_root: Path | None = None,
         http_url: str | None = None,
         automated_clean: bool = False,
+        neutron: NeutronServer | None = None,
     ) -> None:
         self.workdir = workdir / f"ironic-{uuid.uuid4().hex[:6]}"
         self.automated_clean = automated_clean
+        self.neutron = neutron
         self.workdir.mkdir(parents=True)
         self.venv = peer_virtualenv("ironic", IRONIC_REQUIREMENTS)
         self.port = free_port()
@@ -91,7 +94,6 @@ class IronicServer:
             + interfaces
             + textwrap.dedent(
                 """\
-                enabled_network_interfaces = noop
                 enabled_storage_interfaces = noop
                 enabled_bios_interfaces = fake,no-bios
                 enabled_console_interfaces = fake,no-console
@@ -102,12 +104,36 @@ class IronicServer:
                 enabled_vendor_interfaces = fake,no-vendor
                 """
             )
+            + self._network_config()
             + f"[api]\nhost_ip = 127.0.0.1\nport = {self.port}\n"
             + f"[database]\nconnection = sqlite:///{self.workdir / 'ironic.sqlite'}\n"
             + f"[conductor]\nautomated_clean = {str(self.automated_clean).lower()}\n"
             + "[dhcp]\ndhcp_provider = none\n"
             + f"[oslo_concurrency]\nlock_path = {self.workdir / 'locks'}\n"
             + deploy
+        )
+
+    def _network_config(self) -> str:
+        """``noop`` only; with Neutron, ``flat`` too, reaching Neutron through Keystone's
+        catalog as Mogan's service user (it holds the ``service`` role Neutron asks of whoever
+        writes ``binding:profile``). Ironic runs without auth, so its calls to Neutron carry
+        these credentials, not a caller's token."""
+        if self.neutron is None:
+            return "enabled_network_interfaces = noop\n"
+        auth = self.neutron.keystone.authtoken_options()
+        return (
+            "enabled_network_interfaces = noop,flat\n"
+            "[neutron]\n"
+            "auth_type = password\n"
+            f"auth_url = {auth['auth_url']}\n"
+            f"username = {auth['username']}\n"
+            f"password = {auth['password']}\n"
+            "project_name = service\n"
+            "user_domain_id = default\n"
+            "project_domain_id = default\n"
+            "valid_interfaces = public\n"
+            # ``flat`` validates that cleaning has a network; the shared provider one.
+            f"cleaning_network = {PROVIDER}\n"
         )
 
     def _create_schema(self) -> None:
@@ -192,9 +218,12 @@ class IronicServer:
         port_type: str | None = None,
         prefix: str = "ironic-node",
         provide: bool = True,
+        nics: int = 1,
+        cabled: bool = False,
         **fields: Any,
     ) -> list[dict[str, Any]]:
-        """Enrol ``count`` fake-hardware nodes with one port each, made ``available``."""
+        """Enrol ``count`` fake-hardware nodes with ``nics`` ports each, made ``available``;
+        ``cabled`` ports are on Neutron's fake switch and its physical network."""
         nodes = []
         driver = fields.pop("driver", "fake-hardware")
         with self.api() as api:
@@ -207,16 +236,8 @@ class IronicServer:
                     **fields,
                 }
                 node = expect(api.post("/v1/nodes", json=body), 201)
-                serial = self._ports_made
-                self._ports_made += 1
-                port: dict[str, Any] = {
-                    "node_uuid": node["uuid"],
-                    "address": f"52:54:01:{serial // 65536:02x}:{serial // 256 % 256:02x}"
-                    f":{serial % 256:02x}",
-                }
-                if port_type:
-                    port["extra"] = {"port_type": port_type}
-                expect(api.post("/v1/ports", json=port), 201)
+                for _ in range(nics):
+                    expect(api.post("/v1/ports", json=self._port(node, port_type, cabled)), 201)
                 if provide:
                     self.move(api, node["uuid"], "manage", "manageable")
                     self.move(api, node["uuid"], "provide", "available")
@@ -225,6 +246,29 @@ class IronicServer:
                     self.power(api, node["uuid"], "power off")
                 nodes.append(expect(api.get(f"/v1/nodes/{node['uuid']}"), 200))
         return nodes
+
+    def _port(self, node: dict[str, Any], port_type: str | None, cabled: bool) -> dict[str, Any]:
+        serial = self._ports_made
+        self._ports_made += 1
+        port: dict[str, Any] = {
+            "node_uuid": node["uuid"],
+            "address": f"52:54:01:{serial // 65536:02x}:{serial // 256 % 256:02x}"
+            f":{serial % 256:02x}",
+        }
+        if port_type:
+            port["extra"] = {"port_type": port_type}
+        if cabled:
+            port["physical_network"] = PHYSNET
+            port["local_link_connection"] = {
+                "switch_id": SWITCH_MAC,
+                "port_id": f"Gi0/{serial}",
+                "switch_info": SWITCH_NAME,
+            }
+        return port
+
+    def ports(self, node: str) -> list[dict[str, Any]]:
+        with self.api() as api:
+            return list(expect(api.get("/v1/ports/detail", params={"node": node}), 200)["ports"])
 
     def move(self, api: httpx.Client, node: str, target: str, expected: str) -> dict[str, Any]:
         expect(api.put(f"/v1/nodes/{node}/states/provision", json={"target": target}), 202)

@@ -105,6 +105,9 @@ class KeystoneServer:
                 bind = "127.0.0.1:{self.port}"
                 workers = 1
                 threads = 8
+                # gunicorn closes an idle connection after 2 s: a client reusing it then
+                # (keystoneauth does) races the close and fails. Deployments keep them longer.
+                keepalive = 75
                 control_socket_disable = True
                 """
             )

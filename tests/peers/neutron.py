@@ -36,6 +36,8 @@ NEUTRON_REQUIREMENTS = (
 SWITCH_MAC = "00:11:22:33:44:55"
 SWITCH_NAME = "sw1"
 PHYSNET = "physnet1"
+#: The shared flat network on it that ``provider_network`` makes.
+PROVIDER = "provider"
 
 _SCHEMA = """
 import sys
@@ -115,6 +117,9 @@ class NeutronServer:
                 bind = "127.0.0.1:{self.port}"
                 workers = 1
                 threads = 8
+                # gunicorn closes an idle connection after 2 s: a client reusing it then
+                # (keystoneauth does) races the close and fails. Deployments keep them longer.
+                keepalive = 75
                 control_socket_disable = True
                 """
             )
@@ -187,7 +192,7 @@ class NeutronServer:
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.request(self.keystone.token(self.keystone.ADMIN), method, path, **kwargs)
 
-    def provider_network(self, name: str = "provider", cidr: str = "192.0.2.0/24") -> dict:
+    def provider_network(self, name: str = PROVIDER, cidr: str = "192.0.2.0/24") -> dict:
         """A shared flat network on the fake switch's physical network, with a subnet."""
         network = self.admin(
             "POST",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
+import io
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +19,7 @@ from typing import Any
 
 import bcrypt
 import httpx
+import pycdlib
 
 from mogan.drivers.configdrive import build_iso
 from tests.functional.process import free_port
@@ -244,7 +248,8 @@ class FaultProxy:
     Redfish ``ActionNotSupported`` error), ``"ignore_soft"`` (graceful resets are accepted and
     ignored, as by an OS that does not react to ACPI), ``"delay"`` (like hang: every request
     waits ``hang_seconds``, to model a real BMC's latency). ``requests`` counts what came in,
-    by method and path.
+    by method and path; ``patches`` keeps the bodies of the PATCHes (sushy-tools ignores some
+    of what they ask, such as ``BootSourceOverrideEnabled``: they show what was asked).
     """
 
     def __init__(self, target: str) -> None:
@@ -257,6 +262,7 @@ class FaultProxy:
         self.status = 503
         self.hang_seconds = 5.0
         self.requests: list[tuple[str, str]] = []
+        self.patches: list[tuple[str, Any]] = []
         self.errors: list[str] = []
         self.guard = threading.Lock()
         self._upstream = httpx.Client(timeout=30)  # thread-safe; one TLS context for all
@@ -283,6 +289,9 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 proxy.requests.append((self.command, self.path))
+                if self.command == "PATCH" and body:
+                    with contextlib.suppress(ValueError):
+                        proxy.patches.append((self.path, json.loads(body)))
                 with proxy.guard:
                     failing = proxy.fail_next > 0 and proxy.fail_method in (None, self.command)
                     proxy.fail_next -= 1 if failing else 0
@@ -369,3 +378,22 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
         self._upstream.close()
+
+
+def read_config_drive(url: str) -> dict[str, Any]:
+    """The config drive a BMC was given (by its URL): its documents, parsed (``user_data``
+    None when there is none)."""
+    iso = pycdlib.PyCdlib()
+    iso.open_fp(io.BytesIO(httpx.get(url).content))
+    found: dict[str, Any] = {}
+    for name in ("meta_data.json", "network_data.json", "user_data"):
+        out = io.BytesIO()
+        try:
+            iso.get_file_from_iso_fp(out, rr_path=f"/openstack/latest/{name}")
+        except pycdlib.pycdlibexception.PyCdlibInvalidInput:
+            found[name] = None  # no user data given
+            continue
+        found[name] = out.getvalue() if name == "user_data" else json.loads(out.getvalue())
+    assert iso.pvd.volume_identifier.strip(b" \x00") == b"config-2"
+    iso.close()
+    return found

@@ -48,7 +48,14 @@ def test_validate_subnet_says_what_is_wrong(cidr, gateway, pools, words):
 def test_transition_table():
     assert states.can_transition(states.BUILDING, states.ACTIVE)
     assert not states.can_transition(states.ERROR, states.ACTIVE)
-    assert {states.BUILDING, states.ACTIVE, states.REBUILDING, states.ERROR} == states.DELETABLE
+    # Every status but ``deleting`` itself may be deleted from, a rescued one included.
+    assert set(states.STATUSES) - {states.DELETING} == states.DELETABLE
+    # A rescue starts from active only; an unrescue from rescue, or from error (a rescue
+    # that failed half-way), and a rescued instance cannot be rebuilt.
+    assert {states.ACTIVE} == states.RESCUABLE
+    assert {states.RESCUE, states.ERROR} == states.UNRESCUABLE
+    assert not states.can_transition(states.RESCUE, states.REBUILDING)
+    assert states.TARGET_STATUS[states.RESCUING] == states.RESCUE
     # A rebuild starts from active, or from error (where the instance still has its node).
     assert {states.ACTIVE, states.ERROR} == states.REBUILDABLE
     assert not states.can_transition(states.BUILDING, states.REBUILDING)
@@ -104,3 +111,16 @@ def test_every_status_change_is_checked_against_the_table():
             else:
                 with pytest.raises(IllegalTransition):
                     check_transition(source, target)
+
+
+def test_a_bios_baseline_is_factory_or_a_json_object_of_plain_settings():
+    from mogan.core.lifecycle import BiosBaseline
+
+    assert BiosBaseline.parse("") is None
+    assert BiosBaseline.parse("factory") == BiosBaseline(factory_reset=True)
+    both = BiosBaseline.parse('{"factory": true, "QuietBoot": false, "NumCores": 8}')
+    assert both == BiosBaseline(True, {"QuietBoot": False, "NumCores": 8})
+    assert both.describe() == "the factory settings and QuietBoot=False, NumCores=8"
+    for wrong in ("factory-reset", "[]", "{}", '{"A": [1]}', '{"A": {"b": 1}}'):
+        with pytest.raises(ValueError, match="bios_baseline"):
+            BiosBaseline.parse(wrong)

@@ -30,3 +30,40 @@ def test_a_member_leaving_moves_only_its_own_keys():
 
 def test_an_empty_ring_owns_nothing():
     assert HashRing([]).owner("x") is None
+
+
+def test_partitions_are_owned_once_each_as_ranges_of_the_node_uuids():
+    from mogan.core.hashring import PARTITIONS, owned_ranges
+
+    ring = HashRing(["engine-a", "engine-b", "engine-c"])
+    shares = {member: owned_ranges(ring, member) for member in ring.members}
+
+    def owners_of(node_uuid: str) -> list[str]:
+        return [
+            member
+            for member, ranges in shares.items()
+            if any(low <= node_uuid and (high is None or node_uuid < high) for low, high in ranges)
+        ]
+
+    for partition in PARTITIONS:
+        assert len(owners_of(f"{partition}3e4c1a-0000-4000-8000-000000000000")) == 1
+    sizes = {m: sum(1 for p in PARTITIONS if owners_of(f"{p}000000") == [m]) for m in shares}
+    assert all(84 <= size <= 86 for size in sizes.values()), sizes  # a third of 256 each
+    assert owned_ranges(HashRing(["solo"]), "solo") == [("00", None)]
+
+
+def test_partitions_split_evenly_between_any_two_engines_and_move_little():
+    """Engines' ids are random: whatever they are, two engines read half the nodes each, and
+    a third joining takes about a third, mostly from both."""
+    import uuid
+
+    from mogan.core.hashring import PARTITIONS, partition_owners
+
+    for _ in range(20):
+        pair = [f"vm:{uuid.uuid4().hex[:12]}" for _ in range(2)]
+        assert sorted(Counter(partition_owners(pair).values()).values()) == [128, 128]
+        third = f"vm:{uuid.uuid4().hex[:12]}"
+        before, after = partition_owners(pair), partition_owners([*pair, third])
+        moved = [p for p in PARTITIONS if before[p] != after[p]]
+        assert 84 <= sum(after[p] == third for p in moved) <= 86  # the newcomer's third
+        assert len(moved) <= 86 + 30, len(moved)  # and few moves besides

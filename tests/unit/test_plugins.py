@@ -9,8 +9,10 @@ import textwrap
 import pytest
 
 from mogan import conf as mogan_conf
+from mogan.assembly import build_drivers
+from mogan.drivers.fake import FakeDriver
+from mogan.drivers.instrumented import MeasuredDriver
 from mogan.drivers.registry import DriverRegistry, installed_drivers
-from mogan.root import build_drivers
 
 
 def test_the_shipped_drivers_are_installed_plugins():
@@ -26,14 +28,17 @@ def test_an_unknown_enabled_driver_fails_at_start_naming_what_is_installed(tmp_p
 def test_a_driver_is_built_once_when_first_asked_for():
     built: list[str] = []
 
-    def factory() -> object:
+    def factory() -> FakeDriver:
         built.append("fake")
-        return object()
+        return FakeDriver(store=None)  # type: ignore[arg-type]
 
-    registry = DriverRegistry({"fake": factory})  # type: ignore[dict-item]
+    registry = DriverRegistry({"fake": factory})
     assert built == []
     assert registry.get("fake") is registry.get("fake")
     assert built == ["fake"]
+    # What the registry hands out is measured, and answers as the driver does.
+    assert isinstance(registry.get("fake"), MeasuredDriver)
+    assert registry.get("fake").name == "fake"
 
 
 def _modules_loaded(script: str) -> str:
@@ -60,3 +65,22 @@ def test_a_process_loads_only_the_clients_of_what_it_uses(tmp_path):
     # The default (fake, redfish; noauth; notifications off) loads none of them until a
     # Redfish node is first touched.
     assert out.splitlines() == ["[]", "True"]
+
+
+def test_an_engine_process_loads_nothing_of_the_api(tmp_path):
+    """``mogan engine`` is assembled without the HTTP API, its use cases or the dashboard:
+    it serves none of them, and their modules would only take its memory."""
+    out = _modules_loaded(
+        f"""
+        import sys
+        from mogan import conf
+        from mogan.cmd import processes
+        from mogan.assembly import build_engine_process
+        process = build_engine_process(conf.load(overrides={{"state_path": {str(tmp_path)!r}}}))
+        process.drivers.get("fake")
+        api = ("fastapi", "jinja2", "mogan.root", "mogan.api", "mogan.services", "mogan.dashboard")
+        print(sorted(m for m in api if m in sys.modules), type(process.engine).__name__)
+        process.close()
+        """
+    )
+    assert out.splitlines() == ["[] Engine"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -44,6 +46,35 @@ async def list_nodes(request: Request, use: Use) -> Response:
     base = use.base
     return json_response(
         collection(request, "nodes", [views.node(r, base) for r in records], next_marker)
+    )
+
+
+@router.get(
+    "/nodes/summary",
+    response_model=bodies.NodeSummary,
+    tags=["nodes"],
+    summary="The fleet counted by provision state, maintenance, association and zone",
+    description="One grouped count, whatever the fleet's size: what a fleet overview shows "
+    "(the dashboard's legend) without listing every node. A node named `summary` is reached by "
+    "its UUID.",
+    responses=COLLECTION_ERRORS,
+)
+async def node_summary(use: Use) -> Response:
+    groups = await use(use.services.nodes.summary)
+    return json_response(
+        {
+            "total": sum(g.count for g in groups),
+            "groups": [
+                {
+                    "provision_state": g.provision_state,
+                    "maintenance": g.maintenance,
+                    "associated": g.associated,
+                    "availability_zone": g.availability_zone,
+                    "count": g.count,
+                }
+                for g in groups
+            ],
+        }
     )
 
 
@@ -254,6 +285,66 @@ async def show_history(use: Use, node_ident: str) -> Response:
     return json_response(views.node_history(entries))
 
 
+@router.get(
+    "/nodes/{node_ident}/traits",
+    tags=["nodes"],
+    response_model=bodies.NodeTraitList,
+    summary="A node's traits (as Ironic's)",
+    responses=ONE_ERRORS,
+)
+async def node_traits(use: Use, node_ident: str) -> Response:
+    return json_response({"traits": await use(use.services.nodes.traits, node_ident)})
+
+
+@router.put(
+    "/nodes/{node_ident}/traits",
+    tags=["nodes"],
+    status_code=204,
+    response_class=Response,
+    summary="Replace a node's traits",
+    responses=CHANGE_ERRORS,
+)
+async def set_node_traits(
+    node_ident: str,
+    body: schemas.NodeTraits,
+    use: UseCases = allowed_to("mogan:node:traits"),
+) -> Response:
+    await use(use.services.nodes.set_traits, node_ident, body.traits)
+    return Response(status_code=204)
+
+
+@router.put(
+    "/nodes/{node_ident}/traits/{trait}",
+    tags=["nodes"],
+    status_code=204,
+    response_class=Response,
+    summary="Add a trait to a node",
+    responses=CHANGE_ERRORS,
+)
+async def add_node_trait(
+    node_ident: str,
+    trait: Annotated[str, Path(min_length=1, max_length=255, pattern=r"^[A-Z0-9_]+$")],
+    use: UseCases = allowed_to("mogan:node:traits"),
+) -> Response:
+    await use(use.services.nodes.add_trait, node_ident, trait)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/nodes/{node_ident}/traits/{trait}",
+    tags=["nodes"],
+    status_code=204,
+    response_class=Response,
+    summary="Remove a trait from a node",
+    responses=CHANGE_ERRORS,
+)
+async def remove_node_trait(
+    node_ident: str, trait: str, use: UseCases = allowed_to("mogan:node:traits")
+) -> Response:
+    await use(use.services.nodes.remove_trait, node_ident, trait)
+    return Response(status_code=204)
+
+
 @router.put(
     "/nodes/{node_ident}/maintenance",
     tags=["nodes"],
@@ -299,4 +390,86 @@ async def unset_maintenance(use: Use, node_ident: str) -> Response:
 )
 async def delete_node(use: Use, node_ident: str) -> Response:
     await use(use.services.nodes.delete, node_ident)
+    return Response(status_code=204)
+
+
+# -- deploy templates (Ironic's) ---------------------------------------------------------------
+
+
+@router.get(
+    "/deploy_templates",
+    tags=["deploy templates"],
+    response_model=bodies.DeployTemplatePage,
+    summary="List deploy templates",
+    responses=COLLECTION_ERRORS,
+)
+async def list_deploy_templates(request: Request, use: Use) -> Response:
+    rows, next_marker = await use(use.services.deploy_templates.list, page_request(request))
+    base = use.base
+    return json_response(
+        collection(
+            request,
+            "deploy_templates",
+            [views.deploy_template(r, base) for r in rows],
+            next_marker,
+        )
+    )
+
+
+@router.post(
+    "/deploy_templates",
+    tags=["deploy templates"],
+    status_code=201,
+    response_model=bodies.DeployTemplate,
+    summary="Create a deploy template: BIOS and RAID steps a type gets by requiring its trait",
+    responses=CREATE_ERRORS,
+)
+async def create_deploy_template(
+    body: schemas.DeployTemplateCreate,
+    use: UseCases = allowed_to("mogan:deploy_template:write"),
+) -> Response:
+    row = await use(use.services.deploy_templates.create, body)
+    return _created(views.deploy_template(row, use.base), use.base, "deploy_templates")
+
+
+@router.get(
+    "/deploy_templates/{template_ident}",
+    tags=["deploy templates"],
+    response_model=bodies.DeployTemplate,
+    summary="Show a deploy template (by UUID or name)",
+    responses=ONE_ERRORS,
+)
+async def show_deploy_template(use: Use, template_ident: str) -> Response:
+    row = await use(use.services.deploy_templates.get, template_ident)
+    return json_response(views.deploy_template(row, use.base))
+
+
+@router.patch(
+    "/deploy_templates/{template_ident}",
+    tags=["deploy templates"],
+    response_model=bodies.DeployTemplate,
+    summary="Update a deploy template (JSON Patch of name, steps, extra)",
+    responses=CHANGE_ERRORS,
+)
+async def update_deploy_template(
+    template_ident: str,
+    operations: schemas.DeployTemplatePatch,
+    use: UseCases = allowed_to("mogan:deploy_template:write"),
+) -> Response:
+    patch = schemas.patch_document(operations)
+    row = await use(use.services.deploy_templates.update, template_ident, patch)
+    return json_response(views.deploy_template(row, use.base))
+
+
+@router.delete(
+    "/deploy_templates/{template_ident}",
+    tags=["deploy templates"],
+    status_code=204,
+    summary="Delete a deploy template",
+    responses=CHANGE_ERRORS,
+)
+async def delete_deploy_template(
+    template_ident: str, use: UseCases = allowed_to("mogan:deploy_template:write")
+) -> Response:
+    await use(use.services.deploy_templates.delete, template_ident)
     return Response(status_code=204)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,6 +17,7 @@ from mogan.api.http import (
     page_request,
 )
 from mogan.api.usecases import Use, UseCases, allowed_to
+from mogan.core import states
 from mogan.services import schemas
 from mogan.wire import bodies
 
@@ -154,7 +157,12 @@ async def delete_instance(use: Use, instance_ident: str) -> Response:
 async def instance_states(use: Use, instance_ident: str) -> Response:
     instance = await use(use.services.instances.get_states, instance_ident)
     return json_response(
-        {"power_state": instance.power_state, "target_power_state": instance.target_power_state}
+        {
+            "power_state": instance.power_state,
+            "target_power_state": instance.target_power_state,
+            "status": instance.status,
+            "target_status": states.TARGET_STATUS.get(instance.status),
+        }
     )
 
 
@@ -218,6 +226,71 @@ async def set_provision_state(
     return Response(
         status_code=202,
         headers={"Location": f"{use.base}/v1/instances/{instance_ident}"},
+    )
+
+
+@router.post(
+    "/instances/{instance_ident}/states/rescue",
+    status_code=202,
+    response_model=bodies.RescueAccepted,
+    summary="Rescue an instance: boot its node into a rescue system, its disk untouched",
+    responses={
+        202: {"description": "Accepted; `Location` is the states. The body carries the rescue "
+              "password (the one given, or one made for it), shown this once."},
+        **CHANGE_ERRORS,
+    },
+)  # fmt: skip
+async def rescue_instance(
+    instance_ident: str,
+    body: schemas.RescueRequest,
+    use: UseCases = allowed_to("mogan:instance:rescue"),
+) -> Response:
+    password = await use(use.services.instances.rescue, instance_ident, body)
+    return json_response(
+        {"rescue_password": password},
+        status=202,
+        headers={"Location": f"{use.base}/v1/instances/{instance_ident}/states"},
+    )
+
+
+@router.delete(
+    "/instances/{instance_ident}/states/rescue",
+    status_code=202,
+    response_class=Response,
+    summary="Unrescue an instance: boot its own disk again",
+    responses={
+        202: {"description": "Accepted (no body); `Location` is the states."},
+        **CHANGE_ERRORS,
+    },
+)
+async def unrescue_instance(
+    instance_ident: str,
+    use: UseCases = allowed_to("mogan:instance:unrescue"),
+) -> Response:
+    await use(use.services.instances.unrescue, instance_ident)
+    return Response(
+        status_code=202,
+        headers={"Location": f"{use.base}/v1/instances/{instance_ident}/states"},
+    )
+
+
+@router.post(
+    "/instances/{instance_ident}/remote_consoles",
+    response_model=bodies.RemoteConsoleOpened,
+    summary="Open an instance's serial console: a WebSocket URL with a single-use token",
+    responses=CHANGE_ERRORS,
+)
+async def open_remote_console(
+    instance_ident: str,
+    body: schemas.RemoteConsole | schemas.RemoteConsoleWrapped,
+    use: UseCases = allowed_to("mogan:instance:console"),
+) -> Response:
+    asked = body.remote_console if isinstance(body, schemas.RemoteConsoleWrapped) else body
+    token = await use(use.services.consoles.open, instance_ident, asked.protocol, asked.type)
+    base = use.base.replace("http", "ws", 1)  # http → ws, https → wss
+    url = f"{base}/v1/consoles/serial?{urlencode({'token': token})}"
+    return json_response(
+        {"remote_console": {"protocol": asked.protocol, "type": asked.type, "url": url}}
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -351,6 +352,97 @@ class RebuildInstance(ShowCommand):
             else:
                 instance = client.instances.get(instance.uuid)
         return _show(instance)
+
+
+class RescueInstance(ShowCommand):
+    """Boot an instance's node into a rescue system, its own disk untouched (prints the
+    rescue password once: the one given, or the one Mogan made)."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument(
+            "--image", help="the rescue image (name or UUID); default: the operator's"
+        )
+        parser.add_argument(
+            "--password",
+            help="the rescue system's root password; default: one made for it "
+            "(or MOGAN_RESCUE_PASSWORD, which keeps it out of the shell's history)",
+        )
+        parser.add_argument(
+            "--wait", action="store_true", help="wait until it is rescued, showing each step"
+        )
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            image = client.images.find(parsed.image).uuid if parsed.image else None
+            password, request_id = client.instances.rescue(
+                instance.uuid,
+                rescue_password=parsed.password or os.environ.get("MOGAN_RESCUE_PASSWORD"),
+                image_uuid=image,
+            )
+            instance = _wait_for_status(client, parsed, instance, "rescue", request_id)
+        columns, values = _show(instance)
+        return (*columns, "rescue_password"), (*values, password)
+
+
+class ConsoleUrl(ShowCommand):
+    """A WebSocket URL to an instance's serial console (one connection, within minutes):
+    open it with any WebSocket client, e.g. ``websocat``."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            url = client.instances.console_url(instance.uuid)
+        return ("protocol", "type", "url"), ("serial", "websocket", url)
+
+
+class UnrescueInstance(ShowCommand):
+    """Boot a rescued instance's own disk again."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("instance", metavar="INSTANCE")
+        parser.add_argument(
+            "--wait", action="store_true", help="wait until it is active, showing each step"
+        )
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        client = client_of(self)
+        with failing():
+            instance = client.instances.find(parsed.instance)
+            request_id = client.instances.unrescue(instance.uuid)
+            instance = _wait_for_status(client, parsed, instance, "active", request_id)
+        return _show(instance)
+
+
+def _wait_for_status(
+    client: Any, parsed: argparse.Namespace, instance: Any, status: str, request_id: str | None
+) -> Any:
+    """With ``--wait``, the instance once it is ``status`` (failing if it ends elsewhere);
+    else as it is now."""
+    if not parsed.wait:
+        return client.instances.get(instance.uuid)
+    return (
+        client.instances.wait(
+            instance.uuid,
+            lambda i: i.status == status,
+            progress=_progress(parsed),
+            request_id=request_id,
+            on_event=print_event,
+        )
+        or instance
+    )
 
 
 class DeleteInstance(Command):

@@ -180,6 +180,49 @@ class ValidateNode(ListCommand):
         return ("Interface", "Result", "Reason"), rows
 
 
+class ListTraits(ListCommand):
+    """A node's traits (admin); instance types ask for them with trait:NAME=required."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("node", metavar="NAME_OR_UUID")
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        client = client_of(self)
+        with failing():
+            found = client.nodes.traits(client.nodes.find(parsed.node).uuid)
+        return ("Trait",), [(trait,) for trait in found]
+
+
+class AddTraits(Command):
+    """Give a node traits (admin; Ironic's nodes take theirs in Ironic)."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("node", metavar="NAME_OR_UUID")
+        parser.add_argument("traits", metavar="TRAIT", nargs="+")
+        return parser
+
+    def change(self, client: Client, node_uuid: str, trait: str) -> None:
+        client.nodes.add_trait(node_uuid, trait)
+
+    def take_action(self, parsed: argparse.Namespace) -> int:
+        client = client_of(self)
+        with failing():
+            uuid = client.nodes.find(parsed.node).uuid
+            for trait in parsed.traits:
+                self.change(client, uuid, trait)
+        return 0
+
+
+class RemoveTraits(AddTraits):
+    """Take traits off a node (admin)."""
+
+    def change(self, client: Client, node_uuid: str, trait: str) -> None:
+        client.nodes.remove_trait(node_uuid, trait)
+
+
 class SetMaintenance(Command):
     """Put a node in maintenance: nothing new is scheduled onto it (admin)."""
 

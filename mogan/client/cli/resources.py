@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
 from typing import Any
 
 from mogan.client.api import Collection, MoganAPIError, Resource
@@ -105,6 +108,65 @@ class CreateType(ShowCommand):
                     "PATCH", f"/v1/types/{created.uuid}/extraspecs", {f"resources:{trait}": "1"}
                 )
             return _pairs(client.types.get(created.uuid))
+
+
+# -- deploy templates -------------------------------------------------------------------------
+
+
+class ListDeployTemplates(_List):
+    """List deploy templates (admin)."""
+
+    collection = "deploy_templates"
+    columns = ("uuid", "name")
+
+
+class ShowDeployTemplate(_Show):
+    """Show a deploy template and its steps (admin)."""
+
+    collection = "deploy_templates"
+
+
+class DeleteDeployTemplate(_Delete):
+    """Delete deploy templates (admin)."""
+
+    collection = "deploy_templates"
+
+
+class CreateDeployTemplate(ShowCommand):
+    """Create a deploy template (admin): BIOS and RAID steps a type asks for by requiring the
+    trait NAME, as with Ironic's ``baremetal deploy template create``."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("name", metavar="NAME", help="the trait, e.g. CUSTOM_DB_RAID10")
+        parser.add_argument(
+            "--steps",
+            required=True,
+            help="the steps as JSON ([{interface, step, args, priority}, …]), a file holding "
+            "them, or '-' to read them from standard input",
+        )
+        return parser
+
+    def take_action(self, parsed: argparse.Namespace) -> Any:
+        steps = _json_argument(parsed.steps, "--steps")
+        with failing():
+            created = client_of(self).deploy_templates.create({"name": parsed.name, "steps": steps})
+        return _pairs(created)
+
+
+def _json_argument(value: str, option: str) -> Any:
+    """JSON given inline, in a file, or on standard input (``-``)."""
+    if value == "-":
+        text = sys.stdin.read()
+    elif os.path.isfile(value):
+        with open(value, encoding="utf-8") as handle:
+            text = handle.read()
+    else:
+        text = value
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise SystemExit(f"{option} is neither JSON nor a file of JSON: {exc}") from None
 
 
 # -- zones ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,9 +24,13 @@ ACTIONS: dict[str, tuple[str, str, bool]] = {
     "off": ("Power off", "mogan:instance:set_power_state", True),
     "reboot": ("Reboot", "mogan:instance:set_power_state", True),
     "rebuild": ("Rebuild", "mogan:instance:rebuild", True),
+    "rescue": ("Rescue", "mogan:instance:rescue", True),
+    "unrescue": ("Unrescue", "mogan:instance:unrescue", False),
     "lock": ("Lock", "mogan:instance:set_lock_state", False),
     "unlock": ("Unlock", "mogan:instance:set_lock_state", False),
     "delete": ("Delete", "mogan:instance:delete", True),
+    #: A page of its own (a link, not a change).
+    "console": ("Console", "mogan:instance:console", False),
 }
 #: The power actions the page offers (each ends in ``PowerTarget.observed``, which the page
 #: waits to see).
@@ -43,12 +48,18 @@ def offered(session: Session, instance: bodies.Instance) -> list[str]:
         possible += ["on"] if power == "power off" else ["off", "reboot"]
     if status in ("active", "error") and not locked:
         possible.append("rebuild")
+    if status == "active" and not locked:
+        possible.append("rescue")
+    if status == "rescue" and not locked:
+        possible.append("unrescue")
     if not instance.locked:
         possible.append("lock")
     elif instance.locked_by != "admin" or session.may("mogan:instance:ignore_lock"):
         possible.append("unlock")  # an administrator's lock is lifted by administrators only
     if not locked:
         possible.append("delete")
+    if status in ("active", "rescue") and not locked:
+        possible.append("console")
     return [name for name in possible if session.may(ACTIONS[name][1])]
 
 
@@ -219,6 +230,25 @@ async def instance_live(request: Request, session: Session, caller: Caller) -> R
 
 
 @logged_in
+async def console(request: Request, session: Session, caller: Caller) -> Response:
+    """The instance's serial console in xterm.js: a ticket from the API, relayed by the
+    console proxy over a WebSocket to this same host."""
+    uuid = request.path_params["uuid"]
+    instance = await caller.read(bodies.Instance, f"/v1/instances/{uuid}")
+    opened = await caller.post(
+        f"/v1/instances/{uuid}/remote_consoles", {"protocol": "serial", "type": "websocket"}
+    )
+    # The API names itself as the dashboard's in-process caller sees it; the browser opens
+    # the proxy on the host it is talking to.
+    given = urlsplit(opened["remote_console"]["url"])
+    scheme = "wss" if request.url.scheme == "https" else "ws"
+    url = f"{scheme}://{request.url.netloc}{given.path}?{given.query}"
+    return render(
+        request, "console.html", session, caller=caller, instance=instance, console_url=url
+    )
+
+
+@logged_in
 async def confirm(request: Request, session: Session, caller: Caller) -> Response:
     uuid, action = request.path_params["uuid"], request.path_params["action"]
     if action not in ACTIONS:
@@ -249,6 +279,20 @@ async def act(request: Request, session: Session, caller: Caller) -> Response:
         )
     if action == "rebuild":
         await caller.put(f"{path}/states/provision", {"target": "rebuild"})
+    elif action == "rescue":
+        # The password is shown on this answer only: never in a URL, a redirect or a log.
+        answer = await caller.post(f"{path}/states/rescue", {})
+        instance = await caller.read(bodies.Instance, path)
+        return render(
+            request,
+            "rescued.html",
+            session,
+            caller=caller,
+            instance=instance,
+            rescue_password=answer["rescue_password"],
+        )
+    elif action == "unrescue":
+        await caller.delete(f"{path}/states/rescue")
     elif action in ("lock", "unlock"):
         await caller.put(f"{path}/states/lock", {"target": action == "lock"})
     elif action == "delete":

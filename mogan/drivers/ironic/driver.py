@@ -21,12 +21,15 @@ from openstack import exceptions as sdk_exceptions
 
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError, UnsupportedAction
+from mogan.core.placement import TypeRequirements
 from mogan.core.states import PowerTarget
 from mogan.drivers import base
 from mogan.drivers.configdrive import config_drive
 from mogan.drivers.ironic.client import IronicClient, translated
+from mogan.drivers.ironic.console import IronicConsole
 from mogan.drivers.ironic.inventory import InventorySettings, IronicInventory
 from mogan.drivers.ironic.lifecycle import IronicLifecycle
+from mogan.drivers.ironic.vifs import IronicVifs
 
 LOG = logging.getLogger(__name__)
 
@@ -352,6 +355,11 @@ def _instance_info(node: base.NodeRef, request: base.DeployRequest) -> dict[str,
     capabilities = _capabilities(request.extra_specs)
     if capabilities:
         info["capabilities"] = capabilities
+    # As Nova: the type's required traits, which select Ironic's deploy templates (BIOS and
+    # RAID steps named after a trait run during the deploy).
+    traits = TypeRequirements.from_extra_specs(request.extra_specs).required_traits
+    if traits:
+        info["traits"] = list(traits)
     return info
 
 
@@ -396,6 +404,9 @@ class IronicDriver(base.Driver):
         lifecycle = IronicLifecycle(interfaces)
         self.inspect = lifecycle
         self.clean = lifecycle
+        self.rescue = lifecycle
+        self.vifs = IronicVifs(client)
+        self.console = IronicConsole(client, sleep=sleep)
 
     def validate(self, node: base.NodeRef) -> None:
         with translated(self._client, f"node {node.name}"):

@@ -24,8 +24,16 @@ _NODE_FIELDS = [
     "last_error",
     "owner",
     "lessee",
+    "traits",
 ]
-_PORT_FIELDS = ["uuid", "address", "node_uuid", "extra", "physical_network"]
+_PORT_FIELDS = [
+    "uuid",
+    "address",
+    "node_uuid",
+    "extra",
+    "physical_network",
+    "local_link_connection",
+]
 #: Ironic states in which a deployment is on the node: done, under way, or failed.
 _HOLDS_DEPLOYMENT = frozenset({"active", "deploying", "wait call-back", "deploy failed"})
 
@@ -53,7 +61,12 @@ class IronicInventory(base.ManagedInventory):
         by_node: dict[str, list[base.InventoryPort]] = defaultdict(list)
         for port in ports:
             by_node[port.node_id].append(
-                base.InventoryPort(port.id, port.address.lower(), self._port_type(port))
+                base.InventoryPort(
+                    port.id,
+                    port.address.lower(),
+                    self._port_type(port),
+                    dict(port.local_link_connection or {}) or None,
+                )
             )
         return [self._node(node, by_node[node.id]) for node in nodes]
 
@@ -83,6 +96,7 @@ class IronicInventory(base.ManagedInventory):
             last_error=node.last_error,
             owner=node.owner,
             lessee=node.lessee,
+            traits=tuple(sorted(node.traits or ())),
             ports=tuple(sorted(ports, key=lambda p: p.mac_address)),
             deployed=node.provision_state == base.ACTIVE,
             holds_deployment=node.provision_state in _HOLDS_DEPLOYMENT,

@@ -11,12 +11,18 @@ its own, and ``clean`` waits until the node is ``available`` again, or ``clean f
 operator's clean of an idle node is ``manage`` → ``provide``, which cleans again. Mogan's
 ``[cleaning] mode`` does not apply: Ironic's clean steps decide what is wiped.
 
+Rescue is Ironic's too, as Nova's driver asks for it: ``rescue`` with the password (Ironic's
+rescue interface boots its rescue ramdisk and sets it), ``unrescue`` back to ``active``; a
+failed rescue (``rescue failed``) is unrescued by the engine at once, so the node boots its
+disk again.
+
 Every call reads the node first and carries on from where Ironic is, so repeating one after an
 engine's takeover continues rather than starting over where it can.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -30,10 +36,20 @@ from mogan.drivers.ironic.client import translated
 LOG = logging.getLogger(__name__)
 
 #: Ironic states whose work is under way: wait for them to end.
-_BUSY = {"inspecting", "inspect wait", "cleaning", "clean wait", "verifying", "deleting"}
+_BUSY = {
+    "inspecting",
+    "inspect wait",
+    "cleaning",
+    "clean wait",
+    "verifying",
+    "deleting",
+    "rescuing",
+    "rescue wait",
+    "unrescuing",
+}
 
 
-class IronicLifecycle(base.InspectInterface, base.CleanInterface):
+class IronicLifecycle(base.InspectInterface, base.CleanInterface, base.RescueInterface):
     cleans_itself = True
 
     def __init__(self, machines: Any) -> None:
@@ -96,6 +112,48 @@ class IronicLifecycle(base.InspectInterface, base.CleanInterface):
         found = machines._node(node, what)
         machines._forget_instance(node, found, what)
         machines._ensure_power(node, found, PowerTarget.OFF, what)
+
+    # -- rescue ------------------------------------------------------------------------------
+
+    def rescue(self, node: base.NodeRef, request: base.RescueRequest) -> None:
+        what = f"rescue of instance {request.instance_uuid} on Ironic node {node.name}"
+        found = self._serving(node, request.instance_uuid, what)
+        state = found.provision_state
+        if state == "rescue":
+            return  # a repeated step
+        if state not in ("rescuing", "rescue wait"):
+            if state not in ("active", "rescue failed"):
+                raise DriverError(f"{what}: the node is {state!r} in Ironic, not active")
+            with translated(self._machines._client, what):
+                self._machines._client.baremetal.set_node_provision_state(
+                    node.uuid, "rescue", rescue_password=request.rescue_password, wait=False
+                )
+        self._wait(node, "rescue", what, failed="rescue failed")
+
+    def unrescue(
+        self, node: base.NodeRef, instance_uuid: str, boot: base.DeployRequest | None = None
+    ) -> None:
+        what = f"unrescue of instance {instance_uuid} on Ironic node {node.name}"
+        state = self._serving(node, instance_uuid, what).provision_state
+        if state in ("rescuing", "rescue wait"):
+            # Let the rescue under way end first: Ironic takes no verb meanwhile.
+            with contextlib.suppress(DriverError):
+                self._wait(node, "rescue", what, failed="rescue failed")
+            state = self._machines._node(node, what).provision_state
+        if state in ("rescue", "rescue failed"):
+            self._move(node, "unrescue", "active", what)
+        elif state == "unrescuing":
+            self._wait(node, "active", what)
+        elif state != "active":
+            raise DriverError(f"{what}: the node is {state!r} in Ironic, not rescued")
+
+    def _serving(self, node: base.NodeRef, instance_uuid: str, what: str) -> Any:
+        found = self._machines._node(node, what)
+        if found.instance_id != instance_uuid:
+            raise DriverError(
+                f"{what}: Ironic says the node serves {found.instance_id or 'no instance'}"
+            )
+        return found
 
     # -- moving and waiting ------------------------------------------------------------------
 

@@ -8,10 +8,13 @@ server-side retries are off.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import threading
 from collections.abc import Iterator, Mapping
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,9 @@ from mogan.core.errors import DriverError, NodeUnreachable, UnsupportedAction
 from mogan.drivers.base import NodeRef
 
 LOG = logging.getLogger(__name__)
+
+#: Seconds a closing pool spends logging out of its BMCs before leaving the rest to expire.
+LOGOUT_DEADLINE = 10.0
 
 
 class BMCServerError(DriverError):
@@ -73,19 +79,35 @@ def _verify(value: Any) -> bool | str:
 
 
 class SushyPool:
-    """One ``sushy.Sushy`` per BMC (address, credentials, TLS setting), shared by threads."""
+    """One ``sushy.Sushy`` per BMC (address, credentials, TLS setting), shared by threads.
 
-    def __init__(self, *, connect_timeout: float, read_timeout: float) -> None:
+    At most ``size`` are kept, the least recently used dropped first (Ironic's
+    ``[redfish] connection_cache_size``): a client holds an HTTP connection pool and a session
+    on its BMC, and an engine that syncs the power of a region's BMCs would otherwise keep
+    one of each for every BMC it ever spoke to. A dropped client logs out of its BMC (outside
+    the pool's lock); the next call opens a new one. ``size`` 0 keeps none: every call opens
+    its own, which sushy logs out of when the caller lets go of it.
+    """
+
+    def __init__(self, *, connect_timeout: float, read_timeout: float, size: int = 1000) -> None:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
-        self._clients: dict[tuple[str, str | None, str | None, str], sushy.Sushy] = {}
+        self._size = size
+        self._clients: collections.OrderedDict[
+            tuple[str, str | None, str | None, str], sushy.Sushy
+        ] = collections.OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._clients)
 
     def client(self, bmc: BMCAddress, node: NodeRef) -> sushy.Sushy:
         with self._lock:
             client = self._clients.get(bmc.key)
-        if client is not None:
-            return client
+            if client is not None:
+                self._clients.move_to_end(bmc.key)
+                return client
         with translated(node, bmc):
             client = sushy.Sushy(
                 f"{bmc.address}/redfish/v1",
@@ -97,13 +119,52 @@ class SushyPool:
                 read_timeout=self._read_timeout,
                 connect_timeout=self._connect_timeout,
             )
+        if self._size == 0:
+            return client
+        evicted = []
         with self._lock:
-            return self._clients.setdefault(bmc.key, client)
+            client = self._clients.setdefault(bmc.key, client)
+            self._clients.move_to_end(bmc.key)
+            while len(self._clients) > self._size:
+                evicted.append(self._clients.popitem(last=False)[1])
+        # Out of the lock: a log-out is a round trip to that BMC, and collected inside the
+        # lock it would hold up every other thread's connection meanwhile.
+        for dropped in evicted:
+            _log_out(dropped)
+        return client
+
+    def client_of(self, node: NodeRef) -> sushy.Sushy | None:
+        """The connection kept for the node's BMC, if one is (without touching its place)."""
+        with self._lock:
+            return self._clients.get(BMCAddress.from_info(node.driver_info).key)
+
+    def close(self) -> None:
+        """Log out of every BMC a connection is kept for, many at once, and keep none.
+
+        Left to the garbage collector, each client would log out when collected: one after
+        the other at the process's exit, a BMC's round trip each (minutes for thousands).
+        Log-outs not done within ``LOGOUT_DEADLINE`` are given up: those sessions expire on
+        their BMCs (their ``SessionTimeout``), and a stopping engine does not wait for them.
+        """
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), collections.OrderedDict()
+        sessions = [auth for auth in map(_detach, clients) if auth is not None]
+        if not sessions:
+            return
+        pool = ThreadPoolExecutor(min(64, len(sessions)), thread_name_prefix="bmc-logout")
+        _, left = futures.wait(
+            [pool.submit(_close_session, auth) for auth in sessions], timeout=LOGOUT_DEADLINE
+        )
+        pool.shutdown(wait=False, cancel_futures=True)
+        if left:
+            LOG.info("Left %d BMC sessions to expire (log-outs not done in time)", len(left))
 
     def forget(self, bmc: BMCAddress) -> None:
         """Drop a connection that failed, so the next call starts afresh."""
         with self._lock:
-            self._clients.pop(bmc.key, None)
+            dropped = self._clients.pop(bmc.key, None)
+        if dropped is not None:
+            _log_out(dropped)
 
     def system(self, bmc: BMCAddress, node: NodeRef) -> Any:
         """The node's ComputerSystem; without a system id, the BMC's only system."""
@@ -123,6 +184,26 @@ class SushyPool:
                     node=node.uuid,
                 )
             return client.get_system(members[0])
+
+
+def _detach(client: sushy.Sushy) -> Any:
+    """The client's authentication, taken from it: sushy offers no close of its own, and its
+    ``__del__`` logs out with ``_auth`` (a session's DELETE) when the client is collected."""
+    auth, client._auth = getattr(client, "_auth", None), None
+    return auth
+
+
+def _close_session(auth: Any) -> None:
+    try:
+        auth.close()
+    except Exception as exc:  # a BMC gone or refusing: its session expires on its own
+        LOG.debug("Logging out of a BMC failed: %s", exc)
+
+
+def _log_out(client: sushy.Sushy) -> None:
+    auth = _detach(client)
+    if auth is not None:
+        _close_session(auth)
 
 
 def _bmc_words(exc: sushy_errors.HTTPError) -> str:

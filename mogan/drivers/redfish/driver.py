@@ -3,8 +3,10 @@
 Deploy follows Ironic's ``ramdisk`` deploy with ``redfish-virtual-media`` boot: the image (an
 ISO) goes into the virtual CD, the boot device is set to CD, the machine is powered on, and the
 deploy is done once the BMC reports it on. The instance's config drive goes into a second
-virtual media slot when the BMC has one. Undeploy powers off, ejects all media and sets the
-boot device back to the disk. Every step checks the hardware first, so repeating it is harmless.
+virtual media slot when the BMC has one. Deploy steps (BIOS, RAID: ``configuration``) are
+written while the machine is off and checked after the boot that applies them. Undeploy powers
+off, ejects all media and sets the boot device back to the disk. Every step checks the hardware
+first, so repeating it is harmless.
 
 Power states read while the hardware is moving (``PoweringOn``/``PoweringOff``) count as the
 state it is leaving, so "observed in the target state" really means arrived.
@@ -13,6 +15,7 @@ state it is leaving, so "observed in the target state" really means arrived.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -25,10 +28,13 @@ import sushy
 
 from mogan.core import states
 from mogan.core.errors import DriverError, UnsupportedAction
+from mogan.core.lifecycle import BiosBaseline
 from mogan.core.states import PowerTarget
 from mogan.drivers import base, configdrive
 from mogan.drivers.redfish.client import BMCAddress, SushyPool, translated
+from mogan.drivers.redfish.configuration import ConfigurationPlan, RedfishConfiguration
 from mogan.drivers.redfish.lifecycle import RedfishLifecycle
+from mogan.drivers.redfish.rescue import RedfishRescue
 
 LOG = logging.getLogger(__name__)
 
@@ -53,6 +59,8 @@ _SECOND_SLOT_TYPES = {sushy.VirtualMediaType.USB_STICK, sushy.VirtualMediaType.F
 class RedfishSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    #: BMC connections kept open (``SushyPool``'s size).
+    connection_cache_size: int = 1000
     #: Seconds to wait for the BMC to report a power change made during deploy/undeploy.
     power_state_timeout: float = 120.0
     poll_interval: float = 1.0
@@ -62,6 +70,10 @@ class RedfishSettings:
     #: The image a ``full`` clean boots, and how long a clean may take.
     cleaning_iso_url: str | None = None
     clean_timeout: float = 3600.0
+    #: Seconds after the boot for the BIOS to show the settings a deploy step left pending.
+    configuration_timeout: float = 600.0
+    #: What every clean leaves pending in the BIOS (None: untouched).
+    bios_baseline: BiosBaseline | None = None
 
 
 class _Interfaces(base.PowerInterface, base.DeployInterface):
@@ -71,6 +83,12 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         self._settings = settings
         self._pool = pool
         self._sleep = sleep
+        self._configuration = RedfishConfiguration(
+            pool,
+            timeout=settings.configuration_timeout,
+            poll_interval=settings.poll_interval,
+            sleep=sleep,
+        )
 
     def _system(self, node: base.NodeRef) -> tuple[BMCAddress, Any]:
         bmc = BMCAddress.from_info(node.driver_info)
@@ -174,13 +192,20 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
                 node=node.uuid,
             )
         bmc, system = self._system(node)
+        plan = ConfigurationPlan.of(request.deploy_steps)
+        # The BIOS takes pending settings at a boot: configuring means booting again.
+        configure = bool(request.deploy_steps) and self._configuration.needs_boot(
+            node, bmc, system, plan
+        )
         slots = self._slots(node, bmc, system)
         cd = self._cd_slot(node, slots)
-        if _OBSERVED.get(system.power_state) == states.POWER_ON and not (
-            cd.inserted and cd.image == request.image_url
+        if _OBSERVED.get(system.power_state) == states.POWER_ON and (
+            configure or not (cd.inserted and cd.image == request.image_url)
         ):
             self.set_power_state(node, PowerTarget.OFF)
             self._wait(node, states.POWER_OFF)
+        if configure:
+            self._configuration.write(node, bmc, system, plan)
         self._insert(node, bmc, cd, request.image_url)
         result = self._attach_config_drive(node, bmc, [s for s in slots if s is not cd], request)
         with translated(node, bmc, pool=self._pool):
@@ -190,6 +215,9 @@ class _Interfaces(base.PowerInterface, base.DeployInterface):
         self.set_power_state(node, PowerTarget.ON)
         self._wait(node, states.POWER_ON)
         LOG.info("Node %s booted %s from virtual media", node.name, request.image_url)
+        if request.deploy_steps:
+            configuration = self._configuration.confirm(node, bmc, system, plan)
+            result = dataclasses.replace(result, configuration=configuration)
         return result
 
     def _attach_config_drive(
@@ -261,7 +289,9 @@ class RedfishDriver(base.Driver):
     ) -> None:
         self.settings = settings or RedfishSettings()
         self.pool = SushyPool(
-            connect_timeout=self.settings.connect_timeout, read_timeout=self.settings.read_timeout
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            size=self.settings.connection_cache_size,
         )
         interfaces = _Interfaces(self.settings, self.pool, sleep)
         self.power = interfaces
@@ -270,11 +300,16 @@ class RedfishDriver(base.Driver):
             interfaces,
             cleaning_iso_url=self.settings.cleaning_iso_url,
             clean_timeout=self.settings.clean_timeout,
+            bios_baseline=self.settings.bios_baseline,
             poll_interval=self.settings.poll_interval,
             sleep=sleep,
         )
         self.inspect = lifecycle
         self.clean = lifecycle
+        self.rescue = RedfishRescue(interfaces)
+
+    def close(self) -> None:
+        self.pool.close()
 
     def required_info(self) -> tuple[str, ...]:
         return ("redfish_address",)

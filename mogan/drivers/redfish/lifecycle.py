@@ -27,10 +27,11 @@ from sushy.taskmonitor import TaskMonitor
 
 from mogan.core import states
 from mogan.core.errors import CleaningFailed, DriverError
-from mogan.core.lifecycle import CleaningMode
+from mogan.core.lifecycle import BiosBaseline, CleaningMode
 from mogan.core.states import PowerTarget
 from mogan.drivers import base
 from mogan.drivers.redfish.client import BMCAddress, translated
+from mogan.drivers.redfish.configuration import ConfigurationPlan
 
 LOG = logging.getLogger(__name__)
 
@@ -58,10 +59,12 @@ class RedfishLifecycle(base.InspectInterface, base.CleanInterface):
         cleaning_iso_url: str | None,
         clean_timeout: float,
         poll_interval: float,
+        bios_baseline: BiosBaseline | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         #: The driver's power and virtual media interfaces (``_Interfaces``).
         self._machines = machines
+        self._bios_baseline = bios_baseline
         self._cleaning_iso_url = cleaning_iso_url
         self._clean_timeout = clean_timeout
         self._poll_interval = poll_interval
@@ -169,6 +172,8 @@ class RedfishLifecycle(base.InspectInterface, base.CleanInterface):
         bmc, system = self._machines._system(node)
         try:
             self._recreate_volumes(node, bmc, system, progress)
+            if self._bios_baseline is not None:
+                self._write_bios_baseline(node, bmc, system, self._bios_baseline, progress)
             if mode is CleaningMode.FULL:
                 self._boot_cleaning_image(node, bmc, system, progress)
         except CleaningFailed:
@@ -201,6 +206,8 @@ class RedfishLifecycle(base.InspectInterface, base.CleanInterface):
                         "Name": volume.name,
                         "CapacityBytes": volume.capacity_bytes,
                         "VolumeType": volume.json.get("VolumeType"),
+                        # A deploy step's RAID level outlives the tenant; only the data goes.
+                        **({"RAIDType": volume.raid_type.value} if volume.raid_type else {}),
                     }
                     for volume in existing
                 ]
@@ -218,6 +225,19 @@ class RedfishLifecycle(base.InspectInterface, base.CleanInterface):
                 "erase_volumes",
                 "the BMC has no storage volumes: nothing could be erased by Redfish",
             )
+
+    def _write_bios_baseline(
+        self,
+        node: base.NodeRef,
+        bmc: BMCAddress,
+        system: Any,
+        baseline: BiosBaseline,
+        progress: base.CleanProgress,
+    ) -> None:
+        """Leave the baseline pending: the firmware takes it at the next boot (a full clean's,
+        or the next deploy's, whose own steps are written over it)."""
+        self._machines._configuration.write(node, bmc, system, ConfigurationPlan.baseline(baseline))
+        progress("bios_baseline", f"pending for the next boot: {baseline.describe()}")
 
     def _wait_for(self, outcome: Any) -> None:
         """A BMC may carry out a volume change as a task: wait for it to end."""

@@ -12,6 +12,7 @@ from mogan.engine.operations.inspect import InspectNode
 from mogan.engine.operations.interface import ChangeInterface
 from mogan.engine.operations.power import SetPowerState
 from mogan.engine.operations.rebuild import RebuildInstance
+from mogan.engine.operations.rescue import RescueInstance
 from mogan.engine.operations.sync import SyncInventory
 from mogan.engine.operations.verify import VerifyNode
 
@@ -28,6 +29,7 @@ HANDLERS: dict[OperationKind, Handler[Any]] = {
         VerifyNode(),
         SyncInventory(),
         ChangeInterface(),
+        RescueInstance(),
     )
 }
 

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -23,10 +23,11 @@ from mogan.core.operations import (
     Step,
     SubjectKind,
 )
-from mogan.db import actions, instances, networks, nodes, queue
+from mogan.core.placement import TypeRequirements
+from mogan.db import actions, deploy_templates, instances, networks, nodes, queue
 from mogan.db.database import Database, Executor
 from mogan.db.records import ImageRow, InstanceRow, NodeRow
-from mogan.drivers.base import DeployRequest, Driver, NodeRef
+from mogan.drivers.base import DeployRequest, DeployResult, Driver, NodeRef
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.neutron_ports import NeutronPorts
 from mogan.engine.retry import call_with_retries
@@ -61,6 +62,9 @@ class EngineSettings:
     glance_copies: Callable[[ImageFacts], str] | None = None
     #: Ports from Neutron (``[network] backend = neutron``); None: Mogan's own networks.
     neutron: NeutronPorts | None = None
+    #: ``[rescue] image``: the rescue system booted unless the tenant names one (a URL, or
+    #: an image of Mogan's registry); None: the driver's own (Ironic's rescue ramdisk).
+    rescue_image: str | None = None
 
 
 @dataclass
@@ -274,6 +278,7 @@ def deploy_request(
     subnets: dict[str, dict[str, Any]],
     *,
     preserve_ephemeral: bool = False,
+    deploy_steps: tuple[Mapping[str, Any], ...] = (),
 ) -> DeployRequest:
     """What a driver needs to deploy ``instance`` from ``image``: its ports and addresses,
     its type's ``extra_specs``, and what its config drive carries."""
@@ -296,6 +301,30 @@ def deploy_request(
         user_data=None if instance.user_data is None else base64.b64decode(instance.user_data),
         metadata=instance.user_metadata or {},
         preserve_ephemeral=preserve_ephemeral,
+        deploy_steps=deploy_steps,
+    )
+
+
+def template_steps(work: Work[Any], extra_specs: Mapping[str, str]) -> tuple[dict[str, Any], ...]:
+    """The steps of the deploy templates named after the type's required traits, highest
+    priority first (as Ironic orders deploy steps)."""
+    traits = TypeRequirements.from_extra_specs(extra_specs).required_traits
+    steps = [step for t in deploy_templates.named(work.db, traits) for step in t.steps]
+    return tuple(sorted(steps, key=lambda step: -int(step["priority"])))
+
+
+def record_configuration(tx: Executor, node_uuid: str, result: DeployResult) -> None:
+    """Keep what the driver reports its deploy steps left in the node's BIOS and RAID."""
+    found = result.configuration
+    if found is None:
+        return
+    deploy_templates.record_configuration(
+        tx,
+        node_uuid,
+        bios_settings=found.get("bios_settings"),
+        raid_config=found.get("raid_config"),
+        applied_steps=list(found.get("applied_steps") or []),
+        at=utcnow(),
     )
 
 

@@ -35,7 +35,9 @@ from mogan.engine.operations.base import (
     image_to_deploy,
     mention,
     note_node_error,
+    record_configuration,
     subnets_of,
+    template_steps,
 )
 from mogan.engine.operations.clean import release_torn_down
 
@@ -226,7 +228,7 @@ class CreateInstance(Handler[CreateState]):
                 vifs = driver.vifs
                 for wired in plugged:
                     work.driver_call(
-                        functools.partial(vifs.attach, ref, wired.port.uuid),
+                        functools.partial(vifs.attach, ref, wired.port.uuid, wired.nic_uuid),
                         f"VIF attach of port {wired.port.uuid} to node {mention(node)}",
                     )
         except DriverError as exc:
@@ -268,7 +270,14 @@ class CreateInstance(Handler[CreateState]):
         subnets = work.memo.get(_SUBNETS_MEMO)
         if subnets is None:  # a run that starts here: a takeover
             subnets = subnets_of(work, instance.network_info or {})
-        request = deploy_request(instance, image, image_url, work.state.extra_specs, subnets)
+        request = deploy_request(
+            instance,
+            image,
+            image_url,
+            work.state.extra_specs,
+            subnets,
+            deploy_steps=template_steps(work, work.state.extra_specs),
+        )
         try:
             result = work.driver_call(
                 lambda: driver.deploy.deploy(ref, request),
@@ -280,6 +289,7 @@ class CreateInstance(Handler[CreateState]):
         if not result.config_drive:
             LOG.warning("Instance %s has no config drive: %s", instance.uuid, result.note)
         with work.db.transaction() as connection:
+            record_configuration(connection, node.uuid, result)
             if node.last_error is not None:
                 note_node_error(connection, node.uuid, None)
             if result.power_state is None:  # observe it in a step of its own

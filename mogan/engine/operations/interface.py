@@ -86,7 +86,7 @@ class ChangeInterface(Handler[InterfaceState]):
             )
             if driver.vifs is not None:
                 work.driver_call(
-                    functools.partial(driver.vifs.attach, ref, plugged.port.uuid),
+                    functools.partial(driver.vifs.attach, ref, plugged.port.uuid, nic.uuid),
                     f"VIF attach of port {plugged.port.uuid} to node {mention(node)}",
                 )
         except (ports.AddressesExhausted, Duplicate) as exc:

@@ -25,7 +25,9 @@ from mogan.engine.operations.base import (
     image_to_deploy,
     mention,
     note_node_error,
+    record_configuration,
     subnets_of,
+    template_steps,
 )
 
 LOG = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class RebuildInstance(Handler[RebuildState]):
             work.state.extra_specs,
             subnets_of(work, instance.network_info or {}),
             preserve_ephemeral=work.state.preserve_ephemeral,
+            deploy_steps=template_steps(work, work.state.extra_specs),
         )
         try:
             result = work.driver_call(
@@ -70,6 +73,7 @@ class RebuildInstance(Handler[RebuildState]):
         if not result.config_drive:
             LOG.warning("Instance %s has no config drive: %s", instance.uuid, result.note)
         with work.db.transaction() as tx:
+            record_configuration(tx, node.uuid, result)
             if node.last_error is not None:
                 note_node_error(tx, node.uuid, None)
             if result.power_state is None:

@@ -1,0 +1,1 @@
+"""Mogan's serial console proxy (``mogan.console.proxy``)."""

@@ -1,0 +1,41 @@
+"""Node traits: read, replace, add, remove."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, insert, select
+
+from mogan.db.database import Database, Executor, affected
+from mogan.db.models import NodeTrait, table_of
+from mogan.db.table import reading
+
+TRAITS = table_of(NodeTrait)
+
+
+def of_node(source: Database | Executor, node_uuid: str) -> list[str]:
+    """The node's traits, sorted (read in the caller's transaction when given one)."""
+    query = select(TRAITS.c.trait).where(TRAITS.c.node_uuid == node_uuid)
+    with reading(source) as executor:
+        return list(executor.execute(query.order_by(TRAITS.c.trait)).scalars())
+
+
+def replace(tx: Executor, node_uuid: str, traits: Iterable[str]) -> None:
+    """The node's traits become ``traits`` (Ironic's ``PUT /nodes/{node}/traits``)."""
+    tx.execute(delete(TRAITS).where(TRAITS.c.node_uuid == node_uuid))
+    rows = [{"node_uuid": node_uuid, "trait": trait} for trait in sorted(set(traits))]
+    if rows:
+        tx.execute(insert(TRAITS), rows)
+
+
+def add(tx: Executor, node_uuid: str, trait: str) -> None:
+    exists = tx.execute(
+        select(TRAITS.c.trait).where(TRAITS.c.node_uuid == node_uuid, TRAITS.c.trait == trait)
+    ).first()
+    if exists is None:
+        tx.execute(insert(TRAITS), {"node_uuid": node_uuid, "trait": trait})
+
+
+def remove(tx: Executor, node_uuid: str, trait: str) -> bool:
+    statement = delete(TRAITS).where(TRAITS.c.node_uuid == node_uuid, TRAITS.c.trait == trait)
+    return bool(affected(tx.execute(statement)))
