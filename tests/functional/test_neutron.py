@@ -38,10 +38,12 @@ _MACS = itertools.count(1)
 def neutron(
     keystone: KeystoneServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[NeutronServer]:
-    server = NeutronServer(tmp_path_factory.mktemp("neutron"), keystone).start()
-    server.register()
-    yield server
-    server.stop()
+    server = NeutronServer(tmp_path_factory.mktemp("neutron"), keystone)
+    try:
+        server.start().register()
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """A real OpenStack Neutron for tests: ML2 with flat provider networks and
 networking-generic-switch's ``genericswitch`` mechanism driver on a ``netmiko_fake`` switch,
 which really binds baremetal ports (``binding:vif_type other``, ACTIVE) with no agent and no
-switch; served by gunicorn behind the real Keystone, on an SQLite schema built from its models.
+switch; served by gunicorn behind the real Keystone, on a PostgreSQL database of its own whose
+schema is built from its models (on SQLite, concurrent writes fail with "database is locked").
 
 Recipe and traps: ../shared/docs/REAL-PEERS.md (the API parses ``sys.argv``: gunicorn is
 configured by file; RPC is faked; the first ``GET /v2.0/ports`` of a fresh process can be a
@@ -23,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from tests.databases import fresh_database
 from tests.functional.process import free_port
 from tests.peers.keystone import SERVICE_PASSWORD, KeystoneServer
 from tests.peers.venv import PeerFailed, peer_virtualenv
@@ -31,6 +33,7 @@ NEUTRON_REQUIREMENTS = (
     "neutron==29.0.0",
     "networking-generic-switch==10.2.0",
     "gunicorn==23.0.0",
+    "psycopg2-binary==2.9.10",
 )
 #: The fake switch every test NIC is cabled to (``local_link_connection.switch_id``).
 SWITCH_MAC = "00:11:22:33:44:55"
@@ -63,11 +66,16 @@ class NeutronServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-        self._configure()
+        self._database = contextlib.ExitStack()
+        url = self._database.enter_context(fresh_database("postgresql", str(self.workdir)))
+        try:
+            self._configure(url.replace("postgresql+psycopg://", "postgresql+psycopg2://", 1))
+        except BaseException:
+            self._database.close()
+            raise
 
-    def _configure(self) -> None:
+    def _configure(self, database: str) -> None:
         auth = self.keystone.authtoken_options()
-        database = f"sqlite:///{self.workdir / 'neutron.sqlite'}"
         (self.workdir / "neutron.conf").write_text(
             textwrap.dedent(
                 f"""\
@@ -169,6 +177,11 @@ class NeutronServer:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
         self.process = None
+
+    def close(self) -> None:
+        """Stop the server and drop its database."""
+        self.stop()
+        self._database.close()
 
     def log_tail(self, lines: int = 40) -> str:
         text = ""
