@@ -17,6 +17,7 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.dashboard", ()),
     ("bench.power_sync", ()),
     ("bench.power_region", ()),
+    ("bench.inventory_sync", ()),
     ("bench.fair_share", ()),
     ("bench.scale", ()),
     ("bench.ironic_deploy", ()),

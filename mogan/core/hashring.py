@@ -24,6 +24,7 @@ class HashRing:
         )
         self._points = [point for point, _ in ring]
         self._owners = [member for _, member in ring]
+        self._partitions: dict[str, str] | None = None
 
     def owner(self, key: str) -> str | None:
         """The member responsible for ``key`` (None on an empty ring)."""
@@ -31,6 +32,15 @@ class HashRing:
             return None
         index = bisect.bisect(self._points, _point(key)) % len(self._points)
         return self._owners[index]
+
+    def share_owner(self, uuid: str) -> str | None:
+        """The member whose share of the periodic jobs holds ``uuid`` (a node's or an
+        instance's): the owner of its partition (``partition_owners``), so every job divides
+        the fleet as evenly as the power sync's ranges do. None on an empty ring."""
+        if self._partitions is None:
+            self._partitions = partition_owners(self.members)
+        owner = self._partitions.get(uuid[:2].lower())
+        return owner if owner is not None else self.owner(uuid)
 
 
 #: The node-uuid space cut in 256 partitions by its first two hex digits. Periodic jobs whose

@@ -97,6 +97,15 @@ def get(db: Database, uuid: str) -> InstanceRow | None:
     return None if row is None else InstanceRow._make(row)
 
 
+def get_many(db: Database, uuids: Sequence[str]) -> dict[str, InstanceRow]:
+    """Those of ``uuids`` that are instances, by uuid: one query."""
+    if not uuids:
+        return {}
+    query = _ROWS.where(_INSTANCES.c.uuid.in_(sorted(set(uuids))))
+    with db.read_rows() as connection:
+        return {row.uuid: InstanceRow._make(row) for row in connection.execute(query)}
+
+
 def get_locked(tx: Connection, uuid: str) -> InstanceRow | None:
     """The instance, its row locked until the caller's transaction ends (on PostgreSQL;
     SQLite's write transactions are serialized already)."""

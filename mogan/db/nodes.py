@@ -179,6 +179,14 @@ def _mirrored(nic: NicRow) -> tuple[Any, ...]:
     return (nic.mac_address, nic.port_type, nic.local_link_connection)
 
 
+def nics_match(have: Sequence[NicRow], wanted: Sequence[NicRow]) -> bool:
+    """Whether ``mirror_nics`` of ``wanted`` on a node with NICs ``have`` would change nothing
+    a sync copies (a cheap check on rows read in bulk, before any transaction)."""
+    return {nic.uuid: _mirrored(nic) for nic in have} == {
+        nic.uuid: _mirrored(nic) for nic in wanted
+    }
+
+
 def mirror_nics(tx: Executor, node_uuid: str, wanted: Sequence[NicRow]) -> bool:
     """Make the node's NICs ``wanted`` (by uuid): add the missing, update the changed, and
     remove the others, except a NIC an instance's port still uses. Keeps ``nic_count``.

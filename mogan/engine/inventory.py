@@ -32,11 +32,14 @@ from mogan.core.placement import resource_class_trait
 from mogan.core.states import MaintenanceKind
 from mogan.db import instances, nodes, traits
 from mogan.db.database import Database, Duplicate, Executor
-from mogan.db.records import NicRow, NodeRow
+from mogan.db.records import InstanceRow, NicRow, NodeRow
 from mogan.drivers.base import AVAILABLE, Driver, InventoryNode, NodeRef
 from mogan.drivers.registry import DriverRegistry
 
 LOG = logging.getLogger(__name__)
+
+#: Nodes mirrored per batch: their rows are read together, in a few queries.
+BATCH = 500
 
 #: How the reason of a maintenance mirrored from the owner begins, for the person reading it.
 OWNER_MAINTENANCE = "Ironic: "
@@ -111,26 +114,60 @@ class _Sync:
 
     def run(self, listed: list[InventoryNode]) -> None:
         seen = {node.uuid for node in listed}
-        for node in listed:
-            if not self._owns(node.uuid):
-                continue
-            try:
-                self._mirror(node)
-                self._reconcile(node)
-            except Duplicate as exc:
-                reason = f"conflicts with a node Mogan already has ({exc})"
-                self.result.skipped[node.uuid] = reason
-                LOG.warning("Inventory sync: Ironic node %s skipped: %s", node.uuid, reason)
+        owned = [node for node in listed if self._owns(node.uuid)]
+        for start in range(0, len(owned), BATCH):
+            self._batch(owned[start : start + BATCH])
         for node_uuid in nodes.uuids_of_driver(self._db, self._driver_name):
             if node_uuid not in seen and self._owns(node_uuid):
                 self._gone(node_uuid)
+
+    def _batch(self, listed: list[InventoryNode]) -> None:
+        """Mirror and reconcile ``listed``: their rows are read in a few queries, and only a
+        node whose mirror differs from what Ironic says is written, in its own transaction,
+        so a sync of an unchanged fleet writes nothing."""
+        uuids = [node.uuid for node in listed]
+        have = nodes.NODES.get_many(self._db, uuids)
+        nics = nodes.nics_of(self._db, [uuid for uuid in uuids if uuid in have])
+        node_traits = traits.of_nodes(self._db, [uuid for uuid in uuids if uuid in have])
+        claimed = [row.instance_uuid for row in have.values() if row.instance_uuid]
+        serving = instances.get_many(self._db, claimed)
+        for found in listed:
+            node = have.get(found.uuid)
+            try:
+                if node is None or not self._mirrored(
+                    found, node, nics[found.uuid], node_traits[found.uuid]
+                ):
+                    self._mirror(found)
+                    node = nodes.NODES.get(self._db, found.uuid)
+                if node is not None:
+                    claimed_by = node.instance_uuid
+                    instance = serving.get(claimed_by) if claimed_by else None
+                    if claimed_by and instance is None:
+                        instance = instances.get(self._db, claimed_by)
+                    self._reconcile(found, node, instance)
+            except Duplicate as exc:
+                reason = f"conflicts with a node Mogan already has ({exc})"
+                self.result.skipped[found.uuid] = reason
+                LOG.warning("Inventory sync: Ironic node %s skipped: %s", found.uuid, reason)
+
+    def _mirrored(
+        self, found: InventoryNode, node: NodeRow, nics: list[NicRow], node_traits: list[str]
+    ) -> bool:
+        """Whether ``node`` (with ``nics`` and ``node_traits``) already says what Ironic
+        says of it."""
+        values = self._values(found, node, found.name or found.uuid)
+        return (
+            all(getattr(node, key) == value for key, value in values.items())
+            and nodes.nics_match(nics, self._nics(found))
+            and sorted(set(found.traits)) == node_traits
+        )
 
     # -- mirroring ----------------------------------------------------------------------------
 
     def _mirror(self, found: InventoryNode) -> None:
         with self._db.transaction() as tx:
             node = nodes.NODES.get_locked(tx, found.uuid)
-            values = self._values(tx, found, node)
+            values = self._values(found, node, self._name(tx, found))
             if node is None:
                 nodes.NODES.add(tx, self._new_node(found, values))
                 self.result.added.append(found.uuid)
@@ -140,18 +177,8 @@ class _Sync:
                 if changed:
                     nodes.NODES.update(tx, found.uuid, **changed)
                     self.result.updated.append(found.uuid)
-            wanted = [
-                NicRow(
-                    port.uuid,
-                    found.uuid,
-                    port.mac_address,
-                    port.port_type,
-                    local_link_connection=port.local_link_connection,
-                )
-                for port in found.ports
-            ]
-            ports_changed = nodes.mirror_nics(tx, found.uuid, wanted)
-            if list(found.traits) != traits.of_node(tx, found.uuid):
+            ports_changed = nodes.mirror_nics(tx, found.uuid, self._nics(found))
+            if sorted(set(found.traits)) != traits.of_node(tx, found.uuid):
                 traits.replace(tx, found.uuid, found.traits)
                 ports_changed = True
             if ports_changed and found.uuid not in (*self.result.added, *self.result.updated):
@@ -171,11 +198,29 @@ class _Sync:
             }
         )
 
-    def _values(self, tx: Executor, found: InventoryNode, node: NodeRow | None) -> dict[str, Any]:
+    @staticmethod
+    def _nics(found: InventoryNode) -> list[NicRow]:
+        return [
+            NicRow(
+                port.uuid,
+                found.uuid,
+                port.mac_address,
+                port.port_type,
+                local_link_connection=port.local_link_connection,
+            )
+            for port in found.ports
+        ]
+
+    @staticmethod
+    def _name(tx: Executor, found: InventoryNode) -> str:
+        """Ironic's name for the node, or its uuid when a node of another driver has it."""
         name = found.name or found.uuid
         holder = nodes.name_holder(tx, name)
-        if holder not in (None, found.uuid):
-            name = found.uuid  # the name is taken by a node of another driver
+        return name if holder in (None, found.uuid) else found.uuid
+
+    @staticmethod
+    def _values(found: InventoryNode, node: NodeRow | None, name: str) -> dict[str, Any]:
+        """The node's columns a sync copies from Ironic (``node`` is Mogan's row, if any)."""
         values: dict[str, Any] = {
             "name": name,
             "properties": dict(found.properties),
@@ -230,12 +275,12 @@ class _Sync:
 
     # -- reconciliation -----------------------------------------------------------------------
 
-    def _reconcile(self, found: InventoryNode) -> None:
-        node = nodes.NODES.get(self._db, found.uuid)
-        if node is None:
-            return
+    def _reconcile(
+        self, found: InventoryNode, node: NodeRow, mogan_instance: InstanceRow | None
+    ) -> None:
+        """Compare what Ironic says ``node`` serves with what Mogan placed on it
+        (``mogan_instance``, the instance claiming it)."""
         claimed_by = node.instance_uuid
-        mogan_instance = instances.get(self._db, claimed_by) if claimed_by else None
         if found.instance_uuid is not None and found.instance_uuid != claimed_by:
             # Only a deployment Mogan recorded as left behind is torn down: an instance that
             # merely exists elsewhere may be an adoption that failed half-way, on a node

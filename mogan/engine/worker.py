@@ -347,7 +347,7 @@ class Engine:
                 LOG.warning("Port audit round failed: %s", getattr(exc, "message", exc))
 
     def _owns(self, ring: HashRing, node_uuid: str) -> bool:
-        return ring.owner(node_uuid) == self.id
+        return ring.share_owner(node_uuid) == self.id
 
     def _listen_loop(self) -> None:
         """Wake the dispatcher when an API process commits new work (PostgreSQL NOTIFY).

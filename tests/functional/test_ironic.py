@@ -98,6 +98,10 @@ def test_instances_live_their_whole_life_in_ironic(ironic: IronicServer, api: Ap
     first = mirrored[enrolled[0]["uuid"]]
     assert first["name"] == "ironic-node-000"
     assert first["resource_class"] == "baremetal"
+
+    # Synced again with nothing changed in Ironic, nothing changes in Mogan.
+    again = sync(api)
+    assert (again["added"], again["updated"], again["removed"]) == ([], [], []), again
     assert first["properties"]["local_gb"] == 200
     assert first["provision_state"] == "available"
     assert [(n["mac_address"], n["port_type"]) for n in first["nics"]] == [

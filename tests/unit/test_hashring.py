@@ -67,3 +67,27 @@ def test_partitions_split_evenly_between_any_two_engines_and_move_little():
         moved = [p for p in PARTITIONS if before[p] != after[p]]
         assert 84 <= sum(after[p] == third for p in moved) <= 86  # the newcomer's third
         assert len(moved) <= 86 + 30, len(moved)  # and few moves besides
+
+
+def test_every_periodic_job_divides_the_fleet_as_the_power_sync_does():
+    """The inventory sync and the port audit ask ``share_owner`` of a node or an instance:
+    it names the engine whose power-sync ranges hold that uuid, so two engines split every
+    job in halves (the ring's points alone gave 38% and 62%)."""
+    import uuid
+
+    from mogan.core.hashring import owned_ranges
+
+    ring = HashRing([f"vm:{uuid.uuid4().hex[:12]}" for _ in range(2)])
+    ranges = {member: owned_ranges(ring, member) for member in ring.members}
+    uuids = [str(uuid.uuid4()) for _ in range(4000)]
+    for node_uuid in uuids:
+        (owner,) = [
+            m
+            for m, rs in ranges.items()
+            if any(low <= node_uuid and (high is None or node_uuid < high) for low, high in rs)
+        ]
+        assert ring.share_owner(node_uuid) == owner
+        assert ring.share_owner(node_uuid.upper()) == owner
+    shares = Counter(ring.share_owner(u) for u in uuids)
+    assert all(1800 <= n <= 2200 for n in shares.values()), shares
+    assert HashRing([]).share_owner(uuids[0]) is None
