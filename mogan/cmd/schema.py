@@ -1,10 +1,11 @@
-"""The schema checks the process commands make before they start."""
+"""The schema checks the process commands make before they start (read without Alembic:
+``mogan.db.revision``; only migrating loads it)."""
 
 from __future__ import annotations
 
 import logging
 
-from mogan.db import migrate
+from mogan.db import revision
 from mogan.db.database import Database
 
 LOG = logging.getLogger("mogan.schema")
@@ -12,8 +13,10 @@ LOG = logging.getLogger("mogan.schema")
 
 def prepare(db: Database) -> None:
     """``serve``: create the schema on an empty database; refuse an outdated one."""
-    current, head = migrate.current(db), migrate.head()
+    current, head = revision.current(db), revision.HEAD
     if current is None:
+        from mogan.db import migrate
+
         LOG.info("Empty database: creating the schema (revision %s)", head)
         migrate.upgrade(db)
     elif current != head:
@@ -25,7 +28,7 @@ def prepare(db: Database) -> None:
 
 def require_current(db: Database) -> None:
     """``api`` and ``engine``: several may start at once, so only ``db upgrade`` migrates."""
-    current, head = migrate.current(db), migrate.head()
+    current, head = revision.current(db), revision.HEAD
     if current != head:
         raise SystemExit(
             f"The database schema is at revision {current or 'none'} but this "

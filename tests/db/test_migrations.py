@@ -54,3 +54,21 @@ def test_maintenance_reasons_become_kinds(backend: str, tmp_path: Path):
         "operator": ("operator", None),
         "free": (None, None),
     }
+
+
+def test_the_processes_check_the_schema_against_the_newest_migration(backend: str, tmp_path: Path):
+    """``mogan api`` and ``mogan engine`` read the revision without Alembic: what they read
+    and the head they compare it with are Alembic's own, at every step of an upgrade."""
+    from mogan.db import revision
+
+    assert migrate.head() == revision.HEAD
+    with fresh_database(backend, str(tmp_path)) as url:
+        db = Database(url)
+        try:
+            assert revision.current(db) is None
+            migrate.upgrade(db, "0022")
+            assert revision.current(db) == migrate.current(db) == "0022"
+            migrate.upgrade(db)
+            assert revision.current(db) == migrate.current(db) == revision.HEAD
+        finally:
+            db.dispose()

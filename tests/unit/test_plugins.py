@@ -78,9 +78,29 @@ def test_an_engine_process_loads_nothing_of_the_api(tmp_path):
         from mogan.assembly import build_engine_process
         process = build_engine_process(conf.load(overrides={{"state_path": {str(tmp_path)!r}}}))
         process.drivers.get("fake")
-        api = ("fastapi", "jinja2", "mogan.root", "mogan.api", "mogan.services", "mogan.dashboard")
+        api = (
+            "fastapi", "jinja2", "mogan.root", "mogan.api", "mogan.services", "mogan.dashboard",
+            "alembic",
+        )
         print(sorted(m for m in api if m in sys.modules), type(process.engine).__name__)
         process.close()
         """
     )
     assert out.splitlines() == ["[] Engine"]
+
+
+def test_an_api_worker_loads_no_migration_tooling(tmp_path):
+    """A ``mogan api`` worker checks the schema's revision without Alembic (and the Mako
+    behind it): only ``mogan db upgrade`` and ``mogan serve`` migrate."""
+    config = tmp_path / "mogan.conf"
+    config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
+    out = _modules_loaded(
+        f"""
+        import os, sys
+        from mogan.cmd import processes
+        os.environ[processes.CONFIG_FILES_ENV] = {str(config)!r}
+        processes.api_app()
+        print(sorted(m for m in ("alembic", "mako") if m in sys.modules))
+        """
+    )
+    assert out.splitlines()[-1] == "[]"
