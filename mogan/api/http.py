@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mogan.core import jsontext
 from mogan.core.errors import InvalidInput
 from mogan.core.pagination import PageRequest
 from mogan.services.context import RequestContext
@@ -39,7 +39,7 @@ def base_url(request: Request) -> str:
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":")),
+        jsontext.dumps(body),
         status_code=status,
         media_type="application/json",
         headers=headers,

@@ -39,6 +39,7 @@ from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, Row, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 
+from mogan.core import jsontext
 from mogan.core.errors import ServiceUnavailable
 
 LOG = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class Database:
     def _create_engine(self, pool_size: int, max_overflow: int) -> Engine:
         # A failed statement's error never quotes its parameters: they hold BMC passwords
         # and user data, and the error is logged.
-        kwargs: dict[str, Any] = {"hide_parameters": True}
+        kwargs: dict[str, Any] = {"hide_parameters": True, "json_deserializer": jsontext.loads}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 _create_private_file(self.url.database)
