@@ -40,6 +40,11 @@ def add_new(tx: Executor, instance_uuid: str, tags: Iterable[str]) -> None:
 
 def _having(tags: list[str], *, every: bool) -> ColumnElement[bool]:
     """Instances with every one of ``tags`` (``every``) or with any of them."""
+    # One tag: "any" and "every" are the same set, and the grouped form plans better (the
+    # tagged rows first, one key probe each: 3 ms for a tag on 1% of 100,000 instances; the
+    # plain IN walked the instances in page order probing each one's tags, in parallel, 18
+    # ms). Several tags with "any" keep the plain form, which PostgreSQL plans on its costs.
+    every = every or len(set(tags)) == 1
     tagged = select(_TAGS.c.instance_uuid).where(_TAGS.c.tag.in_(tags))
     if every:
         tagged = tagged.group_by(_TAGS.c.instance_uuid).having(
