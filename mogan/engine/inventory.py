@@ -127,8 +127,8 @@ class _Sync:
         so a sync of an unchanged fleet writes nothing."""
         uuids = [node.uuid for node in listed]
         have = nodes.NODES.get_many(self._db, uuids)
-        nics = nodes.nics_of(self._db, [uuid for uuid in uuids if uuid in have])
-        node_traits = traits.of_nodes(self._db, [uuid for uuid in uuids if uuid in have])
+        nics = nodes.nics_of(self._db, list(have))
+        node_traits = traits.of_nodes(self._db, list(have))
         claimed = [row.instance_uuid for row in have.values() if row.instance_uuid]
         serving = instances.get_many(self._db, claimed)
         for found in listed:
