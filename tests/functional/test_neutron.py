@@ -25,7 +25,13 @@ from tests.functional.process import MoganProcess
 from tests.harness import Api, fault_of
 from tests.peers.glance import GlanceServer
 from tests.peers.ironic import IronicServer
-from tests.peers.keystone import SERVICE_PASSWORD, TOKEN_LIFETIME, Account, KeystoneServer
+from tests.peers.keystone import (
+    PASSWORD,
+    SERVICE_PASSWORD,
+    TOKEN_LIFETIME,
+    Account,
+    KeystoneServer,
+)
 from tests.peers.neutron import SWITCH_MAC, SWITCH_NAME, NeutronServer
 from tests.peers.tcp_proxy import TcpProxy
 
@@ -638,7 +644,8 @@ def test_a_tenants_day_on_glance_and_neutron_with_the_cli(
 ):
     """The user guide's day, with today's CLI unchanged, on a Mogan inside OpenStack: upload
     an image to Glance, create from it by name on a network named as Neutron names it, attach
-    a second interface, give it a floating IP, take both off, delete."""
+    a second interface, give it a floating IP, take both off, delete. Then the same Mogan
+    serves the 2017 client's requests."""
     glance = GlanceServer(tmp_path / "glance", keystone).start()
     try:
         glance.register()
@@ -655,6 +662,7 @@ def test_a_tenants_day_on_glance_and_neutron_with_the_cli(
                     admin = TokenApi(http, keystone, keystone.ADMIN)
                     api = TokenApi(http, keystone, keystone.ALICE)
                     _tenants_day(process, admin, api, keystone, glance, neutron, public)
+                    _the_2017_clients_day(process, admin, api, keystone, neutron, provider)
             finally:
                 process.kill()
     finally:
@@ -711,5 +719,79 @@ def _tenants_day(
     assert api.get(f"/v1/instances/{uuid}").json()["image_uuid"] == uploaded["UUID"]
 
     assert alice("instance", "delete", "day-1").returncode == 0
+    api.wait_gone(uuid)
+    assert neutron.ports(device_id=uuid) == []
+
+
+def _the_2017_clients_day(
+    mogan: MoganProcess,
+    admin: Api,
+    api: Api,
+    keystone: KeystoneServer,
+    neutron: NeutronServer,
+    provider: dict,
+) -> None:
+    """The requests python-nimbleclient (January 2017, ``openstack baremetal server …``)
+    makes, as it makes them: Mogan found in the catalog under the type of its day
+    (``baremetal_compute``), unversioned paths, ``instance_type_uuid`` and ``net_id``; the
+    fields its list and show print read back. The client itself is not on PyPI (its source at
+    the last ``nimbleclient`` commit, 2494e11, was run against this set-up by hand: every
+    request below is copied from its ``--debug`` log)."""
+    from keystoneauth1 import session as ksession
+    from keystoneauth1.identity import v3
+
+    keystone.register_service("baremetal_compute", "mogan-2017", mogan.url)
+    auth = v3.Password(
+        auth_url=keystone.auth_url,
+        username=keystone.ALICE.user,
+        password=PASSWORD,
+        project_name=keystone.ALICE.project,
+        user_domain_id="default",
+        project_domain_id="default",
+    )
+    client = ksession.Session(auth=auth, user_agent="python-nimbleclient")
+    endpoint = client.get_endpoint(service_type="baremetal_compute", interface="public")
+    assert endpoint.rstrip("/") == mogan.url.rstrip("/")
+
+    def call(method: str, path: str, **kwargs: Any) -> Any:
+        return client.request(endpoint + path, method, raise_exc=False, **kwargs)
+
+    # ``--flavor NAME`` and ``--image NAME``: the whole list, matched by name, as osc-lib's
+    # find_resource does (the image from Glance, through the catalog's ``image``).
+    (flavor,) = [t for t in call("GET", "/types").json()["types"] if t["name"] == "bm.small"]
+    images = client.get("/v2/images", endpoint_filter={"service_type": "image"}).json()
+    (image,) = [i for i in images["images"] if i["name"] == "alice-os"]
+    body = {
+        "name": "old-1",
+        "image_uuid": image["id"],
+        "instance_type_uuid": flavor["uuid"],
+        "networks": [{"net_id": provider["id"]}],
+    }
+    created = call("POST", "/instances", json=body)
+    assert created.status_code == 201, created.text
+    uuid = created.json()["uuid"]
+    api.wait_status(uuid, "active", timeout=60)
+
+    # ``server list --detailed``'s columns, its network formatter reading fixed_ips.
+    (listed,) = [
+        i for i in call("GET", "/instances/detail").json()["instances"] if i["uuid"] == uuid
+    ]
+    for column in ("name", "instance_type_uuid", "status", "image_uuid", "availability_zone"):
+        assert column in listed
+    ((port_id, port),) = listed["network_info"].items()
+    (neutron_port,) = neutron.ports(device_id=uuid)
+    assert port_id == neutron_port["id"]
+    assert [f["ip_address"] for f in port["fixed_ips"]] == [
+        f["ip_address"] for f in neutron_port["fixed_ips"]
+    ]
+
+    # ``server power --power-state off``, ``server update --description``, ``availability
+    # zone list``, ``server delete``.
+    assert call("PUT", f"/instances/{uuid}/states/power", json={"target": "off"}).status_code == 202
+    api.wait_for(uuid, lambda i: i["power_state"] == "power off", what="powered off")
+    patch = [{"op": "replace", "path": "/description", "value": "new"}]
+    assert call("PATCH", f"/instances/{uuid}", json=patch).json()["description"] == "new"
+    assert call("GET", "/availability_zones").json()["availability_zones"]
+    assert call("DELETE", f"/instances/{uuid}").status_code == 204
     api.wait_gone(uuid)
     assert neutron.ports(device_id=uuid) == []
