@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
+from mogan.core.clock import utcnow
 from mogan.db.database import Database
 from mogan.db.models import Instance, InstanceTag, Nic, Node, table_of
 
@@ -59,10 +60,11 @@ def add_instances(db: Database, instances: Iterable[Mapping[str, Any]]) -> int:
         rows = [{k: v for k, v in instance.items() if k != "tags"} for instance in batch]
         for row, instance in zip(rows, batch, strict=True):
             row.setdefault("tags", list(instance.get("tags", ())))
+            row.setdefault("created_at", utcnow())
         tag_rows = [
-            {"instance_uuid": instance["uuid"], "tag": tag}
-            for instance in batch
-            for tag in instance.get("tags", ())
+            {"instance_uuid": row["uuid"], "tag": tag, "created_at": row["created_at"]}
+            for row in rows
+            for tag in row["tags"]
         ]
         with db.transaction() as tx:
             tx.execute(insert(_INSTANCES), rows)

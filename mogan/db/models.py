@@ -450,13 +450,20 @@ class ConsoleToken(Base):
 
 
 class InstanceTag(Base):
-    """A tenant's tag on an instance (as Nova's server tags)."""
+    """A tenant's tag on an instance (as Nova's server tags).
+
+    ``created_at`` is the instance's, copied (it never changes): a list filtered by one tag
+    walks ``ix_instance_tags_tag_created`` in the list's own order and reads a page of
+    instances, not every tagged one.
+    """
 
     __tablename__ = "instance_tags"
+    __table_args__ = (Index("ix_instance_tags_tag_created", "tag", "created_at", "instance_uuid"),)
     instance_uuid: Mapped[str] = mapped_column(
         ForeignKey("instances.uuid", ondelete="CASCADE"), primary_key=True
     )
-    tag: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class InstanceAction(Base):

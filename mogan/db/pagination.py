@@ -22,12 +22,15 @@ def paginate(
     default_sort: str,
     max_limit: int,
     marker_visible: Select[Any] | None = None,
+    order_columns: Any = None,
 ) -> Page[Any]:
     """Run ``query`` (selecting a table's columns, named in ``columns``) for one page of rows.
 
     Sorting is by ``sort_key`` then ``uuid`` so the order is total and a marker is exact.
     ``sort_keys`` are the non-null columns a caller may sort by. A marker must be a row of
-    ``marker_visible`` (default: of ``query``).
+    ``marker_visible`` (default: of ``query``). ``order_columns`` (default ``columns``) names
+    the columns to order and compare by, where a joined table holds copies of them in an
+    index of the page's order.
     """
     sort_key = request.sort_key or default_sort
     if sort_key not in sort_keys:
@@ -38,12 +41,13 @@ def paginate(
     if limit < 1:
         raise InvalidInput("limit must be a positive integer.")
     limit = min(limit, max_limit)
-    column = getattr(columns, sort_key)
-    tiebreak = columns.uuid
+    ordering = columns if order_columns is None else order_columns
+    column = getattr(ordering, sort_key)
+    tiebreak = ordering.uuid
     descending = request.sort_dir == "desc"
     if request.marker is not None:
         source = marker_visible if marker_visible is not None else query
-        marker = executor.execute(source.where(tiebreak == request.marker)).first()
+        marker = executor.execute(source.where(columns.uuid == request.marker)).first()
         if marker is None:
             raise InvalidInput(f"Marker {request.marker} was not found.")
         value = getattr(marker, sort_key)

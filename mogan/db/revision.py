@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from mogan.db.database import Database
 
 #: The newest migration's revision (``mogan/db/migrations/versions``): bump with each one.
-HEAD = "0023"
+HEAD = "0024"
 
 
 def current(db: Database) -> str | None:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
 
@@ -14,28 +16,52 @@ _TAGS = table_of(InstanceTag)
 _INSTANCES = table_of(Instance)
 
 
-def change(tx: Executor, instance_uuid: str, before: Iterable[str], after: Iterable[str]) -> None:
+class Tagged(Protocol):
+    """What a tag row copies of its instance."""
+
+    @property
+    def uuid(self) -> str: ...
+
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+
+def change(tx: Executor, instance: Tagged, before: Iterable[str], after: Iterable[str]) -> None:
     """Make the instance's tags ``after`` (they were ``before``, as read under its row's
     lock in ``tx``)."""
     old, new = set(before), set(after)
     gone, added = old - new, new - old
     if gone:
         tx.execute(
-            delete(_TAGS).where(_TAGS.c.instance_uuid == instance_uuid, _TAGS.c.tag.in_(gone))
+            delete(_TAGS).where(_TAGS.c.instance_uuid == instance.uuid, _TAGS.c.tag.in_(gone))
         )
     if added:
-        tx.execute(insert(_TAGS), [{"instance_uuid": instance_uuid, "tag": t} for t in added])
+        tx.execute(insert(_TAGS), rows(instance, added))
     if gone or added:
         tx.execute(
-            update(_INSTANCES).where(_INSTANCES.c.uuid == instance_uuid).values(tags=sorted(new))
+            update(_INSTANCES).where(_INSTANCES.c.uuid == instance.uuid).values(tags=sorted(new))
         )
 
 
-def add_new(tx: Executor, instance_uuid: str, tags: Iterable[str]) -> None:
+def add_new(tx: Executor, instance: Tagged, tags: Iterable[str]) -> None:
     """The tags of an instance just added (its ``tags`` column already says them)."""
-    rows = [{"instance_uuid": instance_uuid, "tag": t} for t in set(tags)]
-    if rows:
-        tx.execute(insert(_TAGS), rows)
+    if added := rows(instance, tags):
+        tx.execute(insert(_TAGS), added)
+
+
+def rows(instance: Tagged, tags: Iterable[str]) -> list[dict[str, Any]]:
+    """The ``instance_tags`` rows of ``instance`` for ``tags``."""
+    return [
+        {"instance_uuid": instance.uuid, "tag": tag, "created_at": instance.created_at}
+        for tag in set(tags)
+    ]
+
+
+def single(kind: str, tags: list[str]) -> str | None:
+    """The one tag a filter asks for when it is a plain "has this tag" (``tags`` or
+    ``tags-any`` of one tag), which a list can walk in its own order; otherwise None."""
+    wanted = set(tags)
+    return wanted.pop() if kind in ("tags", "tags-any") and len(wanted) == 1 else None
 
 
 def _having(tags: list[str], *, every: bool) -> ColumnElement[bool]:

@@ -46,7 +46,7 @@ class TagService:
         with self._db.transaction() as tx:
             instance = self._changeable(context, ident, tx)
             wanted = sorted(set(new))
-            tags.change(tx, instance.uuid, instance.tags, wanted)
+            tags.change(tx, instance, instance.tags, wanted)
         return wanted
 
     def add(self, context: RequestContext, ident: str, tag: str) -> bool:
@@ -61,7 +61,7 @@ class TagService:
                     f"Instance {ident} has {len(instance.tags)} tags, the most it may have; "
                     "remove one first."
                 )
-            tags.change(tx, instance.uuid, instance.tags, [*instance.tags, tag])
+            tags.change(tx, instance, instance.tags, [*instance.tags, tag])
         return True
 
     def remove(self, context: RequestContext, ident: str, tag: str) -> None:
@@ -69,12 +69,12 @@ class TagService:
             instance = self._changeable(context, ident, tx)
             if tag not in instance.tags:
                 raise NotFound(f"Instance {ident} has no tag {tag!r}.")
-            tags.change(tx, instance.uuid, instance.tags, [t for t in instance.tags if t != tag])
+            tags.change(tx, instance, instance.tags, [t for t in instance.tags if t != tag])
 
     def clear(self, context: RequestContext, ident: str) -> None:
         with self._db.transaction() as tx:
             instance = self._changeable(context, ident, tx)
-            tags.change(tx, instance.uuid, instance.tags, [])
+            tags.change(tx, instance, instance.tags, [])
 
     def _changeable(self, context: RequestContext, ident: str, tx: Executor) -> InstanceRow:
         instance = visible_instance(self._db, self._policy, context, ident, _WRITE, tx)

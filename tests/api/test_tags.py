@@ -62,6 +62,43 @@ def test_list_filters_as_novas(api: Api, fleet):
     assert {"ab", "a", "theirs"} <= _names(api.admin, "all_tenants=1&tags=a")
 
 
+def test_a_list_of_one_tag_pages_in_the_lists_order(api: Api, fleet):
+    """One tag is listed by walking the tag's rows in the list's order: pages, markers, both
+    directions and the other filters give what the unfiltered list gives, less the
+    untagged; a tag added after create and one taken off count as they are now."""
+    made = [_instance(api, fleet, name=f"i{n}", tags=["blue"] if n % 2 else []) for n in range(7)]
+    assert api.put(f"/v1/instances/{made[0]}/tags/blue").status_code == 201
+    assert api.delete(f"/v1/instances/{made[3]}/tags/blue").status_code == 204
+    blue = {made[n] for n in (0, 1, 5)}
+
+    def walk(query: str) -> list[str]:
+        seen, marker = [], ""
+        while True:
+            page = api.get(f"/v1/instances?{query}&limit=2{marker}").json()
+            seen += [i["uuid"] for i in page["instances"]]
+            if "next" not in page:
+                return seen
+            marker = f"&marker={seen[-1]}"
+
+    for direction in ("desc", "asc"):
+        everything = walk(f"sort_dir={direction}")
+        wanted = [uuid for uuid in everything if uuid in blue]
+        assert len(wanted) == 3
+        assert walk(f"tags=blue&sort_dir={direction}") == wanted
+        assert walk(f"tags-any=blue,blue&sort_dir={direction}") == wanted
+        assert walk(f"tags=blue&sort_key=created_at&sort_dir={direction}") == wanted
+    assert walk("tags=blue&sort_key=name&sort_dir=asc") == [made[0], made[1], made[5]]
+    assert walk("tags=blue&not-tags=red") == walk("tags=blue")
+    assert walk("tags=blue&tags-any=blue") == walk("tags=blue")
+    assert walk("tags=blue&name=i5") == [made[5]]
+    # An untagged instance as the marker is still a place in the order.
+    newest_first = walk("sort_dir=desc")
+    after = newest_first[newest_first.index(made[3]) + 1 :]
+    query = f"tags=blue&sort_dir=desc&marker={made[3]}"
+    page = api.get(f"/v1/instances?{query}").json()["instances"]
+    assert [i["uuid"] for i in page] == [uuid for uuid in after if uuid in blue]
+
+
 def test_limits_and_bad_tags_change_nothing(api: Api, fleet):
     uuid = _instance(api, fleet, tags=["keep"])
     tags = f"/v1/instances/{uuid}/tags"

@@ -56,6 +56,41 @@ def test_maintenance_reasons_become_kinds(backend: str, tmp_path: Path):
     }
 
 
+def test_tags_take_their_instances_creation_time(backend: str, tmp_path: Path):
+    """0024 copies each instance's ``created_at`` into its tag rows (the one-tag list walks
+    them in that order): a tag made before the upgrade lists as one made after."""
+    made = {"a" * 36: "2026-01-01 10:00:00", "b" * 36: "2026-02-01 10:00:00"}
+    with fresh_database(backend, str(tmp_path)) as url:
+        db = Database(url)
+        try:
+            migrate.upgrade(db, "0023")
+            with db.transactional.begin() as connection:
+                for uuid, created in made.items():
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO instances (uuid, name, project_id, user_id, status, "
+                            "instance_type_uuid, image_uuid, network_info, extra, created_at, "
+                            "user_metadata, tags) VALUES (:u, 'i', 'p', 'u', 'active', :u, :u, "
+                            "'{}', '{}', :c, '{}', '[\"x\", \"y\"]')"
+                        ),
+                        {"u": uuid, "c": created},
+                    )
+                    for tag in ("x", "y"):
+                        connection.execute(
+                            sa.text("INSERT INTO instance_tags VALUES (:u, :t)"),
+                            {"u": uuid, "t": tag},
+                        )
+            migrate.upgrade(db)
+            with db.engine.connect() as connection:
+                found = {
+                    (row.instance_uuid, row.tag): str(row.created_at)
+                    for row in connection.execute(sa.text("SELECT * FROM instance_tags"))
+                }
+        finally:
+            db.dispose()
+    assert found == {(u, t): c for u, c in made.items() for t in ("x", "y")}
+
+
 def test_the_processes_check_the_schema_against_the_newest_migration(backend: str, tmp_path: Path):
     """``mogan api`` and ``mogan engine`` read the revision without Alembic: what they read
     and the head they compare it with are Alembic's own, at every step of an upgrade."""
