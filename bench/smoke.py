@@ -13,6 +13,7 @@ import time
 #: Each benchmark module, with what it needs beyond ``--quick``.
 BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.memory", ()),
+    ("bench.embedded", ()),
     ("bench.reads", ()),
     ("bench.dashboard", ()),
     ("bench.power_sync", ()),

@@ -45,6 +45,8 @@ from mogan.core.errors import ServiceUnavailable
 LOG = logging.getLogger(__name__)
 
 _WRITE = "mogan_write"
+#: A SQLite connection that runs one statement, which is atomic by itself: no ``BEGIN``.
+_SINGLE = "mogan_single_statement"
 
 #: PostgreSQL channel on which new operations are announced to engines.
 OPERATIONS_CHANNEL = "mogan_operations"
@@ -78,6 +80,7 @@ class Database:
             else self.engine
         )
         self._writer = self.transactional.execution_options(**{_WRITE: True})
+        self._single = self.engine.execution_options(**{_SINGLE: True})
         #: ``read_one``'s statements as PostgreSQL SQL, compiled on first use.
         self._driver_sql: dict[Select[Any], str] = {}
 
@@ -93,6 +96,11 @@ class Database:
             if self.url.database and self.url.database != ":memory:":
                 _create_private_file(self.url.database)
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            if self.url.database and self.url.database != ":memory:":
+                # As many kept connections as on PostgreSQL: SQLAlchemy's default of 5 for a
+                # file, below the API's threads, opened (and set up) a connection per request
+                # beyond the fifth and closed it after.
+                kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10)
             if self.dialect == "postgresql":
@@ -155,7 +163,7 @@ class Database:
         belong here. Elsewhere it runs through SQLAlchemy.
         """
         if self.dialect != "postgresql":
-            with self.read_rows() as connection:
+            with _translate_outage(), self._single.connect() as connection:
                 return connection.execute(statement, params).first()
         sql = self._driver_sql.get(statement)
         if sql is None:
@@ -215,8 +223,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(_SINGLE, False):
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
 
 def _ping_when_idle(engine: Engine) -> None:
