@@ -35,9 +35,9 @@ def _serve_demo(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     config = write_config(
         workdir / "mogan.conf", {"DEFAULT": {"state_path": str(workdir)}, "api": {"port": port}}
     )
+    mogan = str(Path(sys.executable).with_name("mogan"))
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("mogan")), "--config-file", str(config)]
-        + ["serve", "--demo"],
+        [mogan, "--config-file", str(config), "serve", "--demo"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -105,7 +105,7 @@ def main() -> int:
     print("| --- | ---: | ---: |")
     print(f"| `mogan serve --demo` (an instance) | {mogan_rate:,.0f} | {mogan_p50:.1f} ms |")
     print(f"| `ironic` (a node) | {ironic_rate:,.0f} | {ironic_p50:.1f} ms |")
-    print(f"| Mogan / Ironic | {mogan_rate / ironic_rate:.1f}× | |")
+    print(f"| Mogan / Ironic | {mogan_rate / ironic_rate:.1f}x | |")
     return 0
 
 

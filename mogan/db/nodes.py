@@ -110,6 +110,13 @@ def add(tx: Executor, node: NodeRow, nics: Sequence[NicRow]) -> None:
         NICS.add(tx, nic)
 
 
+def add_many(tx: Executor, enrolled: Sequence[tuple[NodeRow, Sequence[NicRow]]]) -> None:
+    """Enrol each node with its NICs: one multi-row insert for the nodes and one for the NICs
+    (``Duplicate`` when any name or MAC is taken, and then none is added)."""
+    NODES.add_many(tx, [node._replace(nic_count=len(nics)) for node, nics in enrolled])
+    NICS.add_many(tx, [nic for _node, nics in enrolled for nic in nics])
+
+
 def zones(db: Database, project_id: str | None = None) -> list[str]:
     """The availability zones of the enrolled nodes, sorted: of every node (None), or of
     the nodes ``project_id`` may be given (shared ones, and those dedicated to it as owner
@@ -152,6 +159,14 @@ def uuids_of_driver(db: Database, driver: str) -> list[str]:
         return list(
             connection.execute(select(_NODES.c.uuid).where(_NODES.c.driver == driver)).scalars()
         )
+
+
+def name_holders(tx: Executor, names: Sequence[str]) -> dict[str, str]:
+    """The uuid of the node holding each of ``names`` that one holds: one query."""
+    if not names:
+        return {}
+    query = select(_NODES.c.name, _NODES.c.uuid).where(_NODES.c.name.in_(sorted(set(names))))
+    return {name: uuid for name, uuid in tx.execute(query)}
 
 
 def name_holder(tx: Executor, name: str) -> str | None:

@@ -127,6 +127,14 @@ class Table(Generic[R]):
     def add(self, tx: Executor, record: R) -> None:
         tx.execute(self._insert, {name: getattr(record, name) for name in self.columns})
 
+    def add_many(self, tx: Executor, records: Sequence[R]) -> None:
+        """Insert ``records`` in one executemany (``Duplicate`` if any one conflicts)."""
+        if records:
+            tx.execute(
+                self._insert,
+                [{name: getattr(record, name) for name in self.columns} for record in records],
+            )
+
     def update(self, tx: Executor, uuid: str, **values: Any) -> bool:
         """Set ``values`` on the row; False when there is no such row."""
         return bool(affected(tx.execute(self._update, {"updating_uuid": uuid, **values})))

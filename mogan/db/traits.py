@@ -43,6 +43,17 @@ def replace(tx: Executor, node_uuid: str, traits: Iterable[str]) -> None:
         tx.execute(insert(TRAITS), rows)
 
 
+def add_new(tx: Executor, traits_by_node: dict[str, Iterable[str]]) -> None:
+    """The traits of nodes just added (which have none yet): one multi-row insert."""
+    rows = [
+        {"node_uuid": node_uuid, "trait": trait}
+        for node_uuid, traits in traits_by_node.items()
+        for trait in sorted(set(traits))
+    ]
+    if rows:
+        tx.execute(insert(TRAITS), rows)
+
+
 def add(tx: Executor, node_uuid: str, trait: str) -> None:
     exists = tx.execute(
         select(TRAITS.c.trait).where(TRAITS.c.node_uuid == node_uuid, TRAITS.c.trait == trait)

@@ -129,12 +129,16 @@ class _Sync:
         have = nodes.NODES.get_many(self._db, uuids)
         nics = nodes.nics_of(self._db, list(have))
         node_traits = traits.of_nodes(self._db, list(have))
+        added = self._add([found for found in listed if found.uuid not in have])
+        have.update(nodes.NODES.get_many(self._db, sorted(added)))
         claimed = [row.instance_uuid for row in have.values() if row.instance_uuid]
         serving = instances.get_many(self._db, claimed)
         for found in listed:
             node = have.get(found.uuid)
             try:
-                if node is None or not self._mirrored(
+                if found.uuid in added:
+                    pass  # just written as Ironic says it
+                elif node is None or not self._mirrored(
                     found, node, nics[found.uuid], node_traits[found.uuid]
                 ):
                     self._mirror(found)
@@ -164,25 +168,56 @@ class _Sync:
 
     # -- mirroring ----------------------------------------------------------------------------
 
+    def _add(self, new: list[InventoryNode]) -> set[str]:
+        """Add ``new`` (nodes Mogan does not have) in one transaction: a query for their
+        names and a multi-row insert each for nodes, NICs and traits. When any one conflicts
+        (a MAC another node has) none is added here, and the caller mirrors them one by one
+        so that only the conflicting node is skipped. The uuids added."""
+        if not new:
+            return set()
+        try:
+            with self._db.transaction() as tx:
+                holders = nodes.name_holders(tx, [found.name or found.uuid for found in new])
+                enrolled = []
+                for found in new:
+                    name = found.name or found.uuid
+                    if holders.get(name, found.uuid) != found.uuid:
+                        name = found.uuid  # another driver's node has the name
+                    values = self._values(found, None, name)
+                    enrolled.append((self._new_node(found, values), self._nics(found)))
+                nodes.add_many(tx, enrolled)
+                traits.add_new(tx, {found.uuid: found.traits for found in new})
+        except Duplicate:
+            return set()
+        for node, _nics in enrolled:
+            self.result.added.append(node.uuid)
+            LOG.info("Inventory sync: new node %s (%s)", node.name, node.uuid)
+        return {found.uuid for found in new}
+
     def _mirror(self, found: InventoryNode) -> None:
+        """Write what Ironic says of ``found`` in one transaction; the result counts it only
+        once that has committed (a conflict rolls it back and the node is skipped)."""
         with self._db.transaction() as tx:
             node = nodes.NODES.get_locked(tx, found.uuid)
             values = self._values(found, node, self._name(tx, found))
+            changed = True
             if node is None:
                 nodes.NODES.add(tx, self._new_node(found, values))
-                self.result.added.append(found.uuid)
-                LOG.info("Inventory sync: new node %s (%s)", values["name"], found.uuid)
             else:
-                changed = {k: v for k, v in values.items() if getattr(node, k) != v}
-                if changed:
-                    nodes.NODES.update(tx, found.uuid, **changed)
-                    self.result.updated.append(found.uuid)
-            ports_changed = nodes.mirror_nics(tx, found.uuid, self._nics(found))
+                differing = {k: v for k, v in values.items() if getattr(node, k) != v}
+                if differing:
+                    nodes.NODES.update(tx, found.uuid, **differing)
+                changed = bool(differing)
+            if nodes.mirror_nics(tx, found.uuid, self._nics(found)):
+                changed = True
             if sorted(set(found.traits)) != traits.of_node(tx, found.uuid):
                 traits.replace(tx, found.uuid, found.traits)
-                ports_changed = True
-            if ports_changed and found.uuid not in (*self.result.added, *self.result.updated):
-                self.result.updated.append(found.uuid)
+                changed = True
+        if node is None:
+            self.result.added.append(found.uuid)
+            LOG.info("Inventory sync: new node %s (%s)", values["name"], found.uuid)
+        elif changed:
+            self.result.updated.append(found.uuid)
 
     def _new_node(self, found: InventoryNode, values: dict[str, Any]) -> NodeRow:
         blank = dict.fromkeys(NodeRow._fields)
