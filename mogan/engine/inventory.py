@@ -117,6 +117,8 @@ class _Sync:
         owned = [node for node in listed if self._owns(node.uuid)]
         for start in range(0, len(owned), BATCH):
             self._batch(owned[start : start + BATCH])
+        if len(self.result.added) >= BATCH:
+            nodes.refresh_statistics(self._db)
         for node_uuid in nodes.uuids_of_driver(self._db, self._driver_name):
             if node_uuid not in seen and self._owns(node_uuid):
                 self._gone(node_uuid)
