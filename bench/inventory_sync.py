@@ -29,50 +29,18 @@ import bench
 from bench.scale import upgrade
 from mogan.core.hashring import HashRing
 from mogan.db.database import Database
-from mogan.drivers.base import Driver, InventoryNode, InventoryPort, ManagedInventory, NodeRef
+from mogan.drivers.base import InventoryNode, InventoryPort
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine.inventory import InventoryResult, sync_inventory
 from tests.databases import fresh_database
-
-
-class _Listing(ManagedInventory):
-    """Ironic's answer to "list every node", as the ironic driver turns it into Mogan's terms."""
-
-    def __init__(self) -> None:
-        self.nodes: list[InventoryNode] = []
-
-    def list_nodes(self) -> list[InventoryNode]:
-        return list(self.nodes)
-
-    def adopt(self, node: NodeRef, instance_uuid: str) -> None:
-        raise NotImplementedError("the benchmark adopts nothing")
-
-
-class _Ironic(Driver):
-    name = "ironic"
-
-    def __init__(self, listing: _Listing) -> None:
-        self.inventory = listing
-
-    def validate(self, node: NodeRef) -> None:
-        """Nothing to check: no node is enrolled through Mogan here."""
+from tests.inventory import Listing, ListingDriver, available_node
 
 
 def _fleet(count: int) -> list[InventoryNode]:
     def node(i: int) -> InventoryNode:
-        return InventoryNode(
-            uuid=str(uuid_module.uuid4()),
-            name=f"ironic-{i:05d}",
-            resource_class="baremetal",
-            properties={"cpus": 64, "memory_mb": 262144, "local_gb": 960, "rack": f"r{i % 40}"},
-            availability_zone="az1",
-            maintenance=False,
-            maintenance_reason=None,
-            provision_state="available",
-            power_state="power off",
-            instance_uuid=None,
-            last_error=None,
-            ports=tuple(
+        return available_node(
+            f"ironic-{i:05d}",
+            tuple(
                 InventoryPort(
                     str(uuid_module.uuid4()),
                     f"52:54:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}:{nic:02x}",
@@ -81,7 +49,11 @@ def _fleet(count: int) -> list[InventoryNode]:
                 )
                 for nic in range(2)
             ),
-            traits=("CUSTOM_RAID10",),
+            ("CUSTOM_RAID10",),
+            cpus=64,
+            memory_mb=262144,
+            local_gb=960,
+            rack=f"r{i % 40}",
         )
 
     return [node(i) for i in range(count)]
@@ -111,7 +83,7 @@ def _timed(
 
 
 def measure(work: Path, count: int, engines: int) -> list[tuple[str, ...]]:
-    listing = _Listing()
+    listing = Listing()
     listing.nodes = _fleet(count)
     ring = HashRing([f"engine-{n}" for n in range(engines)])
     share = sum(1 for node in listing.nodes if ring.share_owner(node.uuid) == "engine-0")
@@ -124,7 +96,7 @@ def measure(work: Path, count: int, engines: int) -> list[tuple[str, ...]]:
         upgrade(work, url)
         db = Database(url)
         statements = _counting(db)
-        drivers = DriverRegistry({"ironic": lambda: _Ironic(listing)})
+        drivers = DriverRegistry({"ironic": lambda: ListingDriver(listing)})
         try:
             changed = max(1, count // 100)
             for label, change in (

@@ -9,51 +9,16 @@ from mogan.core.clock import utcnow
 from mogan.db import nodes, traits
 from mogan.db.database import Database
 from mogan.db.records import NicRow, NodeRow
-from mogan.drivers.base import Driver, InventoryNode, InventoryPort, ManagedInventory, NodeRef
+from mogan.drivers.base import InventoryNode, InventoryPort
 from mogan.drivers.registry import DriverRegistry
 from mogan.engine import inventory
 from mogan.engine.inventory import sync_inventory
-
-
-class _Listing(ManagedInventory):
-    def __init__(self, listed: list[InventoryNode]) -> None:
-        self.listed = listed
-
-    def list_nodes(self) -> list[InventoryNode]:
-        return list(self.listed)
-
-    def adopt(self, node: NodeRef, instance_uuid: str) -> None:
-        raise AssertionError("nothing is adopted here")
-
-
-class _Ironic(Driver):
-    name = "ironic"
-
-    def __init__(self, listing: _Listing) -> None:
-        self.inventory = listing
-
-    def validate(self, node: NodeRef) -> None:
-        """Nothing to check."""
+from tests.inventory import Listing, ListingDriver, available_node
 
 
 def _node(index: int, mac: str | None = None) -> InventoryNode:
-    return InventoryNode(
-        uuid=str(uuid_module.uuid4()),
-        name=f"ironic-{index}",
-        resource_class="baremetal",
-        properties={"cpus": 8},
-        availability_zone="az1",
-        maintenance=False,
-        maintenance_reason=None,
-        provision_state="available",
-        power_state="power off",
-        instance_uuid=None,
-        last_error=None,
-        ports=(
-            InventoryPort(str(uuid_module.uuid4()), mac or f"52:54:00:00:01:{index:02x}", None),
-        ),
-        traits=("CUSTOM_GOLD", "CUSTOM_RAID10"),
-    )
+    port = InventoryPort(str(uuid_module.uuid4()), mac or f"52:54:00:00:01:{index:02x}", None)
+    return available_node(f"ironic-{index}", (port,), ("CUSTOM_GOLD", "CUSTOM_RAID10"), cpus=8)
 
 
 def _fake_node(db: Database, name: str, mac: str) -> None:
@@ -87,7 +52,7 @@ def test_new_nodes_are_added_in_batches_and_a_conflict_is_skipped_alone(
         _fake_node(db, "mine", "52:54:00:00:88:88")
         listed = [_node(i) for i in range(7)]
         listed[4] = _node(4, mac="52:54:00:00:88:88")  # a MAC Mogan's own node has
-        drivers = DriverRegistry({"ironic": lambda: _Ironic(_Listing(listed))})
+        drivers = DriverRegistry({"ironic": lambda: ListingDriver(Listing(listed))})
         result = sync_inventory(db, drivers)
 
         conflicting = listed[4].uuid
