@@ -78,15 +78,26 @@ def _verify(value: Any) -> bool | str:
     return text  # a CA bundle path
 
 
+#: The pool's ask counts halve after this many asks per kept connection.
+AGE_AFTER = 8
+
+
 class SushyPool:
     """One ``sushy.Sushy`` per BMC (address, credentials, TLS setting), shared by threads.
 
-    At most ``size`` are kept, the least recently used dropped first (Ironic's
-    ``[redfish] connection_cache_size``): a client holds an HTTP connection pool and a session
-    on its BMC, and an engine that syncs the power of a region's BMCs would otherwise keep
-    one of each for every BMC it ever spoke to. A dropped client logs out of its BMC (outside
-    the pool's lock); the next call opens a new one. ``size`` 0 keeps none: every call opens
-    its own, which sushy logs out of when the caller lets go of it.
+    At most ``size`` are kept (Ironic's ``[redfish] connection_cache_size``): a client holds an
+    HTTP connection pool and a session on its BMC, and an engine that syncs the power of a
+    region's BMCs would otherwise keep one of each for every BMC it ever spoke to.
+
+    When the pool is full, a new BMC's client replaces the least recently used one only if
+    that BMC has been asked for more often (counts halved as they grow, so they follow what
+    is asked now); otherwise it serves the call and is let go, and sushy logs out of it. Plain
+    least-recently-used dropping fails the power sync, which reads every BMC of the engine's
+    share in the same order each round: with more BMCs than ``size`` each connection would be
+    dropped just before its next use, and every read would log in again. Kept this way the
+    same ``size`` BMCs stay and are read on their kept session each round, while a node being
+    deployed (asked many times) still takes a place. A dropped client logs out of its BMC
+    (outside the pool's lock). ``size`` 0 keeps none.
     """
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, size: int = 1000) -> None:
@@ -96,6 +107,11 @@ class SushyPool:
         self._clients: collections.OrderedDict[
             tuple[str, str | None, str | None, str], sushy.Sushy
         ] = collections.OrderedDict()
+        #: How often each BMC was asked for lately (halved as they grow: see ``AGE_AFTER``).
+        self._asked: collections.Counter[tuple[str, str | None, str | None, str]] = (
+            collections.Counter()
+        )
+        self._asks = 0
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -104,6 +120,7 @@ class SushyPool:
 
     def client(self, bmc: BMCAddress, node: NodeRef) -> sushy.Sushy:
         with self._lock:
+            self._count(bmc.key)
             client = self._clients.get(bmc.key)
             if client is not None:
                 self._clients.move_to_end(bmc.key)
@@ -123,15 +140,31 @@ class SushyPool:
             return client
         evicted = []
         with self._lock:
-            client = self._clients.setdefault(bmc.key, client)
-            self._clients.move_to_end(bmc.key)
-            while len(self._clients) > self._size:
-                evicted.append(self._clients.popitem(last=False)[1])
+            kept = self._clients.get(bmc.key)
+            if kept is not None:  # another thread opened one meanwhile: use that
+                self._clients.move_to_end(bmc.key)
+                return kept
+            if len(self._clients) >= self._size:
+                oldest = next(iter(self._clients))
+                # Its asks before this one against the oldest's: in the sync's cyclic scan a
+                # BMC read this round is one ask ahead of a kept one not yet read.
+                if self._asked[bmc.key] - 1 <= self._asked[oldest]:
+                    return client  # not kept: sushy logs out when the caller lets go
+                evicted.append(self._clients.pop(oldest))
+            self._clients[bmc.key] = client
         # Out of the lock: a log-out is a round trip to that BMC, and collected inside the
         # lock it would hold up every other thread's connection meanwhile.
         for dropped in evicted:
             _log_out(dropped)
         return client
+
+    def _count(self, key: tuple[str, str | None, str | None, str]) -> None:
+        """One more ask for ``key`` (under the lock); the counts halve as they grow."""
+        self._asked[key] += 1
+        self._asks += 1
+        if self._asks >= AGE_AFTER * max(self._size, 1):
+            self._asks = 0
+            self._asked = collections.Counter({k: n // 2 for k, n in self._asked.items() if n > 1})
 
     def client_of(self, node: NodeRef) -> sushy.Sushy | None:
         """The connection kept for the node's BMC, if one is (without touching its place)."""
