@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 import sushy
+from sushy import auth as sushy_auth
 from sushy import exceptions as sushy_errors
 
 from mogan.core.errors import DriverError, NodeUnreachable, UnsupportedAction
@@ -91,13 +92,14 @@ class SushyPool:
 
     When the pool is full, a new BMC's client replaces the least recently used one only if
     that BMC has been asked for more often (counts halved as they grow, so they follow what
-    is asked now); otherwise it serves the call and is let go, and sushy logs out of it. Plain
+    is asked now); otherwise it serves the call with HTTP Basic authentication (no session
+    to open or close) and is let go. Plain
     least-recently-used dropping fails the power sync, which reads every BMC of the engine's
     share in the same order each round: with more BMCs than ``size`` each connection would be
     dropped just before its next use, and every read would log in again. Kept this way the
     same ``size`` BMCs stay and are read on their kept session each round, while a node being
     deployed (asked many times) still takes a place. A dropped client logs out of its BMC
-    (outside the pool's lock). ``size`` 0 keeps none.
+    (outside the pool's lock). ``size`` 0 keeps none: every call authenticates with Basic.
     """
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, size: int = 1000) -> None:
@@ -125,38 +127,55 @@ class SushyPool:
             if client is not None:
                 self._clients.move_to_end(bmc.key)
                 return client
+            keep = self._would_keep(bmc.key)
         with translated(node, bmc):
+            # A connection not kept authenticates each request (Redfish services must accept
+            # HTTP Basic): a session would cost a log-in and a log-out around a single use,
+            # and its log-out would run whenever the client is collected.
+            credentials: dict[str, Any] = (
+                {"username": bmc.username, "password": bmc.password}
+                if keep
+                else {"auth": sushy_auth.BasicAuth(bmc.username, bmc.password)}
+            )
             client = sushy.Sushy(
                 f"{bmc.address}/redfish/v1",
-                username=bmc.username,
-                password=bmc.password,
                 verify=bmc.verify,
+                **credentials,
                 server_side_retries=1,  # one attempt: sushy reads 0 as 'its default of 3'
                 server_side_retries_delay=1,
                 read_timeout=self._read_timeout,
                 connect_timeout=self._connect_timeout,
             )
-        if self._size == 0:
+        if not keep:
             return client
         evicted = []
         with self._lock:
             kept = self._clients.get(bmc.key)
             if kept is not None:  # another thread opened one meanwhile: use that
                 self._clients.move_to_end(bmc.key)
-                return kept
-            if len(self._clients) >= self._size:
-                oldest = next(iter(self._clients))
-                # Its asks before this one against the oldest's: in the sync's cyclic scan a
-                # BMC read this round is one ask ahead of a kept one not yet read.
-                if self._asked[bmc.key] - 1 <= self._asked[oldest]:
-                    return client  # not kept: sushy logs out when the caller lets go
-                evicted.append(self._clients.pop(oldest))
-            self._clients[bmc.key] = client
+                evicted.append(client)
+                client = kept
+            else:
+                while len(self._clients) >= self._size:
+                    evicted.append(self._clients.popitem(last=False)[1])
+                self._clients[bmc.key] = client
         # Out of the lock: a log-out is a round trip to that BMC, and collected inside the
         # lock it would hold up every other thread's connection meanwhile.
         for dropped in evicted:
             _log_out(dropped)
         return client
+
+    def _would_keep(self, key: tuple[str, str | None, str | None, str]) -> bool:
+        """Whether a new connection to ``key``'s BMC is kept (under the lock): while there is
+        room, or when the BMC was asked for more often than the least recently used one."""
+        if self._size == 0:
+            return False
+        if len(self._clients) < self._size:
+            return True
+        oldest = next(iter(self._clients))
+        # Its asks before this one against the oldest's: in the sync's cyclic scan a BMC read
+        # this round is one ask ahead of a kept one not yet read.
+        return self._asked[key] - 1 > self._asked[oldest]
 
     def _count(self, key: tuple[str, str | None, str | None, str]) -> None:
         """One more ask for ``key`` (under the lock); the counts halve as they grow."""
