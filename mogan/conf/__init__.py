@@ -270,9 +270,9 @@ _REDFISH_OPTS = [
         "connection_cache_size",
         default=1000,
         min=0,
-        help="BMC connections (and Redfish sessions) one process keeps open, the least "
-        "recently used closed first; 0 opens one per call. An engine that syncs the power of "
-        "more BMCs than this logs in to some of them again every round.",
+        help="BMC connections (and Redfish sessions) one process keeps open. When full, a new "
+        "BMC replaces the least recently used one only if asked for more often; a BMC without "
+        "a kept connection is read with HTTP Basic authentication, no session. 0 keeps none.",
     ),
     cfg.FloatOpt(
         "poll_interval",
