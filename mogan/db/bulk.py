@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from mogan.core.clock import utcnow
 from mogan.db.database import Database
@@ -48,7 +48,7 @@ def add_nodes(db: Database, nodes: Iterable[Mapping[str, Any]]) -> int:
             if nic_rows:
                 tx.execute(insert(_NICS), nic_rows)
         added += len(batch)
-    _analyze(db, "nodes", "nics")
+    db.analyze("nodes", "nics")
     return added
 
 
@@ -71,14 +71,8 @@ def add_instances(db: Database, instances: Iterable[Mapping[str, Any]]) -> int:
             if tag_rows:
                 tx.execute(insert(_TAGS), tag_rows)
         added += len(batch)
-    _analyze(db, "instances", "instance_tags")
+    db.analyze("instances", "instance_tags")
     return added
-
-
-def _analyze(db: Database, *tables: str) -> None:
-    with db.transaction() as tx:
-        for table in tables:
-            tx.execute(text(f"ANALYZE {table}"))
 
 
 def _batches(rows: Iterable[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str, Any]]]:

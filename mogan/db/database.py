@@ -93,10 +93,9 @@ class Database:
         # and user data, and the error is logged.
         kwargs: dict[str, Any] = {"hide_parameters": True, "json_deserializer": jsontext.loads}
         if self.is_sqlite:
-            if self.url.database and self.url.database != ":memory:":
-                _create_private_file(self.url.database)
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
             if self.url.database and self.url.database != ":memory:":
+                _create_private_file(self.url.database)
                 # As many kept connections as on PostgreSQL: SQLAlchemy's default of 5 for a
                 # file, below the API's threads, opened (and set up) a connection per request
                 # beyond the fifth and closed it after.
@@ -138,6 +137,14 @@ class Database:
         with _translate_outage(), self.engine.connect() as connection:
             result = connection.execute(statement, params or {})
             return list(result) if result.returns_rows else []
+
+    def analyze(self, *tables: str) -> None:
+        """Have the database re-read the sizes of ``tables`` (``ANALYZE``), as after any bulk
+        load: until autovacuum gets to them, PostgreSQL plans reads of rows added in seconds on
+        the sizes it saw before."""
+        with self.transaction() as tx:
+            for table in tables:
+                tx.execute(text(f"ANALYZE {table}"))
 
     def ping(self) -> None:
         """``SELECT 1``; ``ServiceUnavailable`` when the database cannot be reached."""

@@ -38,13 +38,12 @@ def of_nodes(db: Database, node_uuids: Sequence[str]) -> dict[str, list[str]]:
 def replace(tx: Executor, node_uuid: str, traits: Iterable[str]) -> None:
     """The node's traits become ``traits`` (Ironic's ``PUT /nodes/{node}/traits``)."""
     tx.execute(delete(TRAITS).where(TRAITS.c.node_uuid == node_uuid))
-    rows = [{"node_uuid": node_uuid, "trait": trait} for trait in sorted(set(traits))]
-    if rows:
-        tx.execute(insert(TRAITS), rows)
+    add_new(tx, {node_uuid: traits})
 
 
 def add_new(tx: Executor, traits_by_node: dict[str, Iterable[str]]) -> None:
-    """The traits of nodes just added (which have none yet): one multi-row insert."""
+    """The traits of nodes that have none (just added, or just cleared): one multi-row
+    insert."""
     rows = [
         {"node_uuid": node_uuid, "trait": trait}
         for node_uuid, traits in traits_by_node.items()
