@@ -110,11 +110,14 @@ def add(tx: Executor, node: NodeRow, nics: Sequence[NicRow]) -> None:
         NICS.add(tx, nic)
 
 
-def add_many(tx: Executor, enrolled: Sequence[tuple[NodeRow, Sequence[NicRow]]]) -> None:
+def add_many(tx: Executor, enrolled: Sequence[tuple[NodeRow, Sequence[NicRow]]]) -> list[NodeRow]:
     """Enrol each node with its NICs: one multi-row insert for the nodes and one for the NICs
-    (``Duplicate`` when any name or MAC is taken, and then none is added)."""
-    NODES.add_many(tx, [node._replace(nic_count=len(nics)) for node, nics in enrolled])
+    (``Duplicate`` when any name or MAC is taken, and then none is added). The nodes' rows as
+    written."""
+    rows = [node._replace(nic_count=len(nics)) for node, nics in enrolled]
+    NODES.add_many(tx, rows)
     NICS.add_many(tx, [nic for _node, nics in enrolled for nic in nics])
+    return rows
 
 
 def refresh_statistics(db: Database) -> None:
@@ -173,14 +176,6 @@ def name_holders(tx: Executor, names: Sequence[str]) -> dict[str, str]:
         return {}
     query = select(_NODES.c.name, _NODES.c.uuid).where(_NODES.c.name.in_(sorted(set(names))))
     return {name: uuid for name, uuid in tx.execute(query)}
-
-
-def name_holder(tx: Executor, name: str) -> str | None:
-    """The uuid of the node named ``name``, if any."""
-    found: str | None = tx.execute(
-        select(_NODES.c.uuid).where(_NODES.c.name == name)
-    ).scalar_one_or_none()
-    return found
 
 
 def update_if_free(tx: Executor, uuid: str, **values: Any) -> bool:

@@ -31,7 +31,7 @@ from mogan.core.errors import DriverError
 from mogan.core.placement import resource_class_trait
 from mogan.core.states import MaintenanceKind
 from mogan.db import instances, nodes, traits
-from mogan.db.database import Database, Duplicate, Executor
+from mogan.db.database import Database, Duplicate
 from mogan.db.records import InstanceRow, NicRow, NodeRow
 from mogan.drivers.base import AVAILABLE, Driver, InventoryNode, NodeRef
 from mogan.drivers.registry import DriverRegistry
@@ -132,7 +132,7 @@ class _Sync:
         nics = nodes.nics_of(self._db, list(have))
         node_traits = traits.of_nodes(self._db, list(have))
         added = self._add([found for found in listed if found.uuid not in have])
-        have.update(nodes.NODES.get_many(self._db, sorted(added)))
+        have.update(added)
         claimed = [row.instance_uuid for row in have.values() if row.instance_uuid]
         serving = instances.get_many(self._db, claimed)
         for found in listed:
@@ -170,38 +170,41 @@ class _Sync:
 
     # -- mirroring ----------------------------------------------------------------------------
 
-    def _add(self, new: list[InventoryNode]) -> set[str]:
+    def _add(self, new: list[InventoryNode]) -> dict[str, NodeRow]:
         """Add ``new`` (nodes Mogan does not have) in one transaction: a query for their
         names and a multi-row insert each for nodes, NICs and traits. When any one conflicts
         (a MAC another node has) none is added here, and the caller mirrors them one by one
-        so that only the conflicting node is skipped. The uuids added."""
+        so that only the conflicting node is skipped. The rows added, by uuid."""
         if not new:
-            return set()
+            return {}
         try:
             with self._db.transaction() as tx:
-                holders = nodes.name_holders(tx, [found.name or found.uuid for found in new])
-                enrolled = []
-                for found in new:
-                    name = found.name or found.uuid
-                    if holders.get(name, found.uuid) != found.uuid:
-                        name = found.uuid  # another driver's node has the name
-                    values = self._values(found, None, name)
-                    enrolled.append((self._new_node(found, values), self._nics(found)))
-                nodes.add_many(tx, enrolled)
+                holders = nodes.name_holders(tx, [_wanted_name(found) for found in new])
+                added = nodes.add_many(
+                    tx,
+                    [
+                        (
+                            self._new_node(found, self._values(found, None, _name(found, holders))),
+                            self._nics(found),
+                        )
+                        for found in new
+                    ],
+                )
                 traits.add_new(tx, {found.uuid: found.traits for found in new})
         except Duplicate:
-            return set()
-        for node, _nics in enrolled:
+            return {}
+        for node in added:
             self.result.added.append(node.uuid)
             LOG.info("Inventory sync: new node %s (%s)", node.name, node.uuid)
-        return {found.uuid for found in new}
+        return {node.uuid: node for node in added}
 
     def _mirror(self, found: InventoryNode) -> None:
         """Write what Ironic says of ``found`` in one transaction; the result counts it only
         once that has committed (a conflict rolls it back and the node is skipped)."""
         with self._db.transaction() as tx:
             node = nodes.NODES.get_locked(tx, found.uuid)
-            values = self._values(found, node, self._name(tx, found))
+            holders = nodes.name_holders(tx, [_wanted_name(found)])
+            values = self._values(found, node, _name(found, holders))
             changed = True
             if node is None:
                 nodes.NODES.add(tx, self._new_node(found, values))
@@ -247,13 +250,6 @@ class _Sync:
             )
             for port in found.ports
         ]
-
-    @staticmethod
-    def _name(tx: Executor, found: InventoryNode) -> str:
-        """Ironic's name for the node, or its uuid when a node of another driver has it."""
-        name = found.name or found.uuid
-        holder = nodes.name_holder(tx, name)
-        return name if holder in (None, found.uuid) else found.uuid
 
     @staticmethod
     def _values(found: InventoryNode, node: NodeRow | None, name: str) -> dict[str, Any]:
@@ -405,3 +401,14 @@ class _Sync:
         if node.last_error != message:
             with self._db.transaction() as tx:
                 nodes.NODES.update(tx, node.uuid, last_error=message)
+
+
+def _wanted_name(found: InventoryNode) -> str:
+    return found.name or found.uuid
+
+
+def _name(found: InventoryNode, holders: dict[str, str]) -> str:
+    """Ironic's name for the node, or its uuid when another node (of another driver) holds
+    that name; ``holders`` maps names to the nodes holding them (``nodes.name_holders``)."""
+    wanted = _wanted_name(found)
+    return wanted if holders.get(wanted, found.uuid) == found.uuid else found.uuid
