@@ -7,8 +7,15 @@ minutes, which CI runs (``python -m bench.smoke``) so that no benchmark rots uns
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 
 def parse(parser: argparse.ArgumentParser, **quick: Any) -> argparse.Namespace:
@@ -27,3 +34,49 @@ def parse(parser: argparse.ArgumentParser, **quick: Any) -> argparse.Namespace:
             if f"--{name.replace('_', '-')}" not in given:
                 setattr(args, name, value)
     return args
+
+
+def start_shipped(
+    workdir: Path, command: list[str], *, api: dict[str, Any] | None = None, migrate: bool = False
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``mogan <command>`` from the console script on a SQLite database in ``workdir``, with the
+    configuration as shipped but for ``[api]`` ``api`` (and its port), once it answers; its
+    process (in a session of its own) and URL. ``migrate`` creates the schema first, which
+    ``mogan api`` needs. The tests' ``MoganProcess`` sets test timings and small pools;
+    a benchmark of the defaults starts it this way."""
+    from tests.functional.process import free_port, write_config
+
+    port = free_port()
+    config = write_config(
+        workdir / "mogan.conf",
+        {"DEFAULT": {"state_path": str(workdir)}, "api": {**(api or {}), "port": port}},
+    )
+    mogan = str(Path(sys.executable).with_name("mogan"))
+    if migrate:
+        subprocess.run(
+            [mogan, "--config-file", str(config), "db", "upgrade"], check=True, capture_output=True
+        )
+    process = subprocess.Popen(
+        [mogan, "--config-file", str(config), *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/v1", timeout=1).raise_for_status()
+            return process, url
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                stop(process)
+                raise RuntimeError(f"mogan {' '.join(command)} did not start") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process's session, and wait for it."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    process.wait(30)

@@ -11,9 +11,6 @@ machine, Mogan first, then Ironic; the table gives both rates and their ratio.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,36 +20,10 @@ import httpx
 
 import bench
 from bench.scale import wrk
-from tests.functional.process import free_port, write_config
 from tests.peers.ironic import IronicServer
 
 TENANT = {"X-Project-Id": "demo", "X-User-Id": "demo-user", "X-Roles": "member"}
 IRONIC = {"X-OpenStack-Ironic-API-Version": "latest"}
-
-
-def _serve_demo(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    config = write_config(
-        workdir / "mogan.conf", {"DEFAULT": {"state_path": str(workdir)}, "api": {"port": port}}
-    )
-    mogan = str(Path(sys.executable).with_name("mogan"))
-    process = subprocess.Popen(
-        [mogan, "--config-file", str(config), "serve", "--demo"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/v1", timeout=1).raise_for_status()
-            return process, url
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                os.killpg(process.pid, signal.SIGTERM)
-                raise RuntimeError("mogan serve --demo did not start") from None
-            time.sleep(0.2)
 
 
 def _active_instance(url: str) -> str:
@@ -77,12 +48,11 @@ def _active_instance(url: str) -> str:
 
 def measure_mogan(seconds: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="mogan-embedded-") as workdir:
-        process, url = _serve_demo(Path(workdir))
+        process, url = bench.start_shipped(Path(workdir), ["serve", "--demo"])
         try:
             return wrk(f"{url}/v1/instances/{_active_instance(url)}", TENANT, seconds)
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(30)
+            bench.stop(process)
 
 
 def measure_ironic(seconds: int) -> tuple[float, float]:

@@ -11,9 +11,6 @@ read from /proc. ``mogan api`` runs one worker (uvicorn then serves in its own p
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +19,6 @@ from pathlib import Path
 import httpx
 
 import bench
-from tests.functional.process import free_port, write_config
 
 
 def _rss_mib(pid: int) -> float:
@@ -38,36 +34,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _measure(command: list[str], workdir: Path, requests: int, migrate: bool) -> float:
-    port = free_port()
-    config = write_config(
-        workdir / "mogan.conf",
-        {
-            "DEFAULT": {"state_path": str(workdir)},
-            "api": {"port": port, "workers": 1},
-        },
-    )
-    mogan = str(Path(sys.executable).with_name("mogan"))
-    if migrate:  # ``mogan api`` refuses an empty database: create the schema first
-        subprocess.run(
-            [mogan, "--config-file", str(config), "db", "upgrade"], check=True, capture_output=True
-        )
-    process = subprocess.Popen(
-        [mogan, "--config-file", str(config), *command],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process, url = bench.start_shipped(workdir, command, api={"workers": 1}, migrate=migrate)
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/v1", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{' '.join(command)} did not start") from None
-                time.sleep(0.2)
         admin = {"X-Project-Id": "admin", "X-User-Id": "admin", "X-Roles": "admin"}
         with httpx.Client(base_url=url, timeout=10, headers=admin) as client:
             for _ in range(requests):
@@ -77,8 +45,7 @@ def _measure(command: list[str], workdir: Path, requests: int, migrate: bool) ->
         # With one worker uvicorn serves in the process itself; with more, in children.
         return max(_rss_mib(pid) for pid in [process.pid, *_children(process.pid)])
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+        bench.stop(process)
 
 
 def main() -> int:
