@@ -662,7 +662,7 @@ def test_a_tenants_day_on_glance_and_neutron_with_the_cli(
                     admin = TokenApi(http, keystone, keystone.ADMIN)
                     api = TokenApi(http, keystone, keystone.ALICE)
                     _tenants_day(process, admin, api, keystone, glance, neutron, public)
-                    _the_2017_clients_day(process, admin, api, keystone, neutron, provider)
+                    _the_2017_clients_day(process, api, keystone, neutron, provider)
             finally:
                 process.kill()
     finally:
@@ -725,7 +725,6 @@ def _tenants_day(
 
 def _the_2017_clients_day(
     mogan: MoganProcess,
-    admin: Api,
     api: Api,
     keystone: KeystoneServer,
     neutron: NeutronServer,
@@ -735,8 +734,9 @@ def _the_2017_clients_day(
     makes, as it makes them: Mogan found in the catalog under the type of its day
     (``baremetal_compute``), unversioned paths, ``instance_type_uuid`` and ``net_id``; the
     fields its list and show print read back. The client itself is not on PyPI (its source at
-    the last ``nimbleclient`` commit, 2494e11, was run against this set-up by hand: every
-    request below is copied from its ``--debug`` log)."""
+    the last ``nimbleclient`` commit, 2494e11, was run against this set-up by hand: the
+    lookups and the create below are copied from its ``--debug`` log, the later calls from its
+    source, whose commands all succeeded against this set-up)."""
     from keystoneauth1 import session as ksession
     from keystoneauth1.identity import v3
 
