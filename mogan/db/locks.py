@@ -14,9 +14,19 @@ from sqlalchemy import text
 from mogan.db.database import Executor
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+_TRY_ADVISORY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 def hold(tx: Executor, scope: str, key: str) -> None:
     """Hold the lock on ``scope``/``key`` until ``tx`` ends."""
     if tx.dialect.name == "postgresql":
         tx.execute(_ADVISORY_LOCK, {"key": f"mogan:{scope}:{key}"})
+
+
+def try_hold(tx: Executor, scope: str, key: str) -> bool:
+    """Hold the lock on ``scope``/``key`` until ``tx`` ends if no other transaction holds it
+    now (True), without waiting; False when another does. A transaction may take a lock it
+    holds again."""
+    if tx.dialect.name != "postgresql":
+        return True
+    return bool(tx.execute(_TRY_ADVISORY_LOCK, {"key": f"mogan:{scope}:{key}"}).scalar())

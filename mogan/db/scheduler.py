@@ -8,6 +8,11 @@ fit). Loading every free node for every instance made scheduling cost grow with 
 only when none of the sample fits, or others claimed all of it first, is the rest of the fleet
 examined. The claim is one conditional UPDATE, so any number of schedulers are safe and a lost
 claim just moves on to the next candidate.
+
+A server group's rules are kept under named locks (``mogan.db.locks``). Anti-affinity takes
+one lock per (group, failure domain) a member is about to go to, so members racing into
+different racks do not wait for each other; affinity, where the first member decides for all,
+takes one lock for the whole group.
 """
 
 from __future__ import annotations
@@ -35,7 +40,14 @@ from sqlalchemy import (
 )
 
 from mogan.core import lifecycle
-from mogan.core.groups import AFFINITY, NODE, Spread, domain_of
+from mogan.core.groups import (
+    AFFINITY,
+    ANTI_AFFINITY,
+    NODE,
+    SOFT_ANTI_AFFINITY,
+    Spread,
+    domain_of,
+)
 from mogan.core.lifecycle import ACTIVE, AVAILABLE
 from mogan.core.operations import CreateState
 from mogan.core.placement import (
@@ -73,6 +85,8 @@ class FreeNode:
     capabilities: dict[str, str]
     #: The failure domain it is in (``mogan.core.groups``).
     domain: str
+    #: The value of its failure domain property; None when it is a domain of its own.
+    domain_value: str | None
     #: ``(nic uuid, port type)`` of each NIC, by MAC address.
     nics: list[tuple[str, str | None]]
     macs: dict[str, str]
@@ -118,7 +132,15 @@ class Request:
     min_disk: int = 0
 
 
-def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Claimed | None:
+class DomainsBusy(Exception):
+    """No node was claimed, and some that fit were only passed over because other schedulers
+    were placing members of the same group in their failure domains at that moment: roll back
+    and try again once those have committed (a short wait), rather than call it no room."""
+
+
+def claim_best(
+    executor: Executor, request: Request, instance_uuid: str, *, wait: bool = False
+) -> Claimed | None:
     """Claim the best fitting free node for the instance; None when no node is left for it.
 
     Candidates come from a sample first: up to ``SAMPLE_SIZE`` free nodes each side of a
@@ -128,11 +150,12 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
     meanwhile), the whole fleet, ranked, is tried before giving up; a sample shorter than
     ``SAMPLE_SIZE`` was the whole fleet.
 
-    With a server group, the group's lock is held for the rest of the caller's transaction:
-    the domains of its members are read, and the claim made, while no other scheduler can
-    place a member, so two members never race into one domain. The candidates are read
-    before the lock is taken (which nodes are free is settled by each claim's
-    compare-and-set, not by the lock), so members wait on each other for as little as can be.
+    With a server group, two members never race into one failure domain its policy forbids:
+    see ``_Seats`` (anti-affinity: a lock per domain, taken for the rest of the caller's
+    transaction before a node of that domain is claimed) and ``spread_for`` (affinity: the
+    group's lock). Without ``wait``, a domain another scheduler holds is passed over, and
+    ``DomainsBusy`` is raised when nothing else fitted; with it, the lock is waited for (only
+    for callers that wait on nothing else meanwhile: ``claim_for_batch``).
     """
     spreading = request.failure_domain != NODE and bool(
         request.group or request.different_host or request.same_host
@@ -164,12 +187,19 @@ def claim_best(executor: Executor, request: Request, instance_uuid: str) -> Clai
     domain = request.failure_domain
     sample = _nodes_of(executor.execute(_free_nodes(*shape, sample=True), params), domain)
     spread = spread_for(executor, request, instance_uuid)
+    seats = _Seats.for_request(executor, request, instance_uuid, spread, wait=wait)
     lost: set[str] = set()
-    won = _claim_first(request, spread, sample, executor, instance_uuid, lost)
+    won = _claim_first(request, spread, seats, sample, executor, instance_uuid, lost)
+    if won is None and seats is not None and seats.busy:
+        # A new sample after the holders commit is cheaper than reading the whole fleet.
+        raise DomainsBusy(sorted(seats.busy))
     if won is not None or len(sample) < SAMPLE_SIZE:  # a short sample was the whole fleet
         return won
     rest = _nodes_of(executor.execute(_free_nodes(*shape, sample=False), params), domain)
-    return _claim_first(request, spread, rest, executor, instance_uuid, lost)
+    won = _claim_first(request, spread, seats, rest, executor, instance_uuid, lost)
+    if won is None and seats is not None and seats.busy:
+        raise DomainsBusy(sorted(seats.busy))
+    return won
 
 
 def claim_for_batch(executor: Executor, request: Request, instance_uuid: str) -> Claimed | None:
@@ -177,25 +207,35 @@ def claim_for_batch(executor: Executor, request: Request, instance_uuid: str) ->
     transaction. Two such transactions would each hold the nodes they claimed while waiting
     for the other's (a deadlock), so batches take their turn under one lock, held to the end
     of the transaction; claims of single instances (one node per transaction) never wait on
-    anything while holding a node, and go on beside them."""
+    anything while holding a node, and go on beside them. A batch waits for a failure
+    domain's lock rather than passing the domain over: single claims never wait for a
+    domain's lock, and claim only in the domains they hold, so none can be waiting on the
+    batch."""
     locks.hold(executor, "scheduler", "batch")
-    return claim_best(executor, request, instance_uuid)
+    return claim_best(executor, request, instance_uuid, wait=True)
 
 
 def spread_for(executor: Executor, request: Request, instance_uuid: str) -> Spread:
-    """The domain rules for the instance's node, read under its group's lock (held from
-    here to the end of the caller's transaction) when the group's members matter.
+    """The domain rules for the instance's node: how many of its group's other members each
+    failure domain holds, and the domains of its hints' instances.
 
-    They do not when each node is a domain of its own and the policy is anything but
-    ``affinity``: a node serves one instance, so every free node is a domain no member is
-    in, and (anti-)affinity there is met by construction, without a lock or a read.
+    When each node is a domain of its own and the policy is anything but ``affinity``, the
+    members do not matter: a node serves one instance, so every free node is a domain no
+    member is in, and (anti-)affinity there is met by construction, without a lock or a read.
+    For ``affinity`` and ``soft-affinity`` the members are read under the group's lock, held
+    from here to the end of the caller's transaction (the first member placed decides the
+    domain for all). ``soft-anti-affinity`` reads them without a lock, for its preference;
+    ``anti-affinity`` not at all: each claim counts its own domain's members under that
+    domain's lock, and the others are read only once a domain turns out full (``_Seats``).
     """
     group = request.group
     domain = request.failure_domain
     members: Counter[str] = Counter()
     if group is not None and (domain != NODE or group.policy == AFFINITY):
-        locks.hold(executor, "server_group", group.uuid)
-        members = _member_domains(executor, group.uuid, instance_uuid, domain)
+        if group.policy not in _PER_DOMAIN:
+            locks.hold(executor, "server_group", group.uuid)
+        if group.policy != ANTI_AFFINITY:
+            members = _member_domains(executor, group.uuid, instance_uuid, domain)
     return Spread(
         policy=group.policy if group else None,
         members=members,
@@ -203,6 +243,150 @@ def spread_for(executor: Executor, request: Request, instance_uuid: str) -> Spre
         different=_domains_serving(executor, request.different_host, domain),
         same=_domains_serving(executor, request.same_host, domain),
     )
+
+
+#: The policies kept by a lock per (group, failure domain) rather than one per group.
+_PER_DOMAIN = frozenset({ANTI_AFFINITY, SOFT_ANTI_AFFINITY})
+
+
+class _Seats:
+    """A group's next member claiming a node, one failure domain's lock at a time.
+
+    Before a node of a shared domain (a rack…) is claimed, the lock on (group, domain) is
+    taken for the rest of the transaction. Under ``anti-affinity`` the claim itself then
+    counts the members already in that domain and takes the node only while they are fewer
+    than ``max_per_domain`` (``_claim_seated``, one statement): whoever held the lock before
+    committed its member's node first, so the limit holds however many race, while members
+    headed for different domains never wait for each other. The group's members are not read
+    up front: only when a claim finds its domain full are they counted for every domain, so
+    the remaining candidates in full domains are passed over without a lock. A node that is
+    a domain of its own is free, so no member is in it and it needs no lock.
+
+    Without ``wait`` a domain whose lock another transaction holds is passed over and noted
+    in ``busy``; ``soft-anti-affinity`` claims such a node anyway (a preference, not a rule)
+    if nothing else fits.
+    """
+
+    def __init__(
+        self,
+        executor: Executor,
+        group_uuid: str,
+        instance_uuid: str,
+        failure_domain: str,
+        spread: Spread,
+        *,
+        wait: bool,
+    ) -> None:
+        self._executor = executor
+        self._group = group_uuid
+        self._instance = instance_uuid
+        self._failure_domain = failure_domain
+        self._spread = spread
+        self._wait = wait
+        self._held: set[str] = set()
+        #: Whether every domain's members have been counted (``spread.members``).
+        self._counted = spread.policy != ANTI_AFFINITY
+        #: Domains passed over because another scheduler held their lock.
+        self.busy: set[str] = set()
+
+    @classmethod
+    def for_request(
+        cls,
+        executor: Executor,
+        request: Request,
+        instance_uuid: str,
+        spread: Spread,
+        *,
+        wait: bool,
+    ) -> _Seats | None:
+        """The seats of the request's group, or None when its policy needs none."""
+        group = request.group
+        if group is None or group.policy not in _PER_DOMAIN or request.failure_domain == NODE:
+            return None
+        return cls(executor, group.uuid, instance_uuid, request.failure_domain, spread, wait=wait)
+
+    def admit(self, node: FreeNode) -> bool:
+        """Whether the member may try for ``node`` now (its domain's lock held from here on)."""
+        domain = node.domain
+        if node.domain_value is None:
+            return True  # a domain of its own: the node is free, so no member is in it
+        if not self._spread.allows(domain):
+            return False  # full, as counted (under its lock, when held)
+        if domain in self._held:
+            return True
+        key = f"{self._group}:{domain}"
+        if self._wait:
+            locks.hold(self._executor, "server_group_domain", key)
+        elif not locks.try_hold(self._executor, "server_group_domain", key):
+            self.busy.add(domain)
+            return False
+        self._held.add(domain)
+        return True
+
+    def admit_busy(self, node: FreeNode) -> bool:
+        """Whether a node passed over as busy may be taken anyway: only as a preference."""
+        return self._spread.policy == SOFT_ANTI_AFFINITY and node.domain in self.busy
+
+    def claim(self, node: FreeNode) -> NodeRow | None:
+        """``claim`` of an admitted node, and under ``anti-affinity`` only while its domain
+        has room; None when either is not so (the domain's members are then counted, so the
+        next candidate knows which)."""
+        if node.domain_value is None or self._spread.policy != ANTI_AFFINITY:
+            return claim(self._executor, node.uuid, self._instance)
+        params = {
+            "claiming": node.uuid,
+            "claimant": self._instance,
+            "group": self._group,
+            "domain_value": node.domain_value,
+            "max_per_domain": self._spread.max_per_domain,
+        }
+        row = self._executor.execute(_claim_seated(self._failure_domain), params).first()
+        if row is not None:
+            return NodeRow._make(row)
+        members = _members_in(
+            self._executor, self._group, self._instance, self._failure_domain, node.domain_value
+        )
+        self._spread.members[node.domain] = members
+        if not self._counted and not self._spread.allows(node.domain):
+            self._counted = True
+            counted = _member_domains(
+                self._executor, self._group, self._instance, self._failure_domain
+            )
+            for domain, count in counted.items():
+                if domain not in self._held:  # a held domain's count is exact already
+                    self._spread.members[domain] = count
+        return None
+
+
+def _in_domain(failure_domain: str, nodes: Any) -> Any:
+    """How many of the group's (``group``) members other than ``claimant`` are on ``nodes``
+    whose ``failure_domain`` property is ``domain_value`` (bound parameters)."""
+    return (
+        select(func.count())
+        .select_from(nodes.join(_MEMBERS, _MEMBERS.c.instance_uuid == nodes.c.instance_uuid))
+        .where(
+            _MEMBERS.c.group_uuid == bindparam("group"),
+            _MEMBERS.c.instance_uuid != bindparam("claimant"),
+            nodes.c.properties[failure_domain].as_string() == bindparam("domain_value"),
+        )
+    )
+
+
+@functools.cache
+def _claim_seated(failure_domain: str) -> Any:
+    """``_CLAIM``, only while the claimed node's failure domain holds fewer than
+    ``max_per_domain`` of the group's other members (bound parameters as ``_in_domain``)."""
+    seated = _in_domain(failure_domain, _NODES.alias("seated")).scalar_subquery()
+    return _CLAIM.where(seated < bindparam("max_per_domain"))
+
+
+def _members_in(
+    executor: Executor, group_uuid: str, instance_uuid: str, failure_domain: str, value: str
+) -> int:
+    """How many of the group's other members are on nodes whose ``failure_domain`` property
+    is ``value``."""
+    params = {"group": group_uuid, "claimant": instance_uuid, "domain_value": value}
+    return int(executor.execute(_in_domain(failure_domain, _NODES), params).scalar_one())
 
 
 def _member_domains(
@@ -247,7 +431,8 @@ def _nodes_of(rows: Iterable[Any], failure_domain: str) -> list[FreeNode]:
         if node is None:
             capabilities = parse_capabilities((properties or {}).get("capabilities"))
             domain = domain_of(uuid, {failure_domain: domain_value}, failure_domain)
-            node = nodes[uuid] = FreeNode(uuid, name, capabilities, domain, [], {})
+            shared = domain_value if domain != uuid else None
+            node = nodes[uuid] = FreeNode(uuid, name, capabilities, domain, shared, [], {})
         if nic_uuid is not None:
             node.nics.append((nic_uuid, port_type))
             node.macs[nic_uuid] = mac
@@ -257,16 +442,33 @@ def _nodes_of(rows: Iterable[Any], failure_domain: str) -> list[FreeNode]:
 def _claim_first(
     request: Request,
     spread: Spread,
+    seats: _Seats | None,
     free: list[FreeNode],
     executor: Executor,
     instance_uuid: str,
     lost: set[str],
 ) -> Claimed | None:
-    """Claim the first of ``free`` that fits and is not in ``lost`` (nodes others claimed
-    first, to which each lost race here is added)."""
-    for candidate in _fitting(request, spread, [n for n in free if n.uuid not in lost]):
+    """Claim the first of ``free`` that fits, is not in ``lost`` (nodes others claimed
+    first, to which each lost race here is added) and whose domain ``seats`` admits."""
+    fitting = _fitting(request, spread, [n for n in free if n.uuid not in lost])
+    for candidate in fitting:
+        if seats is None:
+            node = claim(executor, candidate.node.uuid, instance_uuid)
+        elif seats.admit(candidate.node):
+            node = seats.claim(candidate.node)
+        else:
+            continue
+        if node is not None:
+            return Claimed(node, candidate.nic_uuids, candidate.macs)
+        lost.add(candidate.node.uuid)
+    if seats is None:
+        return None
+    for candidate in fitting:  # soft-anti-affinity: a busy domain rather than none
+        if candidate.node.uuid in lost or not seats.admit_busy(candidate.node):
+            continue
         node = claim(executor, candidate.node.uuid, instance_uuid)
         if node is not None:
+            seats.busy.discard(candidate.node.domain)
             return Claimed(node, candidate.nic_uuids, candidate.macs)
         lost.add(candidate.node.uuid)
     return None

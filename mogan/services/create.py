@@ -6,7 +6,7 @@ Everything is decided in the request's one transaction, so a refusal leaves noth
 1. the references (type, image, networks, zone, group, hinted instances) are checked;
 2. under the project's quota lock the project's holdings are counted, and the batch is cut
    to what the quotas allow (fewer than ``min_count``: ``QuotaExceeded``);
-3. a batch claims its nodes now, each claim under its group's lock, so "as many as fit" is
+3. a batch claims its nodes now, each under its group's locks, so "as many as fit" is
    known before answering, and fewer than ``min_count`` free nodes means nothing is created
    and no node is held; a single instance is scheduled by the engine;
 4. each instance is added with its tags, group membership, action and create operation.

@@ -114,7 +114,8 @@ def test_racing_engines_never_share_a_rack_in_an_anti_affinity_group(cluster: Cl
             failed = [i for i in instances if i["status"] == "error"]
             nodes = api.admin.get("/v1/nodes", params={"limit": 1000}).json()["nodes"]
             rack_of = {n["instance_uuid"]: n["properties"]["rack"] for n in nodes}
-            assert len(active) == 10, Counter(i["status"] for i in instances)
+            racks = sorted(rack_of.get(i["uuid"], "none") for i in active)
+            assert len(active) == 10, (round_, Counter(i["status"] for i in instances), racks)
             assert len({rack_of[i["uuid"]] for i in active}) == 10  # one per rack
             assert all("anti-affinity" in i["fault"]["message"] for i in failed)
             assert not {i["uuid"] for i in failed} & set(rack_of)  # they hold no node
@@ -123,6 +124,45 @@ def test_racing_engines_never_share_a_rack_in_an_anti_affinity_group(cluster: Cl
             settle(api, 0)
         operations = cluster.operations()
         assert len({owner for kind, _, _, owner in operations if kind == "create"}) == 2
+
+
+def test_racing_singles_and_batches_fill_each_rack_to_its_limit_and_no_further(cluster: Cluster):
+    """Two per rack: members racing into one rack wait for each other under that rack's lock,
+    those in other racks do not, and a multi-create claiming in the API races the engines'
+    single claims for the same seats."""
+    api_process = cluster.start("api", api={"workers": 2}, scheduler={"failure_domain": "rack"})
+    for _ in range(2):
+        cluster.start("engine", scheduler={"failure_domain": "rack"})
+    with httpx.Client(base_url=api_process.url, timeout=60, headers=ADMIN) as client:
+        api = Api(client)
+        fleet = _fleet(api, racks=6, per_rack=4)  # 24 nodes, 12 seats
+        tenant = api.as_(TENANT)
+        assert api.admin.put("/v1/quotas/tenant-a", {"server_group_members": 40}).status_code == 200
+        group = tenant.post(
+            "/v1/server_groups",
+            {"name": "two-a-rack", "policy": "anti-affinity", "rules": {"max_server_per_host": 2}},
+        ).json()
+        hint = {"scheduler_hints": {"group": group["uuid"]}}
+        single = _create_body(fleet, **hint)
+        batch = _create_body(fleet, min_count=1, max_count=3, **hint)
+        # 12 single creates and 4 batches of up to 3: 24 asks for 12 seats.
+        responses = _concurrently(
+            api_process.url, 16, lambda index: (batch if index % 4 == 0 else single)(index)
+        )
+        assert {r.status_code for r in responses} <= {201, 409}, [r.text for r in responses]
+        made = sum(
+            len(r.json().get("instances", [None])) for r in responses if r.status_code == 201
+        )
+        instances = settle(api, made)
+        nodes = api.admin.get("/v1/nodes", params={"limit": 1000}).json()["nodes"]
+        rack_of = {n["instance_uuid"]: n["properties"]["rack"] for n in nodes}
+        active = [i for i in instances if i["status"] == "active"]
+        failed = [i for i in instances if i["status"] == "error"]
+        assert len(active) + len(failed) == len(instances)
+        per_rack = Counter(rack_of[i["uuid"]] for i in active)
+        assert per_rack == {f"rack-{r}": 2 for r in range(6)}, per_rack
+        assert all("anti-affinity" in i["fault"]["message"] for i in failed)
+        assert not {i["uuid"] for i in failed} & set(rack_of)  # they hold no node
 
 
 def test_racing_batches_are_all_or_nothing(cluster: Cluster):

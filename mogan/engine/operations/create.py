@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 from typing import Any
 
 from mogan.core import lifecycle, states
@@ -40,12 +41,19 @@ from mogan.engine.operations.base import (
     template_steps,
 )
 from mogan.engine.operations.clean import release_torn_down
+from mogan.engine.retry import Interrupted
 
 LOG = logging.getLogger(__name__)
 
 #: Concurrent schedulers may pick the same free address; the loser retries this many times.
 _ALLOCATION_RETRIES = 5
 
+
+#: How many times a claim waits for other members of its group to be placed, the first wait
+#: and the longest (seconds, each drawn at random around it so racers do not wake together).
+_BUSY_RETRIES = 600
+_BUSY_WAIT = 0.002
+_BUSY_WAIT_MAX = 0.1
 
 #: ``Work.memo`` key: the subnets of the addresses the schedule step just allocated.
 _SUBNETS_MEMO = "subnets"
@@ -93,7 +101,7 @@ class CreateInstance(Handler[CreateState]):
             except ports.AddressesExhausted as exc:
                 raise OperationFailed(exc.message) from None
             try:
-                return self._claim_and_wire(work, request, networks, addresses)
+                return self._claim_when_free(work, request, networks, addresses)
             except _NoLongerBuilding:
                 self._cancel(work)
                 return None
@@ -105,6 +113,29 @@ class CreateInstance(Handler[CreateState]):
                 )
         raise OperationFailed(
             "Could not allocate network addresses: too many concurrent allocations collided."
+        )
+
+    def _claim_when_free(
+        self,
+        work: Work[CreateState],
+        request: scheduler.Request,
+        networks: list[NetworkRequest],
+        addresses: list[list[ports.Address]],
+    ) -> Step | None:
+        """``_claim_and_wire``, again after a short random wait each time the only nodes that
+        fitted were in failure domains where other members of the group were being placed
+        (their transactions last milliseconds); the addresses reserved are kept meanwhile."""
+        for attempt in range(_BUSY_RETRIES):
+            try:
+                return self._claim_and_wire(work, request, networks, addresses)
+            except scheduler.DomainsBusy as busy:
+                delay = random.uniform(0.5, 1.5) * min(_BUSY_WAIT * (attempt + 1), _BUSY_WAIT_MAX)
+                LOG.debug("Instance %s waits %.3fs for domains %s", work.instance_uuid, delay, busy)
+                if work.stopping.wait(delay):
+                    raise Interrupted("scheduling") from None
+        raise OperationFailed(
+            "No node could be claimed: other members of the server group kept being placed in "
+            "the failure domains that had room. Try again."
         )
 
     def _claim_and_wire(
