@@ -8,8 +8,9 @@ request of that project, in any process, counts them (``mogan.db.locks``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, literal, null, select, union_all
 
 from mogan.core.quotas import CLASS_PREFIX, Limits
 from mogan.db import locks
@@ -92,17 +93,36 @@ def delete_limits(tx: Executor, project_id: str) -> None:
     tx.execute(delete(_QUOTAS).where(_QUOTAS.c.project_id == project_id))
 
 
-def instances_held(source: Database | Executor, project_id: str) -> tuple[int, dict[str, int]]:
-    """The project's instances (any status, until each row is gone), and how many of them
-    hold a node of each resource class."""
-    with reading(source) as executor:
-        rows = executor.execute(
-            select(_INSTANCES.c.resource_class, func.count())
-            .where(_INSTANCES.c.project_id == project_id)
-            .group_by(_INSTANCES.c.resource_class)
+def instances_held(
+    source: Database | Executor, project_id: str, group_uuid: str | None = None
+) -> tuple[int, dict[str, int], int]:
+    """The project's instances (any status, until each row is gone), how many of them hold a
+    node of each resource class, and how many members the server group ``group_uuid`` has
+    (0 without one): one statement, as a create counts them under the project's lock."""
+    kind = literal(_INSTANCES_ROW).label("kind")
+    query: Any = (
+        select(kind, _INSTANCES.c.resource_class, func.count())
+        .where(_INSTANCES.c.project_id == project_id)
+        .group_by(_INSTANCES.c.resource_class)
+    )
+    if group_uuid is not None:
+        members = select(literal(_MEMBERS_ROW), null(), func.count()).where(
+            _MEMBERS.c.group_uuid == group_uuid
         )
-        counts: dict[str | None, int] = {row[0]: int(row[1]) for row in rows}
-    return sum(counts.values()), {k: v for k, v in counts.items() if k is not None}
+        query = union_all(query, members)
+    with reading(source) as executor:
+        rows = executor.execute(query).all()
+    counts: dict[str | None, int] = {
+        row[1]: int(row[2]) for row in rows if row[0] == _INSTANCES_ROW
+    }
+    members_held = sum(int(row[2]) for row in rows if row[0] == _MEMBERS_ROW)
+    total = sum(counts.values())
+    return total, {k: v for k, v in counts.items() if k is not None}, members_held
+
+
+#: ``instances_held``'s rows: the project's instances of a resource class, the group's members.
+_INSTANCES_ROW = 0
+_MEMBERS_ROW = 1
 
 
 def keypairs_held(source: Database | Executor, user_id: str) -> int:
@@ -119,16 +139,5 @@ def server_groups_held(source: Database | Executor, project_id: str) -> int:
         return int(
             executor.execute(
                 select(func.count()).select_from(_GROUPS).where(_GROUPS.c.project_id == project_id)
-            ).scalar_one()
-        )
-
-
-def members_held(source: Database | Executor, group_uuid: str) -> int:
-    with reading(source) as executor:
-        return int(
-            executor.execute(
-                select(func.count())
-                .select_from(_MEMBERS)
-                .where(_MEMBERS.c.group_uuid == group_uuid)
             ).scalar_one()
         )

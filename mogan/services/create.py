@@ -307,14 +307,14 @@ def quota_allows(
     if quotas.UNLIMITED == limits.instances == class_limit == member_limit:
         return wanted
     quota_data.lock_project(tx, project_id)
-    total, by_class = quota_data.instances_held(tx, project_id)
+    group_uuid = group.uuid if group is not None else None
+    total, by_class, members = quota_data.instances_held(tx, project_id, group_uuid)
     checks = [(quotas.INSTANCES, limits.instances, total)]
     if resource_class:
         held = by_class.get(resource_class, 0)
         checks.append((quotas.CLASS_PREFIX + resource_class, class_limit, held))
     if group is not None:
-        held = quota_data.members_held(tx, group.uuid)
-        checks.append((quotas.SERVER_GROUP_MEMBERS, member_limit, held))
+        checks.append((quotas.SERVER_GROUP_MEMBERS, member_limit, members))
     allowed = wanted
     for resource, limit, in_use in checks:
         fits = quotas.allowed(limit, in_use, wanted)

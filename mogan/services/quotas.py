@@ -53,7 +53,7 @@ class QuotaService:
         caller's own count is shown when the caller is of the project."""
         self._policy.authorize("mogan:quota:usage", context, {"project_id": project_id})
         limits = quota_data.limits(self._db, project_id, self._defaults)
-        total, by_class = quota_data.instances_held(self._db, project_id)
+        total, by_class, _ = quota_data.instances_held(self._db, project_id)
         keypairs = (
             quota_data.keypairs_held(self._db, context.user_id)
             if context.project_id == project_id
