@@ -20,7 +20,7 @@ _TRY_ADVISORY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:ke
 def hold(tx: Executor, scope: str, key: str) -> None:
     """Hold the lock on ``scope``/``key`` until ``tx`` ends."""
     if tx.dialect.name == "postgresql":
-        tx.execute(_ADVISORY_LOCK, {"key": f"mogan:{scope}:{key}"})
+        tx.execute(_ADVISORY_LOCK, {"key": _key(scope, key)})
 
 
 def try_hold(tx: Executor, scope: str, key: str) -> bool:
@@ -29,4 +29,8 @@ def try_hold(tx: Executor, scope: str, key: str) -> bool:
     holds again."""
     if tx.dialect.name != "postgresql":
         return True
-    return bool(tx.execute(_TRY_ADVISORY_LOCK, {"key": f"mogan:{scope}:{key}"}).scalar())
+    return bool(tx.execute(_TRY_ADVISORY_LOCK, {"key": _key(scope, key)}).scalar())
+
+
+def _key(scope: str, key: str) -> str:
+    return f"mogan:{scope}:{key}"

@@ -44,7 +44,6 @@ from mogan.core.groups import (
     AFFINITY,
     ANTI_AFFINITY,
     NODE,
-    SOFT_ANTI_AFFINITY,
     Spread,
     domain_of,
 )
@@ -190,15 +189,14 @@ def claim_best(
     seats = _Seats.for_request(executor, request, instance_uuid, spread, wait=wait)
     lost: set[str] = set()
     won = _claim_first(request, spread, seats, sample, executor, instance_uuid, lost)
-    if won is None and seats is not None and seats.busy:
-        # A new sample after the holders commit is cheaper than reading the whole fleet.
-        raise DomainsBusy(sorted(seats.busy))
-    if won is not None or len(sample) < SAMPLE_SIZE:  # a short sample was the whole fleet
-        return won
-    rest = _nodes_of(executor.execute(_free_nodes(*shape, sample=False), params), domain)
-    won = _claim_first(request, spread, seats, rest, executor, instance_uuid, lost)
-    if won is None and seats is not None and seats.busy:
-        raise DomainsBusy(sorted(seats.busy))
+    busy = seats.busy if seats is not None else set()
+    # A short sample was the whole fleet; after a busy domain, a new sample once its holder
+    # commits is cheaper than reading the whole fleet.
+    if won is None and len(sample) >= SAMPLE_SIZE and not busy:
+        rest = _nodes_of(executor.execute(_free_nodes(*shape, sample=False), params), domain)
+        won = _claim_first(request, spread, seats, rest, executor, instance_uuid, lost)
+    if won is None and busy:
+        raise DomainsBusy(sorted(busy))
     return won
 
 
@@ -222,20 +220,19 @@ def spread_for(executor: Executor, request: Request, instance_uuid: str) -> Spre
     When each node is a domain of its own and the policy is anything but ``affinity``, the
     members do not matter: a node serves one instance, so every free node is a domain no
     member is in, and (anti-)affinity there is met by construction, without a lock or a read.
-    For ``affinity`` and ``soft-affinity`` the members are read under the group's lock, held
-    from here to the end of the caller's transaction (the first member placed decides the
-    domain for all). ``soft-anti-affinity`` reads them without a lock, for its preference;
-    ``anti-affinity`` not at all: each claim counts its own domain's members under that
+    For the other policies the members are read under the group's lock, held from here to
+    the end of the caller's transaction (under ``affinity`` the first member placed decides
+    the domain for all; the soft policies rank domains by their members), except
+    ``anti-affinity``: each of its claims counts its own domain's members under that
     domain's lock, and the others are read only once a domain turns out full (``_Seats``).
     """
     group = request.group
     domain = request.failure_domain
     members: Counter[str] = Counter()
-    if group is not None and (domain != NODE or group.policy == AFFINITY):
-        if group.policy not in _PER_DOMAIN:
-            locks.hold(executor, "server_group", group.uuid)
-        if group.policy != ANTI_AFFINITY:
-            members = _member_domains(executor, group.uuid, instance_uuid, domain)
+    needs_members = group is not None and (domain != NODE or group.policy == AFFINITY)
+    if group is not None and needs_members and group.policy not in _PER_DOMAIN:
+        locks.hold(executor, "server_group", group.uuid)
+        members = _member_domains(executor, group.uuid, instance_uuid, domain)
     return Spread(
         policy=group.policy if group else None,
         members=members,
@@ -245,26 +242,28 @@ def spread_for(executor: Executor, request: Request, instance_uuid: str) -> Spre
     )
 
 
-#: The policies kept by a lock per (group, failure domain) rather than one per group.
-_PER_DOMAIN = frozenset({ANTI_AFFINITY, SOFT_ANTI_AFFINITY})
+#: The policies kept by a lock per (group, failure domain) rather than one per group. Not
+#: ``soft-anti-affinity``: it prefers the domain with the fewest members, which only a read
+#: of them all under the group's lock tells racing members apart.
+_PER_DOMAIN = frozenset({ANTI_AFFINITY})
 
 
 class _Seats:
-    """A group's next member claiming a node, one failure domain's lock at a time.
+    """An ``anti-affinity`` group's next member claiming a node, one failure domain's lock at
+    a time.
 
     Before a node of a shared domain (a rack…) is claimed, the lock on (group, domain) is
-    taken for the rest of the transaction. Under ``anti-affinity`` the claim itself then
-    counts the members already in that domain and takes the node only while they are fewer
-    than ``max_per_domain`` (``_claim_seated``, one statement): whoever held the lock before
-    committed its member's node first, so the limit holds however many race, while members
-    headed for different domains never wait for each other. The group's members are not read
-    up front: only when a claim finds its domain full are they counted for every domain, so
-    the remaining candidates in full domains are passed over without a lock. A node that is
-    a domain of its own is free, so no member is in it and it needs no lock.
+    taken for the rest of the transaction. The claim itself then counts the members already
+    in that domain and takes the node only while they are fewer than ``max_per_domain``
+    (``_claim_seated``, one statement): whoever held the lock before committed its member's
+    node first, so the limit holds however many race, while members headed for different
+    domains never wait for each other. The group's members are not read up front: only when
+    a claim finds its domain full are they counted for every domain, so the remaining
+    candidates in full domains are passed over without a lock. A node that is a domain of
+    its own is free, so no member is in it and it needs no lock.
 
     Without ``wait`` a domain whose lock another transaction holds is passed over and noted
-    in ``busy``; ``soft-anti-affinity`` claims such a node anyway (a preference, not a rule)
-    if nothing else fits.
+    in ``busy``.
     """
 
     def __init__(
@@ -284,8 +283,9 @@ class _Seats:
         self._spread = spread
         self._wait = wait
         self._held: set[str] = set()
-        #: Whether every domain's members have been counted (``spread.members``).
-        self._counted = spread.policy != ANTI_AFFINITY
+        #: Whether every domain's members have been counted (``spread.members``): only once
+        #: a claim finds its domain full.
+        self._counted = False
         #: Domains passed over because another scheduler held their lock.
         self.busy: set[str] = set()
 
@@ -323,15 +323,10 @@ class _Seats:
         self._held.add(domain)
         return True
 
-    def admit_busy(self, node: FreeNode) -> bool:
-        """Whether a node passed over as busy may be taken anyway: only as a preference."""
-        return self._spread.policy == SOFT_ANTI_AFFINITY and node.domain in self.busy
-
     def claim(self, node: FreeNode) -> NodeRow | None:
-        """``claim`` of an admitted node, and under ``anti-affinity`` only while its domain
-        has room; None when either is not so (the domain's members are then counted, so the
-        next candidate knows which)."""
-        if node.domain_value is None or self._spread.policy != ANTI_AFFINITY:
+        """``claim`` of an admitted node, only while its domain has room; None when either is
+        not so (the domain's members are then counted, so the next candidate knows which)."""
+        if node.domain_value is None:
             return claim(self._executor, node.uuid, self._instance)
         params = {
             "claiming": node.uuid,
@@ -450,8 +445,7 @@ def _claim_first(
 ) -> Claimed | None:
     """Claim the first of ``free`` that fits, is not in ``lost`` (nodes others claimed
     first, to which each lost race here is added) and whose domain ``seats`` admits."""
-    fitting = _fitting(request, spread, [n for n in free if n.uuid not in lost])
-    for candidate in fitting:
+    for candidate in _fitting(request, spread, [n for n in free if n.uuid not in lost]):
         if seats is None:
             node = claim(executor, candidate.node.uuid, instance_uuid)
         elif seats.admit(candidate.node):
@@ -459,16 +453,6 @@ def _claim_first(
         else:
             continue
         if node is not None:
-            return Claimed(node, candidate.nic_uuids, candidate.macs)
-        lost.add(candidate.node.uuid)
-    if seats is None:
-        return None
-    for candidate in fitting:  # soft-anti-affinity: a busy domain rather than none
-        if candidate.node.uuid in lost or not seats.admit_busy(candidate.node):
-            continue
-        node = claim(executor, candidate.node.uuid, instance_uuid)
-        if node is not None:
-            seats.busy.discard(candidate.node.domain)
             return Claimed(node, candidate.nic_uuids, candidate.macs)
         lost.add(candidate.node.uuid)
     return None

@@ -128,13 +128,13 @@ def test_a_member_waits_for_a_busy_rack_rather_than_calling_it_full(db: Database
 
 
 @pytest.mark.backends("postgresql")
-def test_soft_anti_affinity_takes_a_busy_rack_rather_than_none(db: Database):
+def test_soft_anti_affinity_places_a_racing_member_in_a_taken_rack_rather_than_none(db: Database):
     _nodes(db, {"r1": 2})
     first, second, group = _group(db, SOFT_ANTI_AFFINITY, 2)
     wanted = _request(group, SOFT_ANTI_AFFINITY)
     results: list[scheduler.Claimed | None] = []
 
-    def racing() -> None:  # a thread: its claim may wait for the node the first one took
+    def racing() -> None:  # a thread: it waits for the group's lock the first one holds
         with db.transaction() as tx:
             results.append(scheduler.claim_best(tx, wanted, second))
 
