@@ -1,8 +1,8 @@
 """Server groups: a tenant's say in where its instances go relative to each other.
 
 A group's policy is applied by the scheduler across the configured failure domain (a node,
-or a rack…) when a member is placed, under a lock per (group, domain) or, for affinity, the
-group's lock (``mogan.db.scheduler``).
+or a rack…) when a member is placed, under a lock per (group, domain) for anti-affinity, the
+group's lock for the other policies (``mogan.db.scheduler``).
 Instances join a group at create (``scheduler_hints.group``) and leave it when they are gone;
 deleting a group leaves its members where they are.
 """
