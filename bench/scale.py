@@ -86,6 +86,20 @@ def process_tree(pids: list[int]) -> list[int]:
     return found
 
 
+def _each(pids: list[int]) -> str:
+    """Each process's own resident memory: "97 / 99 MiB"."""
+    return " / ".join(f"{_own_rss_mb(pid):.0f}" for pid in pids) + " MiB"
+
+
+def _cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+def _own_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MiB."""
     total = 0
@@ -440,15 +454,16 @@ def main() -> int:
                     ),
                 )
             )
+            supervisor, *children = process_tree([_pid(api)])
+            # multiprocessing's resource tracker is a child too, but no worker.
+            workers = [pid for pid in children if b"resource_tracker" not in _cmdline(pid)]
             rows.append(
                 (
                     "memory",
-                    "memory: mogan api (2 workers, with supervisor)",
-                    f"{rss_mb(_pid(api)):.0f} MiB",
+                    "memory (RSS): API workers, their supervisor, engines",
+                    f"workers {_each(workers)}, supervisor {_each([supervisor])}, "
+                    f"engines {_each([_pid(e) for e in engines])}",
                 )
-            )
-            rows.append(
-                ("memory2", "memory: one mogan engine", f"{rss_mb(_pid(engines[0])):.0f} MiB")
             )
         finally:
             for process in (api, *engines):

@@ -3,7 +3,8 @@ peers it uses (Glance, Neutron), and, in an engine, the engine.
 
 ``mogan engine`` is built from this alone (``build_engine_process``): it imports nothing of
 the HTTP API, the dashboard or the use cases, which an engine never serves and whose modules
-would only take its memory. ``mogan.root`` builds the API's processes on top of it.
+would only take its memory. ``mogan.root`` builds the API's processes on top of it; the
+engine's modules are imported by ``build_engine``, so an API worker never loads them.
 """
 
 from __future__ import annotations
@@ -22,14 +23,13 @@ from mogan.db import instances
 from mogan.db.database import Database
 from mogan.db.fake_hardware import DatabaseHardwareStore
 from mogan.drivers.registry import DriverEnvironment, DriverRegistry
-from mogan.engine.neutron_ports import NeutronPorts
-from mogan.engine.operations.base import EngineSettings
-from mogan.engine.worker import Engine, EngineConfig
 from mogan.notifications import LogNotifier, MessagingNotifier, Notifier, NullNotifier
 
 if TYPE_CHECKING:
     from mogan.cloud.image_cache import ImageCache
     from mogan.cloud.neutron import Neutron
+    from mogan.engine.neutron_ports import NeutronPorts
+    from mogan.engine.worker import Engine
 
 
 @dataclass
@@ -102,6 +102,9 @@ def metrics_files_root() -> str | None:
 def build_engine(
     conf: cfg.ConfigOpts, db: Database, drivers: DriverRegistry, notifier: Notifier | None = None
 ) -> Engine:
+    from mogan.engine.operations.base import EngineSettings
+    from mogan.engine.worker import Engine, EngineConfig
+
     engine_conf = conf.engine
     copies = build_image_cache(conf, db)
     settings = EngineSettings(
@@ -167,6 +170,8 @@ def build_neutron_ports(conf: cfg.ConfigOpts) -> NeutronPorts | None:
     neutron = build_neutron(conf)
     if neutron is None:
         return None
+    from mogan.engine.neutron_ports import NeutronPorts
+
     return NeutronPorts(
         neutron, retries=conf.network.retries, retry_interval=conf.network.retry_interval
     )

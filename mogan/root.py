@@ -7,11 +7,13 @@ to anything at import time.
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
 import socket
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from oslo_config import cfg
@@ -36,7 +38,6 @@ from mogan.core.quotas import Limits
 from mogan.dashboard.settings import DashboardSettings
 from mogan.db.database import Database
 from mogan.drivers.registry import DriverRegistry
-from mogan.engine.worker import Engine
 from mogan.notifications import Notifier
 from mogan.services.actions import ActionService
 from mogan.services.bundle import Services
@@ -60,6 +61,9 @@ from mogan.services.server_groups import ServerGroupService
 from mogan.services.tags import TagService
 from mogan.services.types import TypeService
 from mogan.services.zones import ZoneService
+
+if TYPE_CHECKING:
+    from mogan.engine.worker import Engine
 
 
 @dataclass
@@ -245,7 +249,7 @@ def guard_settings(conf: cfg.ConfigOpts) -> GuardSettings:
 
 def with_dashboard(conf: cfg.ConfigOpts, api: ASGIApp) -> ASGIApp:
     """The API with the dashboard beside it at ``[dashboard] path``."""
-    from mogan.dashboard.app import WithDashboard, create_dashboard
+    from mogan.dashboard.mount import WithDashboard
 
     settings = DashboardSettings(
         path=conf.dashboard.path,
@@ -258,7 +262,13 @@ def with_dashboard(conf: cfg.ConfigOpts, api: ASGIApp) -> ASGIApp:
         or str(conf.api.public_endpoint or "").startswith("https://"),
         revocations_path=os.path.join(os.path.abspath(conf.state_path), "dashboard-revoked"),
     )
-    return WithDashboard(api, create_dashboard(api, settings), settings.path)
+
+    def build() -> ASGIApp:
+        from mogan.dashboard.app import create_dashboard
+
+        return create_dashboard(api, settings)
+
+    return WithDashboard(api, build, settings.path)
 
 
 def dashboard_key(conf: cfg.ConfigOpts) -> bytes:
@@ -266,8 +276,6 @@ def dashboard_key(conf: cfg.ConfigOpts) -> bytes:
     with O_EXCL and mode 0600, so processes starting together agree on one)."""
     if conf.dashboard.secret_key:
         return str(conf.dashboard.secret_key).encode()
-    from cryptography.fernet import Fernet
-
     path = os.path.join(os.path.abspath(conf.state_path), "dashboard.key")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     try:
@@ -280,7 +288,8 @@ def dashboard_key(conf: cfg.ConfigOpts) -> bytes:
                 return key
             time.sleep(0.02)
         raise RuntimeError(f"{path} is empty: remove it, or set [dashboard] secret_key") from None
-    key = Fernet.generate_key()
+    # What Fernet.generate_key makes, without loading cryptography into every API worker.
+    key = base64.urlsafe_b64encode(os.urandom(32))
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(key)
     return key

@@ -3,6 +3,10 @@
 Pure computation with ``cryptography``: parsing refuses anything that is not a public key of
 an accepted type and size, with the reason, and a fingerprint is what Nova shows (the MD5 of
 the key blob, colon-separated), so the same key has the same fingerprint in both clouds.
+
+``cryptography`` is imported by the functions that need it, not with this module: its SSH
+support loads bcrypt and most of the library (about 7 MiB), which an API worker should carry
+only once someone imports or generates a key.
 """
 
 from __future__ import annotations
@@ -10,9 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 #: Key types accepted on import (OpenSSH's names).
 ACCEPTED_TYPES = (
@@ -47,6 +48,9 @@ def fingerprint(openssh: str) -> str:
 
 def parse_public_key(text: str) -> PublicKey:
     """The public key in ``text`` (OpenSSH's one-line form); ``ValueError`` saying why not."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     words = text.strip().split()
     if len(words) < 2:
         raise ValueError("a public key is '<type> <base64 key> [comment]' on one line")
@@ -72,6 +76,9 @@ def parse_public_key(text: str) -> PublicKey:
 
 def generate() -> KeyPair:
     """A new Ed25519 pair."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     private = ed25519.Ed25519PrivateKey.generate()
     public = (
         private.public_key()

@@ -1,4 +1,4 @@
-"""The dashboard application, and how it sits beside the API in one ASGI app."""
+"""The dashboard application (``mogan.dashboard.mount`` puts it beside the API)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from mogan.dashboard.backend import Backend
 from mogan.dashboard.pages import auth, catalog, fleet, instances
@@ -59,25 +59,3 @@ def create_dashboard(api: ASGIApp, settings: DashboardSettings) -> Starlette:
     app.state.dashboard = Dashboard(settings, backend)
     app.add_middleware(SecurityHeaders)
     return app
-
-
-class WithDashboard:
-    """Requests under the dashboard's path go to it; every other one to the API."""
-
-    def __init__(self, api: ASGIApp, dashboard: ASGIApp, path: str) -> None:
-        self._api = api
-        self._dashboard = dashboard
-        self._path = path.rstrip("/")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._dashboard(scope, receive, send)
-            return
-        path: str = scope.get("path", "")
-        if path == self._path or path.startswith(self._path + "/"):
-            # The ASGI way to mount: the path stays whole, the prefix is the root path.
-            inner = dict(scope)
-            inner["root_path"] = scope.get("root_path", "") + self._path
-            await self._dashboard(inner, receive, send)
-            return
-        await self._api(scope, receive, send)

@@ -16,8 +16,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import pycdlib
-
 from mogan.drivers.base import DeployRequest
 
 #: The dated versions written beside ``latest``: the ones cloud-init looks for in turn.
@@ -112,6 +110,10 @@ def build_iso(files: Mapping[str, bytes]) -> bytes:
 
     ``files`` maps paths such as ``openstack/latest/meta_data.json`` to contents.
     """
+    # Imported here: only an engine that deploys builds one, and every API worker loads the
+    # drivers (for their capabilities and consoles).
+    import pycdlib
+
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident="config-2")
     made: set[str] = set()

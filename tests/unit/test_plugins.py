@@ -104,3 +104,38 @@ def test_an_api_worker_loads_no_migration_tooling(tmp_path):
         """
     )
     assert out.splitlines()[-1] == "[]"
+
+
+def test_an_api_worker_loads_the_dashboard_and_key_handling_only_when_used(tmp_path):
+    """An API worker carries neither the engine, the dashboard (Jinja2, httpx), the config
+    drive builder nor ``cryptography`` until something needs them: most workers of a region
+    never render a page or see a key. The dashboard is built on its first request."""
+    config = tmp_path / "mogan.conf"
+    config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
+    out = _modules_loaded(
+        f"""
+        import asyncio, os, sys
+        from mogan.cmd import processes
+        os.environ[processes.CONFIG_FILES_ENV] = {str(config)!r}
+        app = processes.api_app()
+        lazy = (
+            "mogan.engine", "mogan.dashboard.app", "jinja2", "httpx", "pycdlib", "cryptography",
+        )
+        print(sorted(m for m in lazy if m in sys.modules))
+        sent = []
+        async def receive():
+            return {{"type": "http.request", "body": b"", "more_body": False}}
+        async def send(message):
+            sent.append(message)
+        scope = {{
+            "type": "http", "method": "GET", "path": "/dashboard/login", "raw_path": b"",
+            "root_path": "", "query_string": b"", "headers": [(b"host", b"localhost")],
+            "scheme": "http", "server": ("localhost", 80), "client": ("127.0.0.1", 1),
+            "http_version": "1.1", "asgi": {{"version": "3.0"}},
+        }}
+        asyncio.run(app(scope, receive, send))
+        built = ("mogan.dashboard.app", "jinja2")
+        print(sent[0]["status"], sorted(m for m in built if m in sys.modules))
+        """
+    )
+    assert out.splitlines()[-2:] == ["[]", "200 ['jinja2', 'mogan.dashboard.app']"]
