@@ -101,13 +101,13 @@ def database_url(migrated_url: str) -> Iterator[str]:
 
 
 def _empty(url: str) -> None:
-    from mogan.db.models import Base
+    from mogan.db.models import metadata
 
     # DELETE, not TRUNCATE: on tables this small PostgreSQL deletes ten times faster than it
     # truncates (TRUNCATE swaps every table's files).
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
     engine.dispose()
 

@@ -21,12 +21,12 @@ from sqlalchemy import insert, select, update
 from mogan.core.clock import utcnow
 from mogan.core.operations import SubjectKind
 from mogan.db.database import Database, Executor
-from mogan.db.models import InstanceAction, InstanceActionEvent, table_of
+from mogan.db.models import INSTANCE_ACTION_EVENTS, INSTANCE_ACTIONS
 from mogan.db.records import ActionEventRow, ActionRow
 from mogan.db.table import columns_of, reading
 
-_ACTIONS = table_of(InstanceAction)
-_EVENTS = table_of(InstanceActionEvent)
+_ACTIONS = INSTANCE_ACTIONS
+_EVENTS = INSTANCE_ACTION_EVENTS
 _ACTION_ROWS = select(*columns_of(_ACTIONS, ActionRow))
 _EVENT_ROWS = select(*columns_of(_EVENTS, ActionEventRow))
 

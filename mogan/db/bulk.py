@@ -20,16 +20,16 @@ from sqlalchemy import insert
 
 from mogan.core.clock import utcnow
 from mogan.db.database import Database
-from mogan.db.models import Instance, InstanceTag, Nic, Node, table_of
+from mogan.db.models import INSTANCE_TAGS, INSTANCES, NICS, NODES
 
 #: Rows per statement: large enough that the round trips vanish, small enough that one batch
 #: is not a memory spike.
 BATCH = 2000
 
-_NODES = table_of(Node)
-_NICS = table_of(Nic)
-_INSTANCES = table_of(Instance)
-_TAGS = table_of(InstanceTag)
+_NODES = NODES
+_NICS = NICS
+_INSTANCES = INSTANCES
+_TAGS = INSTANCE_TAGS
 
 
 def add_nodes(db: Database, nodes: Iterable[Mapping[str, Any]]) -> int:

@@ -8,9 +8,9 @@ from typing import NamedTuple
 from sqlalchemy import delete, insert, update
 
 from mogan.db.database import Database, Executor
-from mogan.db.models import ConsoleToken, table_of
+from mogan.db.models import CONSOLE_TOKENS
 
-_TOKENS = table_of(ConsoleToken)
+_TOKENS = CONSOLE_TOKENS
 
 
 class ConsoleTicket(NamedTuple):

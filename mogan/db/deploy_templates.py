@@ -10,15 +10,15 @@ from sqlalchemy import delete, insert, or_, select
 
 from mogan.core.identifiers import canonical_uuid
 from mogan.db.database import Database, Executor
-from mogan.db.models import DeployTemplate, NodeConfiguration, table_of
+from mogan.db.models import DEPLOY_TEMPLATES, NODE_CONFIGURATIONS
 from mogan.db.records import DeployTemplateRow
 from mogan.db.table import Table, reading
 
-TEMPLATES: Table[DeployTemplateRow] = Table(DeployTemplate, DeployTemplateRow)
+TEMPLATES: Table[DeployTemplateRow] = Table(DEPLOY_TEMPLATES, DeployTemplateRow)
 SORT_KEYS = ("name", "created_at", "uuid")
 
-_TEMPLATES = table_of(DeployTemplate)
-_CONFIGURATIONS = table_of(NodeConfiguration)
+_TEMPLATES = DEPLOY_TEMPLATES
+_CONFIGURATIONS = NODE_CONFIGURATIONS
 
 
 def find(source: Database | Executor, ident: str) -> DeployTemplateRow | None:

@@ -12,9 +12,9 @@ from sqlalchemy import delete, insert, select, update
 
 from mogan.core.clock import utcnow
 from mogan.db.database import Database, Executor, affected
-from mogan.db.models import EngineRecord, table_of
+from mogan.db.models import ENGINES
 
-_ENGINES = table_of(EngineRecord)
+_ENGINES = ENGINES
 
 
 def _beat(tx: Executor, engine_id: str, host: str, *, started: bool) -> None:

@@ -13,10 +13,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from mogan.core import states
 from mogan.core.simulation import SimulatedMachine
 from mogan.db.database import Database
-from mogan.db.models import FakeHardware, FakeHardwareCall, table_of, utcnow
+from mogan.db.models import FAKE_HARDWARE, FAKE_HARDWARE_CALLS, utcnow
 
-_HARDWARE = table_of(FakeHardware)
-_CALLS = table_of(FakeHardwareCall)
+_HARDWARE = FAKE_HARDWARE
+_CALLS = FAKE_HARDWARE_CALLS
 _RECORD_CALL = insert(_CALLS)
 _MACHINE_FIELDS = [f.name for f in fields(SimulatedMachine)]
 _LOAD = select(*(_HARDWARE.c[name] for name in _MACHINE_FIELDS)).where(

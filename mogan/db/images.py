@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mogan.db.models import Image
+from mogan.db import models
 from mogan.db.records import ImageRow
 from mogan.db.table import Table
 
-IMAGES: Table[ImageRow] = Table(Image, ImageRow)
+IMAGES: Table[ImageRow] = Table(models.IMAGES, ImageRow)
 SORT_KEYS = ("name", "created_at", "uuid")

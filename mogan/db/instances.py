@@ -35,15 +35,14 @@ from mogan.core.states import ACTIVE, BUILDING, INITIAL, IllegalTransition, chec
 from mogan.db import tags
 from mogan.db.database import Database, Executor, affected
 from mogan.db.models import (
-    Image,
-    Instance,
-    InstanceFault,
-    InstanceTag,
-    InstanceType,
-    InstanceTypeExtraSpec,
-    Network,
-    Node,
-    table_of,
+    IMAGES,
+    INSTANCE_FAULTS,
+    INSTANCE_TAGS,
+    INSTANCE_TYPE_EXTRA_SPECS,
+    INSTANCE_TYPES,
+    INSTANCES,
+    NETWORKS,
+    NODES,
     utcnow,
 )
 from mogan.db.pagination import paginate
@@ -51,9 +50,9 @@ from mogan.db.records import FaultRow, ImageRow, InstanceRow, NodeRow
 from mogan.db.table import columns_of
 from mogan.db.types import visible_to
 
-_INSTANCES = table_of(Instance)
-_FAULTS = table_of(InstanceFault)
-_TAGS = table_of(InstanceTag)
+_INSTANCES = INSTANCES
+_FAULTS = INSTANCE_FAULTS
+_TAGS = INSTANCE_TAGS
 #: A list filtered by one tag orders by the tag rows' copies of the list's order.
 _TAGGED_ORDER = SimpleNamespace(created_at=_TAGS.c.created_at, uuid=_TAGS.c.instance_uuid)
 
@@ -202,7 +201,7 @@ def _references(visible_only: bool) -> CompoundSelect:
     for a type without any; none if it is not there, or not visible to ``project`` when
     ``visible_only``), an ``image`` row if the image exists, a ``network`` row (its uuid)
     for each of ``networks`` that exists. One round trip instead of three."""
-    types, specs = table_of(InstanceType), table_of(InstanceTypeExtraSpec)
+    types, specs = INSTANCE_TYPES, INSTANCE_TYPE_EXTRA_SPECS
     type_rows = (
         select(literal("type"), specs.c.key, specs.c.value)
         .select_from(types.outerjoin(specs, specs.c.type_uuid == types.c.uuid))
@@ -210,7 +209,7 @@ def _references(visible_only: bool) -> CompoundSelect:
     )
     if visible_only:
         type_rows = type_rows.where(visible_to(bindparam("project")))
-    images, networks = table_of(Image), table_of(Network)
+    images, networks = IMAGES, NETWORKS
     image_row = select(literal("image"), images.c.uuid, null()).where(
         images.c.uuid == bindparam("image")
     )
@@ -223,9 +222,7 @@ def _references(visible_only: bool) -> CompoundSelect:
 _REFERENCES_VISIBLE = _references(visible_only=True)
 _REFERENCES_ANY = _references(visible_only=False)
 _ZONE = (
-    select(table_of(Node).c.availability_zone)
-    .where(table_of(Node).c.availability_zone == bindparam("zone"))
-    .limit(1)
+    select(NODES.c.availability_zone).where(NODES.c.availability_zone == bindparam("zone")).limit(1)
 )
 
 
@@ -353,7 +350,7 @@ class Served:
     node: NodeRow
 
 
-_NODES = table_of(Node)
+_NODES = NODES
 _SERVED_WITHOUT_PENDING_POWER = (
     select(
         *_ROWS.selected_columns,
@@ -428,7 +425,7 @@ class ToDeploy:
     image: ImageRow | None
 
 
-_IMAGES = table_of(Image)
+_IMAGES = IMAGES
 _IMAGES_IN_USE = select(_INSTANCES.c.image_uuid).distinct()
 _BUILDING_WITH_IMAGE = (
     select(*_ROWS.selected_columns, *(c.label(f"image__{c.key}") for c in _IMAGES.columns))

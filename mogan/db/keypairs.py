@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select
 
 from mogan.db.database import Database, Executor, affected
-from mogan.db.models import KeyPair, table_of
+from mogan.db.models import KEYPAIRS
 from mogan.db.records import KeyPairRow
 from mogan.db.table import columns_of
 
-_KEYPAIRS = table_of(KeyPair)
+_KEYPAIRS = KEYPAIRS
 _ROWS = select(*columns_of(_KEYPAIRS, KeyPairRow))
 
 

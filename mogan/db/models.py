@@ -1,17 +1,19 @@
 """The schema. The database is the truth; every state change is a compare-and-set on it.
 
+Plain SQLAlchemy Core tables: the data layer reads rows into records (``mogan.db.records``)
+and writes with Core statements, so nothing needs the ORM, whose import and mapped classes
+cost every process several MiB.
+
 Timestamps are naive UTC. Rows are keyed by UUID strings so identities are stable across
 databases and visible in the API as they are stored.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, cast
-
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     DateTime,
     ForeignKey,
     Index,
@@ -24,7 +26,6 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mogan.core.clock import utcnow
 
@@ -38,513 +39,532 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+#: Every table; Alembic's migrations are checked against it (tests/unit/test_migrations.py).
+metadata = MetaData(naming_convention=NAMING)
 
 
-def table_of(model: type[Base]) -> Table:
-    """A model's Core table, for the plain INSERT and UPDATE of hot paths: there the ORM's
-    bookkeeping (unit of work, bulk-update evaluation) costs more than the statement does.
-    Column defaults such as ``updated_at`` still apply."""
-    return cast(Table, model.__table__)
+INSTANCE_TYPES = Table(
+    "instance_types",
+    metadata,
+    Column("uuid", UUID, primary_key=True),
+    Column("name", String(255), unique=True, nullable=False),
+    Column("description", Text),
+    Column("is_public", Boolean, default=True, nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+    Column("updated_at", DateTime, onupdate=utcnow),
+    Index("ix_instance_types_created", "created_at", "uuid"),
+)
 
 
-class Timestamps:
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+INSTANCE_TYPE_EXTRA_SPECS = Table(
+    "instance_type_extra_specs",
+    metadata,
+    Column("type_uuid", ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", String(255), nullable=False),
+)
 
 
-class InstanceType(Timestamps, Base):
-    __tablename__ = "instance_types"
-    __table_args__ = (Index("ix_instance_types_created", "created_at", "uuid"),)
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    description: Mapped[str | None] = mapped_column(Text)
-    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+#: A private type's access list: the projects besides admins that may use it.
+INSTANCE_TYPE_PROJECTS = Table(
+    "instance_type_projects",
+    metadata,
+    Column("type_uuid", ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", String(255), primary_key=True),
+)
 
 
-class InstanceTypeExtraSpec(Base):
-    __tablename__ = "instance_type_extra_specs"
-    type_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True
-    )
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    value: Mapped[str] = mapped_column(String(255))
+IMAGES = Table(
+    "images",
+    metadata,
+    Column("uuid", UUID, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("checksum", String(255)),
+    Column("disk_format", String(16), nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+    Column("updated_at", DateTime, onupdate=utcnow),
+    Index("ix_images_name", "name", "uuid"),
+    Index("ix_images_created", "created_at", "uuid"),
+)
 
 
-class InstanceTypeProject(Base):
-    """A private type's access list: the projects besides admins that may use it."""
-
-    __tablename__ = "instance_type_projects"
-    type_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instance_types.uuid", ondelete="CASCADE"), primary_key=True
-    )
-    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-
-
-class Image(Timestamps, Base):
-    __tablename__ = "images"
-    __table_args__ = (
-        Index("ix_images_name", "name", "uuid"),
-        Index("ix_images_created", "created_at", "uuid"),
-    )
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
-    url: Mapped[str] = mapped_column(Text)
-    checksum: Mapped[str | None] = mapped_column(String(255))
-    disk_format: Mapped[str] = mapped_column(String(16))
+NETWORKS = Table(
+    "networks",
+    metadata,
+    Column("uuid", UUID, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+    Column("updated_at", DateTime, onupdate=utcnow),
+    Index("ix_networks_name", "name", "uuid"),
+    Index("ix_networks_created", "created_at", "uuid"),
+)
 
 
-class Network(Timestamps, Base):
-    __tablename__ = "networks"
-    __table_args__ = (
-        Index("ix_networks_name", "name", "uuid"),
-        Index("ix_networks_created", "created_at", "uuid"),
-    )
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
-
-
-class Subnet(Base):
-    __tablename__ = "subnets"
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    network_uuid: Mapped[str] = mapped_column(
-        ForeignKey("networks.uuid", ondelete="CASCADE"), index=True
-    )
-    cidr: Mapped[str] = mapped_column(String(64))
-    ip_version: Mapped[int] = mapped_column(Integer)
-    gateway_ip: Mapped[str | None] = mapped_column(String(64))
+SUBNETS = Table(
+    "subnets",
+    metadata,
+    Column("uuid", UUID, primary_key=True),
+    Column(
+        "network_uuid", ForeignKey("networks.uuid", ondelete="CASCADE"), index=True, nullable=False
+    ),
+    Column("cidr", String(64), nullable=False),
+    Column("ip_version", Integer, nullable=False),
+    Column("gateway_ip", String(64)),
     #: ``[{"start": "…", "end": "…"}]``
-    allocation_pools: Mapped[list[Any]] = mapped_column(JSON)
+    Column("allocation_pools", JSON, nullable=False),
     #: How many addresses the subnet has handed out, as a sequence counts: the next one is the
     #: address at this position in its pools, round and round (see ``mogan.db.ports``).
-    allocations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    Column("allocations", Integer, default=0, server_default="0", nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+)
 
 
-class Node(Timestamps, Base):
-    __tablename__ = "nodes"
-    __table_args__ = (
-        Index("ix_nodes_schedulable", "availability_zone", "maintenance", "instance_uuid"),
-        Index("ix_nodes_maintenance", "maintenance"),
-        Index("ix_nodes_resource_class", "resource_class"),
-        Index("ix_nodes_created", "created_at", "uuid"),
-        Index("ix_nodes_state_name", "provision_state", "name"),
-        # The free nodes alone, in uuid order: the scheduler samples them from a random point.
-        Index(
-            "ix_nodes_free",
-            "uuid",
-            postgresql_where=text("instance_uuid IS NULL"),
-            sqlite_where=text("instance_uuid IS NULL"),
-        ),
-    )
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    driver: Mapped[str] = mapped_column(String(64))
-    driver_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    resource_class: Mapped[str | None] = mapped_column(String(255))
+NODES = Table(
+    "nodes",
+    metadata,
+    Column("uuid", UUID, primary_key=True),
+    Column("name", String(255), unique=True, nullable=False),
+    Column("driver", String(64), nullable=False),
+    Column("driver_info", JSON, default=dict, nullable=False),
+    Column("properties", JSON, default=dict, nullable=False),
+    Column("resource_class", String(255)),
     #: ``resource_class`` as Placement names it (``CUSTOM_…``), so SQL can filter on it.
-    resource_class_trait: Mapped[str | None] = mapped_column(String(255), index=True)
-    availability_zone: Mapped[str | None] = mapped_column(String(255))
-    maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
-    maintenance_reason: Mapped[str | None] = mapped_column(Text)
+    Column("resource_class_trait", String(255), index=True),
+    Column("availability_zone", String(255)),
+    Column("maintenance", Boolean, default=False, nullable=False),
+    Column("maintenance_reason", Text),
     #: Why, as data (``mogan.core.states.MaintenanceKind``); null when not in maintenance.
-    maintenance_kind: Mapped[str | None] = mapped_column(String(32))
+    Column("maintenance_kind", String(32)),
     #: With ``failed_cleanup``: the instance whose failed deploy may still be on the node.
-    leftover_instance_uuid: Mapped[str | None] = mapped_column(UUID)
+    Column("leftover_instance_uuid", UUID),
     #: The instance this node serves; unique, and only ever set by a conditional UPDATE.
-    instance_uuid: Mapped[str | None] = mapped_column(UUID, unique=True)
-    power_state: Mapped[str | None] = mapped_column(String(16))
-    last_error: Mapped[str | None] = mapped_column(Text)
+    Column("instance_uuid", UUID, unique=True),
+    Column("power_state", String(16)),
+    Column("last_error", Text),
     #: Where the node is in its life (``mogan.core.lifecycle``), in Ironic's words: moved by
     #: Mogan for the nodes it drives, mirrored from Ironic for Ironic's. Only ``available``
     #: nodes are schedulable.
-    provision_state: Mapped[str] = mapped_column(String(32), server_default="enroll")
+    Column("provision_state", String(32), server_default="enroll", nullable=False),
     #: How many NICs the node has, kept in the transactions that add or remove them: the
     #: scheduler ranks free nodes by it, and counting every free node's NICs per decision cost
     #: more than all the rest of scheduling.
-    nic_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    Column("nic_count", Integer, default=0, server_default="0", nullable=False),
     #: The project the node is dedicated to, and the project it is lent to (as Ironic's
     #: ``owner`` and ``lessee``): when either is set, only their instances are scheduled here.
-    owner: Mapped[str | None] = mapped_column(String(255), index=True)
-    lessee: Mapped[str | None] = mapped_column(String(255), index=True)
+    Column("owner", String(255), index=True),
+    Column("lessee", String(255), index=True),
     #: What the node's last verification found, per interface (``{"power": {"result": true,
     #: "reason": null}, …}``), and when: ``GET /v1/nodes/{node}/validate`` reads it.
-    interface_checks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    Column("interface_checks", JSON),
+    Column("verified_at", DateTime),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+    Column("updated_at", DateTime, onupdate=utcnow),
+    Index("ix_nodes_schedulable", "availability_zone", "maintenance", "instance_uuid"),
+    Index("ix_nodes_maintenance", "maintenance"),
+    Index("ix_nodes_resource_class", "resource_class"),
+    Index("ix_nodes_created", "created_at", "uuid"),
+    Index("ix_nodes_state_name", "provision_state", "name"),
+    # The free nodes alone, in uuid order: the scheduler samples them from a random point.
+    Index(
+        "ix_nodes_free",
+        "uuid",
+        postgresql_where=text("instance_uuid IS NULL"),
+        sqlite_where=text("instance_uuid IS NULL"),
+    ),
+)
 
 
-class Nic(Base):
-    __tablename__ = "nics"
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    node_uuid: Mapped[str] = mapped_column(ForeignKey("nodes.uuid", ondelete="CASCADE"), index=True)
-    mac_address: Mapped[str] = mapped_column(String(17), unique=True)
-    port_type: Mapped[str | None] = mapped_column(String(64))
+NICS = Table(
+    "nics",
+    metadata,
+    Column("uuid", UUID, primary_key=True),
+    Column("node_uuid", ForeignKey("nodes.uuid", ondelete="CASCADE"), index=True, nullable=False),
+    Column("mac_address", String(17), unique=True, nullable=False),
+    Column("port_type", String(64)),
     #: The link speed an inspection found, in Mbit/s.
-    speed_mbps: Mapped[int | None] = mapped_column(Integer)
+    Column("speed_mbps", Integer),
     #: The switch port it is cabled to, in Ironic's words (``switch_id``, ``port_id``,
     #: ``switch_info``): what Neutron binds a baremetal port with.
-    local_link_connection: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    Column("local_link_connection", JSON),
+)
 
 
-class NodeInventory(Base):
-    """What the last inspection of a node found: the hardware's own report, and which
-    ``properties`` it wrote (a property with another value was set by hand and is kept)."""
+#: What the last inspection of a node found: the hardware's own report, and which
+#: ``properties`` it wrote (a property with another value was set by hand and is kept).
+NODE_INVENTORIES = Table(
+    "node_inventories",
+    metadata,
+    Column("node_uuid", ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True),
+    Column("inventory", JSON, nullable=False),
+    Column("applied", JSON, nullable=False),
+    Column("inspected_at", DateTime, nullable=False),
+)
 
-    __tablename__ = "node_inventories"
-    node_uuid: Mapped[str] = mapped_column(
-        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True
-    )
-    inventory: Mapped[dict[str, Any]] = mapped_column(JSON)
-    applied: Mapped[dict[str, Any]] = mapped_column(JSON)
-    inspected_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
-
-class Instance(Timestamps, Base):
-    __tablename__ = "instances"
-    __table_args__ = (
-        Index("ix_instances_project_created", "project_id", "created_at"),
-        Index("ix_instances_project_class", "project_id", "resource_class"),
-        Index("ix_instances_created", "created_at", "uuid"),
-        Index("ix_instances_status_created", "status", "created_at", "uuid"),
-    )
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), index=True)
-    description: Mapped[str | None] = mapped_column(String(255))
-    project_id: Mapped[str] = mapped_column(String(255))
-    user_id: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    power_state: Mapped[str | None] = mapped_column(String(16))
-    target_power_state: Mapped[str | None] = mapped_column(String(16))
-    instance_type_uuid: Mapped[str] = mapped_column(UUID, index=True)
-    image_uuid: Mapped[str] = mapped_column(UUID, index=True)
-    availability_zone: Mapped[str | None] = mapped_column(String(255), index=True)
-    node_uuid: Mapped[str | None] = mapped_column(UUID)
+INSTANCES = Table(
+    "instances",
+    metadata,
+    Column("uuid", UUID, primary_key=True),
+    Column("name", String(255), index=True, nullable=False),
+    Column("description", String(255)),
+    Column("project_id", String(255), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("status", String(16), index=True, nullable=False),
+    Column("power_state", String(16)),
+    Column("target_power_state", String(16)),
+    Column("instance_type_uuid", UUID, index=True, nullable=False),
+    Column("image_uuid", UUID, index=True, nullable=False),
+    Column("availability_zone", String(255), index=True),
+    Column("node_uuid", UUID),
     #: Derived from the instance's ports, written with them in one transaction.
-    network_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    launched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    Column("network_info", JSON, default=dict, nullable=False),
+    Column("extra", JSON, default=dict, nullable=False),
+    Column("launched_at", DateTime),
     #: Whether the deploy delivered a config drive (null until deployed).
-    config_drive: Mapped[bool | None] = mapped_column(Boolean)
+    Column("config_drive", Boolean),
     #: The key pair given at create, and its public key then (a later change or deletion
     #: of the key pair does not change what the instance was given).
-    key_name: Mapped[str | None] = mapped_column(String(255))
-    key_data: Mapped[str | None] = mapped_column(Text)
+    Column("key_name", String(255)),
+    Column("key_data", Text),
     #: Base64 user data, for the config drive only: never shown by the API.
-    user_data: Mapped[str | None] = mapped_column(Text)
+    Column("user_data", Text),
     #: The tenant's metadata string pairs (``metadata`` in the API; the name is SQLAlchemy's).
-    user_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    Column("user_metadata", JSON, default=dict, nullable=False),
     #: Who locked it (``owner`` or ``admin``: an owner may not lift an administrator's lock),
     #: and why; null when it is not locked.
-    locked_by: Mapped[str | None] = mapped_column(String(16))
-    locked_reason: Mapped[str | None] = mapped_column(Text)
+    Column("locked_by", String(16)),
+    Column("locked_reason", Text),
     #: The instance's tags, sorted: a copy of its ``instance_tags`` rows (which filters
     #: query), written with them, so showing an instance needs no second read.
-    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    Column("tags", JSON, default=list, nullable=False),
     #: The resource class its type asks for (``CUSTOM_GOLD``), counted against the project's
     #: per-class quota; null for a type that names none.
-    resource_class: Mapped[str | None] = mapped_column(String(255))
+    Column("resource_class", String(255)),
     #: Shared by the instances of one multi-create request.
-    reservation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    Column("reservation_id", String(64), index=True),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+    Column("updated_at", DateTime, onupdate=utcnow),
+    Index("ix_instances_project_created", "project_id", "created_at"),
+    Index("ix_instances_project_class", "project_id", "resource_class"),
+    Index("ix_instances_created", "created_at", "uuid"),
+    Index("ix_instances_status_created", "status", "created_at", "uuid"),
+)
 
 
-class InstanceFault(Base):
-    __tablename__ = "instance_faults"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    instance_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True
-    )
-    code: Mapped[int] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+INSTANCE_FAULTS = Table(
+    "instance_faults",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "instance_uuid",
+        ForeignKey("instances.uuid", ondelete="CASCADE"),
+        index=True,
+        nullable=False,
+    ),
+    Column("code", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+)
 
 
-class Port(Base):
-    """An instance's attachment to a network through one of its node's NICs."""
-
-    __tablename__ = "ports"
+#: An instance's attachment to a network through one of its node's NICs.
+PORTS = Table(
+    "ports",
+    metadata,
     #: On Neutron, the Neutron port's id.
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
+    Column("uuid", UUID, primary_key=True),
     #: One of Mogan's networks, or Neutron's (no row here: hence no foreign key; a builtin
     #: network with ports is not deleted, ``NetworkService.delete`` checks).
-    network_uuid: Mapped[str] = mapped_column(UUID, index=True)
-    instance_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True
-    )
+    Column("network_uuid", UUID, index=True, nullable=False),
+    Column(
+        "instance_uuid",
+        ForeignKey("instances.uuid", ondelete="CASCADE"),
+        index=True,
+        nullable=False,
+    ),
     #: One port per NIC: the unique constraint makes a double allocation impossible.
-    nic_uuid: Mapped[str] = mapped_column(ForeignKey("nics.uuid"), unique=True)
-    mac_address: Mapped[str] = mapped_column(String(17))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    Column("nic_uuid", ForeignKey("nics.uuid"), unique=True, nullable=False),
+    Column("mac_address", String(17), nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
     #: A Neutron port the tenant gave: unbound and kept at tear-down (Nova's name).
-    preserve_on_delete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    Column("preserve_on_delete", Boolean, default=False, server_default=false(), nullable=False),
+)
 
 
-class FixedIP(Base):
-    __tablename__ = "fixed_ips"
-    __table_args__ = (
-        UniqueConstraint("subnet_uuid", "ip_address", name="uq_fixed_ips_subnet_address"),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    port_uuid: Mapped[str] = mapped_column(ForeignKey("ports.uuid", ondelete="CASCADE"), index=True)
-    subnet_uuid: Mapped[str] = mapped_column(ForeignKey("subnets.uuid"))
-    ip_address: Mapped[str] = mapped_column(String(64))
+FIXED_IPS = Table(
+    "fixed_ips",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("port_uuid", ForeignKey("ports.uuid", ondelete="CASCADE"), index=True, nullable=False),
+    Column("subnet_uuid", ForeignKey("subnets.uuid"), nullable=False),
+    Column("ip_address", String(64), nullable=False),
+    UniqueConstraint("subnet_uuid", "ip_address", name="uq_fixed_ips_subnet_address"),
+)
 
 
-class Operation(Base):
-    """A unit of long work on an instance — or on a node, for its inspection and cleaning —
-    carried out by whichever engine holds its lease.
-
-    ``status`` goes pending → running → succeeded | failed. While running, ``owner`` and
-    ``lease_expires_at`` say who holds it; an expired lease may be taken over by any engine,
-    which resumes at ``step`` with ``state``.
-    """
-
-    __tablename__ = "operations"
-    __table_args__ = (
-        Index("ix_operations_claimable", "status", "lease_expires_at"),
-        Index("ix_operations_subject", "subject_uuid", "status"),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+#: A unit of long work on an instance — or on a node, for its inspection and cleaning —
+#: carried out by whichever engine holds its lease.
+#:
+#: ``status`` goes pending → running → succeeded | failed. While running, ``owner`` and
+#: ``lease_expires_at`` say who holds it; an expired lease may be taken over by any engine,
+#: which resumes at ``step`` with ``state``.
+OPERATIONS = Table(
+    "operations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
     #: What the operation works on (``mogan.core.operations.SubjectKind``) and which one.
-    subject_kind: Mapped[str] = mapped_column(String(16))
-    subject_uuid: Mapped[str] = mapped_column(UUID)
-    kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    step: Mapped[str] = mapped_column(String(32))
-    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    owner: Mapped[str | None] = mapped_column(String(255))
-    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_uuid", UUID, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), default="pending", nullable=False),
+    Column("step", String(32), nullable=False),
+    Column("state", JSON, default=dict, nullable=False),
+    Column("owner", String(255)),
+    Column("lease_expires_at", DateTime),
     #: How many times an engine has claimed this operation (takeovers included).
-    claims: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    Column("claims", Integer, default=0, nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+    Column("updated_at", DateTime, onupdate=utcnow),
+    Column("finished_at", DateTime),
+    Index("ix_operations_claimable", "status", "lease_expires_at"),
+    Index("ix_operations_subject", "subject_uuid", "status"),
+)
 
 
-class EngineRecord(Base):
-    """A running engine, so engines can divide periodic work among the live ones."""
+#: A running engine, so engines can divide periodic work among the live ones.
+ENGINES = Table(
+    "engines",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("started_at", DateTime, default=utcnow, nullable=False),
+    Column("heartbeat_at", DateTime, default=utcnow, index=True, nullable=False),
+)
 
-    __tablename__ = "engines"
-    id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    host: Mapped[str] = mapped_column(String(255))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
-
-class FakeHardware(Base):
-    """The simulated machine behind a ``fake`` node: what a BMC would report."""
-
-    __tablename__ = "fake_hardware"
-    node_uuid: Mapped[str] = mapped_column(
-        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True
-    )
-    power_state: Mapped[str] = mapped_column(String(16))
-    pending_power_state: Mapped[str | None] = mapped_column(String(16))
-    power_change_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    deployed_instance: Mapped[str | None] = mapped_column(UUID)
-    deployed_image_url: Mapped[str | None] = mapped_column(Text)
-    boot_device: Mapped[str] = mapped_column(String(16), default="disk")
+#: The simulated machine behind a ``fake`` node: what a BMC would report.
+FAKE_HARDWARE = Table(
+    "fake_hardware",
+    metadata,
+    Column("node_uuid", ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True),
+    Column("power_state", String(16), nullable=False),
+    Column("pending_power_state", String(16)),
+    Column("power_change_at", DateTime),
+    Column("deployed_instance", UUID),
+    Column("deployed_image_url", Text),
+    Column("boot_device", String(16), default="disk", nullable=False),
     #: The config drive's files, by path, base64-encoded.
-    config_drive: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    Column("config_drive", JSON),
     #: The instance whose deploy last wrote the disks (a clean erases it).
-    disk_written_by: Mapped[str | None] = mapped_column(UUID)
-    cleanings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    last_clean_mode: Mapped[str | None] = mapped_column(String(16))
+    Column("disk_written_by", UUID),
+    Column("cleanings", Integer, default=0, server_default="0", nullable=False),
+    Column("last_clean_mode", String(16)),
     #: Rescued: the rescue image booted, and the SHA-256 of the rescue password given.
-    rescue_image_url: Mapped[str | None] = mapped_column(Text)
-    rescue_password_sha256: Mapped[str | None] = mapped_column(String(64))
+    Column("rescue_image_url", Text),
+    Column("rescue_password_sha256", String(64)),
     #: The BIOS settings that differ from the factory's, and the RAID configuration.
-    bios_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    raid_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    Column("bios_settings", JSON),
+    Column("raid_config", JSON),
+)
 
 
-class FakeHardwareCall(Base):
-    """What a simulated BMC was asked to do, one row per request it received, as a real
-    BMC's audit log would show: how a test proves a step reached the hardware once."""
-
-    __tablename__ = "fake_hardware_calls"
-    __table_args__ = (Index("ix_fake_hardware_calls_node", "node_uuid", "id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    node_uuid: Mapped[str] = mapped_column(ForeignKey("nodes.uuid", ondelete="CASCADE"))
+#: What a simulated BMC was asked to do, one row per request it received, as a real
+#: BMC's audit log would show: how a test proves a step reached the hardware once.
+FAKE_HARDWARE_CALLS = Table(
+    "fake_hardware_calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_uuid", ForeignKey("nodes.uuid", ondelete="CASCADE"), nullable=False),
     #: ``deploy``, ``undeploy``, ``inspect``, ``clean``, ``rescue``, ``unrescue``,
     #: ``power <action>``.
-    call: Mapped[str] = mapped_column(String(32))
+    Column("call", String(32), nullable=False),
     #: The instance a deploy was for.
-    instance_uuid: Mapped[str | None] = mapped_column(UUID)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    Column("instance_uuid", UUID),
+    Column("at", DateTime, default=utcnow, nullable=False),
+    Index("ix_fake_hardware_calls_node", "node_uuid", "id"),
+)
 
 
-class KeyPair(Base):
-    """A user's SSH public key, by name (the private half of a generated pair is never kept)."""
-
-    __tablename__ = "keypairs"
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+#: A user's SSH public key, by name (the private half of a generated pair is never kept).
+KEYPAIRS = Table(
+    "keypairs",
+    metadata,
+    Column("user_id", String(255), primary_key=True),
+    Column("name", String(255), primary_key=True),
     #: The project the user was in when the key was added (what quotas will count).
-    project_id: Mapped[str] = mapped_column(String(255))
-    type: Mapped[str] = mapped_column(String(16), default="ssh")
-    public_key: Mapped[str] = mapped_column(Text)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    Column("project_id", String(255), nullable=False),
+    Column("type", String(16), default="ssh", nullable=False),
+    Column("public_key", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+)
 
 
-class DeployTemplate(Timestamps, Base):
-    """An operator's deploy template (Ironic's): steps a deploy runs when the instance type
-    requires the trait it is named after."""
-
-    __tablename__ = "deploy_templates"
-    __table_args__ = (Index("ix_deploy_templates_created", "created_at", "uuid"),)
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
+#: An operator's deploy template (Ironic's): steps a deploy runs when the instance type
+#: requires the trait it is named after.
+DEPLOY_TEMPLATES = Table(
+    "deploy_templates",
+    metadata,
+    Column("uuid", UUID, primary_key=True),
+    Column("name", String(255), unique=True, nullable=False),
     #: ``[{interface, step, args, priority}]``, checked on the way in.
-    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    extra: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    Column("steps", JSON, nullable=False),
+    Column("extra", JSON, default=dict, nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+    Column("updated_at", DateTime, onupdate=utcnow),
+    Index("ix_deploy_templates_created", "created_at", "uuid"),
+)
 
 
-class NodeConfiguration(Base):
-    """What a node's BIOS and RAID hold, as its driver last reported them after applying a
-    deploy template's steps (or a clean's reset)."""
-
-    __tablename__ = "node_configurations"
-    node_uuid: Mapped[str] = mapped_column(
-        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True
-    )
-    bios_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    raid_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+#: What a node's BIOS and RAID hold, as its driver last reported them after applying a
+#: deploy template's steps (or a clean's reset).
+NODE_CONFIGURATIONS = Table(
+    "node_configurations",
+    metadata,
+    Column("node_uuid", ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True),
+    Column("bios_settings", JSON),
+    Column("raid_config", JSON),
     #: The deploy template steps applied last, ``interface.step`` each, and when.
-    applied_steps: Mapped[list[str] | None] = mapped_column(JSON)
-    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    Column("applied_steps", JSON),
+    Column("applied_at", DateTime),
+)
 
 
-class NodeTrait(Base):
-    """A trait of a node (Placement's ``CUSTOM_*`` or standard names, as Ironic's node traits):
-    what instance types ask for with ``trait:<NAME>=required`` or ``=forbidden``."""
-
-    __tablename__ = "node_traits"
-    __table_args__ = (Index("ix_node_traits_trait", "trait", "node_uuid"),)
-    node_uuid: Mapped[str] = mapped_column(
-        ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True
-    )
-    trait: Mapped[str] = mapped_column(String(255), primary_key=True)
-
-
-class ConsoleToken(Base):
-    """A short-lived, single-use ticket to one instance's console (the proxy's only auth).
-
-    Only the SHA-256 of the token is kept: the token itself is in the URL given to the
-    caller, once. Used tickets and expired ones are removed by the proxy as it goes."""
-
-    __tablename__ = "console_tokens"
-    __table_args__ = (Index("ix_console_tokens_expires", "expires_at"),)
-    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    instance_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instances.uuid", ondelete="CASCADE"), index=True
-    )
-    protocol: Mapped[str] = mapped_column(String(16))
-    console_type: Mapped[str] = mapped_column(String(16))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+#: A trait of a node (Placement's ``CUSTOM_*`` or standard names, as Ironic's node traits):
+#: what instance types ask for with ``trait:<NAME>=required`` or ``=forbidden``.
+NODE_TRAITS = Table(
+    "node_traits",
+    metadata,
+    Column("node_uuid", ForeignKey("nodes.uuid", ondelete="CASCADE"), primary_key=True),
+    Column("trait", String(255), primary_key=True),
+    Index("ix_node_traits_trait", "trait", "node_uuid"),
+)
 
 
-class InstanceTag(Base):
-    """A tenant's tag on an instance (as Nova's server tags).
+#: A short-lived, single-use ticket to one instance's console (the proxy's only auth).
+#:
+#: Only the SHA-256 of the token is kept: the token itself is in the URL given to the
+#: caller, once. Used tickets and expired ones are removed by the proxy as it goes.
+CONSOLE_TOKENS = Table(
+    "console_tokens",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column(
+        "instance_uuid",
+        ForeignKey("instances.uuid", ondelete="CASCADE"),
+        index=True,
+        nullable=False,
+    ),
+    Column("protocol", String(16), nullable=False),
+    Column("console_type", String(16), nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("used_at", DateTime),
+    Index("ix_console_tokens_expires", "expires_at"),
+)
 
-    ``created_at`` is the instance's, copied (it never changes): a list filtered by one tag
-    walks ``ix_instance_tags_tag_created`` in the list's own order and reads a page of
-    instances, not every tagged one.
-    """
 
-    __tablename__ = "instance_tags"
-    __table_args__ = (Index("ix_instance_tags_tag_created", "tag", "created_at", "instance_uuid"),)
-    instance_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instances.uuid", ondelete="CASCADE"), primary_key=True
-    )
-    tag: Mapped[str] = mapped_column(String(60), primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+#: A tenant's tag on an instance (as Nova's server tags).
+#:
+#: ``created_at`` is the instance's, copied (it never changes): a list filtered by one tag
+#: walks ``ix_instance_tags_tag_created`` in the list's own order and reads a page of
+#: instances, not every tagged one.
+INSTANCE_TAGS = Table(
+    "instance_tags",
+    metadata,
+    Column("instance_uuid", ForeignKey("instances.uuid", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(60), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_instance_tags_tag_created", "tag", "created_at", "instance_uuid"),
+)
 
 
-class InstanceAction(Base):
-    """A request that changed an instance, and how it ended (Nova's instance actions).
-
-    Not tied to the instance row by a foreign key: the record outlives the instance, so an
-    administrator can still read what happened to a deleted one.
-    """
-
-    __tablename__ = "instance_actions"
-    __table_args__ = (
-        Index("ix_instance_actions_subject", "subject_uuid", "id"),
-        Index("ix_instance_actions_request", "subject_uuid", "request_id"),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+#: A request that changed an instance, and how it ended (Nova's instance actions).
+#:
+#: Not tied to the instance row by a foreign key: the record outlives the instance, so an
+#: administrator can still read what happened to a deleted one.
+INSTANCE_ACTIONS = Table(
+    "instance_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
     #: What was acted on (``mogan.core.operations.SubjectKind``: an instance, or a node for
     #: its own history) and which one.
-    subject_kind: Mapped[str] = mapped_column(String(16))
-    subject_uuid: Mapped[str] = mapped_column(UUID)
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_uuid", UUID, nullable=False),
     #: The ``X-OpenStack-Request-Id`` the request was answered with (or the engine's own id
     #: for what it did unasked, such as a power sync's correction).
-    request_id: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(32))
-    project_id: Mapped[str] = mapped_column(String(255))
-    user_id: Mapped[str | None] = mapped_column(String(255))
-    start_time: Mapped[dt.datetime] = mapped_column(DateTime)
-    finish_time: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    Column("request_id", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("project_id", String(255), nullable=False),
+    Column("user_id", String(255)),
+    Column("start_time", DateTime, nullable=False),
+    Column("finish_time", DateTime),
     #: ``success`` or ``error`` once finished; ``message`` says why it failed, or what it did.
-    result: Mapped[str | None] = mapped_column(String(16))
-    message: Mapped[str | None] = mapped_column(Text)
+    Column("result", String(16)),
+    Column("message", Text),
+    Index("ix_instance_actions_subject", "subject_uuid", "id"),
+    Index("ix_instance_actions_request", "subject_uuid", "request_id"),
+)
 
 
-class InstanceActionEvent(Base):
-    """One step an engine carried out for an action: a schedule, a deploy on one node…"""
-
-    __tablename__ = "instance_action_events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    action_id: Mapped[int] = mapped_column(
-        ForeignKey("instance_actions.id", ondelete="CASCADE"), index=True
-    )
-    event: Mapped[str] = mapped_column(String(32))
-    start_time: Mapped[dt.datetime] = mapped_column(DateTime)
-    finish_time: Mapped[dt.datetime] = mapped_column(DateTime)
-    result: Mapped[str] = mapped_column(String(16))
+#: One step an engine carried out for an action: a schedule, a deploy on one node…
+INSTANCE_ACTION_EVENTS = Table(
+    "instance_action_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "action_id",
+        ForeignKey("instance_actions.id", ondelete="CASCADE"),
+        index=True,
+        nullable=False,
+    ),
+    Column("event", String(32), nullable=False),
+    Column("start_time", DateTime, nullable=False),
+    Column("finish_time", DateTime, nullable=False),
+    Column("result", String(16), nullable=False),
     #: The engine that carried the step out.
-    host: Mapped[str | None] = mapped_column(String(255))
+    Column("host", String(255)),
     #: What happened, for a person: the node, the addresses, the driver's error (no traceback).
-    details: Mapped[str | None] = mapped_column(Text)
+    Column("details", Text),
+)
 
 
-class QuotaLimit(Base):
-    """A project's own limit on one resource (``instances``, ``class:CUSTOM_GOLD``…); a
-    resource without a row takes ``[quota]``'s default."""
+#: A project's own limit on one resource (``instances``, ``class:CUSTOM_GOLD``…); a
+#: resource without a row takes ``[quota]``'s default.
+QUOTAS = Table(
+    "quotas",
+    metadata,
+    Column("project_id", String(255), primary_key=True),
+    Column("resource", String(255), primary_key=True),
+    Column("hard_limit", Integer, nullable=False),
+)
 
-    __tablename__ = "quotas"
-    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    resource: Mapped[str] = mapped_column(String(255), primary_key=True)
-    hard_limit: Mapped[int] = mapped_column(Integer)
 
-
-class ServerGroup(Base):
-    """Instances to be placed together or apart, across the configured failure domain."""
-
-    __tablename__ = "server_groups"
-    __table_args__ = (Index("ix_server_groups_project", "project_id", "created_at"),)
-    uuid: Mapped[str] = mapped_column(UUID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
-    project_id: Mapped[str] = mapped_column(String(255))
-    user_id: Mapped[str] = mapped_column(String(255))
+#: Instances to be placed together or apart, across the configured failure domain.
+SERVER_GROUPS = Table(
+    "server_groups",
+    metadata,
+    Column("uuid", UUID, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("project_id", String(255), nullable=False),
+    Column("user_id", String(255), nullable=False),
     #: ``affinity``, ``anti-affinity``, ``soft-affinity`` or ``soft-anti-affinity``.
-    policy: Mapped[str] = mapped_column(String(32))
+    Column("policy", String(32), nullable=False),
     #: Nova's 2.64 rules: ``max_server_per_host`` for ``anti-affinity``.
-    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    Column("rules", JSON, default=dict, nullable=False),
+    Column("created_at", DateTime, default=utcnow, nullable=False),
+    Index("ix_server_groups_project", "project_id", "created_at"),
+)
 
 
-class ServerGroupMember(Base):
-    __tablename__ = "server_group_members"
-    instance_uuid: Mapped[str] = mapped_column(
-        ForeignKey("instances.uuid", ondelete="CASCADE"), primary_key=True
-    )
-    group_uuid: Mapped[str] = mapped_column(
-        ForeignKey("server_groups.uuid", ondelete="CASCADE"), index=True
-    )
+SERVER_GROUP_MEMBERS = Table(
+    "server_group_members",
+    metadata,
+    Column("instance_uuid", ForeignKey("instances.uuid", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "group_uuid",
+        ForeignKey("server_groups.uuid", ondelete="CASCADE"),
+        index=True,
+        nullable=False,
+    ),
+)

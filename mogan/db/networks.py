@@ -6,20 +6,21 @@ from collections.abc import Sequence
 
 from sqlalchemy import exists, select
 
+from mogan.db import models
 from mogan.db.database import Database, Executor
-from mogan.db.models import FixedIP, Instance, Network, Port, Subnet, table_of
+from mogan.db.models import FIXED_IPS, INSTANCES
 from mogan.db.records import FixedIpRow, NetworkRow, PortRow, SubnetRow
 from mogan.db.table import Table, columns_of
 
-NETWORKS: Table[NetworkRow] = Table(Network, NetworkRow)
-SUBNETS: Table[SubnetRow] = Table(Subnet, SubnetRow)
-PORTS: Table[PortRow] = Table(Port, PortRow)
+NETWORKS: Table[NetworkRow] = Table(models.NETWORKS, NetworkRow)
+SUBNETS: Table[SubnetRow] = Table(models.SUBNETS, SubnetRow)
+PORTS: Table[PortRow] = Table(models.PORTS, PortRow)
 SORT_KEYS = ("name", "created_at", "uuid")
 
-_SUBNETS = table_of(Subnet)
-_PORTS = table_of(Port)
-_FIXED_IPS = table_of(FixedIP)
-_INSTANCES = table_of(Instance)
+_SUBNETS = models.SUBNETS
+_PORTS = models.PORTS
+_FIXED_IPS = FIXED_IPS
+_INSTANCES = INSTANCES
 
 
 def add(tx: Executor, network: NetworkRow, subnets: Sequence[SubnetRow]) -> None:

@@ -18,17 +18,18 @@ from mogan.core.errors import InvalidInput, NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.core.lifecycle import ACTIVE
 from mogan.core.pagination import Page, PageRequest
+from mogan.db import models
 from mogan.db.database import Database, Executor, affected
-from mogan.db.models import Nic, Node, NodeInventory, Port, table_of
+from mogan.db.models import NODE_INVENTORIES, PORTS
 from mogan.db.records import NicRow, NodeInventoryRow, NodeRow
 from mogan.db.table import Table, columns_of
 
-NODES: Table[NodeRow] = Table(Node, NodeRow)
-NICS: Table[NicRow] = Table(Nic, NicRow)
+NODES: Table[NodeRow] = Table(models.NODES, NodeRow)
+NICS: Table[NicRow] = Table(models.NICS, NicRow)
 SORT_KEYS = ("name", "created_at", "uuid")
 
-_NODES = table_of(Node)
-_NICS = table_of(Nic)
+_NODES = models.NODES
+_NICS = models.NICS
 
 
 def _as_bool(name: str, value: str) -> bool:
@@ -159,7 +160,7 @@ def deployed_and_free(db: Database, drivers: Sequence[str]) -> list[NodeRow]:
 
 # -- the inventory sync ------------------------------------------------------------------------
 
-_PORTS = table_of(Port)
+_PORTS = PORTS
 _FREE = _NODES.c.instance_uuid.is_(None)
 
 
@@ -240,7 +241,7 @@ def mirror_nics(tx: Executor, node_uuid: str, wanted: Sequence[NicRow]) -> bool:
 
 # -- the lifecycle -----------------------------------------------------------------------------
 
-_INVENTORIES = table_of(NodeInventory)
+_INVENTORIES = NODE_INVENTORIES
 
 
 def move(executor: Executor, uuid: str, new: str, **values: Any) -> NodeRow | None:

@@ -24,11 +24,11 @@ from mogan.core.addresses import Pool, nth_address, pool_size
 from mogan.core.errors import MoganError
 from mogan.core.placement import NetworkRequest
 from mogan.db.database import Database, Executor
-from mogan.db.models import FixedIP, Port, Subnet, table_of
+from mogan.db.models import FIXED_IPS, PORTS, SUBNETS
 
-_PORTS = table_of(Port)
-_FIXED_IPS = table_of(FixedIP)
-_SUBNETS = table_of(Subnet)
+_PORTS = PORTS
+_FIXED_IPS = FIXED_IPS
+_SUBNETS = SUBNETS
 
 #: Taken addresses one reservation steps over before it reads every taken address of the
 #: subnet instead (the pools have come round to addresses still in use, or it is nearly full).

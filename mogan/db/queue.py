@@ -30,7 +30,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import aliased
 
 from mogan.core.operations import (
     SUBJECTS,
@@ -44,7 +43,7 @@ from mogan.core.operations import (
     load_state,
 )
 from mogan.db.database import OPERATIONS_CHANNEL, Database, Executor, affected
-from mogan.db.models import Operation, table_of, utcnow
+from mogan.db.models import OPERATIONS, utcnow
 
 PENDING = OperationStatus.PENDING
 RUNNING = OperationStatus.RUNNING
@@ -57,7 +56,7 @@ class LeaseLost(Exception):
     """Another engine took this operation over; stop working on it at once."""
 
 
-_OPERATIONS = table_of(Operation)
+_OPERATIONS = OPERATIONS
 _ENQUEUE = insert(_OPERATIONS)
 
 
@@ -85,16 +84,16 @@ def enqueue(db: Database, executor: Executor, subject_uuid: str, state: Operatio
 
 
 def _claimable(now: Any, operation: Any) -> Any:
-    older = aliased(Operation)
+    older = _OPERATIONS.alias("older")
     blocked = exists().where(
-        older.subject_uuid == operation.subject_uuid,
-        older.id < operation.id,
-        older.status.in_(UNFINISHED),
+        older.c.subject_uuid == operation.c.subject_uuid,
+        older.c.id < operation.c.id,
+        older.c.status.in_(UNFINISHED),
     )
     return and_(
         or_(
-            operation.status == PENDING,
-            and_(operation.status == RUNNING, operation.lease_expires_at < now),
+            operation.c.status == PENDING,
+            and_(operation.c.status == RUNNING, operation.c.lease_expires_at < now),
         ),
         ~blocked,
     )
@@ -105,12 +104,12 @@ def _claim_statement(skip_locked: bool) -> Any:
     once: the dispatcher runs it on every wake-up, and building it cost as much as running it.
     Parameters: ``now``, ``expires``, ``owner``, ``busy`` (a list), ``limit``."""
     now = bindparam("now", type_=DateTime)
-    candidate = aliased(Operation)
+    candidate = _OPERATIONS.alias("candidate")
     chosen = (
-        select(candidate.id)
+        select(candidate.c.id)
         .where(_claimable(now, candidate))
-        .where(candidate.id.not_in(bindparam("busy", expanding=True)))
-        .order_by(candidate.id)
+        .where(candidate.c.id.not_in(bindparam("busy", expanding=True)))
+        .order_by(candidate.c.id)
         .limit(bindparam("limit", type_=Integer))
     )
     if skip_locked:

@@ -15,21 +15,14 @@ from sqlalchemy import delete, func, insert, literal, null, select, union_all
 from mogan.core.quotas import CLASS_PREFIX, Limits
 from mogan.db import locks
 from mogan.db.database import Database, Executor
-from mogan.db.models import (
-    Instance,
-    KeyPair,
-    QuotaLimit,
-    ServerGroup,
-    ServerGroupMember,
-    table_of,
-)
+from mogan.db.models import INSTANCES, KEYPAIRS, QUOTAS, SERVER_GROUP_MEMBERS, SERVER_GROUPS
 from mogan.db.table import reading
 
-_QUOTAS = table_of(QuotaLimit)
-_INSTANCES = table_of(Instance)
-_KEYPAIRS = table_of(KeyPair)
-_GROUPS = table_of(ServerGroup)
-_MEMBERS = table_of(ServerGroupMember)
+_QUOTAS = QUOTAS
+_INSTANCES = INSTANCES
+_KEYPAIRS = KEYPAIRS
+_GROUPS = SERVER_GROUPS
+_MEMBERS = SERVER_GROUP_MEMBERS
 
 
 def lock_project(tx: Executor, project_id: str) -> None:

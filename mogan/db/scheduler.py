@@ -58,17 +58,17 @@ from mogan.core.placement import (
 )
 from mogan.db import locks
 from mogan.db.database import Executor, affected
-from mogan.db.models import Nic, Node, NodeTrait, ServerGroupMember, table_of
+from mogan.db.models import NICS, NODE_TRAITS, NODES, SERVER_GROUP_MEMBERS
 from mogan.db.records import NodeRow
 from mogan.db.table import columns_of
 
 #: How many free nodes each side of a random point one scheduling attempt loads first.
 SAMPLE_SIZE = 32
 
-_NODES = table_of(Node)
-_NICS = table_of(Nic)
-_MEMBERS = table_of(ServerGroupMember)
-_TRAITS = table_of(NodeTrait)
+_NODES = NODES
+_NICS = NICS
+_MEMBERS = SERVER_GROUP_MEMBERS
+_TRAITS = NODE_TRAITS
 
 #: Only an available node is handed out: never one enrolled, inspecting, cleaning or failed.
 _PROVISIONABLE = _NODES.c.provision_state == AVAILABLE

@@ -6,13 +6,13 @@ from sqlalchemy import delete, insert, select
 
 from mogan.core.pagination import Page, PageRequest
 from mogan.db.database import Database, Executor, affected
-from mogan.db.models import ServerGroup, ServerGroupMember, table_of
+from mogan.db.models import SERVER_GROUP_MEMBERS, SERVER_GROUPS
 from mogan.db.pagination import paginate
 from mogan.db.records import ServerGroupRow
 from mogan.db.table import columns_of, reading
 
-_GROUPS = table_of(ServerGroup)
-_MEMBERS = table_of(ServerGroupMember)
+_GROUPS = SERVER_GROUPS
+_MEMBERS = SERVER_GROUP_MEMBERS
 _ROWS = select(*columns_of(_GROUPS, ServerGroupRow))
 
 

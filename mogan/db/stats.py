@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from mogan.core.clock import utcnow
 from mogan.db.database import Database
-from mogan.db.models import Instance, Node, Operation, table_of
+from mogan.db.models import INSTANCES, NODES, OPERATIONS
 
-_INSTANCES = table_of(Instance)
-_NODES = table_of(Node)
-_OPERATIONS = table_of(Operation)
+_INSTANCES = INSTANCES
+_NODES = NODES
+_OPERATIONS = OPERATIONS
 
 _BY_STATUS = select(_INSTANCES.c.status, func.count()).group_by(_INSTANCES.c.status)
 _BY_STATE = select(

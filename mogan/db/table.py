@@ -20,7 +20,6 @@ from mogan.core.errors import NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.core.pagination import Page, PageRequest
 from mogan.db.database import Database, Executor, affected
-from mogan.db.models import Base, table_of
 from mogan.db.pagination import paginate
 from mogan.db.records import Record
 
@@ -47,8 +46,8 @@ def reading(source: Database | Executor) -> Iterator[Executor]:
 class Table(Generic[R]):
     """One table keyed by ``uuid``, read as ``record``s."""
 
-    def __init__(self, model: type[Base], record: type[R]) -> None:
-        self.table = table_of(model)
+    def __init__(self, table: SqlTable, record: type[R]) -> None:
+        self.table = table
         self.record = record
         #: What a record writes: its fields (columns it does not name, such as what a
         #: node's verification keeps, are written by their own functions).

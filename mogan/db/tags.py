@@ -10,10 +10,10 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
 
 from mogan.db.database import Executor
-from mogan.db.models import Instance, InstanceTag, table_of
+from mogan.db.models import INSTANCE_TAGS, INSTANCES
 
-_TAGS = table_of(InstanceTag)
-_INSTANCES = table_of(Instance)
+_TAGS = INSTANCE_TAGS
+_INSTANCES = INSTANCES
 
 
 class Tagged(Protocol):

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, insert, select
 
 from mogan.db.database import Database, Executor, affected
-from mogan.db.models import NodeTrait, table_of
+from mogan.db.models import NODE_TRAITS
 from mogan.db.table import reading
 
-TRAITS = table_of(NodeTrait)
+TRAITS = NODE_TRAITS
 
 
 def of_node(source: Database | Executor, node_uuid: str) -> list[str]:

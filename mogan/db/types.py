@@ -11,16 +11,16 @@ from mogan.core.errors import NotFound
 from mogan.core.identifiers import canonical_uuid
 from mogan.core.pagination import Page, PageRequest
 from mogan.db.database import Database, Executor, affected
-from mogan.db.models import InstanceType, InstanceTypeExtraSpec, InstanceTypeProject, table_of
+from mogan.db.models import INSTANCE_TYPE_EXTRA_SPECS, INSTANCE_TYPE_PROJECTS, INSTANCE_TYPES
 from mogan.db.records import TypeRow
 from mogan.db.table import Table, reading
 
-TYPES: Table[TypeRow] = Table(InstanceType, TypeRow)
+TYPES: Table[TypeRow] = Table(INSTANCE_TYPES, TypeRow)
 SORT_KEYS = ("name", "created_at", "uuid")
 
-_TYPES = table_of(InstanceType)
-_SPECS = table_of(InstanceTypeExtraSpec)
-_ACCESS = table_of(InstanceTypeProject)
+_TYPES = INSTANCE_TYPES
+_SPECS = INSTANCE_TYPE_EXTRA_SPECS
+_ACCESS = INSTANCE_TYPE_PROJECTS
 
 
 def visible_to(project_id: str | BindParameter[str]) -> ColumnElement[bool]:

@@ -8,7 +8,7 @@ import uuid as uuid_module
 import pytest
 from sqlalchemy import insert
 
-from mogan.db.models import Instance
+from mogan.db.models import INSTANCES
 from tests.harness import Api
 
 
@@ -35,7 +35,7 @@ def many(mogan, api: Api) -> list[dict]:
         for i in range(2500)
     ]
     with mogan.db.transaction() as tx:
-        tx.execute(insert(Instance), rows)
+        tx.execute(insert(INSTANCES), rows)
     return rows
 
 

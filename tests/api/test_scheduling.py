@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from mogan.db.models import Operation
+from mogan.db.models import OPERATIONS
 from mogan.db.scheduler import SAMPLE_SIZE
 from mogan.engine.power_sync import sync_power_states
 from tests.harness import Api, ThreadedServer
@@ -235,7 +235,7 @@ def test_more_creates_than_nodes_across_two_engines(api: Api, mogan_factory, fle
     assert len(set(macs)) == len(set(ips)) == 4
     with second.db.read_rows() as connection:
         claims = connection.execute(
-            select(Operation.claims, Operation.status).where(Operation.kind == "create")
+            select(OPERATIONS.c.claims, OPERATIONS.c.status).where(OPERATIONS.c.kind == "create")
         ).all()
     assert len(claims) == 12
     assert all(count == 1 and status in ("succeeded", "failed") for count, status in claims)

@@ -13,7 +13,7 @@ from mogan.core.errors import ServiceUnavailable
 from mogan.db import migrate
 from mogan.db.database import Database
 from mogan.db.instances import _ONE as _SHOW_INSTANCE
-from mogan.db.models import Instance
+from mogan.db.models import INSTANCES
 from tests.databases import PG_ADMIN_URL, fresh_database
 
 
@@ -35,7 +35,7 @@ def _add_instance(db: Database, **values: Any) -> str:
         **values,
     }
     with db.transaction() as connection:
-        connection.execute(sa.insert(Instance.__table__), row)
+        connection.execute(sa.insert(INSTANCES), row)
     return uuid
 
 

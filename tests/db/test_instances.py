@@ -9,7 +9,7 @@ from mogan.core import states
 from mogan.core.states import IllegalTransition
 from mogan.db import instances
 from mogan.db.database import Database
-from mogan.db.models import Instance
+from mogan.db.models import INSTANCES
 from mogan.db.records import InstanceRow
 from mogan.services.create import building_instance
 
@@ -39,7 +39,7 @@ def _instance(db: Database, status: str) -> str:
     with db.transaction() as tx:
         instances.add(tx, row)
         if status != states.INITIAL:
-            tx.execute(update(Instance).where(Instance.uuid == row.uuid).values(status=status))
+            tx.execute(update(INSTANCES).where(INSTANCES.c.uuid == row.uuid).values(status=status))
     return row.uuid
 
 

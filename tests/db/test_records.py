@@ -6,44 +6,43 @@ import pytest
 
 from mogan.db import records
 from mogan.db.models import (
-    FixedIP,
-    Image,
-    Instance,
-    InstanceAction,
-    InstanceActionEvent,
-    InstanceFault,
-    InstanceType,
-    KeyPair,
-    Network,
-    Nic,
-    Node,
-    NodeInventory,
-    Port,
-    Subnet,
-    table_of,
+    FIXED_IPS,
+    IMAGES,
+    INSTANCE_ACTION_EVENTS,
+    INSTANCE_ACTIONS,
+    INSTANCE_FAULTS,
+    INSTANCE_TYPES,
+    INSTANCES,
+    KEYPAIRS,
+    NETWORKS,
+    NICS,
+    NODE_INVENTORIES,
+    NODES,
+    PORTS,
+    SUBNETS,
 )
 
 PAIRS = [
-    (records.InstanceRow, Instance),
-    (records.FaultRow, InstanceFault),
-    (records.TypeRow, InstanceType),
-    (records.ImageRow, Image),
-    (records.NetworkRow, Network),
-    (records.SubnetRow, Subnet),
-    (records.NodeRow, Node),
-    (records.NicRow, Nic),
-    (records.NodeInventoryRow, NodeInventory),
-    (records.PortRow, Port),
-    (records.FixedIpRow, FixedIP),
-    (records.KeyPairRow, KeyPair),
-    (records.ActionRow, InstanceAction),
-    (records.ActionEventRow, InstanceActionEvent),
+    (records.InstanceRow, INSTANCES),
+    (records.FaultRow, INSTANCE_FAULTS),
+    (records.TypeRow, INSTANCE_TYPES),
+    (records.ImageRow, IMAGES),
+    (records.NetworkRow, NETWORKS),
+    (records.SubnetRow, SUBNETS),
+    (records.NodeRow, NODES),
+    (records.NicRow, NICS),
+    (records.NodeInventoryRow, NODE_INVENTORIES),
+    (records.PortRow, PORTS),
+    (records.FixedIpRow, FIXED_IPS),
+    (records.KeyPairRow, KEYPAIRS),
+    (records.ActionRow, INSTANCE_ACTIONS),
+    (records.ActionEventRow, INSTANCE_ACTION_EVENTS),
 ]
 
 
 @pytest.mark.parametrize("record, model", PAIRS, ids=[r.__name__ for r, _ in PAIRS])
 def test_a_record_has_its_tables_columns(record, model):
-    columns = {column.key for column in table_of(model).columns}
+    columns = {column.key for column in model.columns}
     assert set(record._fields) == columns - KEPT_APART.get(record, set())
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from mogan.core.operations import CreateState, OperationStatus
 from mogan.db import queue
 from mogan.db.database import Database
-from mogan.db.models import Operation, utcnow
+from mogan.db.models import OPERATIONS, utcnow
 
 
 @pytest.fixture
@@ -28,13 +28,15 @@ def _queue(db: Database, instance_uuid: str = "i-1") -> int:
 def _expire(db: Database, operation_id: int) -> None:
     with db.transaction() as tx:
         tx.execute(
-            update(Operation)
-            .where(Operation.id == operation_id)
+            update(OPERATIONS)
+            .where(OPERATIONS.c.id == operation_id)
             .values(lease_expires_at=utcnow() - dt.timedelta(seconds=1))
         )
 
 
-def _claim_one(db: Database, owner: str, working_on: set[int] | None = None) -> Operation | None:
+def _claim_one(
+    db: Database, owner: str, working_on: set[int] | None = None
+) -> queue.ClaimedOperation | None:
     claimed = queue.claim(db, owner, 30, working_on or set())
     assert len(claimed) <= 1
     return claimed[0] if claimed else None
@@ -84,7 +86,7 @@ def test_renewing_extends_only_the_leases_the_engine_still_holds(db: Database):
     with db.read_rows() as connection:
         expiry = {
             row.id: row.lease_expires_at
-            for row in connection.execute(select(Operation.id, Operation.lease_expires_at))
+            for row in connection.execute(select(OPERATIONS.c.id, OPERATIONS.c.lease_expires_at))
         }
     assert expiry[mine] > utcnow() + dt.timedelta(seconds=500)
     assert expiry[taken_over] < utcnow() + dt.timedelta(seconds=60)

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from mogan.db.database import Database
-from mogan.db.models import Base
+from mogan.db.models import metadata
 
 
 def test_migrations_match_the_models(migrated_url: str):
@@ -14,7 +14,7 @@ def test_migrations_match_the_models(migrated_url: str):
     try:
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, Base.metadata)
+            differences = compare_metadata(context, metadata)
     finally:
         db.dispose()
     assert differences == []

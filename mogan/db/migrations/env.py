@@ -2,13 +2,13 @@
 
 from alembic import context
 
-from mogan.db.models import Base
+from mogan.db.models import metadata
 
 config = context.config
 connection = config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER constraints
     compare_type=True,
 )
