@@ -33,8 +33,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
-from psycopg.rows import namedtuple_row
 from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, Row, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
@@ -172,6 +170,10 @@ class Database:
         if self.dialect != "postgresql":
             with _translate_outage(), self._single.connect() as connection:
                 return connection.execute(statement, params).first()
+        # Here, not at the top: a SQLite process (``mogan serve``) never loads psycopg.
+        from psycopg import OperationalError as DriverError
+        from psycopg.rows import namedtuple_row
+
         sql = self._driver_sql.get(statement)
         if sql is None:
             sql = self._driver_sql[statement] = str(statement.compile(dialect=self.engine.dialect))
@@ -181,7 +183,7 @@ class Database:
                 with driver.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[union-attr]
                     cursor.execute(sql, params)
                     return cursor.fetchone()
-            except psycopg.OperationalError as exc:
+            except DriverError as exc:
                 if not driver.broken:  # type: ignore[union-attr]
                     raise
                 # What SQLAlchemy does for its own statements: the pool forgets the connection.
@@ -302,6 +304,10 @@ def _is_disconnect(exc: OperationalError) -> bool:
     if exc.connection_invalidated:
         return True
     cause = exc.orig
+    if not type(cause).__module__.startswith("psycopg"):  # SQLite's own
+        return False
+    import psycopg  # loaded already: the error came from it
+
     if not isinstance(cause, psycopg.OperationalError):
         return False
     state = cause.sqlstate

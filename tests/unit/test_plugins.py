@@ -56,14 +56,17 @@ def test_a_process_loads_only_the_clients_of_what_it_uses(tmp_path):
         from mogan import conf
         from mogan.root import build
         mogan = build(conf.load(overrides={{"state_path": {str(tmp_path)!r}}}))
-        heavy = ("sushy", "openstack", "keystoneauth1", "keystonemiddleware", "oslo_messaging")
+        heavy = (
+            "sushy", "openstack", "keystoneauth1", "keystonemiddleware", "oslo_messaging",
+            "psycopg",
+        )
         print(sorted(m for m in heavy if m in sys.modules))
         mogan.drivers.get("redfish")
         print("sushy" in sys.modules)
         """
     )
-    # The default (fake, redfish; noauth; notifications off) loads none of them until a
-    # Redfish node is first touched.
+    # The default (fake, redfish; noauth; notifications off; SQLite) loads none of them until
+    # a Redfish node is first touched.
     assert out.splitlines() == ["[]", "True"]
 
 
