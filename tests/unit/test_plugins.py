@@ -83,7 +83,7 @@ def test_an_engine_process_loads_nothing_of_the_api(tmp_path):
         process.drivers.get("fake")
         api = (
             "fastapi", "jinja2", "mogan.root", "mogan.api", "mogan.services", "mogan.dashboard",
-            "alembic",
+            "alembic", "sqlalchemy.orm",
         )
         print(sorted(m for m in api if m in sys.modules), type(process.engine).__name__)
         process.close()
@@ -112,7 +112,8 @@ def test_an_api_worker_loads_no_migration_tooling(tmp_path):
 def test_an_api_worker_loads_the_dashboard_and_key_handling_only_when_used(tmp_path):
     """An API worker carries neither the engine, the dashboard (Jinja2, httpx), the config
     drive builder nor ``cryptography`` until something needs them: most workers of a region
-    never render a page or see a key. The dashboard is built on its first request."""
+    never render a page or see a key. The dashboard is built on its first request. The ORM
+    is never loaded: the schema is Core tables."""
     config = tmp_path / "mogan.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
     out = _modules_loaded(
@@ -123,6 +124,7 @@ def test_an_api_worker_loads_the_dashboard_and_key_handling_only_when_used(tmp_p
         app = processes.api_app()
         lazy = (
             "mogan.engine", "mogan.dashboard.app", "jinja2", "httpx", "pycdlib", "cryptography",
+            "sqlalchemy.orm",
         )
         print(sorted(m for m in lazy if m in sys.modules))
         sent = []
