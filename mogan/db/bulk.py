@@ -26,9 +26,6 @@ from mogan.db.models import INSTANCE_TAGS, INSTANCES, NICS, NODES
 #: is not a memory spike.
 BATCH = 2000
 
-_NODES = NODES
-_NICS = NICS
-_INSTANCES = INSTANCES
 _TAGS = INSTANCE_TAGS
 
 
@@ -44,9 +41,9 @@ def add_nodes(db: Database, nodes: Iterable[Mapping[str, Any]]) -> int:
         for row, node in zip(node_rows, batch, strict=True):
             row.setdefault("nic_count", len(node.get("nics", ())))
         with db.transaction() as tx:
-            tx.execute(insert(_NODES), node_rows)
+            tx.execute(insert(NODES), node_rows)
             if nic_rows:
-                tx.execute(insert(_NICS), nic_rows)
+                tx.execute(insert(NICS), nic_rows)
         added += len(batch)
     db.analyze("nodes", "nics")
     return added
@@ -67,7 +64,7 @@ def add_instances(db: Database, instances: Iterable[Mapping[str, Any]]) -> int:
             for tag in row["tags"]
         ]
         with db.transaction() as tx:
-            tx.execute(insert(_INSTANCES), rows)
+            tx.execute(insert(INSTANCES), rows)
             if tag_rows:
                 tx.execute(insert(_TAGS), tag_rows)
         added += len(batch)

@@ -14,16 +14,14 @@ from mogan.core.clock import utcnow
 from mogan.db.database import Database, Executor, affected
 from mogan.db.models import ENGINES
 
-_ENGINES = ENGINES
-
 
 def _beat(tx: Executor, engine_id: str, host: str, *, started: bool) -> None:
     now = utcnow()
     values = {"heartbeat_at": now, **({"started_at": now} if started else {})}
-    beat = update(_ENGINES).where(_ENGINES.c.id == engine_id).values(**values)
+    beat = update(ENGINES).where(ENGINES.c.id == engine_id).values(**values)
     if not affected(tx.execute(beat)):  # new, or pruned while we were away: (re)appear
         tx.execute(
-            insert(_ENGINES),
+            insert(ENGINES),
             {"id": engine_id, "host": host, "started_at": now, "heartbeat_at": now},
         )
 
@@ -40,7 +38,7 @@ def heartbeat(db: Database, engine_id: str, host: str) -> None:
 
 def deregister(db: Database, engine_id: str) -> None:
     with db.transaction() as tx:
-        tx.execute(delete(_ENGINES).where(_ENGINES.c.id == engine_id))
+        tx.execute(delete(ENGINES).where(ENGINES.c.id == engine_id))
 
 
 def live(db: Database, within_seconds: float) -> list[str]:
@@ -48,14 +46,14 @@ def live(db: Database, within_seconds: float) -> list[str]:
     now = utcnow()
     with db.transaction() as tx:
         tx.execute(
-            delete(_ENGINES).where(
-                _ENGINES.c.heartbeat_at < now - dt.timedelta(seconds=within_seconds * 10)
+            delete(ENGINES).where(
+                ENGINES.c.heartbeat_at < now - dt.timedelta(seconds=within_seconds * 10)
             )
         )
         return list(
             tx.execute(
-                select(_ENGINES.c.id).where(
-                    _ENGINES.c.heartbeat_at >= now - dt.timedelta(seconds=within_seconds)
+                select(ENGINES.c.id).where(
+                    ENGINES.c.heartbeat_at >= now - dt.timedelta(seconds=within_seconds)
                 )
             ).scalars()
         )

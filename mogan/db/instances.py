@@ -50,32 +50,31 @@ from mogan.db.records import FaultRow, ImageRow, InstanceRow, NodeRow
 from mogan.db.table import columns_of
 from mogan.db.types import visible_to
 
-_INSTANCES = INSTANCES
 _FAULTS = INSTANCE_FAULTS
 _TAGS = INSTANCE_TAGS
 #: A list filtered by one tag orders by the tag rows' copies of the list's order.
 _TAGGED_ORDER = SimpleNamespace(created_at=_TAGS.c.created_at, uuid=_TAGS.c.instance_uuid)
 
 #: Every column of ``instances``, as plain rows (building ORM objects cost more than the query).
-_ROWS = select(*columns_of(_INSTANCES, InstanceRow))
+_ROWS = select(*columns_of(INSTANCES, InstanceRow))
 #: One instance by uuid, built once: building it per GET cost a sixth of the GET.
-_ONE = _ROWS.where(_INSTANCES.c.uuid == bindparam("uuid"))
+_ONE = _ROWS.where(INSTANCES.c.uuid == bindparam("uuid"))
 _ONE_FOR_UPDATE = _ONE.with_for_update()
-_INSERT = insert(_INSTANCES)
-_COLUMNS = tuple(column.key for column in _INSTANCES.columns)
+_INSERT = insert(INSTANCES)
+_COLUMNS = tuple(column.key for column in INSTANCES.columns)
 #: The SET clause is the other parameters' columns (one prebuilt statement for every caller;
 #: the bind names stay clear of the column names).
-_UPDATE = update(_INSTANCES).where(_INSTANCES.c.uuid == bindparam("updating_uuid"))
-_MOVE = update(_INSTANCES).where(
-    _INSTANCES.c.uuid == bindparam("moving_uuid"),
-    _INSTANCES.c.status.in_(bindparam("moving_from", expanding=True)),
+_UPDATE = update(INSTANCES).where(INSTANCES.c.uuid == bindparam("updating_uuid"))
+_MOVE = update(INSTANCES).where(
+    INSTANCES.c.uuid == bindparam("moving_uuid"),
+    INSTANCES.c.status.in_(bindparam("moving_from", expanding=True)),
 )
 _REQUEST_POWER = (
-    update(_INSTANCES)
+    update(INSTANCES)
     .where(
-        _INSTANCES.c.uuid == bindparam("requesting_uuid"),
-        _INSTANCES.c.status == ACTIVE,
-        _INSTANCES.c.target_power_state.is_(None),
+        INSTANCES.c.uuid == bindparam("requesting_uuid"),
+        INSTANCES.c.status == ACTIVE,
+        INSTANCES.c.target_power_state.is_(None),
     )
     .values(target_power_state=bindparam("target"))
 )
@@ -105,7 +104,7 @@ def get_many(db: Database, uuids: Sequence[str]) -> dict[str, InstanceRow]:
     """Those of ``uuids`` that are instances, by uuid: one query."""
     if not uuids:
         return {}
-    query = _ROWS.where(_INSTANCES.c.uuid.in_(sorted(set(uuids))))
+    query = _ROWS.where(INSTANCES.c.uuid.in_(sorted(set(uuids))))
     with db.read_rows() as connection:
         return {row.uuid: InstanceRow._make(row) for row in connection.execute(query)}
 
@@ -131,7 +130,7 @@ def page(
     unknown filter."""
     query = _ROWS
     if project_id is not None:
-        query = query.where(_INSTANCES.c.project_id == project_id)
+        query = query.where(INSTANCES.c.project_id == project_id)
     visible = query  # a marker need only be visible to the caller, whatever the filters
     order_columns = None
     for name, value in filters.items():
@@ -144,7 +143,7 @@ def page(
                 # The tag's rows, walked in the page's order (their index holds created_at),
                 # each joined to its instance: a page read, however many have the tag.
                 query = query.join(
-                    _TAGS, (_TAGS.c.instance_uuid == _INSTANCES.c.uuid) & (_TAGS.c.tag == tag)
+                    _TAGS, (_TAGS.c.instance_uuid == INSTANCES.c.uuid) & (_TAGS.c.tag == tag)
                 )
                 order_columns = _TAGGED_ORDER
                 continue
@@ -152,12 +151,12 @@ def page(
             continue
         if name not in FILTERS:
             raise InvalidInput(f"Unknown filter '{name}'.")
-        query = query.where(_INSTANCES.c[name] == value)
+        query = query.where(INSTANCES.c[name] == value)
     with db.read_rows() as connection:
         result = paginate(
             connection,
             query,
-            _INSTANCES.c,
+            INSTANCES.c,
             request,
             sort_keys=SORT_KEYS,
             default_sort="created_at",
@@ -306,11 +305,11 @@ def request_power(executor: Executor, uuid: str, target: str) -> bool:
     )
 
 
-_END_POWER_REQUEST = update(_INSTANCES).where(
-    _INSTANCES.c.uuid == bindparam("ending_uuid"),
-    _INSTANCES.c.target_power_state == bindparam("ending_target"),
+_END_POWER_REQUEST = update(INSTANCES).where(
+    INSTANCES.c.uuid == bindparam("ending_uuid"),
+    INSTANCES.c.target_power_state == bindparam("ending_target"),
 )
-_DELETE = delete(_INSTANCES).where(_INSTANCES.c.uuid == bindparam("uuid"))
+_DELETE = delete(INSTANCES).where(INSTANCES.c.uuid == bindparam("uuid"))
 
 
 def end_power_request(tx: Executor, uuid: str, target: str, **values: Any) -> bool:
@@ -350,26 +349,25 @@ class Served:
     node: NodeRow
 
 
-_NODES = NODES
 _SERVED_WITHOUT_PENDING_POWER = (
     select(
         *_ROWS.selected_columns,
-        *(c.label(f"node__{c.key}") for c in columns_of(_NODES, NodeRow)),
+        *(c.label(f"node__{c.key}") for c in columns_of(NODES, NodeRow)),
     )
-    .join(_NODES, _NODES.c.uuid == _INSTANCES.c.node_uuid)
+    .join(NODES, NODES.c.uuid == INSTANCES.c.node_uuid)
     .where(
-        _INSTANCES.c.status == ACTIVE,
-        _INSTANCES.c.target_power_state.is_(None),
-        _NODES.c.instance_uuid == _INSTANCES.c.uuid,
-        _NODES.c.maintenance.is_(False),
+        INSTANCES.c.status == ACTIVE,
+        INSTANCES.c.target_power_state.is_(None),
+        NODES.c.instance_uuid == INSTANCES.c.uuid,
+        NODES.c.maintenance.is_(False),
     )
 )
 _CORRECT_POWER = (
-    update(_INSTANCES)
+    update(INSTANCES)
     .where(
-        _INSTANCES.c.uuid == bindparam("correcting_uuid"),
-        _INSTANCES.c.status == ACTIVE,
-        _INSTANCES.c.target_power_state.is_(None),
+        INSTANCES.c.uuid == bindparam("correcting_uuid"),
+        INSTANCES.c.status == ACTIVE,
+        INSTANCES.c.target_power_state.is_(None),
     )
     .values(power_state=bindparam("observed"))
 )
@@ -386,12 +384,12 @@ def active_without_pending_power(
     """Active instances with no power change pending, on nodes outside maintenance whose uuid
     is in ``[low, high)`` and after ``after``, in node uuid order, at most ``limit`` (a range
     scan of the nodes' primary key: an engine reads its own share, a batch at a time)."""
-    query = _SERVED_WITHOUT_PENDING_POWER.where(_NODES.c.uuid >= low)
+    query = _SERVED_WITHOUT_PENDING_POWER.where(NODES.c.uuid >= low)
     if high is not None:
-        query = query.where(_NODES.c.uuid < high)
+        query = query.where(NODES.c.uuid < high)
     if after is not None:
-        query = query.where(_NODES.c.uuid > after)
-    query = query.order_by(_NODES.c.uuid)
+        query = query.where(NODES.c.uuid > after)
+    query = query.order_by(NODES.c.uuid)
     if limit is not None:
         query = query.limit(limit)
     node_columns = NodeRow._fields
@@ -425,12 +423,11 @@ class ToDeploy:
     image: ImageRow | None
 
 
-_IMAGES = IMAGES
-_IMAGES_IN_USE = select(_INSTANCES.c.image_uuid).distinct()
+_IMAGES_IN_USE = select(INSTANCES.c.image_uuid).distinct()
 _BUILDING_WITH_IMAGE = (
-    select(*_ROWS.selected_columns, *(c.label(f"image__{c.key}") for c in _IMAGES.columns))
-    .outerjoin(_IMAGES, _IMAGES.c.uuid == _INSTANCES.c.image_uuid)
-    .where(_INSTANCES.c.uuid == bindparam("uuid"), _INSTANCES.c.status == BUILDING)
+    select(*_ROWS.selected_columns, *(c.label(f"image__{c.key}") for c in IMAGES.columns))
+    .outerjoin(IMAGES, IMAGES.c.uuid == INSTANCES.c.image_uuid)
+    .where(INSTANCES.c.uuid == bindparam("uuid"), INSTANCES.c.status == BUILDING)
 )
 
 
@@ -448,7 +445,7 @@ def building_with_image(db: Database, uuid: str) -> ToDeploy | None:
         return None
     image = None
     if row.image__uuid is not None:
-        image = ImageRow(**{c.key: getattr(row, f"image__{c.key}") for c in _IMAGES.columns})
+        image = ImageRow(**{c.key: getattr(row, f"image__{c.key}") for c in IMAGES.columns})
     return ToDeploy(InstanceRow._make(row[: len(InstanceRow._fields)]), image)
 
 
@@ -456,6 +453,6 @@ def existing(db: Database, uuids: Sequence[str]) -> set[str]:
     """Those of ``uuids`` that are instances Mogan has (in any status)."""
     if not uuids:
         return set()
-    query = select(_INSTANCES.c.uuid).where(_INSTANCES.c.uuid.in_(sorted(set(uuids))))
+    query = select(INSTANCES.c.uuid).where(INSTANCES.c.uuid.in_(sorted(set(uuids))))
     with db.read_rows() as connection:
         return set(connection.scalars(query))

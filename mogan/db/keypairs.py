@@ -9,19 +9,18 @@ from mogan.db.models import KEYPAIRS
 from mogan.db.records import KeyPairRow
 from mogan.db.table import columns_of
 
-_KEYPAIRS = KEYPAIRS
-_ROWS = select(*columns_of(_KEYPAIRS, KeyPairRow))
+_ROWS = select(*columns_of(KEYPAIRS, KeyPairRow))
 
 
 def add(tx: Executor, keypair: KeyPairRow) -> None:
     """Add the key (``Duplicate`` when the user already has one by that name)."""
-    tx.execute(insert(_KEYPAIRS), keypair._asdict())
+    tx.execute(insert(KEYPAIRS), keypair._asdict())
 
 
 def get(db: Database, user_id: str, name: str) -> KeyPairRow | None:
     with db.read_rows() as connection:
         row = connection.execute(
-            _ROWS.where(_KEYPAIRS.c.user_id == user_id, _KEYPAIRS.c.name == name)
+            _ROWS.where(KEYPAIRS.c.user_id == user_id, KEYPAIRS.c.name == name)
         ).first()
     return None if row is None else KeyPairRow._make(row)
 
@@ -30,15 +29,15 @@ def of_user(
     db: Database, user_id: str, *, limit: int, marker: str | None = None
 ) -> list[KeyPairRow]:
     """The user's keys by name, at most ``limit``, after ``marker`` (a name) if given."""
-    query = _ROWS.where(_KEYPAIRS.c.user_id == user_id)
+    query = _ROWS.where(KEYPAIRS.c.user_id == user_id)
     if marker is not None:
-        query = query.where(_KEYPAIRS.c.name > marker)
+        query = query.where(KEYPAIRS.c.name > marker)
     with db.read_rows() as connection:
-        rows = connection.execute(query.order_by(_KEYPAIRS.c.name).limit(limit))
+        rows = connection.execute(query.order_by(KEYPAIRS.c.name).limit(limit))
         return [KeyPairRow._make(row) for row in rows]
 
 
 def delete_one(tx: Executor, user_id: str, name: str) -> bool:
     """Remove the user's key; False when there was none by that name."""
-    statement = delete(_KEYPAIRS).where(_KEYPAIRS.c.user_id == user_id, _KEYPAIRS.c.name == name)
+    statement = delete(KEYPAIRS).where(KEYPAIRS.c.user_id == user_id, KEYPAIRS.c.name == name)
     return bool(affected(tx.execute(statement)))

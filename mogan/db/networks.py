@@ -19,8 +19,6 @@ SORT_KEYS = ("name", "created_at", "uuid")
 
 _SUBNETS = models.SUBNETS
 _PORTS = models.PORTS
-_FIXED_IPS = FIXED_IPS
-_INSTANCES = INSTANCES
 
 
 def add(tx: Executor, network: NetworkRow, subnets: Sequence[SubnetRow]) -> None:
@@ -60,8 +58,8 @@ def ports_on(
     ``project_id``'s instances, or every project's when None."""
     query = PORTS.rows.where(_PORTS.c.network_uuid == network_uuid)
     if project_id is not None:
-        query = query.join(_INSTANCES, _INSTANCES.c.uuid == _PORTS.c.instance_uuid).where(
-            _INSTANCES.c.project_id == project_id
+        query = query.join(INSTANCES, INSTANCES.c.uuid == _PORTS.c.instance_uuid).where(
+            INSTANCES.c.project_id == project_id
         )
     with db.read_rows() as connection:
         ports = [
@@ -71,9 +69,9 @@ def ports_on(
         addresses: dict[str, list[FixedIpRow]] = {port.uuid: [] for port in ports}
         if ports:
             for row in connection.execute(
-                select(*columns_of(_FIXED_IPS, FixedIpRow))
-                .where(_FIXED_IPS.c.port_uuid.in_(list(addresses)))
-                .order_by(_FIXED_IPS.c.id)
+                select(*columns_of(FIXED_IPS, FixedIpRow))
+                .where(FIXED_IPS.c.port_uuid.in_(list(addresses)))
+                .order_by(FIXED_IPS.c.id)
             ):
                 addresses[row.port_uuid].append(FixedIpRow._make(row))
     return [(port, addresses[port.uuid]) for port in ports]

@@ -160,7 +160,6 @@ def deployed_and_free(db: Database, drivers: Sequence[str]) -> list[NodeRow]:
 
 # -- the inventory sync ------------------------------------------------------------------------
 
-_PORTS = PORTS
 _FREE = _NODES.c.instance_uuid.is_(None)
 
 
@@ -226,9 +225,7 @@ def mirror_nics(tx: Executor, node_uuid: str, wanted: Sequence[NicRow]) -> bool:
             changed = True
     gone = [uuid for uuid in have if uuid not in {nic.uuid for nic in wanted}]
     if gone:
-        used = set(
-            tx.execute(select(_PORTS.c.nic_uuid).where(_PORTS.c.nic_uuid.in_(gone))).scalars()
-        )
+        used = set(tx.execute(select(PORTS.c.nic_uuid).where(PORTS.c.nic_uuid.in_(gone))).scalars())
         removable = [uuid for uuid in gone if uuid not in used]
         if removable:
             tx.execute(delete(_NICS).where(_NICS.c.uuid.in_(removable)))

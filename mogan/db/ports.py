@@ -26,10 +26,6 @@ from mogan.core.placement import NetworkRequest
 from mogan.db.database import Database, Executor
 from mogan.db.models import FIXED_IPS, PORTS, SUBNETS
 
-_PORTS = PORTS
-_FIXED_IPS = FIXED_IPS
-_SUBNETS = SUBNETS
-
 #: Taken addresses one reservation steps over before it reads every taken address of the
 #: subnet instead (the pools have come round to addresses still in use, or it is nearly full).
 LOOKS = 4
@@ -57,33 +53,33 @@ def _pools(allocation_pools: list[dict[str, str]]) -> list[Pool]:
 
 
 _SUBNET_COLUMNS = (
-    _SUBNETS.c.uuid,
-    _SUBNETS.c.cidr,
-    _SUBNETS.c.gateway_ip,
-    _SUBNETS.c.allocation_pools,
-    _SUBNETS.c.allocations,
-    _SUBNETS.c.created_at,
+    SUBNETS.c.uuid,
+    SUBNETS.c.cidr,
+    SUBNETS.c.gateway_ip,
+    SUBNETS.c.allocation_pools,
+    SUBNETS.c.allocations,
+    SUBNETS.c.created_at,
 )
 #: One more allocation on every subnet of a network; returns the subnets with their counts.
 _COUNT_ON_NETWORK = (
-    update(_SUBNETS)
-    .where(_SUBNETS.c.network_uuid == bindparam("network"))
-    .values(allocations=_SUBNETS.c.allocations + 1)
+    update(SUBNETS)
+    .where(SUBNETS.c.network_uuid == bindparam("network"))
+    .values(allocations=SUBNETS.c.allocations + 1)
     .returning(*_SUBNET_COLUMNS)
 )
 _COUNT_ON_SUBNET = (
-    update(_SUBNETS)
-    .where(_SUBNETS.c.uuid == bindparam("subnet"))
-    .values(allocations=_SUBNETS.c.allocations + 1)
+    update(SUBNETS)
+    .where(SUBNETS.c.uuid == bindparam("subnet"))
+    .values(allocations=SUBNETS.c.allocations + 1)
     .returning(*_SUBNET_COLUMNS)
 )
 _SET_COUNT = (
-    update(_SUBNETS)
-    .where(_SUBNETS.c.uuid == bindparam("subnet"))
+    update(SUBNETS)
+    .where(SUBNETS.c.uuid == bindparam("subnet"))
     .values(allocations=bindparam("count"))
 )
-_TAKEN = select(_FIXED_IPS.c.ip_address).where(_FIXED_IPS.c.subnet_uuid == bindparam("subnet"))
-_IS_TAKEN = _TAKEN.where(_FIXED_IPS.c.ip_address == bindparam("candidate"))
+_TAKEN = select(FIXED_IPS.c.ip_address).where(FIXED_IPS.c.subnet_uuid == bindparam("subnet"))
+_IS_TAKEN = _TAKEN.where(FIXED_IPS.c.ip_address == bindparam("candidate"))
 
 
 def reserve(db: Database, networks: Sequence[NetworkRequest]) -> list[list[Address]]:
@@ -132,8 +128,8 @@ def _free_address(db: Database, subnet: Any, network_uuid: str) -> Address:
     )
 
 
-_ADD_PORT = insert(_PORTS)
-_ADD_FIXED_IP = insert(_FIXED_IPS)
+_ADD_PORT = insert(PORTS)
+_ADD_FIXED_IP = insert(FIXED_IPS)
 
 
 def allocate(
@@ -183,9 +179,9 @@ def allocate(
     return network_info
 
 
-_PORTS_OF = select(_PORTS.c.uuid).where(_PORTS.c.instance_uuid == bindparam("instance"))
-_DELETE_FIXED_IPS = delete(_FIXED_IPS).where(_FIXED_IPS.c.port_uuid.in_(_PORTS_OF))
-_DELETE_PORTS = delete(_PORTS).where(_PORTS.c.instance_uuid == bindparam("instance"))
+_PORTS_OF = select(PORTS.c.uuid).where(PORTS.c.instance_uuid == bindparam("instance"))
+_DELETE_FIXED_IPS = delete(FIXED_IPS).where(FIXED_IPS.c.port_uuid.in_(_PORTS_OF))
+_DELETE_PORTS = delete(PORTS).where(PORTS.c.instance_uuid == bindparam("instance"))
 
 
 def release(executor: Executor, instance_uuid: str) -> None:
@@ -221,7 +217,7 @@ def record(executor: Executor, instance_uuid: str, wired: Sequence[Wired]) -> No
         )
 
 
-_OF_INSTANCE = select(_PORTS).where(_PORTS.c.instance_uuid == bindparam("instance"))
+_OF_INSTANCE = select(PORTS).where(PORTS.c.instance_uuid == bindparam("instance"))
 
 
 def of_instance(db: Database, instance_uuid: str) -> list[Wired]:
@@ -233,8 +229,8 @@ def of_instance(db: Database, instance_uuid: str) -> list[Wired]:
     ]
 
 
-_DELETE_FIXED_IPS_OF = delete(_FIXED_IPS).where(_FIXED_IPS.c.port_uuid == bindparam("port"))
-_DELETE_PORT = delete(_PORTS).where(_PORTS.c.uuid == bindparam("port"))
+_DELETE_FIXED_IPS_OF = delete(FIXED_IPS).where(FIXED_IPS.c.port_uuid == bindparam("port"))
+_DELETE_PORT = delete(PORTS).where(PORTS.c.uuid == bindparam("port"))
 
 
 def release_one(executor: Executor, port_uuid: str) -> None:

@@ -56,8 +56,7 @@ class LeaseLost(Exception):
     """Another engine took this operation over; stop working on it at once."""
 
 
-_OPERATIONS = OPERATIONS
-_ENQUEUE = insert(_OPERATIONS)
+_ENQUEUE = insert(OPERATIONS)
 
 
 def enqueue(db: Database, executor: Executor, subject_uuid: str, state: OperationState) -> int:
@@ -84,7 +83,7 @@ def enqueue(db: Database, executor: Executor, subject_uuid: str, state: Operatio
 
 
 def _claimable(now: Any, operation: Any) -> Any:
-    older = _OPERATIONS.alias("older")
+    older = OPERATIONS.alias("older")
     blocked = exists().where(
         older.c.subject_uuid == operation.c.subject_uuid,
         older.c.id < operation.c.id,
@@ -104,7 +103,7 @@ def _claim_statement(skip_locked: bool) -> Any:
     once: the dispatcher runs it on every wake-up, and building it cost as much as running it.
     Parameters: ``now``, ``expires``, ``owner``, ``busy`` (a list), ``limit``."""
     now = bindparam("now", type_=DateTime)
-    candidate = _OPERATIONS.alias("candidate")
+    candidate = OPERATIONS.alias("candidate")
     chosen = (
         select(candidate.c.id)
         .where(_claimable(now, candidate))
@@ -115,15 +114,15 @@ def _claim_statement(skip_locked: bool) -> Any:
     if skip_locked:
         chosen = chosen.with_for_update(skip_locked=True, of=candidate)
     return (
-        update(_OPERATIONS)
-        .where(_OPERATIONS.c.id.in_(chosen.scalar_subquery()))
+        update(OPERATIONS)
+        .where(OPERATIONS.c.id.in_(chosen.scalar_subquery()))
         .values(
             status=RUNNING,
             owner=bindparam("owner", type_=String),
-            claims=_OPERATIONS.c.claims + 1,
+            claims=OPERATIONS.c.claims + 1,
             lease_expires_at=bindparam("expires", type_=DateTime),
         )
-        .returning(*_OPERATIONS.c)
+        .returning(*OPERATIONS.c)
     )
 
 
@@ -194,9 +193,9 @@ def claim(
     return sorted((ClaimedOperation.of(row) for row in claimed), key=lambda op: op.id)
 
 
-_NEXT_EXPIRY = select(func.min(_OPERATIONS.c.lease_expires_at)).where(
-    _OPERATIONS.c.status == RUNNING,
-    _OPERATIONS.c.id.not_in(bindparam("busy", expanding=True)),
+_NEXT_EXPIRY = select(func.min(OPERATIONS.c.lease_expires_at)).where(
+    OPERATIONS.c.status == RUNNING,
+    OPERATIONS.c.id.not_in(bindparam("busy", expanding=True)),
 )
 
 
@@ -215,14 +214,14 @@ def next_expiry(db: Database, working_on: Iterable[int]) -> dt.datetime | None:
 #: named after a column of an UPDATE's table is reserved for its SET clause, and SQLAlchemy
 #: refuses the statement when it runs.)
 _RENEW = (
-    update(_OPERATIONS)
+    update(OPERATIONS)
     .where(
-        _OPERATIONS.c.id.in_(bindparam("ids", expanding=True)),
-        _OPERATIONS.c.owner == bindparam("holder", type_=String),
-        _OPERATIONS.c.status == RUNNING,
+        OPERATIONS.c.id.in_(bindparam("ids", expanding=True)),
+        OPERATIONS.c.owner == bindparam("holder", type_=String),
+        OPERATIONS.c.status == RUNNING,
     )
     .values(lease_expires_at=bindparam("expires", type_=DateTime))
-    .returning(_OPERATIONS.c.id)
+    .returning(OPERATIONS.c.id)
 )
 
 
@@ -242,11 +241,11 @@ def renew(db: Database, owner: str, operation_ids: Iterable[int], lease_seconds:
 #: lease ran out and the operation was claimed again (by another engine or by this one), the
 #: count moved on, and the older run can no longer record anything. The SET clause is
 #: whatever else its parameters name (a Core UPDATE without ``values()`` sets those columns).
-_UPDATE_HELD = update(_OPERATIONS).where(
-    _OPERATIONS.c.id == bindparam("held_id", type_=Integer),
-    _OPERATIONS.c.owner == bindparam("held_owner", type_=String),
-    _OPERATIONS.c.claims == bindparam("held_claim", type_=Integer),
-    _OPERATIONS.c.status == RUNNING,
+_UPDATE_HELD = update(OPERATIONS).where(
+    OPERATIONS.c.id == bindparam("held_id", type_=Integer),
+    OPERATIONS.c.owner == bindparam("held_owner", type_=String),
+    OPERATIONS.c.claims == bindparam("held_claim", type_=Integer),
+    OPERATIONS.c.status == RUNNING,
 )
 
 

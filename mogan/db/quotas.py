@@ -18,9 +18,6 @@ from mogan.db.database import Database, Executor
 from mogan.db.models import INSTANCES, KEYPAIRS, QUOTAS, SERVER_GROUP_MEMBERS, SERVER_GROUPS
 from mogan.db.table import reading
 
-_QUOTAS = QUOTAS
-_INSTANCES = INSTANCES
-_KEYPAIRS = KEYPAIRS
 _GROUPS = SERVER_GROUPS
 _MEMBERS = SERVER_GROUP_MEMBERS
 
@@ -39,9 +36,7 @@ def overrides(source: Database | Executor, project_id: str) -> dict[str, int]:
     """The project's own limits, by resource (``class:…`` for a resource class)."""
     with reading(source) as executor:
         rows = executor.execute(
-            select(_QUOTAS.c.resource, _QUOTAS.c.hard_limit).where(
-                _QUOTAS.c.project_id == project_id
-            )
+            select(QUOTAS.c.resource, QUOTAS.c.hard_limit).where(QUOTAS.c.project_id == project_id)
         )
         return {row.resource: row.hard_limit for row in rows}
 
@@ -71,19 +66,17 @@ def set_limits(tx: Executor, project_id: str, values: Mapping[str, int]) -> None
     if not values:
         return
     tx.execute(
-        delete(_QUOTAS).where(
-            _QUOTAS.c.project_id == project_id, _QUOTAS.c.resource.in_(list(values))
-        )
+        delete(QUOTAS).where(QUOTAS.c.project_id == project_id, QUOTAS.c.resource.in_(list(values)))
     )
     tx.execute(
-        insert(_QUOTAS),
+        insert(QUOTAS),
         [{"project_id": project_id, "resource": r, "hard_limit": v} for r, v in values.items()],
     )
 
 
 def delete_limits(tx: Executor, project_id: str) -> None:
     """Back to the defaults for every resource."""
-    tx.execute(delete(_QUOTAS).where(_QUOTAS.c.project_id == project_id))
+    tx.execute(delete(QUOTAS).where(QUOTAS.c.project_id == project_id))
 
 
 def instances_held(
@@ -94,9 +87,9 @@ def instances_held(
     (0 without one): one statement, as a create counts them under the project's lock."""
     kind = literal(_INSTANCES_ROW).label("kind")
     query: Any = (
-        select(kind, _INSTANCES.c.resource_class, func.count())
-        .where(_INSTANCES.c.project_id == project_id)
-        .group_by(_INSTANCES.c.resource_class)
+        select(kind, INSTANCES.c.resource_class, func.count())
+        .where(INSTANCES.c.project_id == project_id)
+        .group_by(INSTANCES.c.resource_class)
     )
     if group_uuid is not None:
         members = select(literal(_MEMBERS_ROW), null(), func.count()).where(
@@ -122,7 +115,7 @@ def keypairs_held(source: Database | Executor, user_id: str) -> int:
     with reading(source) as executor:
         return int(
             executor.execute(
-                select(func.count()).select_from(_KEYPAIRS).where(_KEYPAIRS.c.user_id == user_id)
+                select(func.count()).select_from(KEYPAIRS).where(KEYPAIRS.c.user_id == user_id)
             ).scalar_one()
         )
 

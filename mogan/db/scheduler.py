@@ -65,13 +65,11 @@ from mogan.db.table import columns_of
 #: How many free nodes each side of a random point one scheduling attempt loads first.
 SAMPLE_SIZE = 32
 
-_NODES = NODES
-_NICS = NICS
 _MEMBERS = SERVER_GROUP_MEMBERS
 _TRAITS = NODE_TRAITS
 
 #: Only an available node is handed out: never one enrolled, inspecting, cleaning or failed.
-_PROVISIONABLE = _NODES.c.provision_state == AVAILABLE
+_PROVISIONABLE = NODES.c.provision_state == AVAILABLE
 
 
 @dataclass(frozen=True)
@@ -371,7 +369,7 @@ def _in_domain(failure_domain: str, nodes: Any) -> Any:
 def _claim_seated(failure_domain: str) -> Any:
     """``_CLAIM``, only while the claimed node's failure domain holds fewer than
     ``max_per_domain`` of the group's other members (bound parameters as ``_in_domain``)."""
-    seated = _in_domain(failure_domain, _NODES.alias("seated")).scalar_subquery()
+    seated = _in_domain(failure_domain, NODES.alias("seated")).scalar_subquery()
     return _CLAIM.where(seated < bindparam("max_per_domain"))
 
 
@@ -381,7 +379,7 @@ def _members_in(
     """How many of the group's other members are on nodes whose ``failure_domain`` property
     is ``value``."""
     params = {"group": group_uuid, "claimant": instance_uuid, "domain_value": value}
-    return int(executor.execute(_in_domain(failure_domain, _NODES), params).scalar_one())
+    return int(executor.execute(_in_domain(failure_domain, NODES), params).scalar_one())
 
 
 def _member_domains(
@@ -390,12 +388,12 @@ def _member_domains(
     """How many of the group's other members each failure domain holds, counted in SQL:
     one row per domain, not per member."""
     value: Any = (
-        null() if failure_domain == NODE else _NODES.c.properties[failure_domain].as_string()
+        null() if failure_domain == NODE else NODES.c.properties[failure_domain].as_string()
     )
-    own = case((or_(value.is_(None), value == ""), _NODES.c.uuid), else_=null())
+    own = case((or_(value.is_(None), value == ""), NODES.c.uuid), else_=null())
     rows = executor.execute(
         select(value.label("value"), own.label("own"), func.count())
-        .select_from(_NODES.join(_MEMBERS, _MEMBERS.c.instance_uuid == _NODES.c.instance_uuid))
+        .select_from(NODES.join(_MEMBERS, _MEMBERS.c.instance_uuid == NODES.c.instance_uuid))
         .where(_MEMBERS.c.group_uuid == group_uuid, _MEMBERS.c.instance_uuid != instance_uuid)
         .group_by("value", "own")
     )
@@ -411,9 +409,7 @@ def _domains_serving(executor: Executor, instances: Sequence[str], domain: str) 
     if not instances:
         return frozenset()
     rows = executor.execute(
-        select(_NODES.c.uuid, _NODES.c.properties).where(
-            _NODES.c.instance_uuid.in_(list(instances))
-        )
+        select(NODES.c.uuid, NODES.c.properties).where(NODES.c.instance_uuid.in_(list(instances)))
     )
     return frozenset(domain_of(uuid, properties, domain) for uuid, properties in rows)
 
@@ -483,39 +479,39 @@ def _free_nodes(
     ``exclude``, ``project``, and with ``sized`` ``min_ram`` and ``min_disk`` (an image's
     minimums, against the node's ``memory_mb`` and ``local_gb`` properties)."""
     project: BindParameter[str] = bindparam("project")
-    dedicated_to_it = or_(_NODES.c.owner == project, _NODES.c.lessee == project)
-    shared = and_(_NODES.c.owner.is_(None), _NODES.c.lessee.is_(None))
+    dedicated_to_it = or_(NODES.c.owner == project, NODES.c.lessee == project)
+    shared = and_(NODES.c.owner.is_(None), NODES.c.lessee.is_(None))
     ranked = select(
-        _NODES.c.uuid,
-        _NODES.c.name,
-        (_NODES.c.properties if by_capabilities else null()).label("properties"),
+        NODES.c.uuid,
+        NODES.c.name,
+        (NODES.c.properties if by_capabilities else null()).label("properties"),
         (
-            _NODES.c.properties[domain_property].as_string()
+            NODES.c.properties[domain_property].as_string()
             if domain_property is not None
             else null()
         ).label("domain_value"),
-        _NODES.c.nic_count,
+        NODES.c.nic_count,
         func.random().label("shuffle"),
     ).where(
-        _NODES.c.instance_uuid.is_(None),
-        _NODES.c.maintenance.is_(False),
+        NODES.c.instance_uuid.is_(None),
+        NODES.c.maintenance.is_(False),
         _PROVISIONABLE,
-        _NODES.c.driver.in_(bindparam("drivers", expanding=True)),
+        NODES.c.driver.in_(bindparam("drivers", expanding=True)),
         dedicated_to_it if dedicated else or_(shared, dedicated_to_it),
     )
     if by_zone:
-        ranked = ranked.where(_NODES.c.availability_zone == bindparam("zone"))
+        ranked = ranked.where(NODES.c.availability_zone == bindparam("zone"))
     if by_trait:
-        ranked = ranked.where(_NODES.c.resource_class_trait == bindparam("trait"))
+        ranked = ranked.where(NODES.c.resource_class_trait == bindparam("trait"))
     if excluding:
-        ranked = ranked.where(_NODES.c.uuid.not_in(bindparam("exclude", expanding=True)))
+        ranked = ranked.where(NODES.c.uuid.not_in(bindparam("exclude", expanding=True)))
     if sized:
         ranked = ranked.where(*large_enough())
     if requiring:  # every required trait held: as many matching rows as traits asked
         held = (
             select(func.count())
             .where(
-                _TRAITS.c.node_uuid == _NODES.c.uuid,
+                _TRAITS.c.node_uuid == NODES.c.uuid,
                 _TRAITS.c.trait.in_(bindparam("required_traits", expanding=True)),
             )
             .scalar_subquery()
@@ -524,7 +520,7 @@ def _free_nodes(
     if forbidding:
         ranked = ranked.where(
             ~exists().where(
-                _TRAITS.c.node_uuid == _NODES.c.uuid,
+                _TRAITS.c.node_uuid == NODES.c.uuid,
                 _TRAITS.c.trait.in_(bindparam("forbidden_traits", expanding=True)),
             )
         )
@@ -532,8 +528,8 @@ def _free_nodes(
         # SAMPLE_SIZE free nodes on each side of a random point of the uuid order (read from
         # the free nodes' index, ``ix_nodes_free``): as many rows at 20,000 nodes as at 20.
         start: BindParameter[str] = bindparam("start")
-        after = ranked.where(_NODES.c.uuid >= start).order_by(_NODES.c.uuid).limit(SAMPLE_SIZE)
-        before = ranked.where(_NODES.c.uuid < start).order_by(_NODES.c.uuid).limit(SAMPLE_SIZE)
+        after = ranked.where(NODES.c.uuid >= start).order_by(NODES.c.uuid).limit(SAMPLE_SIZE)
+        before = ranked.where(NODES.c.uuid < start).order_by(NODES.c.uuid).limit(SAMPLE_SIZE)
         nodes = union_all(after.subquery().select(), before.subquery().select()).subquery()
     else:
         nodes = ranked.subquery()
@@ -543,12 +539,12 @@ def _free_nodes(
             nodes.c.name,
             nodes.c.properties,
             nodes.c.domain_value,
-            _NICS.c.uuid,
-            _NICS.c.port_type,
-            _NICS.c.mac_address,
+            NICS.c.uuid,
+            NICS.c.port_type,
+            NICS.c.mac_address,
         )
-        .select_from(nodes.outerjoin(_NICS, _NICS.c.node_uuid == nodes.c.uuid))
-        .order_by(nodes.c.nic_count, nodes.c.shuffle, nodes.c.uuid, _NICS.c.mac_address)
+        .select_from(nodes.outerjoin(NICS, NICS.c.node_uuid == nodes.c.uuid))
+        .order_by(nodes.c.nic_count, nodes.c.shuffle, nodes.c.uuid, NICS.c.mac_address)
     )
 
 
@@ -570,15 +566,15 @@ def _fitting(request: Request, spread: Spread, free: list[FreeNode]) -> list[Can
 
 
 _CLAIM = (
-    update(_NODES)
+    update(NODES)
     .where(
-        _NODES.c.uuid == bindparam("claiming"),
-        _NODES.c.instance_uuid.is_(None),
-        _NODES.c.maintenance.is_(False),
+        NODES.c.uuid == bindparam("claiming"),
+        NODES.c.instance_uuid.is_(None),
+        NODES.c.maintenance.is_(False),
         _PROVISIONABLE,
     )
     .values(instance_uuid=bindparam("claimant"), provision_state=ACTIVE)
-    .returning(*columns_of(_NODES, NodeRow))
+    .returning(*columns_of(NODES, NodeRow))
 )
 
 
@@ -590,14 +586,14 @@ def claim(executor: Executor, node_uuid: str, instance_uuid: str) -> NodeRow | N
 
 
 _CLAIM_DEPLOYED = (
-    update(_NODES)
+    update(NODES)
     .where(
-        _NODES.c.uuid == bindparam("claiming"),
-        _NODES.c.instance_uuid.is_(None),
-        _NODES.c.provision_state == ACTIVE,
+        NODES.c.uuid == bindparam("claiming"),
+        NODES.c.instance_uuid.is_(None),
+        NODES.c.provision_state == ACTIVE,
     )
     .values(instance_uuid=bindparam("claimant"))
-    .returning(*columns_of(_NODES, NodeRow))
+    .returning(*columns_of(NODES, NodeRow))
 )
 
 
@@ -609,10 +605,10 @@ def claim_deployed(executor: Executor, node_uuid: str, instance_uuid: str) -> No
     return None if row is None else NodeRow._make(row)
 
 
-_RELEASE = update(_NODES).where(
-    _NODES.c.uuid == bindparam("releasing"),
-    _NODES.c.instance_uuid == bindparam("serving"),
-    _NODES.c.provision_state.in_(bindparam("sources", expanding=True)),
+_RELEASE = update(NODES).where(
+    NODES.c.uuid == bindparam("releasing"),
+    NODES.c.instance_uuid == bindparam("serving"),
+    NODES.c.provision_state.in_(bindparam("sources", expanding=True)),
 )
 
 
@@ -635,8 +631,8 @@ def release(executor: Executor, node_uuid: str, instance_uuid: str, **values: ob
     )
     if new is not None and not affected(released):
         state = executor.execute(
-            select(_NODES.c.provision_state).where(
-                _NODES.c.uuid == node_uuid, _NODES.c.instance_uuid == instance_uuid
+            select(NODES.c.provision_state).where(
+                NODES.c.uuid == node_uuid, NODES.c.instance_uuid == instance_uuid
             )
         ).scalar()
         if state is not None:  # still serving it: the move itself is not allowed
@@ -648,8 +644,8 @@ def release(executor: Executor, node_uuid: str, instance_uuid: str, **values: ob
 def large_enough() -> tuple[Any, ...]:
     """Nodes with ``min_ram`` MiB of memory and ``min_disk`` GiB of disk (bound parameters)
     as their properties say; a node that does not say has none."""
-    memory = func.coalesce(_NODES.c.properties["memory_mb"].as_integer(), 0)
-    disk = func.coalesce(_NODES.c.properties["local_gb"].as_integer(), 0)
+    memory = func.coalesce(NODES.c.properties["memory_mb"].as_integer(), 0)
+    disk = func.coalesce(NODES.c.properties["local_gb"].as_integer(), 0)
     return (memory >= bindparam("min_ram"), disk >= bindparam("min_disk"))
 
 
@@ -658,9 +654,9 @@ def any_large_enough(
 ) -> bool:
     """Whether any node of ``drivers`` (of resource class ``trait``, when given), free or
     not, has the memory and disk an image needs: if none has, no wait will make one fit."""
-    query = select(_NODES.c.uuid).where(_NODES.c.driver.in_(list(drivers)), *large_enough())
+    query = select(NODES.c.uuid).where(NODES.c.driver.in_(list(drivers)), *large_enough())
     if trait is not None:
-        query = query.where(_NODES.c.resource_class_trait == trait)
+        query = query.where(NODES.c.resource_class_trait == trait)
     found = executor.execute(query.limit(1), {"min_ram": min_ram, "min_disk": min_disk})
     return found.first() is not None
 

@@ -13,30 +13,26 @@ from mogan.core.clock import utcnow
 from mogan.db.database import Database
 from mogan.db.models import INSTANCES, NODES, OPERATIONS
 
-_INSTANCES = INSTANCES
-_NODES = NODES
-_OPERATIONS = OPERATIONS
-
-_BY_STATUS = select(_INSTANCES.c.status, func.count()).group_by(_INSTANCES.c.status)
+_BY_STATUS = select(INSTANCES.c.status, func.count()).group_by(INSTANCES.c.status)
 _BY_STATE = select(
-    _NODES.c.provision_state, _NODES.c.power_state, _NODES.c.maintenance, func.count()
-).group_by(_NODES.c.provision_state, _NODES.c.power_state, _NODES.c.maintenance)
+    NODES.c.provision_state, NODES.c.power_state, NODES.c.maintenance, func.count()
+).group_by(NODES.c.provision_state, NODES.c.power_state, NODES.c.maintenance)
 _NODE_GROUPS = select(
-    _NODES.c.provision_state,
-    _NODES.c.maintenance,
-    _NODES.c.instance_uuid.is_not(None).label("associated"),
-    _NODES.c.availability_zone,
+    NODES.c.provision_state,
+    NODES.c.maintenance,
+    NODES.c.instance_uuid.is_not(None).label("associated"),
+    NODES.c.availability_zone,
     func.count(),
 ).group_by(
-    _NODES.c.provision_state,
-    _NODES.c.maintenance,
-    _NODES.c.instance_uuid.is_not(None),
-    _NODES.c.availability_zone,
+    NODES.c.provision_state,
+    NODES.c.maintenance,
+    NODES.c.instance_uuid.is_not(None),
+    NODES.c.availability_zone,
 )
 _QUEUE = (
-    select(_OPERATIONS.c.status, func.count(), func.min(_OPERATIONS.c.created_at))
-    .where(_OPERATIONS.c.status.in_(("pending", "running")))
-    .group_by(_OPERATIONS.c.status)
+    select(OPERATIONS.c.status, func.count(), func.min(OPERATIONS.c.created_at))
+    .where(OPERATIONS.c.status.in_(("pending", "running")))
+    .group_by(OPERATIONS.c.status)
 )
 
 

@@ -13,7 +13,6 @@ from mogan.db.database import Executor
 from mogan.db.models import INSTANCE_TAGS, INSTANCES
 
 _TAGS = INSTANCE_TAGS
-_INSTANCES = INSTANCES
 
 
 class Tagged(Protocol):
@@ -39,7 +38,7 @@ def change(tx: Executor, instance: Tagged, before: Iterable[str], after: Iterabl
         tx.execute(insert(_TAGS), rows(instance, added))
     if gone or added:
         tx.execute(
-            update(_INSTANCES).where(_INSTANCES.c.uuid == instance.uuid).values(tags=sorted(new))
+            update(INSTANCES).where(INSTANCES.c.uuid == instance.uuid).values(tags=sorted(new))
         )
 
 
@@ -76,7 +75,7 @@ def _having(tags: list[str], *, every: bool) -> ColumnElement[bool]:
         tagged = tagged.group_by(_TAGS.c.instance_uuid).having(
             func.count(_TAGS.c.tag) == len(set(tags))
         )
-    return _INSTANCES.c.uuid.in_(tagged)
+    return INSTANCES.c.uuid.in_(tagged)
 
 
 def condition(kind: str, tags: list[str]) -> ColumnElement[bool]:
