@@ -8,14 +8,56 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from oslo_config import cfg
-from oslo_policy import policy
+from oslo_policy import _checks, policy
 
 from mogan.core.errors import NotAuthorized
 from mogan.services.context import RequestContext
+
+
+class _ExtensionChecks(Mapping[str, Callable[..., Any]]):
+    """oslo.policy's extension checks (its ``http:`` and ``https:``, and any installed
+    plugin's, entry point ``oslo.policy.rule_checks``), each loaded when a rule first names
+    its kind.
+
+    oslo.policy loads every one of them the first time it parses a rule, and its ``http:``
+    check imports ``requests``: about 5 MiB in every process that checks a policy, for a kind
+    of rule Mogan's defaults never use. An operator's policy file may still use any of them.
+    """
+
+    def __init__(self) -> None:
+        self._points: dict[str, EntryPoint] = {
+            point.name: point for point in entry_points(group="oslo.policy.rule_checks")
+        }
+        self._loaded: dict[str, Callable[..., Any]] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, kind: str) -> Callable[..., Any]:
+        with self._lock:
+            if kind not in self._loaded:
+                self._loaded[kind] = self._points[kind].load()
+            return self._loaded[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._points
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._points)
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+
+# oslo.policy's parser asks ``_checks.get_extensions()`` for a mapping of kind → check class,
+# from the first rule it parses (the defaults below, at import): unless it has built its own,
+# it gets the lazy one.
+if getattr(_checks, "extension_checks", ()) is None:
+    _checks.extension_checks = _ExtensionChecks()  # type: ignore[assignment]
+
 
 ADMIN_API = "rule:admin_api"
 #: Any role of a project may read; writes need ``member`` (OpenStack's default roles, where

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -53,6 +57,44 @@ def test_an_edited_policy_file_applies_to_a_running_service(mogan_factory: Any, 
         while member.get("/v1/availability_zones").status_code != 200:
             assert time.monotonic() < deadline, "restoring the policy never applied"
             time.sleep(0.2)
+
+
+def test_a_policy_file_may_ask_an_http_service(mogan_factory: Any, tmp_path: Path):
+    """oslo.policy's ``http:`` check (loaded only when a rule names it): the decision is the
+    remote service's, which is told the caller's credentials and the target."""
+    asked: list[dict[str, Any]] = []
+
+    class Decider(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+            credentials = json.loads(form["credentials"][0])
+            asked.append(credentials)
+            answer = b"True" if credentials["project_id"] == "tenant-a" else b"False"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    decider = ThreadingHTTPServer(("127.0.0.1", 0), Decider)
+    threading.Thread(target=decider.serve_forever, daemon=True).start()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f'"mogan:availability_zone:get_all": "http://127.0.0.1:{decider.server_port}/decide"\n'
+    )
+    mogan = mogan_factory(oslo_policy__policy_file=str(policy))
+    try:
+        with ThreadedServer(mogan.app) as server, httpx.Client(base_url=server.url) as client:
+            assert Api(client, project("tenant-a")).get("/v1/availability_zones").status_code == 200
+            refused = Api(client, project("tenant-b")).get("/v1/availability_zones")
+            assert refused.status_code == 403
+            assert "mogan:availability_zone:get_all" in fault_of(refused)["faultstring"]
+        assert [c["project_id"] for c in asked] == ["tenant-a", "tenant-b"]
+    finally:
+        decider.shutdown()
+        decider.server_close()
 
 
 def test_periodic_power_sync_corrects_state_on_its_own(mogan_factory: Any):

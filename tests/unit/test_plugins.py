@@ -113,7 +113,8 @@ def test_an_api_worker_loads_the_dashboard_and_key_handling_only_when_used(tmp_p
     """An API worker carries neither the engine, the dashboard (Jinja2, httpx), the config
     drive builder nor ``cryptography`` until something needs them: most workers of a region
     never render a page or see a key. The dashboard is built on its first request. The ORM
-    is never loaded: the schema is Core tables."""
+    is never loaded: the schema is Core tables. ``requests`` comes only with a policy rule
+    that names oslo.policy's ``http:`` check (``tests/api/test_operations_config.py``)."""
     config = tmp_path / "mogan.conf"
     config.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\n")
     out = _modules_loaded(
@@ -124,7 +125,7 @@ def test_an_api_worker_loads_the_dashboard_and_key_handling_only_when_used(tmp_p
         app = processes.api_app()
         lazy = (
             "mogan.engine", "mogan.dashboard.app", "jinja2", "httpx", "pycdlib", "cryptography",
-            "sqlalchemy.orm",
+            "sqlalchemy.orm", "requests",
         )
         print(sorted(m for m in lazy if m in sys.modules))
         sent = []
