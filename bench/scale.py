@@ -12,11 +12,17 @@ Figures:
   (32 concurrent clients posting; wall time from the first POST to the last ``active``).
 - Memory (RSS) per process, and the machine's ceiling: a bare ASGI app under uvicorn answering
   a pre-built JSON body of the same size, under the same wrk load.
+
+``--profile [DIR]`` records the API workers and the engines with py-spy during GET one and
+during create → active with 2 engines (``bench.profile``): flame graphs in DIR, and a second
+table of where their CPU went. The recorders share the cores, so take the first table's
+figures from a run without it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -29,6 +35,7 @@ import tempfile
 import threading
 import time
 import uuid as uuid_module
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -37,6 +44,7 @@ from urllib.parse import urlsplit
 import httpx
 
 import bench
+from bench.profile import Spy, share_table
 from mogan.db import bulk
 from mogan.db.database import Database
 from tests.databases import fresh_database
@@ -296,8 +304,15 @@ def enrol_fleet(api_url: str, count: int, prefix: str) -> dict[str, Any]:
     }
 
 
-def create_to_active(api_url: str, body: dict[str, Any], count: int, prefix: str) -> float:
-    """Seconds from the first POST of ``count`` instances (32 clients) to the last active."""
+def create_to_active(
+    api_url: str,
+    body: dict[str, Any],
+    count: int,
+    prefix: str,
+    when_done: Callable[[], None] = lambda: None,
+) -> float:
+    """Seconds from the first POST of ``count`` instances (32 clients) to the last active;
+    ``when_done`` is called at that moment, before they are checked one by one."""
     client = httpx.Client(base_url=api_url, headers=ADMIN, timeout=60)
     local = threading.local()
     posters: list[JsonPoster] = []
@@ -322,9 +337,14 @@ def create_to_active(api_url: str, body: dict[str, Any], count: int, prefix: str
     ).json()["instances"]:
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
+    when_done()
+    # Newest first, until every one is found: not a walk through all the stored instances.
     done: set[str] = set()
-    next_url: str | None = "/v1/instances?all_tenants=1&limit=1000&status=active&fields=uuid"
-    while next_url:
+    next_url: str | None = (
+        "/v1/instances?all_tenants=1&limit=1000&status=active&fields=uuid"
+        "&sort_key=created_at&sort_dir=desc"
+    )
+    while next_url and not wanted <= done:
         page = client.get(next_url).json()
         done |= {i["uuid"] for i in page["instances"]}
         next_url = page.get("next")
@@ -346,11 +366,19 @@ def main() -> int:
     )
     parser.add_argument("--ironic-nodes", type=int, default=200)
     parser.add_argument("--in-flight", type=int, default=16)
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        type=Path,
+        const=Path(tempfile.gettempdir()) / "mogan-scale-profile",
+        help="record flame graphs of the API and engines into this directory",
+    )
     args = bench.parse(
         parser, instances=40, stored=500, seconds=1, ironic_nodes=8, in_flight=4, nodes=200
     )
     work = Path(tempfile.mkdtemp(prefix="mogan-scale-"))
     rows: list[tuple[str, str, str]] = []  # (key, figure, Mogan's value)
+    spies: list[Spy] = []
     ironic: dict[str, str] = {}
     if not args.no_ironic:
         from bench import ironic_side
@@ -389,7 +417,8 @@ def main() -> int:
                         f"{args.nodes:,} nodes in {nodes_seeded:.1f} s",
                     )
                 )
-                rate, p50 = wrk(f"{api.url}/v1/instances/{one}", ADMIN, args.seconds)
+                with profiled(args.profile, spies, "get-one", {"api": _pid(api)}):
+                    rate, p50 = wrk(f"{api.url}/v1/instances/{one}", ADMIN, args.seconds)
                 rows.append(
                     ("get_one", "GET one instance, wrk -c8", f"{rate:,.0f} req/s, p50 {p50:.1f} ms")
                 )
@@ -434,8 +463,16 @@ def main() -> int:
             }
             request = enrol_fleet(api.url, args.instances, "two")
             before = {name: measure() for name, measure in groups.items()}
-            double = create_to_active(api.url, request, args.instances, "two")
-            spent = {name: measure() - before[name] for name, measure in groups.items()}
+            spent: dict[str, float] = {}
+
+            def spent_so_far() -> None:
+                spent.update({name: measure() - before[name] for name, measure in groups.items()})
+
+            targets = {"api": _pid(api)} | {
+                f"engine-{n}": _pid(e) for n, e in enumerate(engines, start=1)
+            }
+            with profiled(args.profile, spies, "create", targets):
+                double = create_to_active(api.url, request, args.instances, "two", spent_so_far)
             rows.append(
                 (
                     "deploys2",
@@ -511,7 +548,23 @@ def main() -> int:
     print("| --- | --- | --- |")
     for key, name, value in rows:
         print(f"| {name} | {value} | {ironic.get(key, '')} |")
+    if spies:
+        print(f"\nWhere the CPU went (py-spy, innermost frames; flame graphs in {args.profile})\n")
+        print(share_table(spies))
     return 0
+
+
+@contextlib.contextmanager
+def profiled(
+    out: Path | None, spies: list[Spy], phase: str, targets: dict[str, int]
+) -> Iterator[None]:
+    """Runs the block under ``Spy`` when ``--profile`` asked for it (``spies`` collects it)."""
+    if out is None:
+        yield
+        return
+    with Spy(out, phase, targets) as spy:
+        yield
+    spies.append(spy)
 
 
 if __name__ == "__main__":

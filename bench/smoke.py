@@ -20,7 +20,7 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.power_region", ()),
     ("bench.inventory_sync", ()),
     ("bench.fair_share", ()),
-    ("bench.scale", ()),
+    ("bench.scale", ("--profile",)),  # its py-spy recording too
     ("bench.ironic_deploy", ()),
 )
 TIMEOUT = 600
