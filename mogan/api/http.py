@@ -112,13 +112,30 @@ def filters(request: Request, reserved: tuple[str, ...]) -> dict[str, str]:
     }
 
 
-def collection(
-    request: Request, key: str, items: list[Any], next_marker: str | None
-) -> dict[str, Any]:
-    """``{key: items}`` plus a ``next`` link when more items remain (as Ironic does)."""
-    body: dict[str, Any] = {key: items}
+def _next_link(request: Request, next_marker: str) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "marker"]
+    params.append(("marker", next_marker))
+    return f"{base_url(request)}{request.url.path}?{urlencode(params)}"
+
+
+def collection_response(
+    request: Request,
+    key: str,
+    records: list[Any],
+    render: Callable[[Any], Any],
+    next_marker: str | None,
+) -> Response:
+    """``{key: [render(record), …]}`` plus a ``next`` link when more items remain (as Ironic
+    does). Each record is rendered and encoded in turn and dropped from ``records`` (emptied)
+    once written: a page of 1,000 instances never holds every row, every view and the encoded
+    page at once, a high-water mark a worker's allocator would keep (``bench/README.md``)."""
+    parts = []
+    for index in range(len(records)):
+        parts.append(jsontext.dumps(render(records[index])))
+        records[index] = None
+    records.clear()
+    tail = b"]"
     if next_marker is not None:
-        params = [(k, v) for k, v in request.query_params.multi_items() if k != "marker"]
-        params.append(("marker", next_marker))
-        body["next"] = f"{base_url(request)}{request.url.path}?{urlencode(params)}"
-    return body
+        tail += b',"next":' + jsontext.dumps(_next_link(request, next_marker))
+    body = b"".join((b"{", jsontext.dumps(key), b":[", b",".join(parts), tail, b"}"))
+    return Response(body, media_type="application/json")

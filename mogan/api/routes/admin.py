@@ -11,7 +11,7 @@ from starlette.responses import Response
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    collection,
+    collection_response,
     filters,
     json_response,
     page_request,
@@ -44,8 +44,8 @@ async def list_nodes(request: Request, use: Use) -> Response:
         filters(request, ()),
     )
     base = use.base
-    return json_response(
-        collection(request, "nodes", [views.node(r, base) for r in records], next_marker)
+    return collection_response(
+        request, "nodes", records, lambda r: views.node(r, base), next_marker
     )
 
 
@@ -406,13 +406,8 @@ async def delete_node(use: Use, node_ident: str) -> Response:
 async def list_deploy_templates(request: Request, use: Use) -> Response:
     rows, next_marker = await use(use.services.deploy_templates.list, page_request(request))
     base = use.base
-    return json_response(
-        collection(
-            request,
-            "deploy_templates",
-            [views.deploy_template(r, base) for r in rows],
-            next_marker,
-        )
+    return collection_response(
+        request, "deploy_templates", rows, lambda r: views.deploy_template(r, base), next_marker
     )
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
-from mogan.api.http import collection, json_response, page_request
+from mogan.api.http import collection_response, json_response, page_request
 from mogan.api.usecases import Use, UseCases, allowed_to
 from mogan.services import schemas
 from mogan.services.bundle import Services
@@ -46,7 +46,7 @@ def _catalog(
     async def list_all(request: Request, use: Use) -> Response:
         rows, next_marker = await use(service(use.services).list, page_request(request))
         base = use.base
-        return json_response(collection(request, name, [view(r, base) for r in rows], next_marker))
+        return collection_response(request, name, rows, lambda r: view(r, base), next_marker)
 
     async def create(
         body: create_model,  # type: ignore[valid-type]

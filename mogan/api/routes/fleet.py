@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    collection,
+    collection_response,
     json_response,
     limit_param,
 )
@@ -142,8 +142,8 @@ async def list_server_groups(request: Request, use: Use) -> Response:
         marker=request.query_params.get("marker"),
     )
     base = use.base
-    return json_response(
-        collection(request, "server_groups", [_group(g, base) for g in found], next_marker)
+    return collection_response(
+        request, "server_groups", found, lambda g: _group(g, base), next_marker
     )
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    collection,
+    collection_response,
     json_response,
     limit_param,
 )
@@ -104,9 +104,7 @@ async def list_actions(request: Request, use: Use, instance_ident: str) -> Respo
         limit=limit_param(request),
         marker=request.query_params.get("marker"),
     )
-    return json_response(
-        collection(request, "actions", [views.action(a) for a in found], next_marker)
-    )
+    return collection_response(request, "actions", found, views.action, next_marker)
 
 
 @router.get(

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    collection,
+    collection_response,
     filters,
     json_response,
     page_request,
@@ -75,10 +75,8 @@ async def _list(
         filters=filters(request, _LIST_RESERVED),
     )
     base = use.base
-    return json_response(
-        collection(
-            request, "instances", [views.instance(r, base, fields) for r in records], next_marker
-        )
+    return collection_response(
+        request, "instances", records, lambda r: views.instance(r, base, fields), next_marker
     )
 
 

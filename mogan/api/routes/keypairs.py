@@ -9,7 +9,7 @@ from starlette.responses import Response
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    collection,
+    collection_response,
     json_response,
     limit_param,
 )
@@ -54,8 +54,8 @@ async def list_keypairs(request: Request, use: Use, user_id: str | None = None) 
         marker=request.query_params.get("marker"),
     )
     base = use.base
-    return json_response(
-        collection(request, "keypairs", [views.keypair(k, base) for k in found], next_marker)
+    return collection_response(
+        request, "keypairs", found, lambda k: views.keypair(k, base), next_marker
     )
 
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from mogan.api import views
 from mogan.api.errors import CHANGE_ERRORS, COLLECTION_ERRORS, CREATE_ERRORS, ONE_ERRORS
 from mogan.api.http import (
-    collection,
+    collection_response,
     json_response,
     page_request,
 )
@@ -31,8 +31,8 @@ router = APIRouter(tags=["types"])
 async def list_types(request: Request, use: Use) -> Response:
     records, next_marker = await use(use.services.types.list, page_request(request))
     base = use.base
-    return json_response(
-        collection(request, "types", [views.instance_type(r, base) for r in records], next_marker)
+    return collection_response(
+        request, "types", records, lambda r: views.instance_type(r, base), next_marker
     )
 
 
