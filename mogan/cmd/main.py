@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from mogan import __version__
 from mogan import conf as mogan_conf
-from mogan.cmd import logs
+from mogan.cmd import allocator, logs
 
 LOG = logging.getLogger("mogan")
 
@@ -135,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(conf.debug, conf.log_format)
     if args.command == "db":
         return _db(conf, args.db_command)
+    allocator.limit_arenas(conf.malloc_arenas)  # before this process starts any thread
     if args.command in ("api", "engine"):
         from mogan.cmd import metrics_files
 

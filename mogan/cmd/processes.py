@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from mogan import conf as mogan_conf
 from mogan.assembly import build_database, build_engine_process, metrics_files_root
-from mogan.cmd import logs, schema
+from mogan.cmd import allocator, logs, schema
 from mogan.db.database import Database
 
 LOG = logging.getLogger("mogan.cmd")
@@ -56,6 +56,7 @@ def api_app() -> ASGIApp:
     files = [f for f in os.environ.get(CONFIG_FILES_ENV, "").split(os.pathsep) if f]
     conf = mogan_conf.load(files)
     logs.setup(conf.debug, conf.log_format)
+    allocator.limit_arenas(conf.malloc_arenas)  # a spawned worker: before its service threads
     from mogan.root import build  # the API's parts: never imported by an engine
 
     return build(conf, with_engine=False).app

@@ -58,6 +58,15 @@ _DEFAULT_OPTS = [
         ],
         help="How log records are written to standard error.",
     ),
+    cfg.IntOpt(
+        "malloc_arenas",
+        default=2,
+        min=0,
+        help="The most memory arenas glibc's malloc keeps in each Mogan process (M_ARENA_MAX; "
+        "0 leaves glibc's own limit of eight a core). Each thread that allocates gets an arena "
+        "up to that limit, and an arena keeps the high-water mark of what was freed in it; "
+        "one Python thread runs at a time, so a few are as fast and hold less memory.",
+    ),
 ]
 
 _DATABASE_OPTS = [

@@ -145,3 +145,38 @@ def test_an_api_worker_loads_the_dashboard_and_key_handling_only_when_used(tmp_p
         """
     )
     assert out.splitlines()[-2:] == ["[]", "200 ['jinja2', 'mogan.dashboard.app']"]
+
+
+def _arenas_after_threads_allocate(limit: int) -> int:
+    out = _modules_loaded(
+        f"""
+        import ctypes, os, tempfile, threading
+        from mogan.cmd import allocator
+        allocator.limit_arenas({limit})
+        barrier = threading.Barrier(8)
+        def allocate():
+            held = bytearray(64 << 10)  # below the mmap threshold: from an arena
+            barrier.wait()
+        threads = [threading.Thread(target=allocate) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        libc = ctypes.CDLL(None)
+        libc.fopen.restype = ctypes.c_void_p
+        path = tempfile.mktemp()
+        stream = ctypes.c_void_p(libc.fopen(path.encode(), b"w"))
+        libc.malloc_info(0, stream)
+        libc.fclose(stream)
+        print(open(path).read().count("<heap nr="))
+        os.unlink(path)
+        """
+    )
+    return int(out.split()[-1])
+
+
+def test_a_service_process_keeps_few_malloc_arenas():
+    """``[DEFAULT] malloc_arenas``: eight threads allocating at once share the arenas allowed
+    (glibc would otherwise give each its own, each keeping its high-water mark)."""
+    assert _arenas_after_threads_allocate(2) <= 2
+    assert _arenas_after_threads_allocate(0) > 2
