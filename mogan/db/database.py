@@ -81,6 +81,15 @@ class Database:
         self._single = self.engine.execution_options(**{_SINGLE: True})
         #: ``read_one``'s statements as PostgreSQL SQL, compiled on first use.
         self._driver_sql: dict[Select[Any], str] = {}
+        #: ``read_one``'s psycopg error class and row factory. Imported here, for PostgreSQL
+        #: only (a SQLite process, ``mogan serve``, never loads psycopg), not on every read.
+        self._driver_error: type[Exception] = Exception
+        self._driver_rows: Any = None
+        if self.dialect == "postgresql":
+            from psycopg import OperationalError
+            from psycopg.rows import namedtuple_row
+
+            self._driver_error, self._driver_rows = OperationalError, namedtuple_row
 
     @property
     def is_sqlite(self) -> bool:
@@ -170,20 +179,16 @@ class Database:
         if self.dialect != "postgresql":
             with _translate_outage(), self._single.connect() as connection:
                 return connection.execute(statement, params).first()
-        # Here, not at the top: a SQLite process (``mogan serve``) never loads psycopg.
-        from psycopg import OperationalError as DriverError
-        from psycopg.rows import namedtuple_row
-
         sql = self._driver_sql.get(statement)
         if sql is None:
             sql = self._driver_sql[statement] = str(statement.compile(dialect=self.engine.dialect))
         with _translate_outage(), self.engine.connect() as connection:
             driver = connection.connection.driver_connection
             try:
-                with driver.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[union-attr]
+                with driver.cursor(row_factory=self._driver_rows) as cursor:  # type: ignore[union-attr]
                     cursor.execute(sql, params)
                     return cursor.fetchone()
-            except DriverError as exc:
+            except self._driver_error as exc:
                 if not driver.broken:  # type: ignore[union-attr]
                     raise
                 # What SQLAlchemy does for its own statements: the pool forgets the connection.
