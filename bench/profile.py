@@ -83,7 +83,7 @@ def component(frame: str) -> str:
     """Who a frame belongs to: ``mogan.db`` for Mogan's modules (by package), else the
     library or standard module (``sqlalchemy``, ``psycopg``, ``logging``, ``threading``)."""
     location = frame.rpartition(_FILE_OF_FRAME)[2]
-    path = location.split(":", 1)[0].lstrip("<").split("/")
+    path = location.split(":", 1)[0].strip("<>").split("/")
     if path[0] == "mogan" and len(path) > 2:
         return f"mogan.{path[1]}"
     return path[0].removesuffix(".py") or "?"
